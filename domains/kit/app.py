@@ -1,0 +1,111 @@
+"""Serving one domain as a federation subgraph: GraphQL endpoint, health, lifespan.
+
+A subgraph app runs either alone (its own process, its own resources and background
+workers) or mounted in-process next to the others, in which case whoever mounts it owns
+the shared resources and workers: see `Runtime` and `manage_resources`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from domains.kit.config import Settings
+from domains.kit.graphql.context import RequestContext, build_context
+from domains.kit.health import health_routes
+from domains.kit.resources import Resources, open_resources
+
+logger = logging.getLogger("shopgraph")
+
+BackgroundWorker = Callable[[Resources], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """Holds the resources once the owning lifespan has opened them."""
+
+    settings: Settings
+    resources: Resources | None = None
+
+    def get(self) -> Resources:
+        if self.resources is None:
+            raise RuntimeError("resources are not open: the app's lifespan has not started")
+        return self.resources
+
+
+@dataclass(frozen=True)
+class SubgraphSpec:
+    name: str
+    schema: strawberry.federation.Schema
+    make_loaders: Callable[[Resources], Any]
+    routes: Sequence[Callable[[Runtime], BaseRoute]] = ()
+    workers: Sequence[BackgroundWorker] = field(default_factory=tuple)
+
+
+class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
+    def __init__(self, spec: SubgraphSpec, runtime: Runtime) -> None:
+        super().__init__(spec.schema, graphql_ide="graphiql")
+        self._spec = spec
+        self._runtime = runtime
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext[Any]:
+        return await build_context(
+            request if isinstance(request, Request) else None,
+            self._runtime.get(),
+            self._spec.make_loaders,
+            request.headers.get("authorization"),
+        )
+
+
+@contextlib.asynccontextmanager
+async def run_workers(
+    workers: Sequence[BackgroundWorker], resources: Resources
+) -> AsyncIterator[None]:
+    """Run background workers for the lifetime of the block, and cancel them after."""
+    tasks = [asyncio.create_task(worker(resources)) for worker in workers]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def subgraph_routes(spec: SubgraphSpec, runtime: Runtime) -> list[BaseRoute]:
+    return [
+        Route("/graphql", SubgraphGraphQL(spec, runtime)),
+        *health_routes(lambda _request: runtime.get()),
+        *(make_route(runtime) for make_route in spec.routes),
+    ]
+
+
+def build_subgraph_app(
+    spec: SubgraphSpec, runtime: Runtime, *, manage_resources: bool = True
+) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_resources:
+            yield
+            return
+        async with open_resources(runtime.settings) as resources:
+            runtime.resources = resources
+            async with run_workers(spec.workers, resources):
+                logger.info("subgraph %s ready", spec.name)
+                yield
+            runtime.resources = None
+
+    return Starlette(routes=subgraph_routes(spec, runtime), lifespan=lifespan)

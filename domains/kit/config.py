@@ -1,0 +1,215 @@
+"""Settings read from the environment, validated once at start-up.
+
+The variable names follow the deployment guide. A bad value stops start-up with a
+message naming the variable and what was expected, instead of failing later on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(name: str, raw: str) -> timedelta:
+    match = _DURATION.match(raw)
+    if match is None or int(match.group(1)) == 0:
+        raise ConfigError(
+            f"{name} must be a positive duration such as 900, 15m, 24h or 7d (got {raw!r})"
+        )
+    return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    port: int = 8000
+    api_version: str = "v1"
+    database_url: str | None = None
+    database_pool_min: int = 2
+    database_pool_max: int = 10
+    redis_url: str | None = None
+    redis_ttl: timedelta = timedelta(hours=1)
+    redis_key_prefix: str = "sg:"
+    jwt_private_key: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = None
+    jwt_expiry: timedelta = timedelta(hours=24)
+    jwt_refresh_expiry: timedelta = timedelta(days=7)
+    jwt_issuer: str = "shopgraph"
+    stripe_api_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    sendgrid_api_key: str | None = field(default=None, repr=False)
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+    email_from: str = "Shopgraph <no-reply@shopgraph.dev>"
+    public_url: str = "http://127.0.0.1:8000"
+    aws_region: str | None = None
+    s3_bucket_name: str | None = None
+    sentry_dsn: str | None = field(default=None, repr=False)
+    data_dir: Path = Path(".data")
+    force_embedded: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Reader(os.environ if environ is None else environ)
+        settings = cls(
+            app_env=env.choice("APP_ENV", AppEnv, AppEnv.DEVELOPMENT),
+            port=env.integer("PORT", 8000, minimum=1, maximum=65535),
+            api_version=env.text("API_VERSION") or "v1",
+            database_url=env.url("DATABASE_URL", schemes=("postgresql", "postgres")),
+            database_pool_min=env.integer("DATABASE_POOL_MIN", 2, minimum=0),
+            database_pool_max=env.integer("DATABASE_POOL_MAX", 10, minimum=1),
+            redis_url=env.url("REDIS_URL", schemes=("redis", "rediss", "unix")),
+            redis_ttl=env.duration("REDIS_TTL", timedelta(hours=1)),
+            redis_key_prefix=env.text("REDIS_KEY_PREFIX") or "sg:",
+            jwt_private_key=env.pem("JWT_PRIVATE_KEY", "PRIVATE KEY"),
+            jwt_public_key=env.pem("JWT_PUBLIC_KEY", "PUBLIC KEY"),
+            jwt_expiry=env.duration("JWT_EXPIRY", timedelta(hours=24)),
+            jwt_refresh_expiry=env.duration("JWT_REFRESH_EXPIRY", timedelta(days=7)),
+            stripe_api_key=env.text("STRIPE_API_KEY"),
+            stripe_webhook_secret=env.text("STRIPE_WEBHOOK_SECRET"),
+            sendgrid_api_key=env.text("SENDGRID_API_KEY"),
+            sendgrid_api_url=env.url("SENDGRID_API_URL", schemes=("http", "https"))
+            or "https://api.sendgrid.com",
+            email_from=env.email("EMAIL_FROM") or "Shopgraph <no-reply@shopgraph.dev>",
+            public_url=env.url("PUBLIC_URL", schemes=("http", "https")) or "http://127.0.0.1:8000",
+            aws_region=env.text("AWS_REGION"),
+            s3_bucket_name=env.text("S3_BUCKET_NAME"),
+            sentry_dsn=env.url("SENTRY_DSN", schemes=("http", "https")),
+            data_dir=Path(env.text("SHOPGRAPH_DATA_DIR") or ".data"),
+            force_embedded=env.flag("SHOPGRAPH_EMBEDDED"),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Rules that involve more than one variable."""
+        if self.database_pool_min > self.database_pool_max:
+            raise ConfigError(
+                f"DATABASE_POOL_MIN ({self.database_pool_min}) must not exceed "
+                f"DATABASE_POOL_MAX ({self.database_pool_max})"
+            )
+        if (self.jwt_private_key is None) != (self.jwt_public_key is None):
+            raise ConfigError("JWT_PRIVATE_KEY and JWT_PUBLIC_KEY must be set together")
+        if self.is_production:
+            missing = [
+                name
+                for name, value in (
+                    ("DATABASE_URL", self.database_url),
+                    ("REDIS_URL", self.redis_url),
+                    ("JWT_PRIVATE_KEY", self.jwt_private_key),
+                    ("JWT_PUBLIC_KEY", self.jwt_public_key),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ConfigError(
+                    f"APP_ENV=production requires {', '.join(missing)}: embedded databases "
+                    "and generated keys are for development and tests only"
+                )
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def flag(self, name: str) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return False
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off (got {raw!r})")
+
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer (got {raw!r})") from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+            raise ConfigError(f"{name} must be {bounds} (got {value})")
+        return value
+
+    def duration(self, name: str, default: timedelta) -> timedelta:
+        raw = self.text(name)
+        return default if raw is None else parse_duration(name, raw)
+
+    def choice(self, name: str, enum: type[AppEnv], default: AppEnv) -> AppEnv:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            return enum(raw.lower())
+        except ValueError:
+            allowed = " | ".join(member.value for member in enum)
+            raise ConfigError(f"{name} must be one of {allowed} (got {raw!r})") from None
+
+    def url(self, name: str, *, schemes: tuple[str, ...]) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        scheme = parts.scheme.split("+")[0]
+        if scheme not in schemes or not (parts.netloc or parts.path):
+            raise ConfigError(
+                f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)} "
+                f"(got {_redact(raw)!r})"
+            )
+        return raw
+
+    def email(self, name: str) -> str | None:
+        raw = self.text(name)
+        if raw is not None and "@" not in raw:
+            raise ConfigError(f"{name} must be an address like 'Shop <shop@example.com>' (got {raw!r})")
+        return raw
+
+    def pem(self, name: str, kind: str) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        # Orchestrators often pass multi-line secrets with literal "\n".
+        pem = raw.replace("\\n", "\n")
+        if f"-----BEGIN {kind}-----" not in pem and f"-----BEGIN RSA {kind}-----" not in pem:
+            raise ConfigError(f"{name} must be a PEM-encoded RSA {kind.lower()} (-----BEGIN {kind}-----)")
+        return pem
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(parts.password, "***")
+    return url

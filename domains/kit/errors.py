@@ -1,0 +1,57 @@
+"""Errors that services raise and transports translate.
+
+Services speak in these terms; the GraphQL layer maps them onto top-level errors with
+`extensions.code` (authorization) or onto payload `errors { field code message }` (input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class DomainError(Exception):
+    """An expected failure whose message is safe to show to the client."""
+
+    code = "BAD_USER_INPUT"
+
+
+class AuthenticationRequired(DomainError):
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str = "You must be signed in to do this.") -> None:
+        super().__init__(message)
+
+
+class PermissionDenied(DomainError):
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+        super().__init__(message)
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with a mutation's input: which field, a machine code, a human message."""
+
+    field: str | None
+    code: Enum
+    message: str
+
+
+class InputErrors(DomainError):
+    """Raised by a service to reject input; the unit of work rolls back on the way out."""
+
+    def __init__(self, *errors: FieldError) -> None:
+        if not errors:
+            raise ValueError("InputErrors needs at least one FieldError")
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = list(errors)
+
+    @classmethod
+    def single(cls, field: str | None, code: Enum, message: str) -> InputErrors:
+        return cls(FieldError(field, code, message))

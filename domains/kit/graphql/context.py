@@ -1,0 +1,85 @@
+"""The per-request context every subgraph's resolvers receive."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from domains.kit.auth import (
+    ANONYMOUS,
+    InvalidToken,
+    Viewer,
+    bearer_token,
+    decode_access_token,
+    revoked_token_key,
+    viewer_from_claims,
+)
+from domains.kit.db import transaction
+from domains.kit.errors import AuthenticationRequired
+from domains.kit.resources import Resources
+
+LoadersT = TypeVar("LoadersT")
+
+
+@dataclass
+class RequestContext(Generic[LoadersT]):
+    request: Request | None
+    resources: Resources
+    make_loaders: Callable[[Resources], LoadersT]
+    # A bad token does not fail the whole request: public fields still answer, and any
+    # field that needs the viewer reports exactly what was wrong with the token.
+    _viewer: Viewer = ANONYMOUS
+    _auth_error: AuthenticationRequired | None = None
+    loaders: LoadersT = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = self.make_loaders(self.resources)
+
+    @property
+    def viewer(self) -> Viewer:
+        if self._auth_error is not None:
+            raise self._auth_error
+        return self._viewer
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work for one mutation; committed on success, rolled back on error.
+
+        After a commit the request's loaders are replaced, so nothing read before the
+        write is served from their per-request cache afterwards.
+        """
+        async with transaction(self.resources.session_factory) as session:
+            yield session
+        self.loaders = self.make_loaders(self.resources)
+
+
+async def authenticate(resources: Resources, authorization: str | None) -> Viewer:
+    """Resolve the Authorization header into a viewer; raise InvalidToken when it is bad."""
+    token = bearer_token(authorization)
+    if token is None:
+        return ANONYMOUS
+    claims = decode_access_token(token, resources.jwt_keys, issuer=resources.settings.jwt_issuer)
+    viewer = viewer_from_claims(claims)
+    assert viewer.token_id is not None
+    key = revoked_token_key(resources.settings.redis_key_prefix, viewer.token_id)
+    if await resources.redis.exists(key):
+        raise InvalidToken("The access token has been revoked.")
+    return viewer
+
+
+async def build_context(
+    request: Request | None,
+    resources: Resources,
+    make_loaders: Callable[[Resources], LoadersT],
+    authorization: str | None,
+) -> RequestContext[LoadersT]:
+    try:
+        viewer = await authenticate(resources, authorization)
+    except AuthenticationRequired as error:
+        return RequestContext(request, resources, make_loaders, _auth_error=error)
+    return RequestContext(request, resources, make_loaders, _viewer=viewer)

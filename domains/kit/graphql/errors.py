@@ -1,0 +1,79 @@
+"""How failures reach the client.
+
+Expected failures (DomainError) keep their message and gain `extensions.code`; anything
+else is logged with its traceback and shown only as "Internal server error", so raw
+exception text (SQL, file paths) never leaks to clients.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from domains.kit.errors import DomainError
+
+logger = logging.getLogger("shopgraph.graphql")
+
+INTERNAL_ERROR_MESSAGE = "Internal server error."
+
+
+def _with_code(error: GraphQLError, code: str, message: str | None = None) -> GraphQLError:
+    extensions = dict(error.extensions or {})
+    extensions["code"] = code
+    return GraphQLError(
+        message=message if message is not None else error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def classify_error(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if original is None:
+        # Raised by graphql-core itself: parse or validation failure, bad variables.
+        if error.extensions and "code" in error.extensions:
+            return error
+        code = "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"
+        return _with_code(error, code)
+    if isinstance(original, GraphQLError):
+        return classify_error(original)
+    if isinstance(original, DomainError):
+        return _with_code(error, original.code, str(original))
+    logger.error("unexpected error in a resolver", exc_info=original)
+    return _with_code(error, "INTERNAL_SERVER_ERROR", INTERNAL_ERROR_MESSAGE)
+
+
+class ClassifyErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [classify_error(error) for error in errors]
+
+
+class FederatedSchema(strawberry.federation.Schema):
+    """A federation schema whose errors are classified (and logged) by ClassifyErrors.
+
+    Strawberry would otherwise log every error with a traceback, including expected ones
+    such as a wrong password, burying the unexpected ones.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        extensions = [*kwargs.pop("extensions", ()), ClassifyErrors]
+        super().__init__(extensions=extensions, federation_version="2.7", **kwargs)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None

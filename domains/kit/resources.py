@@ -1,0 +1,57 @@
+"""The long-lived handles an app holds: database engine, Redis client, signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domains.kit.auth import JwtKeys
+from domains.kit.config import Settings
+from domains.kit.db import create_engine, create_session_factory
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
+    jwt_keys: JwtKeys
+
+    async def check_postgres(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def check_redis(self) -> None:
+        await self.redis.ping()
+
+
+def create_redis(settings: Settings) -> Redis:
+    if settings.redis_url is None:
+        raise RuntimeError("REDIS_URL is not resolved: start through `shopgraph` or set it")
+    # Short timeouts: a Redis outage must degrade to Postgres reads, not hang requests.
+    return Redis.from_url(
+        settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+    )
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    engine = create_engine(settings)
+    redis = create_redis(settings)
+    try:
+        yield Resources(
+            settings=settings,
+            engine=engine,
+            session_factory=create_session_factory(engine),
+            redis=redis,
+            jwt_keys=JwtKeys.from_settings(settings),
+        )
+    finally:
+        await redis.aclose()
+        await engine.dispose()

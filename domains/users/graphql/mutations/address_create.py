@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.mutations.address_input import AddressInput
+from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
+from domains.users.service import addresses
+
+
+@strawberry.type
+class AddressCreatePayload:
+    address: Address | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def address_create(info: UsersInfo, input: AddressInput) -> AddressCreatePayload:
+    try:
+        async with info.context.transaction() as session:
+            address = await addresses.create(session, info.context.viewer, input.to_fields())
+    except InputErrors as error:
+        return AddressCreatePayload(errors=user_errors(error))
+    return AddressCreatePayload(address=Address.from_model(address))

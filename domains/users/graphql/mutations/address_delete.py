@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
+from domains.users.service import addresses, parse_id
+
+
+@strawberry.type
+class AddressDeletePayload:
+    address: Address | None = strawberry.field(default=None, description="The deleted address.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def address_delete(info: UsersInfo, id: strawberry.ID) -> AddressDeletePayload:
+    try:
+        async with info.context.transaction() as session:
+            address = await addresses.delete(session, info.context.viewer, parse_id(id))
+    except InputErrors as error:
+        return AddressDeletePayload(errors=user_errors(error))
+    return AddressDeletePayload(address=Address.from_model(address))

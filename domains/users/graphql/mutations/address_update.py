@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.mutations.address_input import AddressInput
+from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
+from domains.users.service import addresses, parse_id
+
+
+@strawberry.type
+class AddressUpdatePayload:
+    address: Address | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def address_update(
+    info: UsersInfo, id: strawberry.ID, input: AddressInput
+) -> AddressUpdatePayload:
+    try:
+        async with info.context.transaction() as session:
+            address = await addresses.update(
+                session, info.context.viewer, parse_id(id), input.to_fields()
+            )
+    except InputErrors as error:
+        return AddressUpdatePayload(errors=user_errors(error))
+    return AddressUpdatePayload(address=Address.from_model(address))

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.service import account
+
+
+@strawberry.type
+class PasswordChangePayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def password_change(
+    info: UsersInfo, old_password: str, new_password: str
+) -> PasswordChangePayload:
+    try:
+        async with info.context.transaction() as session:
+            user = await account.change_password(
+                session, info.context.viewer, old_password=old_password, new_password=new_password
+            )
+    except InputErrors as error:
+        return PasswordChangePayload(errors=user_errors(error))
+    return PasswordChangePayload(user=User.from_model(user))

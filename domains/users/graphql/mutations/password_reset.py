@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.service import account
+
+
+@strawberry.type
+class PasswordResetPayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def password_reset(info: UsersInfo, token: str, password: str) -> PasswordResetPayload:
+    try:
+        async with info.context.transaction() as session:
+            user = await account.reset_password(session, token=token, password=password)
+    except InputErrors as error:
+        return PasswordResetPayload(errors=user_errors(error))
+    return PasswordResetPayload(user=User.from_model(user, owner_proven=True))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.types import UserError, UsersInfo, user_errors
+from domains.users.service import account
+
+
+@strawberry.type
+class RequestPasswordResetPayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def request_password_reset(info: UsersInfo, email: str) -> RequestPasswordResetPayload:
+    try:
+        async with info.context.transaction() as session:
+            await account.request_password_reset(
+                session, info.context.resources.settings, email=email
+            )
+    except InputErrors as error:
+        return RequestPasswordResetPayload(errors=user_errors(error))
+    return RequestPasswordResetPayload()

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.service import tokens
+
+
+@strawberry.type
+class TokenCreatePayload:
+    access_token: str | None = strawberry.field(
+        default=None, description="RS256 JWT; send as `Authorization: Bearer <token>`."
+    )
+    access_token_expires_at: datetime | None = None
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Opaque, single-use; exchange with tokenRefresh."
+    )
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def token_create(info: UsersInfo, email: str, password: str) -> TokenCreatePayload:
+    resources = info.context.resources
+    try:
+        async with info.context.transaction() as session:
+            pair = await tokens.create(
+                session, resources.settings, resources.jwt_keys, email=email, password=password
+            )
+    except InputErrors as error:
+        return TokenCreatePayload(errors=user_errors(error))
+    return TokenCreatePayload(
+        access_token=pair.access_token,
+        access_token_expires_at=pair.access_token_expires_at,
+        refresh_token=pair.refresh_token,
+        user=User.from_model(pair.user, owner_proven=True),
+    )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domains.kit.errors import FieldError, InputErrors
+from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.service import tokens
+
+
+@strawberry.type
+class TokenRefreshPayload:
+    access_token: str | None = None
+    access_token_expires_at: datetime | None = None
+    refresh_token: str | None = strawberry.field(
+        default=None, description="The replacement; the token sent is now spent."
+    )
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def token_refresh(info: UsersInfo, refresh_token: str) -> TokenRefreshPayload:
+    resources = info.context.resources
+    try:
+        async with info.context.transaction() as session:
+            outcome = await tokens.refresh(
+                session, resources.settings, resources.jwt_keys, refresh_token=refresh_token
+            )
+    except InputErrors as error:
+        return TokenRefreshPayload(errors=user_errors(error))
+    if isinstance(outcome, FieldError):
+        # The family's revocation is committed; the caller still gets an error.
+        return TokenRefreshPayload(errors=user_errors(InputErrors(outcome)))
+    return TokenRefreshPayload(
+        access_token=outcome.access_token,
+        access_token_expires_at=outcome.access_token_expires_at,
+        refresh_token=outcome.refresh_token,
+        user=User.from_model(outcome.user, owner_proven=True),
+    )

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from domains.kit.auth import revoked_token_key
+from domains.kit.errors import InputErrors
+from domains.users.graphql.types import UserError, UsersInfo, user_errors
+from domains.users.service import tokens
+
+
+@strawberry.type
+class TokenRevokePayload:
+    revoked: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def token_revoke(info: UsersInfo, refresh_token: str) -> TokenRevokePayload:
+    context = info.context
+    try:
+        async with context.transaction() as session:
+            await tokens.revoke(session, refresh_token=refresh_token)
+    except InputErrors as error:
+        return TokenRevokePayload(errors=user_errors(error))
+    # Sign out the access token of this request too, until it would have expired anyway.
+    viewer = context.viewer
+    if viewer.token_id is not None and viewer.token_expires_at is not None:
+        ttl = int((viewer.token_expires_at - datetime.now(UTC)).total_seconds())
+        if ttl > 0:
+            key = revoked_token_key(context.resources.settings.redis_key_prefix, viewer.token_id)
+            await context.resources.redis.set(key, b"1", ex=ttl)
+    return TokenRevokePayload(revoked=True)

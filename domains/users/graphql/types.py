@@ -1,0 +1,188 @@
+"""GraphQL types of the users subgraph."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TypeAlias
+
+import strawberry
+from strawberry.types import Info
+
+from domains.kit.auth import Role as RoleValue
+from domains.kit.errors import InputErrors
+from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.pagination import Connection
+from domains.users import models
+from domains.users.errors import UserErrorCode as UserErrorCodeValue
+from domains.users.graphql.loaders import UserLoaders
+from domains.users.service import parse_id
+
+UsersInfo: TypeAlias = Info[RequestContext[UserLoaders], None]
+
+Role = strawberry.enum(RoleValue, description="What an account may do.")
+UserErrorCode = strawberry.enum(
+    UserErrorCodeValue, description="Why a users-domain mutation refused its input."
+)
+
+
+@strawberry.type(description="A problem with a mutation's input.")
+class UserError:
+    field: str | None = strawberry.field(
+        description="The input field at fault (camelCase), or null when the input as a whole is."
+    )
+    code: UserErrorCode
+    message: str
+
+
+@strawberry.federation.type(keys=["id"], description="A postal address kept in an account.")
+class Address:
+    id: strawberry.ID
+    first_name: str
+    last_name: str
+    company: str
+    street_address_1: str
+    street_address_2: str
+    city: str
+    postal_code: str
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, upper case.")
+    country_area: str
+    phone: str
+    is_default_shipping_address: bool
+    is_default_billing_address: bool
+
+    @classmethod
+    def from_model(cls, model: models.Address) -> Address:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            first_name=model.first_name,
+            last_name=model.last_name,
+            company=model.company,
+            street_address_1=model.street_address_1,
+            street_address_2=model.street_address_2,
+            city=model.city,
+            postal_code=model.postal_code,
+            country_code=model.country_code,
+            country_area=model.country_area,
+            phone=model.phone,
+            is_default_shipping_address=model.is_default_shipping,
+            is_default_billing_address=model.is_default_billing,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: UsersInfo, id: strawberry.ID) -> Address | None:
+        # Other domains reference addresses (an order's shipping address is copied, not
+        # referenced, but a cart may point at a saved one); only the owner or staff see it.
+        model = await info.context.loaders.address_by_id.load(parse_id(id))
+        if model is None:
+            return None
+        info.context.viewer.require_self_or_staff(model.user_id)
+        return cls.from_model(model)
+
+
+@strawberry.federation.type(keys=["id"], description="A customer, seller or staff account.")
+class User:
+    id: strawberry.ID
+    name: str
+    roles: list[Role]
+    created_at: datetime
+    _user_id: strawberry.Private[uuid.UUID]
+    _email: strawberry.Private[str]
+    _is_email_confirmed: strawberry.Private[bool]
+    # Set when a mutation has just proven the caller owns the account (registering,
+    # signing in, resetting the password), before any access token is in play.
+    _owner_proven: strawberry.Private[bool] = False
+
+    @classmethod
+    def from_model(cls, model: models.User, *, owner_proven: bool = False) -> User:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            name=model.name,
+            roles=[RoleValue(role) for role in model.roles],
+            created_at=model.created_at,
+            _user_id=model.id,
+            _email=model.email,
+            _is_email_confirmed=model.is_email_confirmed,
+            _owner_proven=owner_proven,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: UsersInfo, id: strawberry.ID) -> User | None:
+        model = await info.context.loaders.user_by_id.load(parse_id(id))
+        return None if model is None else cls.from_model(model)
+
+    def _require_private_access(self, info: UsersInfo) -> None:
+        if not self._owner_proven:
+            info.context.viewer.require_self_or_staff(self._user_id)
+
+    @strawberry.field(description="Visible to the account itself and to staff.")
+    def email(self, info: UsersInfo) -> str | None:
+        self._require_private_access(info)
+        return self._email
+
+    @strawberry.field(description="Whether the email address was confirmed. Self or staff.")
+    def is_email_confirmed(self, info: UsersInfo) -> bool | None:
+        self._require_private_access(info)
+        return self._is_email_confirmed
+
+    @strawberry.field(description="Saved addresses, oldest first. Self or staff.")
+    async def addresses(self, info: UsersInfo) -> list[Address] | None:
+        self._require_private_access(info)
+        rows = await info.context.loaders.addresses_by_user_id.load(self._user_id)
+        return [Address.from_model(row) for row in rows]
+
+    @strawberry.field(description="The default shipping address, if any. Self or staff.")
+    async def default_shipping_address(self, info: UsersInfo) -> Address | None:
+        addresses = await self.addresses(info) or []
+        return next((a for a in addresses if a.is_default_shipping_address), None)
+
+    @strawberry.field(description="The default billing address, if any. Self or staff.")
+    async def default_billing_address(self, info: UsersInfo) -> Address | None:
+        addresses = await self.addresses(info) or []
+        return next((a for a in addresses if a.is_default_billing_address), None)
+
+    @strawberry.field(description="The shop this account runs, if it is a seller.")
+    async def seller_profile(self, info: UsersInfo) -> SellerProfile | None:
+        model = await info.context.loaders.seller_profile_by_user_id.load(self._user_id)
+        return None if model is None else SellerProfile.from_model(model)
+
+
+@strawberry.federation.type(keys=["id"], description="A seller's shop.")
+class SellerProfile:
+    id: strawberry.ID
+    shop_name: str
+    slug: str = strawberry.field(description="Unique, URL-safe name of the shop.")
+    description: str
+    created_at: datetime
+    _user_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, model: models.SellerProfile) -> SellerProfile:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            shop_name=model.shop_name,
+            slug=model.slug,
+            description=model.description,
+            created_at=model.created_at,
+            _user_id=model.user_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: UsersInfo, id: strawberry.ID) -> SellerProfile | None:
+        model = await info.context.loaders.seller_profile_by_id.load(parse_id(id))
+        return None if model is None else cls.from_model(model)
+
+    @strawberry.field(description="The account that runs the shop.")
+    async def user(self, info: UsersInfo) -> User:
+        model = await info.context.loaders.user_by_id.load(self._user_id)
+        return User.from_model(model)
+
+
+SellerProfileConnection = Connection[SellerProfile]
+
+
+def user_errors(error: InputErrors) -> list[UserError]:
+    return [
+        UserError(field=item.field, code=UserErrorCodeValue(item.code.value), message=item.message)
+        for item in error.errors
+    ]

@@ -1,0 +1,169 @@
+"""Outgoing mail: messages are written to an outbox in the caller's transaction and
+delivered afterwards by a worker, so a rolled-back mutation never sends mail and a
+mail-provider outage never fails a mutation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domains.kit.config import Settings
+from domains.kit.db import transaction
+from domains.users.models import EmailOutbox
+from domains.users.repository import email_outbox_repository
+
+logger = logging.getLogger("shopgraph.users.mail")
+
+MAX_ATTEMPTS = 10
+POLL_INTERVAL_SECONDS = 2.0
+
+
+class MailDeliveryError(Exception):
+    pass
+
+
+class MailSender(Protocol):
+    async def send(self, message: EmailOutbox) -> None: ...
+
+
+async def enqueue(
+    session: AsyncSession, *, recipient: str, subject: str, body: str, template: str
+) -> None:
+    await email_outbox_repository.add(
+        session, EmailOutbox(recipient=recipient, subject=subject, body=body, template=template)
+    )
+
+
+def account_link(settings: Settings, path: str, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}{path}?{urlencode({'token': token})}"
+
+
+async def enqueue_email_confirmation(
+    session: AsyncSession, settings: Settings, *, recipient: str, name: str, token: str
+) -> None:
+    link = account_link(settings, "/account/confirm", token)
+    await enqueue(
+        session,
+        recipient=recipient,
+        subject="Confirm your Shopgraph account",
+        body=f"Hello {name},\n\nConfirm your email address by opening:\n{link}\n",
+        template="email_confirmation",
+    )
+
+
+async def enqueue_password_reset(
+    session: AsyncSession, settings: Settings, *, recipient: str, name: str, token: str
+) -> None:
+    link = account_link(settings, "/account/reset-password", token)
+    await enqueue(
+        session,
+        recipient=recipient,
+        subject="Reset your Shopgraph password",
+        body=(
+            f"Hello {name},\n\nSomeone asked to reset your password. If it was you, open:\n"
+            f"{link}\n\nThe link works once and expires in one hour. If it was not you, "
+            "ignore this message.\n"
+        ),
+        template="password_reset",
+    )
+
+
+class SendGridSender:
+    """SendGrid's v3 Mail Send API over HTTP."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+        assert settings.sendgrid_api_key is not None
+        self._api_key = settings.sendgrid_api_key
+        self._url = settings.sendgrid_api_url.rstrip("/") + "/v3/mail/send"
+        self._from_name, self._from_email = parseaddr(settings.email_from)
+        self._client = client
+
+    async def send(self, message: EmailOutbox) -> None:
+        sender: dict[str, str] = {"email": self._from_email}
+        if self._from_name:
+            sender["name"] = self._from_name
+        try:
+            response = await self._client.post(
+                self._url,
+                headers={"Authorization": f"Bearer {self._api_key}"},
+                json={
+                    "personalizations": [{"to": [{"email": message.recipient}]}],
+                    "from": sender,
+                    "subject": message.subject,
+                    "content": [{"type": "text/plain", "value": message.body}],
+                    "custom_args": {"outbox_id": str(message.id)},
+                },
+                timeout=10.0,
+            )
+        except httpx.HTTPError as error:
+            raise MailDeliveryError(f"SendGrid unreachable: {type(error).__name__}") from error
+        if response.status_code != 202:
+            raise MailDeliveryError(f"SendGrid answered {response.status_code}: {response.text[:200]}")
+
+
+class FileSender:
+    """Development: each message is written to a .eml file and its arrival logged."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    async def send(self, message: EmailOutbox) -> None:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        path = self._directory / f"{message.created_at:%Y%m%dT%H%M%S}-{message.id}.eml"
+        path.write_text(
+            f"To: {message.recipient}\nSubject: {message.subject}\n\n{message.body}", encoding="utf-8"
+        )
+        logger.info("mail %r to %s saved as %s", message.subject, message.recipient, path)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+async def deliver_due(
+    session_factory: async_sessionmaker[AsyncSession], sender: MailSender, *, limit: int = 50
+) -> int:
+    """Send what is due; return how many were sent. Failures are retried with backoff."""
+    sent = 0
+    async with transaction(session_factory) as session:
+        now = datetime.now(UTC)
+        for message in await email_outbox_repository.claim_due(session, now, limit, MAX_ATTEMPTS):
+            try:
+                await sender.send(message)
+            except MailDeliveryError as error:
+                message.attempts += 1
+                message.last_error = str(error)
+                message.next_attempt_at = now + backoff(message.attempts)
+                logger.warning("mail %s not delivered (attempt %d): %s", message.id, message.attempts, error)
+            else:
+                message.attempts += 1
+                message.sent_at = now
+                sent += 1
+    return sent
+
+
+def sender_for(settings: Settings, client: httpx.AsyncClient) -> MailSender:
+    if settings.sendgrid_api_key:
+        return SendGridSender(settings, client)
+    return FileSender(settings.data_dir / "mail")
+
+
+async def run_mail_worker(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    async with httpx.AsyncClient() as client:
+        sender = sender_for(settings, client)
+        while True:
+            try:
+                await deliver_due(session_factory, sender)
+            except Exception:  # keep the worker alive through database hiccups
+                logger.exception("mail delivery round failed")
+            await asyncio.sleep(POLL_INTERVAL_SECONDS)

@@ -1,0 +1,6 @@
+from alembic import context
+
+from domains.kit.migrations import run_env
+from domains.users.models import Base
+
+run_env(context, Base.metadata)

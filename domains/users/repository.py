@@ -1,0 +1,238 @@
+"""Every SQL statement of the users domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.users.models import AccountToken, Address, EmailOutbox, RefreshToken, SellerProfile, User
+
+
+class UserRepository:
+    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[User]:
+        result = await session.scalars(select(User).where(User.id.in_(ids)))
+        return result.all()
+
+    async def get_by_id(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+        return await session.get(User, user_id)
+
+    async def get_by_id_for_update(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+        return await session.scalar(select(User).where(User.id == user_id).with_for_update())
+
+    async def get_by_email(self, session: AsyncSession, email: str) -> User | None:
+        return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+    async def email_exists(self, session: AsyncSession, email: str) -> bool:
+        found = await session.scalar(
+            select(User.id).where(func.lower(User.email) == email.lower()).limit(1)
+        )
+        return found is not None
+
+    async def add(self, session: AsyncSession, user: User) -> User:
+        session.add(user)
+        await session.flush()
+        return user
+
+
+class RefreshTokenRepository:
+    async def get_by_hash_for_update(
+        self, session: AsyncSession, token_hash: str
+    ) -> RefreshToken | None:
+        return await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        )
+
+    async def add(self, session: AsyncSession, token: RefreshToken) -> None:
+        session.add(token)
+        await session.flush()
+
+    async def revoke_family(self, session: AsyncSession, family_id: uuid.UUID, at: datetime) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    async def revoke_all_for_user(self, session: AsyncSession, user_id: uuid.UUID, at: datetime) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+
+class AccountTokenRepository:
+    async def add(self, session: AsyncSession, token: AccountToken) -> None:
+        session.add(token)
+        await session.flush()
+
+    async def get_by_hash_for_update(
+        self, session: AsyncSession, purpose: str, token_hash: str
+    ) -> AccountToken | None:
+        return await session.scalar(
+            select(AccountToken)
+            .where(AccountToken.purpose == purpose, AccountToken.token_hash == token_hash)
+            .with_for_update()
+        )
+
+    async def invalidate_unused(
+        self, session: AsyncSession, user_id: uuid.UUID, purpose: str, at: datetime
+    ) -> None:
+        await session.execute(
+            update(AccountToken)
+            .where(
+                AccountToken.user_id == user_id,
+                AccountToken.purpose == purpose,
+                AccountToken.used_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+
+
+class AddressRepository:
+    async def list_by_user_ids(
+        self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
+    ) -> Sequence[Address]:
+        result = await session.scalars(
+            select(Address)
+            .where(Address.user_id.in_(user_ids))
+            .order_by(Address.created_at, Address.id)
+        )
+        return result.all()
+
+    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Address]:
+        result = await session.scalars(select(Address).where(Address.id.in_(ids)))
+        return result.all()
+
+    async def get_for_update(self, session: AsyncSession, address_id: uuid.UUID) -> Address | None:
+        return await session.scalar(select(Address).where(Address.id == address_id).with_for_update())
+
+    async def count_for_user(self, session: AsyncSession, user_id: uuid.UUID) -> int:
+        count = await session.scalar(
+            select(func.count()).select_from(Address).where(Address.user_id == user_id)
+        )
+        return int(count or 0)
+
+    async def add(self, session: AsyncSession, address: Address) -> None:
+        session.add(address)
+        await session.flush()
+
+    async def clear_default(
+        self, session: AsyncSession, user_id: uuid.UUID, *, shipping: bool, billing: bool
+    ) -> None:
+        if shipping:
+            await session.execute(
+                update(Address)
+                .where(Address.user_id == user_id, Address.is_default_shipping)
+                .values(is_default_shipping=False)
+            )
+        if billing:
+            await session.execute(
+                update(Address)
+                .where(Address.user_id == user_id, Address.is_default_billing)
+                .values(is_default_billing=False)
+            )
+
+    async def delete(self, session: AsyncSession, address: Address) -> None:
+        await session.execute(delete(Address).where(Address.id == address.id))
+
+
+class SellerProfileRepository:
+    async def get_by_ids(
+        self, session: AsyncSession, ids: Sequence[uuid.UUID]
+    ) -> Sequence[SellerProfile]:
+        result = await session.scalars(select(SellerProfile).where(SellerProfile.id.in_(ids)))
+        return result.all()
+
+    async def get_by_user_ids(
+        self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
+    ) -> Sequence[SellerProfile]:
+        result = await session.scalars(
+            select(SellerProfile).where(SellerProfile.user_id.in_(user_ids))
+        )
+        return result.all()
+
+    async def get_by_slugs(
+        self, session: AsyncSession, slugs: Sequence[str]
+    ) -> Sequence[SellerProfile]:
+        result = await session.scalars(select(SellerProfile).where(SellerProfile.slug.in_(slugs)))
+        return result.all()
+
+    async def get_by_user_id_for_update(
+        self, session: AsyncSession, user_id: uuid.UUID
+    ) -> SellerProfile | None:
+        return await session.scalar(
+            select(SellerProfile).where(SellerProfile.user_id == user_id).with_for_update()
+        )
+
+    async def get_for_update(
+        self, session: AsyncSession, profile_id: uuid.UUID
+    ) -> SellerProfile | None:
+        return await session.scalar(
+            select(SellerProfile).where(SellerProfile.id == profile_id).with_for_update()
+        )
+
+    async def slug_exists(self, session: AsyncSession, slug: str) -> bool:
+        return (
+            await session.scalar(select(SellerProfile.id).where(SellerProfile.slug == slug).limit(1))
+        ) is not None
+
+    async def add(self, session: AsyncSession, profile: SellerProfile) -> None:
+        session.add(profile)
+        await session.flush()
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> Sequence[SellerProfile]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        query = select(SellerProfile).order_by(
+            SellerProfile.created_at.desc(), SellerProfile.id.desc()
+        )
+        if after is not None:
+            query = query.where(
+                tuple_(SellerProfile.created_at, SellerProfile.id) < tuple_(*after)
+            )
+        result = await session.scalars(query.limit(limit))
+        return result.all()
+
+    async def count(self, session: AsyncSession) -> int:
+        return int(await session.scalar(select(func.count()).select_from(SellerProfile)) or 0)
+
+
+class EmailOutboxRepository:
+    async def add(self, session: AsyncSession, message: EmailOutbox) -> None:
+        session.add(message)
+        await session.flush()
+
+    async def claim_due(
+        self, session: AsyncSession, now: datetime, limit: int, max_attempts: int
+    ) -> Sequence[EmailOutbox]:
+        """Lock a batch of due messages; SKIP LOCKED lets several senders share the outbox."""
+        result = await session.scalars(
+            select(EmailOutbox)
+            .where(
+                EmailOutbox.sent_at.is_(None),
+                EmailOutbox.next_attempt_at <= now,
+                EmailOutbox.attempts < max_attempts,
+            )
+            .order_by(EmailOutbox.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return result.all()
+
+
+user_repository = UserRepository()
+refresh_token_repository = RefreshTokenRepository()
+account_token_repository = AccountTokenRepository()
+address_repository = AddressRepository()
+seller_profile_repository = SellerProfileRepository()
+email_outbox_repository = EmailOutboxRepository()

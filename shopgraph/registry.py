@@ -1,0 +1,49 @@
+"""The domains this platform runs, named by import strings.
+
+This is the composition root: the only place that knows every domain. Domains never
+import each other, and the gateway learns subgraphs from configuration, so lifting a
+domain into its own service means changing an entry here, not its code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DomainEntry:
+    name: str
+    package: str
+
+    @property
+    def app_factory(self) -> str:
+        return f"{self.package}.app:create_app"
+
+    @property
+    def seed(self) -> str:
+        return f"{self.package}.seed:seed"
+
+    @property
+    def migrations_directory(self) -> Path:
+        module = importlib.import_module(self.package)
+        assert module.__file__ is not None
+        return Path(module.__file__).parent / "migrations"
+
+
+DOMAINS: tuple[DomainEntry, ...] = (DomainEntry("users", "domains.users"),)
+
+
+def domain(name: str) -> DomainEntry:
+    for entry in DOMAINS:
+        if entry.name == name:
+            return entry
+    known = ", ".join(entry.name for entry in DOMAINS)
+    raise KeyError(f"unknown domain {name!r} (known: {known})")
+
+
+def load(import_string: str) -> Any:
+    module_name, _, attribute = import_string.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
