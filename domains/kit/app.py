@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from domains.kit.resources import Resources, open_resources
 
 logger = logging.getLogger("shopgraph")
 
-BackgroundWorker = Callable[[Resources], Awaitable[None]]
+BackgroundWorker = Callable[[Resources], Coroutine[Any, Any, None]]
 
 
 @dataclass

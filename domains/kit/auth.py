@@ -89,7 +89,11 @@ class JwtKeys:
         return fields
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [{**self.public_jwk_fields(), "kid": self.key_id, "use": "sig", "alg": ALGORITHM}]}
+        return {
+            "keys": [
+                {**self.public_jwk_fields(), "kid": self.key_id, "use": "sig", "alg": ALGORITHM}
+            ]
+        }
 
     def _public_key(self) -> rsa.RSAPublicKey:
         key = serialization.load_pem_public_key(self.public_pem.encode())
@@ -113,7 +117,9 @@ class JwtKeys:
         ).decode()
         public_pem = (
             private_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode()
         )
         return cls(public_pem=public_pem, private_pem=private_pem)

@@ -194,7 +194,9 @@ class _Reader:
     def email(self, name: str) -> str | None:
         raw = self.text(name)
         if raw is not None and "@" not in raw:
-            raise ConfigError(f"{name} must be an address like 'Shop <shop@example.com>' (got {raw!r})")
+            raise ConfigError(
+                f"{name} must be an address like 'Shop <shop@example.com>' (got {raw!r})"
+            )
         return raw
 
     def pem(self, name: str, kind: str) -> str | None:
@@ -204,7 +206,9 @@ class _Reader:
         # Orchestrators often pass multi-line secrets with literal "\n".
         pem = raw.replace("\\n", "\n")
         if f"-----BEGIN {kind}-----" not in pem and f"-----BEGIN RSA {kind}-----" not in pem:
-            raise ConfigError(f"{name} must be a PEM-encoded RSA {kind.lower()} (-----BEGIN {kind}-----)")
+            raise ConfigError(
+                f"{name} must be a PEM-encoded RSA {kind.lower()} (-----BEGIN {kind}-----)"
+            )
         return pem
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, pool
@@ -80,8 +79,10 @@ class DomainMigrations:
         return tuple(context.get_current_heads())
 
 
-def run_env(context: EnvironmentContext, target_metadata: MetaData) -> None:
+def run_env(target_metadata: MetaData) -> None:
     """The body of every domain's env.py: online migrations over asyncpg."""
+    from alembic import context  # a proxy that alembic only populates while it runs env.py
+
     config = context.config
     schema = str(config.attributes["domain"])
     version_table = str(config.attributes["version_table"])
@@ -130,4 +131,3 @@ def _run_coroutine(coroutine: Coroutine[Any, Any, None]) -> None:
     # run the migration on a private loop in a worker thread.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
         executor.submit(asyncio.run, coroutine).result()
-

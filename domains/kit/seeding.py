@@ -9,7 +9,8 @@ from dataclasses import dataclass
 # domains can refer to each other's seed rows (a product's seller) without a lookup.
 SEED_NAMESPACE = uuid.UUID("5e3d0a9c-6f1b-4c55-9a59-0d7e8c1f2b3a")
 
-DEMO_PASSWORD = "shopgraph-demo"
+# Published in the README: the demo accounts exist only in seeded development data.
+DEMO_PASSWORD = "shopgraph-demo"  # noqa: S105
 
 
 def seed_id(kind: str, key: str | int) -> uuid.UUID:

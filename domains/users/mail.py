@@ -106,7 +106,9 @@ class SendGridSender:
         except httpx.HTTPError as error:
             raise MailDeliveryError(f"SendGrid unreachable: {type(error).__name__}") from error
         if response.status_code != 202:
-            raise MailDeliveryError(f"SendGrid answered {response.status_code}: {response.text[:200]}")
+            raise MailDeliveryError(
+                f"SendGrid answered {response.status_code}: {response.text[:200]}"
+            )
 
 
 class FileSender:
@@ -119,7 +121,8 @@ class FileSender:
         self._directory.mkdir(parents=True, exist_ok=True)
         path = self._directory / f"{message.created_at:%Y%m%dT%H%M%S}-{message.id}.eml"
         path.write_text(
-            f"To: {message.recipient}\nSubject: {message.subject}\n\n{message.body}", encoding="utf-8"
+            f"To: {message.recipient}\nSubject: {message.subject}\n\n{message.body}",
+            encoding="utf-8",
         )
         logger.info("mail %r to %s saved as %s", message.subject, message.recipient, path)
 
@@ -142,7 +145,9 @@ async def deliver_due(
                 message.attempts += 1
                 message.last_error = str(error)
                 message.next_attempt_at = now + backoff(message.attempts)
-                logger.warning("mail %s not delivered (attempt %d): %s", message.id, message.attempts, error)
+                logger.warning(
+                    "mail %s not delivered (attempt %d): %s", message.id, message.attempts, error
+                )
             else:
                 message.attempts += 1
                 message.sent_at = now

@@ -13,19 +13,22 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from domains.kit.db import domain_base
+from domains.kit.db import NAMING_CONVENTION
 
 SCHEMA = "users"
 
-Base = domain_base(SCHEMA)
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
 
 
 class TimestampedMixin:
@@ -163,7 +166,9 @@ class EmailOutbox(Base):
 
     __tablename__ = "email_outbox"
     __table_args__ = (
-        Index("ix_email_outbox_pending", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
+        Index(
+            "ix_email_outbox_pending", "next_attempt_at", postgresql_where=text("sent_at IS NULL")
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

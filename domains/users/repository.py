@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.users.models import AccountToken, Address, EmailOutbox, RefreshToken, SellerProfile, User
+from domains.users.models import (
+    AccountToken,
+    Address,
+    EmailOutbox,
+    RefreshToken,
+    SellerProfile,
+    User,
+)
 
 
 class UserRepository:
@@ -50,14 +57,18 @@ class RefreshTokenRepository:
         session.add(token)
         await session.flush()
 
-    async def revoke_family(self, session: AsyncSession, family_id: uuid.UUID, at: datetime) -> None:
+    async def revoke_family(
+        self, session: AsyncSession, family_id: uuid.UUID, at: datetime
+    ) -> None:
         await session.execute(
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=at)
         )
 
-    async def revoke_all_for_user(self, session: AsyncSession, user_id: uuid.UUID, at: datetime) -> None:
+    async def revoke_all_for_user(
+        self, session: AsyncSession, user_id: uuid.UUID, at: datetime
+    ) -> None:
         await session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -104,12 +115,16 @@ class AddressRepository:
         )
         return result.all()
 
-    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Address]:
+    async def get_by_ids(
+        self, session: AsyncSession, ids: Sequence[uuid.UUID]
+    ) -> Sequence[Address]:
         result = await session.scalars(select(Address).where(Address.id.in_(ids)))
         return result.all()
 
     async def get_for_update(self, session: AsyncSession, address_id: uuid.UUID) -> Address | None:
-        return await session.scalar(select(Address).where(Address.id == address_id).with_for_update())
+        return await session.scalar(
+            select(Address).where(Address.id == address_id).with_for_update()
+        )
 
     async def count_for_user(self, session: AsyncSession, user_id: uuid.UUID) -> int:
         count = await session.scalar(
@@ -178,7 +193,9 @@ class SellerProfileRepository:
 
     async def slug_exists(self, session: AsyncSession, slug: str) -> bool:
         return (
-            await session.scalar(select(SellerProfile.id).where(SellerProfile.slug == slug).limit(1))
+            await session.scalar(
+                select(SellerProfile.id).where(SellerProfile.slug == slug).limit(1)
+            )
         ) is not None
 
     async def add(self, session: AsyncSession, profile: SellerProfile) -> None:
@@ -197,9 +214,7 @@ class SellerProfileRepository:
             SellerProfile.created_at.desc(), SellerProfile.id.desc()
         )
         if after is not None:
-            query = query.where(
-                tuple_(SellerProfile.created_at, SellerProfile.id) < tuple_(*after)
-            )
+            query = query.where(tuple_(SellerProfile.created_at, SellerProfile.id) < tuple_(*after))
         result = await session.scalars(query.limit(limit))
         return result.all()
 

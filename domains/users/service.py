@@ -63,7 +63,9 @@ def normalize_email(raw: str, field: str = "email") -> str:
     if not email:
         raise InputErrors.single(field, Code.REQUIRED, "Enter an email address.")
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise InputErrors.single(field, Code.INVALID_EMAIL, f"{raw.strip()!r} is not a valid email address.")
+        raise InputErrors.single(
+            field, Code.INVALID_EMAIL, f"{raw.strip()!r} is not a valid email address."
+        )
     return email
 
 
@@ -73,7 +75,9 @@ def clean_text(raw: str, field: str, *, max_length: int, required: bool = True) 
         raise InputErrors.single(field, Code.REQUIRED, f"`{field}` must not be empty.")
     if len(value) > max_length:
         raise InputErrors.single(
-            field, Code.TOO_LONG, f"`{field}` must be at most {max_length} characters (got {len(value)})."
+            field,
+            Code.TOO_LONG,
+            f"`{field}` must be at most {max_length} characters (got {len(value)}).",
         )
     return value
 
@@ -96,15 +100,16 @@ class AccountService:
     async def register(
         self, session: AsyncSession, settings: Settings, *, email: str, password: str, name: str
     ) -> User:
+        # Report every problem at once, not one per attempt.
         errors: list[FieldError] = []
-        for check in (
-            lambda: normalize_email(email),
-            lambda: clean_text(name, "name", max_length=MAX_NAME_LENGTH),
-        ):
-            try:
-                check()
-            except InputErrors as error:
-                errors.extend(error.errors)
+        try:
+            normalize_email(email)
+        except InputErrors as error:
+            errors.extend(error.errors)
+        try:
+            clean_text(name, "name", max_length=MAX_NAME_LENGTH)
+        except InputErrors as error:
+            errors.extend(error.errors)
         normalized = email.strip().lower()
         problem = policy_violation(password, normalized)
         if problem is not None:
@@ -133,7 +138,9 @@ class AccountService:
         await self._send_confirmation(session, settings, user)
         return user
 
-    async def _send_confirmation(self, session: AsyncSession, settings: Settings, user: User) -> None:
+    async def _send_confirmation(
+        self, session: AsyncSession, settings: Settings, user: User
+    ) -> None:
         token = await _issue_account_token(
             session, user.id, "email_confirmation", EMAIL_CONFIRMATION_LIFETIME
         )
@@ -165,7 +172,9 @@ class AccountService:
     ) -> User:
         user = await _get_user_for_update(session, viewer.require_user())
         if not await verify_password(user.password_hash, old_password):
-            raise InputErrors.single("oldPassword", Code.INCORRECT_PASSWORD, "The current password is incorrect.")
+            raise InputErrors.single(
+                "oldPassword", Code.INCORRECT_PASSWORD, "The current password is incorrect."
+            )
         check_password(new_password, user.email, "newPassword")
         user.password_hash = await hash_password(new_password)
         # Other devices must sign in again with the new password.
@@ -173,7 +182,9 @@ class AccountService:
         await session.flush()
         return user
 
-    async def request_password_reset(self, session: AsyncSession, settings: Settings, *, email: str) -> None:
+    async def request_password_reset(
+        self, session: AsyncSession, settings: Settings, *, email: str
+    ) -> None:
         """Mail a reset link if the account exists. The answer is the same either way, so
         this cannot be used to learn which emails have accounts."""
         user = await user_repository.get_by_email(session, email.strip().lower())
@@ -181,7 +192,9 @@ class AccountService:
             return
         now = _now()
         await account_token_repository.invalidate_unused(session, user.id, "password_reset", now)
-        token = await _issue_account_token(session, user.id, "password_reset", PASSWORD_RESET_LIFETIME)
+        token = await _issue_account_token(
+            session, user.id, "password_reset", PASSWORD_RESET_LIFETIME
+        )
         await mail.enqueue_password_reset(
             session, settings, recipient=user.email, name=user.name, token=token
         )
@@ -238,7 +251,9 @@ async def _use_account_token(session: AsyncSession, raw: str, purpose: str) -> A
             "token", Code.INVALID_TOKEN, "This link is invalid or has already been used."
         )
     if token.expires_at <= _now():
-        raise InputErrors.single("token", Code.EXPIRED_TOKEN, "This link has expired; ask for a new one.")
+        raise InputErrors.single(
+            "token", Code.EXPIRED_TOKEN, "This link has expired; ask for a new one."
+        )
     token.used_at = _now()
     return token
 
@@ -298,7 +313,9 @@ class TokenService:
             session, hash_opaque_token(refresh_token.strip())
         )
         if stored is None:
-            raise InputErrors.single("refreshToken", Code.INVALID_TOKEN, "The refresh token is invalid.")
+            raise InputErrors.single(
+                "refreshToken", Code.INVALID_TOKEN, "The refresh token is invalid."
+            )
         await refresh_token_repository.revoke_family(session, stored.family_id, _now())
 
     async def _issue(
@@ -402,7 +419,9 @@ class AddressService:
         values = _clean_address(fields, creating=True)
         if await address_repository.count_for_user(session, user.id) >= MAX_ADDRESSES_PER_USER:
             raise InputErrors.single(
-                None, Code.INVALID, f"An account can keep at most {MAX_ADDRESSES_PER_USER} addresses."
+                None,
+                Code.INVALID,
+                f"An account can keep at most {MAX_ADDRESSES_PER_USER} addresses.",
             )
         address = Address(user_id=user.id, **values)
         await self._apply_defaults(session, address, fields)
@@ -461,8 +480,7 @@ def _clean_slug(raw: str) -> str:
         raise InputErrors.single(
             "slug",
             Code.INVALID_SLUG,
-            "A shop slug is 3 to 50 lowercase letters, digits and single hyphens "
-            f"(got {raw!r}).",
+            f"A shop slug is 3 to 50 lowercase letters, digits and single hyphens (got {raw!r}).",
         )
     return slug
 
@@ -479,16 +497,22 @@ class SellerService:
     ) -> SellerProfile:
         user = await _get_user_for_update(session, viewer.require_user())
         if await seller_profile_repository.get_by_user_id_for_update(session, user.id) is not None:
-            raise InputErrors.single(None, Code.ALREADY_SELLER, "You already have a seller profile.")
+            raise InputErrors.single(
+                None, Code.ALREADY_SELLER, "You already have a seller profile."
+            )
         name = clean_text(shop_name, "shopName", max_length=100)
         clean_slug = _clean_slug(slug if slug is not None else slugify(name))
         if await seller_profile_repository.slug_exists(session, clean_slug):
-            raise InputErrors.single("slug", Code.DUPLICATE_SLUG, f"The shop slug {clean_slug!r} is taken.")
+            raise InputErrors.single(
+                "slug", Code.DUPLICATE_SLUG, f"The shop slug {clean_slug!r} is taken."
+            )
         profile = SellerProfile(
             user_id=user.id,
             shop_name=name,
             slug=clean_slug,
-            description=clean_text(description or "", "description", max_length=5000, required=False),
+            description=clean_text(
+                description or "", "description", max_length=5000, required=False
+            ),
         )
         try:
             async with session.begin_nested():

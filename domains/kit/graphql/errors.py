@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from domains.kit.errors import DomainError
+from graphql import GraphQLError
 
 logger = logging.getLogger("shopgraph.graphql")
 

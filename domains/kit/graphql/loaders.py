@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
 KeyT = TypeVar("KeyT", bound=Hashable)
 RowT = TypeVar("RowT")
+ValueT = TypeVar("ValueT")
 
 
 def one_per_key(
@@ -28,7 +29,9 @@ def many_per_key(
     return [grouped.get(key, []) for key in keys]
 
 
-def loader(batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+def loader(
+    batch: Callable[[list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
+) -> DataLoader[KeyT, ValueT]:
     """A request-scoped DataLoader around a batch function.
 
     The batch function receives the de-duplicated keys of one tick and must return one

@@ -16,12 +16,12 @@ from domains.users.repository import address_repository, seller_profile_reposito
 
 @dataclass
 class UserLoaders:
-    user_by_id: DataLoader
-    seller_profile_by_id: DataLoader
-    seller_profile_by_user_id: DataLoader
-    seller_profile_by_slug: DataLoader
-    addresses_by_user_id: DataLoader
-    address_by_id: DataLoader
+    user_by_id: DataLoader[uuid.UUID, User | None]
+    seller_profile_by_id: DataLoader[uuid.UUID, SellerProfile | None]
+    seller_profile_by_user_id: DataLoader[uuid.UUID, SellerProfile | None]
+    seller_profile_by_slug: DataLoader[str, SellerProfile | None]
+    addresses_by_user_id: DataLoader[uuid.UUID, list[Address]]
+    address_by_id: DataLoader[uuid.UUID, Address | None]
 
 
 def make_loaders(resources: Resources) -> UserLoaders:

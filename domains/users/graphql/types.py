@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from domains.kit.auth import Role as RoleValue
-from domains.kit.errors import InputErrors
+from domains.kit.errors import InputErrors, NotFound
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.pagination import Connection
 from domains.users import models
@@ -20,9 +20,12 @@ from domains.users.service import parse_id
 
 UsersInfo: TypeAlias = Info[RequestContext[UserLoaders], None]
 
-Role = strawberry.enum(RoleValue, description="What an account may do.")
-UserErrorCode = strawberry.enum(
-    UserErrorCodeValue, description="Why a users-domain mutation refused its input."
+# Registered with Strawberry under their GraphQL names; annotations use the Python enums.
+strawberry.enum(RoleValue, name="Role", description="What an account may do.")
+strawberry.enum(
+    UserErrorCodeValue,
+    name="UserErrorCode",
+    description="Why a users-domain mutation refused its input.",
 )
 
 
@@ -31,7 +34,7 @@ class UserError:
     field: str | None = strawberry.field(
         description="The input field at fault (camelCase), or null when the input as a whole is."
     )
-    code: UserErrorCode
+    code: UserErrorCodeValue
     message: str
 
 
@@ -84,7 +87,7 @@ class Address:
 class User:
     id: strawberry.ID
     name: str
-    roles: list[Role]
+    roles: list[RoleValue]
     created_at: datetime
     _user_id: strawberry.Private[uuid.UUID]
     _email: strawberry.Private[str]
@@ -175,6 +178,8 @@ class SellerProfile:
     @strawberry.field(description="The account that runs the shop.")
     async def user(self, info: UsersInfo) -> User:
         model = await info.context.loaders.user_by_id.load(self._user_id)
+        if model is None:  # the foreign key cascades, so only a race with a delete gets here
+            raise NotFound("The shop's account no longer exists.")
         return User.from_model(model)
 
 

@@ -1,6 +1,4 @@
-from alembic import context
-
 from domains.kit.migrations import run_env
 from domains.users.models import Base
 
-run_env(context, Base.metadata)
+run_env(Base.metadata)

