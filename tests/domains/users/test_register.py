@@ -84,13 +84,9 @@ async def test_concurrent_registrations_of_one_email_create_one_account(
 ) -> None:
     import asyncio
 
-    payloads = await asyncio.gather(
-        *(register(users_client, "race@example.com") for _ in range(5))
-    )
+    payloads = await asyncio.gather(*(register(users_client, "race@example.com") for _ in range(5)))
 
     assert sum(1 for p in payloads if p["errors"] == []) == 1
-    assert all(
-        p["errors"][0]["code"] == "DUPLICATE_EMAIL" for p in payloads if p["errors"]
-    )
+    assert all(p["errors"][0]["code"] == "DUPLICATE_EMAIL" for p in payloads if p["errors"])
     assert await _count(resources, User) == 1
     assert await _count(resources, EmailOutbox) == 1
