@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import threading
 import webbrowser
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default: PORT, else 8000")
     serve.add_argument("--open", action="store_true", help="open GraphiQL in a browser")
     serve.add_argument("--no-seed", action="store_true", help="skip the demo data")
+    serve.add_argument(
+        "--subgraph-urls",
+        default=os.environ.get("SHOPGRAPH_SUBGRAPH_URLS"),
+        help="run only the gateway, against remote subgraphs: users=http://...,products=... "
+        "(default: SHOPGRAPH_SUBGRAPH_URLS; unset = every subgraph in-process)",
+    )
     serve.set_defaults(handler=_serve)
 
     subgraph = commands.add_parser("subgraph", help="run one domain's subgraph alone")
@@ -84,6 +91,19 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--products", type=int, default=SeedOptions.products)
     seed.add_argument("--random-seed", type=int, default=SeedOptions.random_seed)
     seed.set_defaults(handler=_seed)
+
+    compose_cmd = commands.add_parser(
+        "compose", help="compose schema/supergraph.graphql and schema/api.graphql"
+    )
+    compose_cmd.add_argument(
+        "--check", action="store_true", help="fail if a committed file is stale"
+    )
+    compose_cmd.set_defaults(handler=_compose)
+
+    plan = commands.add_parser("plan", help="print the query plan of an operation")
+    plan.add_argument("query", help="the operation text, or @FILE to read it from a file")
+    plan.add_argument("--operation-name")
+    plan.set_defaults(handler=_plan)
 
     export = commands.add_parser("export-schema", help="write each subgraph's SDL under schema/")
     export.add_argument("--check", action="store_true", help="fail if a committed file is stale")
@@ -179,20 +199,79 @@ def subgraph_sdl(name: str) -> str:
 
 
 def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    files = {
+        SCHEMA_DIR / "subgraphs" / f"{entry.name}.graphql": subgraph_sdl(entry.name)
+        for entry in DOMAINS
+    }
+    return _write_or_check(files, args.check)
+
+
+def supergraph_files() -> dict[Path, str]:
+    """The committed contracts: the supergraph and the client-facing API schema."""
+    from graphql import print_schema
+
+    from gateway.federation.supergraph import Supergraph
+    from shopgraph.platform import compose_platform, domain_specs
+
+    supergraph_sdl = compose_platform(domain_specs())
+    api_sdl = print_schema(Supergraph(supergraph_sdl).api_schema) + "\n"
+    return {SCHEMA_DIR / "supergraph.graphql": supergraph_sdl, SCHEMA_DIR / "api.graphql": api_sdl}
+
+
+def _write_or_check(files: dict[Path, str], check: bool) -> int:
     stale = []
-    for entry in DOMAINS:
-        path = SCHEMA_DIR / "subgraphs" / f"{entry.name}.graphql"
-        sdl = subgraph_sdl(entry.name)
-        if args.check:
-            if not path.exists() or path.read_text() != sdl:
+    for path, content in files.items():
+        if check:
+            if not path.exists() or path.read_text() != content:
                 stale.append(str(path))
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sdl)
+        path.write_text(content)
         print(f"wrote {path}")
     if stale:
-        print(f"stale: {', '.join(stale)}; run `task schema`", file=sys.stderr)
+        print(f"stale: {', '.join(stale)}; run `./task schema`", file=sys.stderr)
         return 1
+    return 0
+
+
+def _compose(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.federation.compose import CompositionError
+
+    try:
+        files = supergraph_files()
+    except CompositionError as error:
+        print(
+            "composition failed:\n" + "\n".join(f"  - {e}" for e in error.errors), file=sys.stderr
+        )
+        return 1
+    return _write_or_check(files, args.check)
+
+
+def _plan(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql import GraphQLError, parse, validate
+
+    from gateway.federation.plan_printer import print_plan
+    from gateway.federation.planner import PlanningError, QueryPlanner
+    from gateway.federation.supergraph import Supergraph
+    from shopgraph.platform import compose_platform, domain_specs
+
+    query = Path(args.query[1:]).read_text() if args.query.startswith("@") else args.query
+    supergraph = Supergraph(compose_platform(domain_specs()))
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        print(f"invalid operation: {error.message}", file=sys.stderr)
+        return 1
+    errors = validate(supergraph.api_schema, document)
+    if errors:
+        print("\n".join(f"invalid operation: {e.message}" for e in errors), file=sys.stderr)
+        return 1
+    try:
+        plan = QueryPlanner(supergraph).plan(document, args.operation_name)
+    except PlanningError as error:
+        print(f"cannot plan: {error}", file=sys.stderr)
+        return 1
+    print(print_plan(plan))
     return 0
 
 
@@ -210,11 +289,16 @@ def _prepare(settings: Settings, *, seed: bool) -> Settings:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from shopgraph.platform import build_platform_app
+    from shopgraph.platform import build_platform_app, build_remote_gateway_app
 
-    settings = _prepare(settings, seed=not args.no_seed)
     port = args.port or settings.port
     url = f"http://{args.host}:{port}/graphql"
+    if args.subgraph_urls:
+        app = build_remote_gateway_app(settings, _parse_urls(args.subgraph_urls))
+        logger.info("gateway over HTTP: %s", url)
+        uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
+        return 0
+    settings = _prepare(settings, seed=not args.no_seed)
     app = build_platform_app(settings)
     logger.info("GraphiQL: %s (demo sign-in: customer@shopgraph.dev / shopgraph-demo)", url)
     if args.open:
@@ -224,6 +308,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         opener.start()
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
     return 0
+
+
+def _parse_urls(raw: str) -> dict[str, str]:
+    urls = {}
+    for item in raw.split(","):
+        name, separator, url = item.strip().partition("=")
+        if not separator or not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "SHOPGRAPH_SUBGRAPH_URLS / --subgraph-urls: expected "
+                f"name=http://host/graphql, got {item!r}"
+            )
+        urls[name.strip()] = url.strip()
+    return urls
 
 
 def _subgraph(settings: Settings, args: argparse.Namespace) -> int:

@@ -37,3 +37,10 @@ def test_subgraphs_compose_under_apollo_composition() -> None:
     assert "type User" in result.api_schema_sdl
     for entry in DOMAINS:
         assert f'@join__graph(name: "{entry.name}"' in result.supergraph_sdl
+
+
+def test_committed_supergraph_and_api_schema_match_the_code() -> None:
+    from shopgraph.cli import supergraph_files
+
+    for path, content in supergraph_files().items():
+        assert path.read_text() == content, f"{path.name} is stale: run `./task schema`"

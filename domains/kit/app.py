@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,32 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
             self._spec.make_loaders,
             request.headers.get("authorization"),
         )
+
+
+class LocalSubgraph:
+    """The subgraph executed in-process by the gateway: no HTTP, no JSON in between.
+
+    It satisfies the gateway's LocalSubgraph protocol without the gateway importing it:
+    the platform's composition root hands instances over.
+    """
+
+    def __init__(self, spec: SubgraphSpec, runtime: Runtime) -> None:
+        self.spec = spec
+        self._runtime = runtime
+
+    async def execute(
+        self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        context = await build_context(
+            None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
+        )
+        result = await self.spec.schema.execute(
+            document, variable_values=dict(variables), context_value=context
+        )
+        response: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            response["errors"] = [error.formatted for error in result.errors]
+        return response
 
 
 @contextlib.asynccontextmanager

@@ -563,7 +563,7 @@ class SellerService:
         if after is not None:
             created_at, profile_id = decode_cursor("SellerProfile", after, arity=2)
             try:
-                key = (datetime.fromisoformat(created_at), uuid.UUID(profile_id))
+                key = (datetime.fromisoformat(created_at), uuid.UUID(str(profile_id)))
             except (TypeError, ValueError):
                 raise InvalidPaginationArgument(f"The cursor {after!r} is malformed.") from None
         rows = await seller_profile_repository.list_page(session, limit=first + 1, after=key)

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from domains.kit.auth import revoked_token_key
-from domains.kit.errors import InputErrors
+from domains.kit.auth import ANONYMOUS, revoked_token_key
+from domains.kit.errors import AuthenticationRequired, InputErrors
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
 from domains.users.service import tokens
 
@@ -24,7 +24,12 @@ async def token_revoke(info: UsersInfo, refresh_token: str) -> TokenRevokePayloa
     except InputErrors as error:
         return TokenRevokePayload(errors=user_errors(error))
     # Sign out the access token of this request too, until it would have expired anyway.
-    viewer = context.viewer
+    # One that is expired, revoked or forged opens nothing already: the sign-out, which
+    # is committed by now, stands and is reported as done.
+    try:
+        viewer = context.viewer
+    except AuthenticationRequired:
+        viewer = ANONYMOUS
     if viewer.token_id is not None and viewer.token_expires_at is not None:
         ttl = int((viewer.token_expires_at - datetime.now(UTC)).total_seconds())
         if ttl > 0:

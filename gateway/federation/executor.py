@@ -1,0 +1,472 @@
+"""Running a query plan and shaping the answer.
+
+Fetch results are merged into one plain-dict tree; entity fetches find their entities in
+it by response path, send one deduplicated `_entities` call per subgraph per plan step,
+and merge each answer into every object it belongs to. The client's response is then
+shaped from that tree in one walk over the operation: its field order, its aliases,
+@skip/@include, type conditions, and GraphQL null propagation for non-null fields. No
+resolver runs a second time; the gateway only copies values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLAbstractType,
+    GraphQLIncludeDirective,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    execute,
+    is_abstract_type,
+    is_leaf_type,
+)
+from graphql.execution.values import VariableValues, get_directive_values
+from graphql.language import DocumentNode
+
+from gateway.federation.planner import (
+    FetchNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from gateway.federation.selections import FieldSelection, FragmentSelection, SelectionSet
+from gateway.federation.transports import GraphQLResult, SubgraphUnavailable, Transport
+
+ResponsePath = list[str | int]
+
+
+@dataclass
+class ExecutionState:
+    variables: Mapping[str, Any]
+    headers: Mapping[str, str]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class PlanExecutor:
+    def __init__(
+        self, schema: GraphQLSchema, transports: Mapping[str, Transport], *, timeout: float = 30.0
+    ) -> None:
+        self.schema = schema
+        self.transports = transports
+        self.timeout = timeout
+
+    async def execute(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        coerced_variables: VariableValues,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        state = ExecutionState(variables, headers)
+        if plan.node is not None:
+            await self._run(plan.node, state)
+        introspection = self._introspect(plan, coerced_variables, state)
+        shaper = _Shaper(self.schema, plan, coerced_variables, state.errors, introspection)
+        data = shaper.shape(state.data)
+        response: dict[str, Any] = {}
+        if state.errors:
+            response["errors"] = state.errors
+        response["data"] = data
+        return response
+
+    async def _run(self, node: PlanNode, state: ExecutionState) -> None:
+        if isinstance(node, SequenceNode):
+            for child in node.nodes:
+                await self._run(child, state)
+        elif isinstance(node, ParallelNode):
+            await asyncio.gather(*(self._run(child, state) for child in node.nodes))
+        elif node.is_entity_fetch:
+            await self._entity_fetch(node, state)
+        else:
+            await self._root_fetch(node, state)
+
+    async def _call(
+        self, fetch: FetchNode, variables: dict[str, Any], state: ExecutionState
+    ) -> GraphQLResult | None:
+        transport = self.transports[fetch.subgraph]
+        try:
+            return await asyncio.wait_for(
+                transport.fetch(fetch.document, variables, state.headers), self.timeout
+            )
+        except (SubgraphUnavailable, TimeoutError) as error:
+            reason = str(error) or "timed out"
+            state.errors.append(
+                {
+                    "message": f'Subgraph "{fetch.subgraph}" failed: {reason}.',
+                    "extensions": {"code": "SUBGRAPH_ERROR", "serviceName": fetch.subgraph},
+                }
+            )
+            return None
+
+    def _used_variables(self, fetch: FetchNode, state: ExecutionState) -> dict[str, Any]:
+        return {
+            name: state.variables[name] for name in fetch.variable_names if name in state.variables
+        }
+
+    async def _root_fetch(self, fetch: FetchNode, state: ExecutionState) -> None:
+        result = await self._call(fetch, self._used_variables(fetch, state), state)
+        if result is None:
+            return
+        for error in result.get("errors") or ():
+            state.errors.append(_subgraph_error(error, fetch.subgraph, error.get("path")))
+        data = result.get("data")
+        if isinstance(data, dict):
+            _deep_merge(state.data, data)
+
+    async def _entity_fetch(self, fetch: FetchNode, state: ExecutionState) -> None:
+        representations: list[dict[str, Any]] = []
+        index_by_key: dict[bytes, int] = {}
+        # For each representation: the objects (and their response paths) it updates.
+        owners: list[list[tuple[dict[str, Any], ResponsePath]]] = []
+        for target in fetch.targets:
+            for entity, path in _collect(state.data, target.path):
+                typename = entity.get("__typename")
+                if typename not in target.types:
+                    continue
+                representation = _project(entity, fetch.inputs[typename])
+                if representation is None:
+                    continue  # a key or required field is missing: nothing to ask for
+                key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+                if key not in index_by_key:
+                    index_by_key[key] = len(representations)
+                    representations.append(representation)
+                    owners.append([])
+                owners[index_by_key[key]].append((entity, path))
+        if not representations:
+            return
+        variables = {**self._used_variables(fetch, state), "representations": representations}
+        result = await self._call(fetch, variables, state)
+        if result is None:
+            return
+        for error in result.get("errors") or ():
+            path = error.get("path")
+            if isinstance(path, list) and len(path) >= 2 and path[0] == "_entities":
+                index = path[1]
+                if isinstance(index, int) and 0 <= index < len(owners):
+                    for _entity, entity_path in owners[index]:
+                        state.errors.append(
+                            _subgraph_error(error, fetch.subgraph, [*entity_path, *path[2:]])
+                        )
+                    continue
+            state.errors.append(_subgraph_error(error, fetch.subgraph, None))
+        data = result.get("data") or {}
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if not isinstance(entities, list):
+            return
+        for index, entity_data in enumerate(entities[: len(owners)]):
+            if isinstance(entity_data, dict):
+                for entity, _path in owners[index]:
+                    _deep_merge(entity, entity_data)
+
+    def _introspect(
+        self, plan: QueryPlan, variables: VariableValues, state: ExecutionState
+    ) -> dict[str, Any]:
+        if not plan.introspection:
+            return {}
+        document = DocumentNode(
+            definitions=(
+                OperationDefinitionNode(
+                    operation=plan.operation.operation,
+                    variable_definitions=plan.operation.variable_definitions,
+                    selection_set=SelectionSetNode(selections=tuple(plan.introspection)),
+                ),
+                *plan.fragments.values(),
+            )
+        )
+        result = execute(self.schema, document, variable_values=variables.coerced)
+        assert not isinstance(result, asyncio.Future)
+        for error in result.errors or ():  # type: ignore[union-attr]
+            state.errors.append(dict(error.formatted))
+        data: dict[str, Any] = result.data or {}  # type: ignore[union-attr]
+        return data
+
+
+def _subgraph_error(
+    error: Mapping[str, Any], subgraph: str, path: list[Any] | None
+) -> dict[str, Any]:
+    formatted: dict[str, Any] = {"message": error.get("message", "Subgraph error.")}
+    if path:
+        formatted["path"] = path
+    extensions = dict(error.get("extensions") or {})
+    extensions.setdefault("serviceName", subgraph)
+    formatted["extensions"] = extensions
+    return formatted
+
+
+def _deep_merge(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for key, value in source.items():
+        existing = target.get(key)
+        if isinstance(existing, dict) and isinstance(value, dict):
+            _deep_merge(existing, value)
+        elif isinstance(existing, list) and isinstance(value, list):
+            _merge_lists(existing, value)
+        else:
+            target[key] = value
+
+
+def _merge_lists(target: list[Any], source: list[Any]) -> None:
+    for index, value in enumerate(source):
+        if index >= len(target):
+            target.append(value)
+        elif isinstance(target[index], dict) and isinstance(value, dict):
+            _deep_merge(target[index], value)
+        elif isinstance(target[index], list) and isinstance(value, list):
+            _merge_lists(target[index], value)
+        else:
+            target[index] = value
+
+
+def _collect(
+    data: Any, path: tuple[str, ...], prefix: ResponsePath | None = None
+) -> list[tuple[dict[str, Any], ResponsePath]]:
+    """The objects at a plan path ('@' steps into every list item), with response paths."""
+    prefix = prefix or []
+    if data is None:
+        return []
+    if not path:
+        if isinstance(data, dict):
+            return [(data, prefix)]
+        if isinstance(data, list):
+            found = []
+            for index, item in enumerate(data):
+                found.extend(_collect(item, path, [*prefix, index]))
+            return found
+        return []
+    step, rest = path[0], path[1:]
+    if step == "@":
+        if not isinstance(data, list):
+            return []
+        found = []
+        for index, item in enumerate(data):
+            found.extend(_collect(item, rest, [*prefix, index]))
+        return found
+    if not isinstance(data, dict):
+        return []
+    return _collect(data.get(step), rest, [*prefix, step])
+
+
+def _project(entity: Mapping[str, Any], shape: SelectionSet) -> dict[str, Any] | None:
+    """Build a representation from an entity: the key and required fields, by name."""
+    representation: dict[str, Any] = {}
+    for item in shape:
+        if isinstance(item, FragmentSelection):
+            continue
+        assert isinstance(item, FieldSelection)
+        if item.response_key not in entity:
+            return None
+        value = entity[item.response_key]
+        if item.selections is not None and value is not None:
+            value = _project_value(value, item.selections)
+            if value is _MISSING:
+                return None
+        representation[item.name] = value
+    return representation
+
+
+_MISSING = object()
+
+
+def _project_value(value: Any, shape: SelectionSet) -> Any:
+    if isinstance(value, list):
+        items = [_project_value(item, shape) for item in value]
+        return _MISSING if any(item is _MISSING for item in items) else items
+    if isinstance(value, dict):
+        projected = _project(value, shape)
+        return _MISSING if projected is None else projected
+    return value
+
+
+class _NullPropagation(Exception):
+    """A non-null field resolved to null: its parent becomes null in turn."""
+
+
+class _Shaper:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        plan: QueryPlan,
+        variables: VariableValues,
+        errors: list[dict[str, Any]],
+        introspection: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.plan = plan
+        self.fragments: dict[str, FragmentDefinitionNode] = plan.fragments
+        self.variables = variables
+        self.errors = errors
+        self.introspection = introspection
+        self._error_paths = [tuple(e["path"]) for e in errors if e.get("path")]
+
+    def shape(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        root = self.schema.get_type(self.plan.root_type)
+        assert isinstance(root, GraphQLObjectType)
+        try:
+            return self._object(root, [self.plan.operation.selection_set], data, [], root=True)
+        except _NullPropagation:
+            return None
+
+    def _object(
+        self,
+        object_type: GraphQLObjectType,
+        selection_sets: list[SelectionSetNode],
+        data: Mapping[str, Any],
+        path: ResponsePath,
+        *,
+        root: bool = False,
+    ) -> dict[str, Any]:
+        fields = self._collect_fields(object_type, selection_sets)
+        result: dict[str, Any] = {}
+        for response_key, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                result[response_key] = object_type.name
+                continue
+            if root and name in ("__schema", "__type"):
+                result[response_key] = self.introspection.get(response_key)
+                continue
+            definition = object_type.fields.get(name)
+            if definition is None:
+                continue
+            value = data.get(response_key)
+            result[response_key] = self._value(
+                definition.type, nodes, value, [*path, response_key], object_type.name, name
+            )
+        return result
+
+    def _value(
+        self,
+        type_: GraphQLOutputType,
+        nodes: list[FieldNode],
+        value: Any,
+        path: ResponsePath,
+        parent_type: str,
+        field_name: str,
+    ) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            completed = self._value(type_.of_type, nodes, value, path, parent_type, field_name)
+            if completed is None:
+                self._null_error(path, parent_type, field_name)
+                raise _NullPropagation
+            return completed
+        if value is None:
+            return None
+        if isinstance(type_, GraphQLList):
+            if not isinstance(value, list):
+                return None
+            items = []
+            for index, item in enumerate(value):
+                try:
+                    items.append(
+                        self._value(
+                            type_.of_type, nodes, item, [*path, index], parent_type, field_name
+                        )
+                    )
+                except _NullPropagation:
+                    return None
+            return items
+        if is_leaf_type(type_):
+            return value
+        if not isinstance(value, dict):
+            return None
+        object_type = self._runtime_type(type_, value)
+        if object_type is None:
+            return None
+        selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
+        try:
+            return self._object(object_type, selection_sets, value, path)
+        except _NullPropagation:
+            return None
+
+    def _runtime_type(self, type_: Any, value: Mapping[str, Any]) -> GraphQLObjectType | None:
+        if isinstance(type_, GraphQLObjectType):
+            return type_
+        typename = value.get("__typename")
+        runtime = self.schema.get_type(typename) if isinstance(typename, str) else None
+        if (
+            isinstance(runtime, GraphQLObjectType)
+            and isinstance(type_, GraphQLAbstractType)
+            and self.schema.is_sub_type(type_, runtime)
+        ):
+            return runtime
+        return None
+
+    def _null_error(self, path: ResponsePath, parent_type: str, field_name: str) -> None:
+        here = tuple(path)
+        # A subgraph already reported why this is null: one error per cause is enough.
+        if any(error_path[: len(here)] == here for error_path in self._error_paths):
+            return
+        self.errors.append(
+            {
+                "message": f"Cannot return null for non-nullable field {parent_type}.{field_name}.",
+                "path": list(path),
+            }
+        )
+        self._error_paths.append(here)
+
+    def _collect_fields(
+        self, object_type: GraphQLObjectType, selection_sets: list[SelectionSetNode]
+    ) -> dict[str, list[FieldNode]]:
+        fields: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        for selection_set in selection_sets:
+            self._collect(object_type, selection_set, fields, visited)
+        return fields
+
+    def _collect(
+        self,
+        object_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        fields: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                fields.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self._applies(condition.name.value, object_type):
+                    self._collect(object_type, selection.selection_set, fields, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self._applies(fragment.type_condition.name.value, object_type):
+                    self._collect(object_type, fragment.selection_set, fields, visited)
+
+    def _applies(self, condition: str, object_type: GraphQLObjectType) -> bool:
+        if condition == object_type.name:
+            return True
+        conditional = self.schema.get_type(condition)
+        return is_abstract_type(conditional) and self.schema.is_sub_type(
+            conditional,
+            object_type,
+        )
+
+    def _included(self, node: Any) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)

@@ -1,0 +1,589 @@
+"""Query planning: one client operation -> the subgraph fetches that answer it.
+
+The planner walks the operation once. Every field stays in the subgraph that is already
+fetching its parent when that subgraph can resolve it (directly, as a @shareable copy,
+or because a @provides on the way in says so); otherwise the planner jumps: it adds the
+entity's `__typename` and @key fields to the current fetch and asks a subgraph that
+resolves the field through `_entities`, after first planning any @requires fields into
+the current fetch. Jumps to the same subgraph at the same response path share one fetch
+group, and at execution every entity fetch of one subgraph at one plan level becomes a
+single `_entities` call, so a plan costs one request per subgraph per level.
+
+Plans are Apollo-shaped (Sequence / Parallel / Fetch / Flatten) and cached per document
+and operation name.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    ListTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
+    print_ast,
+)
+from graphql.language import TypeNode
+
+from gateway.federation.selections import (
+    FieldSelection,
+    FragmentSelection,
+    SelectionSet,
+    used_variables,
+)
+from gateway.federation.supergraph import Supergraph
+
+Path = tuple[str, ...]
+INTROSPECTION_FIELDS = ("__schema", "__type")
+
+
+class PlanningError(Exception):
+    """The supergraph offers no way to resolve part of the operation."""
+
+
+@dataclass
+class EntityTarget:
+    """Where a fetch's entities live in the response, and which types it resolves there."""
+
+    path: Path
+    types: tuple[str, ...]
+
+
+@dataclass
+class FetchNode:
+    subgraph: str
+    operation_kind: str
+    selections: SelectionSet
+    variable_names: list[str]
+    document: str
+    # Entity fetches only: where the entities are, and the shape of a representation.
+    targets: list[EntityTarget] = field(default_factory=list)
+    inputs: dict[str, SelectionSet] = field(default_factory=dict)
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return bool(self.targets)
+
+
+@dataclass
+class SequenceNode:
+    nodes: list[PlanNode]
+
+
+@dataclass
+class ParallelNode:
+    nodes: list[PlanNode]
+
+
+PlanNode = FetchNode | SequenceNode | ParallelNode
+
+
+@dataclass
+class QueryPlan:
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    root_type: str
+    node: PlanNode | None
+    # Root introspection fields (__schema, __type) are answered by the gateway itself.
+    introspection: list[FieldNode]
+
+    def fetch_count(self) -> int:
+        return sum(1 for _ in _fetches(self.node))
+
+
+def _fetches(node: PlanNode | None) -> list[FetchNode]:
+    if node is None:
+        return []
+    if isinstance(node, FetchNode):
+        return [node]
+    return [fetch for child in node.nodes for fetch in _fetches(child)]
+
+
+class _Group:
+    _ids = itertools.count()
+
+    def __init__(self, subgraph: str, path: Path, *, entity: bool, parent: _Group | None) -> None:
+        self.id = next(self._ids)
+        self.subgraph = subgraph
+        self.path = path
+        self.entity = entity
+        self.parent = parent
+        self.selections = SelectionSet()
+        self.inputs: dict[str, SelectionSet] = {}
+        self.children: dict[tuple[str, Path], _Group] = {}
+        self.after: set[_Group] = set()
+
+    def child(self, subgraph: str, path: Path) -> _Group:
+        key = (subgraph, path)
+        if key not in self.children:
+            self.children[key] = _Group(subgraph, path, entity=True, parent=self)
+        return self.children[key]
+
+    def descendants(self) -> list[_Group]:
+        found: list[_Group] = []
+        for child in self.children.values():
+            found.append(child)
+            found.extend(child.descendants())
+        return found
+
+
+class QueryPlanner:
+    def __init__(self, supergraph: Supergraph, *, cache_size: int = 1000) -> None:
+        self.supergraph = supergraph
+        self._cache: OrderedDict[tuple[str, str | None], QueryPlan] = OrderedDict()
+        self._cache_size = cache_size
+
+    def plan(self, document: DocumentNode, operation_name: str | None = None) -> QueryPlan:
+        key = (print_ast(document), operation_name)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        plan = _Planning(self.supergraph, document, operation_name).build()
+        self._cache[key] = plan
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return plan
+
+
+def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) != 1:
+            raise PlanningError(
+                "Must provide operation name if query contains multiple operations."
+            )
+        return operations[0]
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation
+    raise PlanningError(f'Unknown operation named "{operation_name}".')
+
+
+def list_depth(node: TypeNode) -> int:
+    depth = 0
+    while isinstance(node, (NonNullTypeNode, ListTypeNode)):
+        if isinstance(node, ListTypeNode):
+            depth += 1
+        node = node.type
+    return depth
+
+
+class _Planning:
+    def __init__(
+        self, supergraph: Supergraph, document: DocumentNode, operation_name: str | None
+    ) -> None:
+        self.supergraph = supergraph
+        self.operation = select_operation(document, operation_name)
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        kind = self.operation.operation.value
+        if kind not in supergraph.root_types:
+            raise PlanningError(f"The schema has no {kind} type.")
+        self.kind = kind
+        self.root_type = supergraph.root_types[kind]
+        self.name = self.operation.name.value if self.operation.name else None
+        self._fetch_counter = itertools.count()
+
+    # -- building ----------------------------------------------------------------------
+
+    def build(self) -> QueryPlan:
+        introspection: list[FieldNode] = []
+        root_selections: list[SelectionNode] = []
+        for selection in self._flatten_root(self.operation.selection_set):
+            if isinstance(selection, FieldNode) and selection.name.value in INTROSPECTION_FIELDS:
+                introspection.append(selection)
+            else:
+                root_selections.append(selection)
+        roots: list[_Group] = []
+        for selection in root_selections:
+            if isinstance(selection, FieldNode) and selection.name.value == "__typename":
+                continue  # answered by the gateway: the root type's name
+            assert isinstance(selection, FieldNode)
+            subgraph = self._root_subgraph(selection, roots)
+            if self.kind == "mutation":
+                # Top-level mutation fields run strictly in order: a new group unless the
+                # previous field went to the same subgraph.
+                group = roots[-1] if roots and roots[-1].subgraph == subgraph else None
+            else:
+                group = next((g for g in roots if g.subgraph == subgraph), None)
+            if group is None:
+                group = _Group(subgraph, (), entity=False, parent=None)
+                roots.append(group)
+            self._plan_selections(group, self.root_type, [selection], (), group.selections, None)
+        node = self._assemble(roots)
+        return QueryPlan(self.operation, self.fragments, self.root_type, node, introspection)
+
+    def _flatten_root(self, selection_set: SelectionSetNode) -> list[SelectionNode]:
+        """Root fields with root-level fragments spread in (directives kept on fields)."""
+        flat: list[SelectionNode] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                flat.append(selection)
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None:
+                    raise PlanningError(f'Unknown fragment "{selection.name.value}".')
+                inner, directives = fragment.selection_set, selection.directives
+            else:
+                assert isinstance(selection, InlineFragmentNode)
+                inner, directives = selection.selection_set, selection.directives
+            for child in self._flatten_root(inner):
+                if directives and isinstance(child, FieldNode):
+                    child = FieldNode(
+                        alias=child.alias,
+                        name=child.name,
+                        arguments=child.arguments,
+                        directives=(*(child.directives or ()), *directives),
+                        selection_set=child.selection_set,
+                    )
+                flat.append(child)
+        return flat
+
+    def _root_subgraph(self, selection: FieldNode, roots: list[_Group]) -> str:
+        resolvers = self.supergraph.resolvers_of(self.root_type, selection.name.value)
+        if not resolvers:
+            raise PlanningError(f"No subgraph resolves {self.root_type}.{selection.name.value}.")
+        if self.kind != "mutation":
+            for group in roots:
+                if group.subgraph in resolvers:
+                    return group.subgraph
+        return resolvers[0]
+
+    # -- walking selections ------------------------------------------------------------
+
+    def _plan_selections(
+        self,
+        group: _Group,
+        type_name: str,
+        selections: list[SelectionNode] | tuple[SelectionNode, ...],
+        path: Path,
+        out: SelectionSet,
+        provided: SelectionSet | None,
+    ) -> None:
+        for selection in selections:
+            if isinstance(selection, FieldNode):
+                self._plan_field(group, type_name, selection, path, out, provided)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    selection.type_condition.name.value if selection.type_condition else None
+                )
+                self._plan_fragment(
+                    group,
+                    type_name,
+                    condition,
+                    tuple(selection.directives or ()),
+                    selection.selection_set,
+                    path,
+                    out,
+                    provided,
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None:
+                    raise PlanningError(f'Unknown fragment "{selection.name.value}".')
+                self._plan_fragment(
+                    group,
+                    type_name,
+                    fragment.type_condition.name.value,
+                    tuple(selection.directives or ()),
+                    fragment.selection_set,
+                    path,
+                    out,
+                    provided,
+                )
+
+    def _plan_fragment(
+        self,
+        group: _Group,
+        type_name: str,
+        condition: str | None,
+        directives: tuple[DirectiveNode, ...],
+        selection_set: SelectionSetNode,
+        path: Path,
+        out: SelectionSet,
+        provided: SelectionSet | None,
+    ) -> None:
+        supergraph = self.supergraph
+        current = supergraph.types[type_name]
+        always_applies = (
+            condition is None
+            or condition == type_name
+            or (not current.is_abstract and type_name in supergraph.possible_types(condition))
+        )
+        if always_applies:
+            target = out.fragment(None, directives).selections if directives else out
+            self._plan_selections(
+                group, type_name, selection_set.selections, path, target, provided
+            )
+            return
+        if not current.is_abstract or condition is None:
+            return  # an object type that can never match the condition
+        if supergraph.knows_type(group.subgraph, condition):
+            fragment = out.fragment(condition, directives)
+            self._plan_selections(
+                group, condition, selection_set.selections, path, fragment.selections, provided
+            )
+            if supergraph.types[condition].is_abstract:
+                fragment.selections.add_field(FieldSelection("__typename"))
+            return
+        # The subgraph does not know the condition type: it can still return objects of
+        # the condition's possible types that it does know.
+        possible_here = set(supergraph.possible_types(type_name, group.subgraph))
+        for object_type in supergraph.possible_types(condition):
+            if object_type in possible_here:
+                fragment = out.fragment(object_type, directives)
+                self._plan_selections(
+                    group,
+                    object_type,
+                    selection_set.selections,
+                    path,
+                    fragment.selections,
+                    provided,
+                )
+
+    def _plan_field(
+        self,
+        group: _Group,
+        type_name: str,
+        node: FieldNode,
+        path: Path,
+        out: SelectionSet,
+        provided: SelectionSet | None,
+    ) -> None:
+        supergraph = self.supergraph
+        name = node.name.value
+        if name == "__typename":
+            out.add_field(_field_selection(node, None))
+            return
+        info = supergraph.types[type_name]
+        if name not in info.fields:
+            raise PlanningError(f'Cannot query field "{name}" on type "{type_name}".')
+        provided_field = _find_field(provided, name)
+        if provided_field is not None or supergraph.can_resolve(group.subgraph, type_name, name):
+            self._plan_local_field(group, type_name, node, path, out, provided_field)
+            return
+        if info.is_abstract:
+            # The interface field is not resolvable here as such: ask per concrete type.
+            for object_type in supergraph.possible_types(type_name, group.subgraph):
+                fragment = out.fragment(object_type)
+                self._plan_field(group, object_type, node, path, fragment.selections, None)
+            out.add_field(FieldSelection("__typename"))
+            return
+        self._plan_jump(group, type_name, node, path, out)
+
+    def _plan_local_field(
+        self,
+        group: _Group,
+        type_name: str,
+        node: FieldNode,
+        path: Path,
+        out: SelectionSet,
+        provided_field: FieldSelection | None,
+    ) -> None:
+        field_info = self.supergraph.field(type_name, node.name.value)
+        if node.selection_set is None:
+            out.add_field(_field_selection(node, None))
+            return
+        child_type = field_info.named_type
+        response_key = node.alias.value if node.alias else node.name.value
+        child_path = (*path, response_key, *("@",) * list_depth(field_info.type_node))
+        source = field_info.sources.get(group.subgraph)
+        if provided_field is not None:
+            child_provided = provided_field.selections
+        elif source is not None and source.provides is not None:
+            child_provided = SelectionSet.from_ast(source.provides)
+        else:
+            child_provided = None
+        sub = SelectionSet()
+        if self.supergraph.types[child_type].is_abstract:
+            sub.add_field(FieldSelection("__typename"))
+        self._plan_selections(
+            group, child_type, node.selection_set.selections, child_path, sub, child_provided
+        )
+        out.add_field(_field_selection(node, sub))
+
+    def _plan_jump(
+        self, group: _Group, type_name: str, node: FieldNode, path: Path, out: SelectionSet
+    ) -> None:
+        supergraph = self.supergraph
+        name = node.name.value
+        candidates = supergraph.resolvers_of(type_name, name)
+        # Prefer a subgraph this group already jumps to at this path: one fetch, not two.
+        candidates.sort(key=lambda graph: (graph, path) not in group.children)
+        for target in candidates:
+            key = supergraph.keys_for_jump(type_name, group.subgraph, target)
+            if key is not None:
+                break
+        else:
+            raise PlanningError(
+                f"No subgraph can resolve {type_name}.{name} from {group.subgraph}: "
+                f"no @key of {type_name} links them."
+            )
+        child = group.child(target, path)
+        inputs = child.inputs.setdefault(type_name, SelectionSet())
+        inputs.add_field(FieldSelection("__typename"))
+        out.add_field(FieldSelection("__typename"))
+        key_selections = SelectionSet.from_ast(key.selection)
+        for key_field in key_selections:
+            assert isinstance(key_field, FieldSelection)
+            inputs.add_field(self._add_internal(out, key_field))
+        requires = supergraph.field(type_name, name).sources[target].requires
+        if requires is not None:
+            before = set(group.descendants())
+            required = SelectionSet.from_ast(requires)
+            self._plan_selections(group, type_name, requires.selections, path, out, None)
+            # The jump must wait for whatever fetches the required fields needed.
+            child.after.update(g for g in group.descendants() if g not in before and g is not child)
+            for required_field in required:
+                if isinstance(required_field, FieldSelection):
+                    inputs.add_field(self._find_or_internal(out, required_field))
+        entity_out = child.selections.fragment(type_name)
+        self._plan_selections(child, type_name, [node], path, entity_out.selections, None)
+
+    def _add_internal(self, out: SelectionSet, wanted: FieldSelection) -> FieldSelection:
+        """Add a field the gateway needs (a key); alias it if the client used its name."""
+        candidate = FieldSelection(wanted.name, None, (), (), _copy(wanted.selections))
+        if out.has_response_key(candidate.name, other_than=candidate):
+            candidate.alias = f"__sg_{candidate.name}"
+        out.add_field(candidate)
+        return candidate
+
+    def _find_or_internal(self, out: SelectionSet, wanted: FieldSelection) -> FieldSelection:
+        return self._add_internal(out, wanted)
+
+    # -- assembling the plan -----------------------------------------------------------
+
+    def _assemble(self, roots: list[_Group]) -> PlanNode | None:
+        if not roots:
+            return None
+        if self.kind == "mutation":
+            steps = [self._levels([root]) for root in roots]
+            return _simplify(SequenceNode([step for step in steps if step is not None]))
+        return self._levels(roots)
+
+    def _levels(self, roots: list[_Group]) -> PlanNode | None:
+        groups = [g for root in roots for g in (root, *root.descendants())]
+        level: dict[int, int] = {}
+
+        def level_of(group: _Group) -> int:
+            if group.id not in level:
+                parent_level = level_of(group.parent) if group.parent else -1
+                after_level = max((level_of(g) for g in group.after), default=-1)
+                level[group.id] = max(parent_level, after_level) + 1
+            return level[group.id]
+
+        by_level: dict[int, list[_Group]] = {}
+        for group in groups:
+            by_level.setdefault(level_of(group), []).append(group)
+        steps: list[PlanNode] = []
+        for depth in sorted(by_level):
+            fetches = self._merge_level(by_level[depth])
+            steps.append(fetches[0] if len(fetches) == 1 else ParallelNode(list(fetches)))
+        return _simplify(SequenceNode(steps))
+
+    def _merge_level(self, groups: list[_Group]) -> list[FetchNode]:
+        """One fetch per subgraph per level: entity groups of one subgraph are merged."""
+        fetches: list[FetchNode] = []
+        entity_groups: dict[str, list[_Group]] = {}
+        for group in groups:
+            if group.entity:
+                entity_groups.setdefault(group.subgraph, []).append(group)
+            else:
+                fetches.append(self._root_fetch(group))
+        for subgraph, members in entity_groups.items():
+            fetches.append(self._entity_fetch(subgraph, members))
+        return fetches
+
+    def _operation_name(self, subgraph: str) -> str | None:
+        if self.name is None:
+            return None
+        return f"{self.name}__{subgraph}__{next(self._fetch_counter)}"
+
+    def _variable_definitions(self, names: list[str]) -> str:
+        definitions = {d.variable.name.value: d for d in self.operation.variable_definitions or ()}
+        printed = [print_ast(definitions[name]) for name in names if name in definitions]
+        return f"({', '.join(printed)})" if printed else ""
+
+    def _root_fetch(self, group: _Group) -> FetchNode:
+        selection_ast = group.selections.to_ast()
+        names = used_variables(selection_ast)
+        operation_name = self._operation_name(group.subgraph)
+        head = self.kind + (f" {operation_name}" if operation_name else "")
+        document = f"{head}{self._variable_definitions(names)} {print_ast(selection_ast)}"
+        return FetchNode(group.subgraph, self.kind, group.selections, names, _compact(document))
+
+    def _entity_fetch(self, subgraph: str, members: list[_Group]) -> FetchNode:
+        selections = SelectionSet()
+        inputs: dict[str, SelectionSet] = {}
+        targets: list[EntityTarget] = []
+        for group in members:
+            selections.merge(group.selections)
+            for type_name, shape in group.inputs.items():
+                inputs.setdefault(type_name, SelectionSet()).merge(shape)
+            targets.append(EntityTarget(group.path, tuple(group.inputs)))
+        selection_ast = selections.to_ast()
+        names = used_variables(selection_ast)
+        operation_name = self._operation_name(subgraph)
+        definitions = self._variable_definitions(names)
+        variables = "$representations: [_Any!]!" + (", " + definitions[1:-1] if definitions else "")
+        document = (
+            f"query{' ' + operation_name if operation_name else ''}({variables}) "
+            f"{{ _entities(representations: $representations) {print_ast(selection_ast)} }}"
+        )
+        return FetchNode(subgraph, "query", selections, names, _compact(document), targets, inputs)
+
+
+def _simplify(node: SequenceNode) -> PlanNode | None:
+    if not node.nodes:
+        return None
+    if len(node.nodes) == 1:
+        return node.nodes[0]
+    return node
+
+
+def _compact(document: str) -> str:
+    return " ".join(document.split())
+
+
+def _copy(selections: SelectionSet | None) -> SelectionSet | None:
+    if selections is None:
+        return None
+    copy = SelectionSet()
+    copy.merge(selections)
+    return copy
+
+
+def _field_selection(node: FieldNode, selections: SelectionSet | None) -> FieldSelection:
+    return FieldSelection(
+        node.name.value,
+        node.alias.value if node.alias else None,
+        tuple(node.arguments or ()),
+        tuple(node.directives or ()),
+        selections,
+    )
+
+
+def _find_field(provided: SelectionSet | None, name: str) -> FieldSelection | None:
+    if provided is None:
+        return None
+    for item in provided:
+        if isinstance(item, FieldSelection) and item.name == name:
+            return item
+        if isinstance(item, FragmentSelection):
+            found = _find_field(item.selections, name)
+            if found is not None:
+                return found
+    return None
