@@ -41,6 +41,8 @@ class Viewer:
     roles: frozenset[Role] = field(default_factory=frozenset)
     token_id: str | None = None
     token_expires_at: datetime | None = None
+    # The sign-in (refresh token family) the access token belongs to.
+    session_id: str | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -162,6 +164,7 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         roles=roles,
         token_id=str(claims["jti"]),
         token_expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        session_id=str(claims["sid"]) if claims.get("sid") else None,
     )
 
 
@@ -172,8 +175,3 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("The Authorization header must be 'Bearer <token>'.")
     return token.strip()
-
-
-def revoked_token_key(prefix: str, token_id: str) -> str:
-    """Redis key marking an access token as revoked (logout) until it would expire anyway."""
-    return f"{prefix}revoked-access-token:{token_id}"

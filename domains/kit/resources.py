@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domains.kit.auth import JwtKeys
 from domains.kit.config import Settings
 from domains.kit.db import create_engine, create_session_factory
+from domains.kit.revocation import TokenRevocations
 
 
 @dataclass
@@ -22,6 +23,12 @@ class Resources:
     session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
     jwt_keys: JwtKeys
+
+    @property
+    def revocations(self) -> TokenRevocations:
+        return TokenRevocations(
+            self.redis, self.settings.redis_key_prefix, self.settings.jwt_expiry
+        )
 
     async def check_postgres(self) -> None:
         async with self.engine.connect() as connection:

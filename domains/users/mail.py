@@ -151,6 +151,7 @@ async def deliver_due(
             else:
                 message.attempts += 1
                 message.sent_at = now
+                message.last_error = None
                 sent += 1
     return sent
 

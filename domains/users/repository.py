@@ -67,13 +67,23 @@ class RefreshTokenRepository:
         )
 
     async def revoke_all_for_user(
-        self, session: AsyncSession, user_id: uuid.UUID, at: datetime
-    ) -> None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=at)
+        self,
+        session: AsyncSession,
+        user_id: uuid.UUID,
+        at: datetime,
+        *,
+        keep_family: uuid.UUID | None = None,
+    ) -> set[uuid.UUID]:
+        """Revoke every live refresh token of a user (but one sign-in's); return their families."""
+        query = update(RefreshToken).where(
+            RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
         )
+        if keep_family is not None:
+            query = query.where(RefreshToken.family_id != keep_family)
+        result = await session.execute(
+            query.values(revoked_at=at).returning(RefreshToken.family_id)
+        )
+        return set(result.scalars().all())
 
 
 class AccountTokenRepository:

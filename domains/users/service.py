@@ -96,6 +96,27 @@ class TokenPair:
     user: User
 
 
+@dataclass(frozen=True)
+class SignedOut:
+    """A change that signed sessions out: the transport revokes their access tokens too."""
+
+    user: User
+    sessions: set[uuid.UUID]
+
+
+@dataclass(frozen=True)
+class RefreshTokenReused:
+    session: uuid.UUID
+    error: FieldError
+
+
+def _session_uuid(viewer: Viewer) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(viewer.session_id) if viewer.session_id else None
+    except ValueError:
+        return None
+
+
 class AccountService:
     async def register(
         self, session: AsyncSession, settings: Settings, *, email: str, password: str, name: str
@@ -169,7 +190,7 @@ class AccountService:
 
     async def change_password(
         self, session: AsyncSession, viewer: Viewer, *, old_password: str, new_password: str
-    ) -> User:
+    ) -> SignedOut:
         user = await _get_user_for_update(session, viewer.require_user())
         if not await verify_password(user.password_hash, old_password):
             raise InputErrors.single(
@@ -177,10 +198,13 @@ class AccountService:
             )
         check_password(new_password, user.email, "newPassword")
         user.password_hash = await hash_password(new_password)
-        # Other devices must sign in again with the new password.
-        await refresh_token_repository.revoke_all_for_user(session, user.id, _now())
+        # Other devices must sign in again with the new password; this one stays signed in.
+        current = _session_uuid(viewer)
+        revoked = await refresh_token_repository.revoke_all_for_user(
+            session, user.id, _now(), keep_family=current
+        )
         await session.flush()
-        return user
+        return SignedOut(user, revoked)
 
     async def request_password_reset(
         self, session: AsyncSession, settings: Settings, *, email: str
@@ -199,14 +223,16 @@ class AccountService:
             session, settings, recipient=user.email, name=user.name, token=token
         )
 
-    async def reset_password(self, session: AsyncSession, *, token: str, password: str) -> User:
+    async def reset_password(
+        self, session: AsyncSession, *, token: str, password: str
+    ) -> SignedOut:
         account_token = await _use_account_token(session, token, "password_reset")
         user = await _get_user_for_update(session, account_token.user_id)
         check_password(password, user.email)
         user.password_hash = await hash_password(password)
-        await refresh_token_repository.revoke_all_for_user(session, user.id, _now())
+        revoked = await refresh_token_repository.revoke_all_for_user(session, user.id, _now())
         await session.flush()
-        return user
+        return SignedOut(user, revoked)
 
     async def confirm_email(self, session: AsyncSession, *, token: str) -> User:
         account_token = await _use_account_token(session, token, "email_confirmation")
@@ -273,12 +299,12 @@ class TokenService:
 
     async def refresh(
         self, session: AsyncSession, settings: Settings, keys: JwtKeys, *, refresh_token: str
-    ) -> TokenPair | FieldError:
+    ) -> TokenPair | RefreshTokenReused:
         """Rotate a refresh token.
 
-        Returns a FieldError instead of raising when the token was already rotated: that
-        means it leaked, and the revocation of its whole family must be committed, not
-        rolled back with the failed refresh.
+        Returns RefreshTokenReused instead of raising when the token was already rotated:
+        that means it leaked, and the revocation of its whole family must be committed,
+        not rolled back with the failed refresh.
         """
         now = _now()
         stored = await refresh_token_repository.get_by_hash_for_update(
@@ -290,11 +316,14 @@ class TokenService:
             )
         if stored.rotated_at is not None:
             await refresh_token_repository.revoke_family(session, stored.family_id, now)
-            return FieldError(
-                "refreshToken",
-                Code.TOKEN_REUSED,
-                "The refresh token was already used; every session it started has been signed "
-                "out. Sign in again.",
+            return RefreshTokenReused(
+                stored.family_id,
+                FieldError(
+                    "refreshToken",
+                    Code.TOKEN_REUSED,
+                    "The refresh token was already used; every session it started has been "
+                    "signed out. Sign in again.",
+                ),
             )
         if stored.expires_at <= now:
             raise InputErrors.single(
@@ -308,7 +337,8 @@ class TokenService:
         stored.rotated_at = now
         return await self._issue(session, settings, keys, user, family_id=stored.family_id)
 
-    async def revoke(self, session: AsyncSession, *, refresh_token: str) -> None:
+    async def revoke(self, session: AsyncSession, *, refresh_token: str) -> uuid.UUID:
+        """Revoke the sign-in the refresh token belongs to; return its session id."""
         stored = await refresh_token_repository.get_by_hash_for_update(
             session, hash_opaque_token(refresh_token.strip())
         )
@@ -317,6 +347,7 @@ class TokenService:
                 "refreshToken", Code.INVALID_TOKEN, "The refresh token is invalid."
             )
         await refresh_token_repository.revoke_family(session, stored.family_id, _now())
+        return stored.family_id
 
     async def _issue(
         self,
@@ -331,6 +362,7 @@ class TokenService:
             keys,
             user_id=user.id,
             roles=list(user.roles),
+            session_id=family_id,
             issuer=settings.jwt_issuer,
             lifetime=settings.jwt_expiry,
         )
@@ -501,6 +533,13 @@ class SellerService:
                 None, Code.ALREADY_SELLER, "You already have a seller profile."
             )
         name = clean_text(shop_name, "shopName", max_length=100)
+        if slug is None and not slugify(name):
+            raise InputErrors.single(
+                "slug",
+                Code.REQUIRED,
+                f"No slug can be made from the shop name {name!r}: choose one "
+                "(3 to 50 lowercase letters, digits and hyphens).",
+            )
         clean_slug = _clean_slug(slug if slug is not None else slugify(name))
         if await seller_profile_repository.slug_exists(session, clean_slug):
             raise InputErrors.single(

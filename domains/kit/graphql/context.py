@@ -16,7 +16,6 @@ from domains.kit.auth import (
     Viewer,
     bearer_token,
     decode_access_token,
-    revoked_token_key,
     viewer_from_claims,
 )
 from domains.kit.db import transaction
@@ -65,9 +64,7 @@ async def authenticate(resources: Resources, authorization: str | None) -> Viewe
         return ANONYMOUS
     claims = decode_access_token(token, resources.jwt_keys, issuer=resources.settings.jwt_issuer)
     viewer = viewer_from_claims(claims)
-    assert viewer.token_id is not None
-    key = revoked_token_key(resources.settings.redis_key_prefix, viewer.token_id)
-    if await resources.redis.exists(key):
+    if await resources.revocations.is_revoked(viewer):
         raise InvalidToken("The access token has been revoked.")
     return viewer
 

@@ -37,7 +37,10 @@ class Mutation:
     )
     password_change = strawberry.mutation(
         resolver=password_change,
-        description="Change the password; every refresh token of the account is revoked.",
+        description=(
+            "Change the password. Every other sign-in of the account is signed out: its "
+            "refresh and access tokens stop working; this one stays signed in."
+        ),
     )
     request_password_reset = strawberry.mutation(
         resolver=request_password_reset,

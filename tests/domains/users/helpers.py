@@ -57,6 +57,11 @@ ME = "query { me { id name email roles isEmailConfirmed } }"
 PASSWORD = "correct horse battery"
 
 
+async def me_error_codes(client: GraphQLClient, token: str) -> list[str | None]:
+    """The error codes of `me` asked with this access token ([] when it still works)."""
+    return (await client.execute(ME, token=token)).error_codes
+
+
 @dataclass
 class SignedIn:
     user_id: str
@@ -144,6 +149,7 @@ def mint_access_token(
         resources.jwt_keys,
         user_id=uuid.UUID(str(user_id)),
         roles=list(roles),
+        session_id=uuid.uuid4(),
         issuer=resources.settings.jwt_issuer,
         lifetime=resources.settings.jwt_expiry,
     )

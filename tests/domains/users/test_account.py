@@ -18,6 +18,7 @@ from tests.domains.users.helpers import (
     get_user,
     insert_seller_profile,
     insert_user,
+    me_error_codes,
     outbox,
     refresh,
     register,
@@ -200,6 +201,7 @@ async def test_password_change_swaps_the_password_and_signs_out_other_sessions(
 ) -> None:
     user_id = await insert_user(resources, "ada@example.com")
     session = await start_session(resources, user_id)
+    other_device = await start_session(resources, user_id)
 
     response = await users_client.execute(
         PASSWORD_CHANGE, {"old": PASSWORD, "new": NEW_PASSWORD}, token=session.access_token
@@ -210,16 +212,21 @@ async def test_password_change_swaps_the_password_and_signs_out_other_sessions(
         "INVALID_CREDENTIALS"
     ]
     assert await _sign_in_errors(users_client, "ada@example.com", NEW_PASSWORD) == []
-    refused = await refresh(users_client, session.refresh_token)
+    # The other device is signed out: its refresh token and its access token are dead.
+    refused = await refresh(users_client, other_device.refresh_token)
     assert [e["code"] for e in refused["errors"]] == ["INVALID_TOKEN"]
+    assert await me_error_codes(users_client, other_device.access_token) == ["UNAUTHENTICATED"]
     async with resources.session_factory() as db:
         old = await db.scalar(
             select(RefreshToken).where(
-                RefreshToken.token_hash == hash_opaque_token(session.refresh_token)
+                RefreshToken.token_hash == hash_opaque_token(other_device.refresh_token)
             )
         )
     assert old is not None
     assert old.revoked_at is not None
+    # The device that changed the password stays signed in.
+    assert await me_error_codes(users_client, session.access_token) == []
+    assert (await refresh(users_client, session.refresh_token))["errors"] == []
 
 
 # requestPasswordReset / passwordReset
@@ -261,10 +268,11 @@ async def test_password_reset_through_the_mailed_link(
     assert await _sign_in_errors(users_client, "ada@example.com", PASSWORD) == [
         "INVALID_CREDENTIALS"
     ]
-    # Every session is signed out.
+    # Every session is signed out, access tokens included.
     assert [e["code"] for e in (await refresh(users_client, session.refresh_token))["errors"]] == [
         "INVALID_TOKEN"
     ]
+    assert await me_error_codes(users_client, session.access_token) == ["UNAUTHENTICATED"]
 
     # The link works once.
     after_first = (await get_user(resources, user_id)).password_hash

@@ -190,6 +190,7 @@ async def test_a_sendgrid_error_is_retried_later_with_backoff(
     row = await _reload(resources, queued.id)
     assert row.sent_at is not None
     assert row.attempts == 2
+    assert row.last_error is None  # the error of the earlier attempt is history
 
 
 async def test_an_unreachable_sendgrid_is_recorded_as_a_failed_attempt(

@@ -422,3 +422,16 @@ async def test_total_count_counts_every_profile(
     assert page["pageInfo"]["hasNextPage"] is True
     async with resources.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(SellerProfile)) == 5
+
+
+async def test_a_shop_name_without_latin_letters_asks_for_a_slug(
+    users_client: GraphQLClient, resources: Resources
+) -> None:
+    account = await create_account(resources, "kenji@example.com")
+
+    payload = await _create(users_client, account, shopName="東京")
+
+    [error] = payload["errors"]
+    assert (error["field"], error["code"]) == ("slug", "REQUIRED")
+    assert "No slug can be made from the shop name '東京'" in error["message"]
+    assert await _profiles(resources) == []

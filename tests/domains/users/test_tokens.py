@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 from sqlalchemy import select, update
 
-from domains.kit.auth import JwtKeys, revoked_token_key
+from domains.kit.auth import JwtKeys
 from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.users.models import RefreshToken
@@ -126,13 +126,21 @@ async def test_token_create_issues_an_rs256_jwt_with_the_expected_claims(
         audience="shopgraph",
         issuer=settings.jwt_issuer,
     )
-    assert set(claims) == {"iss", "aud", "sub", "roles", "typ", "jti", "iat", "exp"}
+    assert set(claims) == {"iss", "aud", "sub", "roles", "typ", "jti", "sid", "iat", "exp"}
     assert claims["sub"] == str(user_id)
     assert claims["roles"] == ["CUSTOMER"]
     assert claims["iss"] == settings.jwt_issuer
     assert claims["aud"] == "shopgraph"
     assert claims["typ"] == "access"
     assert len(claims["jti"]) == 32
+    # The sign-in session is the refresh token's family: revoking one ends both.
+    async with resources.session_factory() as db:
+        family = await db.scalar(
+            select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == hash_opaque_token(payload["refreshToken"])
+            )
+        )
+    assert claims["sid"] == str(family)
     assert claims["exp"] - claims["iat"] == int(settings.jwt_expiry.total_seconds())
     expires_at = datetime.fromisoformat(payload["accessTokenExpiresAt"])
     assert claims["exp"] == int(expires_at.timestamp())
@@ -346,7 +354,13 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
     assert reuse["accessToken"] is None
     assert reuse["refreshToken"] is None
     assert [(e["field"], e["code"]) for e in reuse["errors"]] == [("refreshToken", "TOKEN_REUSED")]
-    # The token the legitimate rotation produced is dead too ...
+    # The access tokens of the family stop working, the other device's do not ...
+    for access_token in (stolen.access_token, legitimate["accessToken"]):
+        assert (await _me_refused(users_client, access_token))["message"] == (
+            "The access token has been revoked."
+        )
+    assert (await users_client.execute(ME, token=other_device.access_token)).ok()["me"]
+    # ... the token the legitimate rotation produced is dead too ...
     after = await refresh(users_client, legitimate["refreshToken"])
     assert [e["code"] for e in after["errors"]] == ["INVALID_TOKEN"]
     assert after["accessToken"] is None
@@ -371,7 +385,7 @@ async def test_token_revoke_signs_out_refresh_and_access_token(
     user_id = await insert_user(resources, "ada@example.com")
     session = await start_session(resources, user_id)
     jti = jwt.decode(session.access_token, options={"verify_signature": False})["jti"]
-    key = revoked_token_key(settings.redis_key_prefix, jti)
+    key = resources.revocations.token_key(jti)
     assert await resources.redis.exists(key) == 0
 
     response = await users_client.execute(
@@ -411,7 +425,7 @@ async def test_token_revoke_with_an_unknown_refresh_token_changes_nothing(
             }
         ],
     }
-    assert await resources.redis.exists(revoked_token_key(settings.redis_key_prefix, jti)) == 0
+    assert await resources.redis.exists(resources.revocations.token_key(jti)) == 0
     assert (await users_client.execute(ME, token=session.access_token)).ok()["me"] is not None
 
 

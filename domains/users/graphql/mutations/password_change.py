@@ -18,9 +18,10 @@ async def password_change(
 ) -> PasswordChangePayload:
     try:
         async with info.context.transaction() as session:
-            user = await account.change_password(
+            outcome = await account.change_password(
                 session, info.context.viewer, old_password=old_password, new_password=new_password
             )
     except InputErrors as error:
         return PasswordChangePayload(errors=user_errors(error))
-    return PasswordChangePayload(user=User.from_model(user))
+    await info.context.resources.revocations.revoke_sessions(outcome.sessions)
+    return PasswordChangePayload(user=User.from_model(outcome.user))

@@ -16,7 +16,8 @@ class PasswordResetPayload:
 async def password_reset(info: UsersInfo, token: str, password: str) -> PasswordResetPayload:
     try:
         async with info.context.transaction() as session:
-            user = await account.reset_password(session, token=token, password=password)
+            outcome = await account.reset_password(session, token=token, password=password)
     except InputErrors as error:
         return PasswordResetPayload(errors=user_errors(error))
-    return PasswordResetPayload(user=User.from_model(user, owner_proven=True))
+    await info.context.resources.revocations.revoke_sessions(outcome.sessions)
+    return PasswordResetPayload(user=User.from_model(outcome.user, owner_proven=True))

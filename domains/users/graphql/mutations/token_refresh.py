@@ -4,9 +4,9 @@ from datetime import datetime
 
 import strawberry
 
-from domains.kit.errors import FieldError, InputErrors
+from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
-from domains.users.service import tokens
+from domains.users.service import RefreshTokenReused, tokens
 
 
 @strawberry.type
@@ -29,9 +29,10 @@ async def token_refresh(info: UsersInfo, refresh_token: str) -> TokenRefreshPayl
             )
     except InputErrors as error:
         return TokenRefreshPayload(errors=user_errors(error))
-    if isinstance(outcome, FieldError):
-        # The family's revocation is committed; the caller still gets an error.
-        return TokenRefreshPayload(errors=user_errors(InputErrors(outcome)))
+    if isinstance(outcome, RefreshTokenReused):
+        # The family's revocation is committed; its access tokens stop working too.
+        await resources.revocations.revoke_sessions([outcome.session])
+        return TokenRefreshPayload(errors=user_errors(InputErrors(outcome.error)))
     return TokenRefreshPayload(
         access_token=outcome.access_token,
         access_token_expires_at=outcome.access_token_expires_at,

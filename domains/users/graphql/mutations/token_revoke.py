@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
-from domains.kit.auth import ANONYMOUS, revoked_token_key
+from domains.kit.auth import ANONYMOUS
 from domains.kit.errors import AuthenticationRequired, InputErrors
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
 from domains.users.service import tokens
@@ -20,7 +18,7 @@ async def token_revoke(info: UsersInfo, refresh_token: str) -> TokenRevokePayloa
     context = info.context
     try:
         async with context.transaction() as session:
-            await tokens.revoke(session, refresh_token=refresh_token)
+            session_id = await tokens.revoke(session, refresh_token=refresh_token)
     except InputErrors as error:
         return TokenRevokePayload(errors=user_errors(error))
     # Sign out the access token of this request too, until it would have expired anyway.
@@ -30,9 +28,8 @@ async def token_revoke(info: UsersInfo, refresh_token: str) -> TokenRevokePayloa
         viewer = context.viewer
     except AuthenticationRequired:
         viewer = ANONYMOUS
+    revocations = context.resources.revocations
+    await revocations.revoke_sessions([session_id])
     if viewer.token_id is not None and viewer.token_expires_at is not None:
-        ttl = int((viewer.token_expires_at - datetime.now(UTC)).total_seconds())
-        if ttl > 0:
-            key = revoked_token_key(context.resources.settings.redis_key_prefix, viewer.token_id)
-            await context.resources.redis.set(key, b"1", ex=ttl)
+        await revocations.revoke_token(viewer.token_id, viewer.token_expires_at)
     return TokenRevokePayload(revoked=True)

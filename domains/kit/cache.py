@@ -1,0 +1,337 @@
+"""A read-through Redis cache of entities, shared by every domain.
+
+Values are stored as orjson under `REDIS_KEY_PREFIX` + a domain-relative key such as
+`products:product:<id>`, each with the `REDIS_TTL` expiry. A batch is one MGET and one
+pipelined round of SET ... EX, so a dataloader batch costs two Redis round trips at most.
+
+Writes invalidate after the commit, never before: services record the keys they made
+stale on the session (`mark_stale`), and the transport deletes them once the unit of work
+has committed (`EntityCache.invalidate_stale`). A rolled-back write deletes nothing.
+
+Redis is an optimisation, not a dependency: when it errors, reads fall through to the
+database, a warning is logged once, and Redis is left alone for a few seconds (so an
+outage costs one failed round trip, not one per request) before it is tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final, Generic, Protocol, TypeVar
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.config import Settings
+
+logger = logging.getLogger("shopgraph.cache")
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
+ModelT = TypeVar("ModelT")
+
+# How long Redis is skipped after it failed, before the next attempt.
+DEFAULT_RETRY_AFTER_SECONDS = 5.0
+
+_STALE_KEYS = "shopgraph.cache.stale_keys"
+
+
+class _Missing:
+    """A cache miss; distinct from a cached None (a remembered "no such row")."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+class Codec(Protocol[ValueT]):
+    """Turns a value into something orjson can write, and back."""
+
+    def dump(self, value: ValueT) -> Any: ...
+
+    def load(self, data: Any) -> ValueT: ...
+
+
+class ModelCodec(Generic[ModelT]):
+    """A SQLAlchemy model as a dict of its loaded columns.
+
+    Loading builds a transient instance (never added to a session): the same attributes
+    the database would have returned, with uuid, datetime and Decimal restored. Deferred
+    columns are left out.
+    """
+
+    def __init__(self, model: type[ModelT]) -> None:
+        self.model = model
+        mapper = inspect(model)
+        self._columns: list[tuple[str, Callable[[Any], Any]]] = []
+        for prop in mapper.column_attrs:
+            if prop.deferred:
+                continue
+            self._columns.append((prop.key, _decoder_for(prop.columns[0].type)))
+
+    def dump(self, value: ModelT) -> dict[str, Any]:
+        return {key: getattr(value, key) for key, _ in self._columns}
+
+    def load(self, data: Any) -> ModelT:
+        values = {
+            key: None if data.get(key) is None else decode(data[key])
+            for key, decode in self._columns
+        }
+        return self.model(**values)
+
+
+class OptionalCodec(Generic[ValueT]):
+    """None is cached too, so a known-missing row does not cost a query every time."""
+
+    def __init__(self, inner: Codec[ValueT]) -> None:
+        self.inner = inner
+
+    def dump(self, value: ValueT | None) -> Any:
+        return None if value is None else self.inner.dump(value)
+
+    def load(self, data: Any) -> ValueT | None:
+        return None if data is None else self.inner.load(data)
+
+
+class ListCodec(Generic[ValueT]):
+    def __init__(self, inner: Codec[ValueT]) -> None:
+        self.inner = inner
+
+    def dump(self, value: Sequence[ValueT]) -> list[Any]:
+        return [self.inner.dump(item) for item in value]
+
+    def load(self, data: Any) -> list[ValueT]:
+        return [self.inner.load(item) for item in data]
+
+
+class JsonCodec:
+    """Plain JSON values (dicts, lists, strings, numbers) stored as they are."""
+
+    def dump(self, value: Any) -> Any:
+        return value
+
+    def load(self, data: Any) -> Any:
+        return data
+
+
+def _decoder_for(column_type: Any) -> Callable[[Any], Any]:
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:
+        return _identity
+    if python_type is uuid.UUID:
+        return lambda raw: raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
+    if python_type is datetime:
+        return lambda raw: raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+    if python_type is date:
+        return lambda raw: raw if isinstance(raw, date) else date.fromisoformat(raw)
+    if python_type is Decimal:
+        return lambda raw: Decimal(str(raw))
+    return _identity
+
+
+def _identity(raw: Any) -> Any:
+    return raw
+
+
+def _default(value: Any) -> Any:
+    # asyncpg hands out its own uuid.UUID subclass, which orjson does not recognise.
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default)
+
+
+@dataclass
+class _Health:
+    """Whether Redis answered lately, shared by every cache on the same client."""
+
+    retry_after: float
+    down_until: float = 0.0
+
+    def usable(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+    def failed(self) -> bool:
+        """Record a failure; True when it starts a new outage (worth a log line)."""
+        was_up = self.usable()
+        self.down_until = time.monotonic() + self.retry_after
+        return was_up
+
+
+_health_by_client: weakref.WeakKeyDictionary[Redis, _Health] = weakref.WeakKeyDictionary()
+
+
+def _health_of(redis: Redis, retry_after: float) -> _Health:
+    health = _health_by_client.get(redis)
+    if health is None or health.retry_after != retry_after:
+        health = _Health(retry_after=retry_after)
+        _health_by_client[redis] = health
+    return health
+
+
+def mark_stale(session: AsyncSession, *keys: str) -> None:
+    """Record cache keys a write made stale; they are deleted after the commit."""
+    stale: set[str] = session.info.setdefault(_STALE_KEYS, set())
+    stale.update(keys)
+
+
+def take_stale(session: AsyncSession) -> set[str]:
+    stale: set[str] = session.info.pop(_STALE_KEYS, set())
+    return stale
+
+
+class EntityCache:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        ttl: timedelta,
+        retry_after: float = DEFAULT_RETRY_AFTER_SECONDS,
+    ) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = ttl
+        self._health = _health_of(redis, retry_after)
+
+    @classmethod
+    def from_settings(cls, redis: Redis, settings: Settings) -> EntityCache:
+        return cls(redis, prefix=settings.redis_key_prefix, ttl=settings.redis_ttl)
+
+    def full_key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    async def get_many(self, keys: Sequence[str]) -> list[Any]:
+        """The cached value of each key, or MISSING; all MISSING when Redis is down."""
+        if not keys:
+            return []
+        if not self._health.usable():
+            return [MISSING] * len(keys)
+        try:
+            raw_values = await self.redis.mget([self.full_key(key) for key in keys])
+        except (RedisError, OSError) as error:
+            self._failed("read", error)
+            return [MISSING] * len(keys)
+        values: list[Any] = []
+        for key, raw in zip(keys, raw_values, strict=True):
+            if raw is None:
+                values.append(MISSING)
+                continue
+            try:
+                values.append(orjson.loads(raw))
+            except orjson.JSONDecodeError:
+                logger.warning("cache: unreadable value under %s; treating it as a miss", key)
+                values.append(MISSING)
+        return values
+
+    async def get(self, key: str) -> Any:
+        return (await self.get_many([key]))[0]
+
+    async def set_many(self, items: Mapping[str, Any], *, ttl: timedelta | None = None) -> None:
+        if not items or not self._health.usable():
+            return
+        expiry = ttl or self.ttl
+        try:
+            # MSET cannot set an expiry; pipelined SET EX is one round trip all the same.
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, value in items.items():
+                    pipe.set(self.full_key(key), dumps(value), ex=expiry)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._failed("write", error)
+
+    async def set(self, key: str, value: Any, *, ttl: timedelta | None = None) -> None:
+        await self.set_many({key: value}, ttl=ttl)
+
+    async def add(self, key: str, value: Any, *, ttl: timedelta | None = None) -> Any:
+        """Store `value` unless the key exists; return whichever value the key now holds.
+
+        When Redis is down the given value is returned, so callers carry on uncached.
+        """
+        if not self._health.usable():
+            return value
+        full_key = self.full_key(key)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(full_key, dumps(value), ex=ttl or self.ttl, nx=True)
+                pipe.get(full_key)
+                _, raw = await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._failed("write", error)
+            return value
+        return value if raw is None else orjson.loads(raw)
+
+    async def invalidate(self, keys: Iterable[str]) -> None:
+        full_keys = sorted({self.full_key(key) for key in keys})
+        if not full_keys:
+            return
+        try:
+            await self.redis.delete(*full_keys)
+        except (RedisError, OSError) as error:
+            # Not skipped while Redis looks down: a missed delete serves stale data for up
+            # to REDIS_TTL, so every delete is attempted.
+            self._failed("invalidate", error)
+            logger.error(
+                "cache: could not invalidate %d key(s); they may be stale for up to %s",
+                len(full_keys),
+                self.ttl,
+            )
+
+    async def invalidate_stale(self, session: AsyncSession) -> None:
+        """Delete the keys recorded with `mark_stale`; call after the commit."""
+        await self.invalidate(take_stale(session))
+
+    async def read_through(
+        self,
+        keys: Sequence[KeyT],
+        *,
+        cache_key: Callable[[KeyT], str],
+        fetch: Callable[[list[KeyT]], Awaitable[Sequence[ValueT]]],
+        codec: Codec[ValueT],
+        ttl: timedelta | None = None,
+    ) -> list[ValueT]:
+        """One value per key: cached ones from one MGET, the rest from one `fetch` call.
+
+        `fetch` receives the missed keys and returns one value per key, in order. What
+        it returns is cached, None included.
+        """
+        cached = await self.get_many([cache_key(key) for key in keys])
+        missed = [key for key, value in zip(keys, cached, strict=True) if value is MISSING]
+        fetched: dict[KeyT, ValueT] = {}
+        if missed:
+            rows = await fetch(missed)
+            fetched = dict(zip(missed, rows, strict=True))
+            await self.set_many(
+                {cache_key(key): codec.dump(fetched[key]) for key in missed}, ttl=ttl
+            )
+        return [
+            fetched[key] if value is MISSING else codec.load(value)
+            for key, value in zip(keys, cached, strict=True)
+        ]
+
+    def _failed(self, operation: str, error: Exception) -> None:
+        if self._health.failed():
+            logger.warning(
+                "cache: Redis %s failed (%s: %s); using the database for %.0fs before retrying",
+                operation,
+                type(error).__name__,
+                error,
+                self._health.retry_after,
+            )
