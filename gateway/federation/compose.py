@@ -119,6 +119,10 @@ class _Type:
     )
     directives: dict[str, list[DirectiveNode]] = field(default_factory=dict)
 
+    @property
+    def is_interface_object(self) -> bool:
+        return "interfaceObject" in self.directives
+
     def entity_keys(self) -> list[tuple[str, bool]]:
         found = []
         for node in self.directives.get("key", []):
@@ -278,7 +282,9 @@ def _field_names(selection: SelectionSetNode) -> list[tuple[str, SelectionSetNod
 
 class _Composer:
     def __init__(self, subgraphs: list[_Subgraph]) -> None:
-        self.subgraphs = subgraphs
+        # Apollo's composition visits subgraphs by name; so do we, so that field order
+        # in the supergraph (and so in introspection) is the same.
+        self.subgraphs = sorted(subgraphs, key=lambda subgraph: subgraph.name)
         self.errors: list[str] = []
 
     # -- validation --------------------------------------------------------------------
@@ -401,7 +407,9 @@ class _Composer:
         kinds: dict[str, dict[str, str]] = {}
         for subgraph in self.subgraphs:
             for type_info in subgraph.types.values():
-                kinds.setdefault(type_info.name, {})[subgraph.name] = type_info.kind
+                # An @interfaceObject is the interface, seen as an object by one subgraph.
+                kind = "interface" if type_info.is_interface_object else type_info.kind
+                kinds.setdefault(type_info.name, {})[subgraph.name] = kind
         for type_name, by_subgraph in kinds.items():
             if len(set(by_subgraph.values())) > 1:
                 described = ", ".join(f'{kind} in "{name}"' for name, kind in by_subgraph.items())
@@ -512,7 +520,8 @@ class _Composer:
 
     def _type(self, name: str) -> str:
         owners = self._definitions(name)
-        kind = owners[0][1].kind
+        kinds = {t.kind for _, t in owners if not t.is_interface_object}
+        kind = kinds.pop() if kinds else owners[0][1].kind
         description = next((t.description for _, t in owners if t.description), None)
         head = _description(description, "")
         join_types = []
@@ -523,6 +532,7 @@ class _Composer:
                 for fields, resolvable in keys:
                     extra = "" if resolvable else ", resolvable: false"
                     extra += ", extension: true" if extension else ""
+                    extra += ", isInterfaceObject: true" if type_info.is_interface_object else ""
                     join_types.append(
                         f'@join__type(graph: {subgraph.enum_value}, key: "{fields}"{extra})'
                     )
@@ -617,6 +627,8 @@ class _Composer:
         lines = []
         for name in order:
             defining = [(s, t, t.fields[name]) for s, t in owners if name in t.fields]
+            if not defining:
+                continue
             first = defining[0][2]
             description = next((f.description for _, _, f in defining if f.description), None)
             types = {print_ast(f.type_node) for _, _, f in defining}
@@ -631,7 +643,7 @@ class _Composer:
                 )
             )
             joins = []
-            need_join = len(defining) != len(owners) or len(owners) > 1
+            need_join = len(defining) != len(owners)
             for subgraph, _type_info, field_info in defining:
                 args = [f"graph: {subgraph.enum_value}"]
                 requires = field_info.argument("requires", "fields")
@@ -666,12 +678,44 @@ class _Composer:
                 joins = []
             arguments = self._arguments(defining)
             extra = " @inaccessible" if any(f.has("inaccessible") for _, _, f in defining) else ""
+            if not defining:
+                continue
             lines.append(
                 f"{_description(description, '  ')}  {name}{arguments}: {print_ast(field_type)}"
                 + "".join(f" {j}" for j in joins)
                 + extra
             )
+        lines.extend(self._interface_object_fields(type_name, order))
         return "\n".join(lines)
+
+    def _interface_object_fields(self, type_name: str, present: list[str]) -> list[str]:
+        """Fields an @interfaceObject adds to every implementation of its interface.
+
+        No subgraph resolves them on the implementation itself (a bare @join__field):
+        the gateway reaches them through the interface.
+        """
+        lines: list[str] = []
+        interfaces = {
+            interface
+            for subgraph in self.subgraphs
+            if type_name in subgraph.types
+            for interface in subgraph.types[type_name].interfaces
+        }
+        for interface in sorted(interfaces):
+            for subgraph in self.subgraphs:
+                info = subgraph.types.get(interface)
+                if info is None or not info.is_interface_object:
+                    continue
+                for field_name, field_info in info.fields.items():
+                    if field_name in present:
+                        continue
+                    present.append(field_name)
+                    arguments = self._arguments([(subgraph, info, field_info)])
+                    lines.append(
+                        f"{_description(field_info.description, '  ')}  {field_name}{arguments}: "
+                        f"{print_ast(field_info.type_node)} @join__field"
+                    )
+        return lines
 
     def _used_by_fieldsets(self, subgraph: _Subgraph, type_name: str, field_name: str) -> bool:
         info = subgraph.types[type_name]

@@ -137,12 +137,13 @@ class PlanExecutor:
         owners: list[list[tuple[dict[str, Any], ResponsePath]]] = []
         for target in fetch.targets:
             for entity, path in _collect(state.data, target.path):
-                typename = entity.get("__typename")
-                if typename not in target.types:
+                representation_type = target.accepts.get(str(entity.get("__typename")))
+                if representation_type is None:
                     continue
-                representation = _project(entity, fetch.inputs[typename])
+                representation = _project(entity, fetch.inputs[representation_type])
                 if representation is None:
                     continue  # a key or required field is missing: nothing to ask for
+                representation["__typename"] = representation_type
                 key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
                 if key not in index_by_key:
                     index_by_key[key] = len(representations)
@@ -172,6 +173,9 @@ class PlanExecutor:
             return
         for index, entity_data in enumerate(entities[: len(owners)]):
             if isinstance(entity_data, dict):
+                # The entity keeps its own __typename: an @interfaceObject subgraph answers
+                # with the interface's name instead of the concrete type's.
+                entity_data.pop("__typename", None)
                 for entity, _path in owners[index]:
                     _deep_merge(entity, entity_data)
 
@@ -313,6 +317,7 @@ class _Shaper:
         self.errors = errors
         self.introspection = introspection
         self._error_paths = [tuple(e["path"]) for e in errors if e.get("path")]
+        self._explained: set[tuple[str | int, ...]] = set()
 
     def shape(self, data: dict[str, Any]) -> dict[str, Any] | None:
         root = self.schema.get_type(self.plan.root_type)
@@ -344,6 +349,10 @@ class _Shaper:
             definition = object_type.fields.get(name)
             if definition is None:
                 continue
+            if response_key not in data and self.errors:
+                # Never fetched: the fetch that should have brought it failed, and its
+                # error is already in the response.
+                self._explained.add((*path, response_key))
             value = data.get(response_key)
             result[response_key] = self._value(
                 definition.type, nodes, value, [*path, response_key], object_type.name, name
@@ -411,6 +420,8 @@ class _Shaper:
         here = tuple(path)
         # A subgraph already reported why this is null: one error per cause is enough.
         if any(error_path[: len(here)] == here for error_path in self._error_paths):
+            return
+        if any(here[: len(explained)] == explained for explained in self._explained):
             return
         self.errors.append(
             {

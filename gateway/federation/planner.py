@@ -41,7 +41,7 @@ from gateway.federation.selections import (
     SelectionSet,
     used_variables,
 )
-from gateway.federation.supergraph import Supergraph
+from gateway.federation.supergraph import EntityKey, Supergraph
 
 Path = tuple[str, ...]
 INTROSPECTION_FIELDS = ("__schema", "__type")
@@ -53,10 +53,15 @@ class PlanningError(Exception):
 
 @dataclass
 class EntityTarget:
-    """Where a fetch's entities live in the response, and which types it resolves there."""
+    """Where a fetch's entities live in the response, and how to represent each.
+
+    `accepts` maps the __typename an entity has in the response to the __typename its
+    representation carries: the same name, or an interface's name when the target
+    subgraph knows the interface only as an @interfaceObject.
+    """
 
     path: Path
-    types: tuple[str, ...]
+    accepts: dict[str, str]
 
 
 @dataclass
@@ -119,7 +124,10 @@ class _Group:
         self.entity = entity
         self.parent = parent
         self.selections = SelectionSet()
-        self.inputs: dict[str, SelectionSet] = {}
+        # Representation shape per representation __typename. The fields are the very
+        # objects of the parent's selection, so a later de-conflicting alias shows here.
+        self.inputs: dict[str, list[FieldSelection]] = {}
+        self.accepts: dict[str, str] = {}
         self.children: dict[tuple[str, Path], _Group] = {}
         self.after: set[_Group] = set()
 
@@ -135,6 +143,11 @@ class _Group:
             found.append(child)
             found.extend(child.descendants())
         return found
+
+    def add_input(self, representation_type: str, selection: FieldSelection) -> None:
+        fields = self.inputs.setdefault(representation_type, [])
+        if all(existing is not selection for existing in fields):
+            fields.append(selection)
 
 
 class QueryPlanner:
@@ -195,6 +208,8 @@ class _Planning:
         self.root_type = supergraph.root_types[kind]
         self.name = self.operation.name.value if self.operation.name else None
         self._fetch_counter = itertools.count()
+        # Entity groups reached while planning a jump's key or @requires fields.
+        self._touched: list[set[_Group]] = []
 
     # -- building ----------------------------------------------------------------------
 
@@ -222,6 +237,8 @@ class _Planning:
                 group = _Group(subgraph, (), entity=False, parent=None)
                 roots.append(group)
             self._plan_selections(group, self.root_type, [selection], (), group.selections, None)
+        for group in (g for root in roots for g in (root, *root.descendants())):
+            group.selections.resolve_conflicts()
         node = self._assemble(roots)
         return QueryPlan(self.operation, self.fragments, self.root_type, node, introspection)
 
@@ -372,17 +389,33 @@ class _Planning:
         if name not in info.fields:
             raise PlanningError(f'Cannot query field "{name}" on type "{type_name}".')
         provided_field = _find_field(provided, name)
-        if provided_field is not None or supergraph.can_resolve(group.subgraph, type_name, name):
+        if provided_field is not None:
             self._plan_local_field(group, type_name, node, path, out, provided_field)
             return
-        if info.is_abstract:
-            # The interface field is not resolvable here as such: ask per concrete type.
+        if supergraph.can_resolve(group.subgraph, type_name, name):
+            source = info.fields[name].sources.get(group.subgraph)
+            if source is not None and source.requires is not None:
+                # Resolvable here, but only once the required fields are known: fetch it
+                # again from this same subgraph through _entities, after them.
+                self._plan_jump(group, type_name, node, path, out, targets=[group.subgraph])
+            else:
+                self._plan_local_field(group, type_name, node, path, out, None)
+            return
+        if info.is_abstract and not self._entity_route(group, type_name, name):
+            # Not resolvable on the interface as such here: ask per concrete type.
             for object_type in supergraph.possible_types(type_name, group.subgraph):
                 fragment = out.fragment(object_type)
                 self._plan_field(group, object_type, node, path, fragment.selections, None)
-            out.add_field(FieldSelection("__typename"))
+            out.add_field(self._internal("__typename"))
             return
         self._plan_jump(group, type_name, node, path, out)
+
+    def _entity_route(self, group: _Group, type_name: str, field_name: str) -> bool:
+        """Whether an entity interface can be jumped from as a whole for this field."""
+        return any(
+            self.supergraph.keys_for_jump(type_name, group.subgraph, target) is not None
+            for target in self.supergraph.resolvers_of(type_name, field_name)
+        )
 
     def _plan_local_field(
         self,
@@ -409,60 +442,144 @@ class _Planning:
             child_provided = None
         sub = SelectionSet()
         if self.supergraph.types[child_type].is_abstract:
-            sub.add_field(FieldSelection("__typename"))
+            sub.add_field(self._internal("__typename"))
         self._plan_selections(
             group, child_type, node.selection_set.selections, child_path, sub, child_provided
         )
         out.add_field(_field_selection(node, sub))
 
+    def _route(
+        self, group: _Group, type_name: str, field_name: str, targets: list[str] | None
+    ) -> tuple[str, str, EntityKey]:
+        """Pick the target subgraph, the type that owns the field there, and the key."""
+        supergraph = self.supergraph
+        owner = type_name
+        candidates = (
+            targets if targets is not None else supergraph.resolvers_of(type_name, field_name)
+        )
+        if not candidates and not supergraph.types[type_name].is_abstract:
+            # Provided to this object type by an @interfaceObject through an interface.
+            for interface in supergraph.interfaces_of(type_name):
+                if field_name in supergraph.types[interface].fields:
+                    found = supergraph.resolvers_of(interface, field_name)
+                    if found:
+                        owner, candidates = interface, found
+                        break
+        # Prefer a subgraph this group already jumps to at this path: one fetch, not two.
+        existing = {subgraph for subgraph, _path in group.children}
+        candidates = sorted(candidates, key=lambda graph: graph not in existing)
+        for target in candidates:
+            key = supergraph.keys_for_jump(owner, group.subgraph, target)
+            if key is not None:
+                return target, owner, key
+        # No key this subgraph can provide: fetch the key fields first, from elsewhere.
+        for target in candidates:
+            key = supergraph.resolvable_key(owner, target)
+            if key is not None:
+                return target, owner, key
+        raise PlanningError(
+            f"No subgraph can resolve {type_name}.{field_name} from {group.subgraph}: "
+            f"no @key of {owner} links them."
+        )
+
     def _plan_jump(
-        self, group: _Group, type_name: str, node: FieldNode, path: Path, out: SelectionSet
+        self,
+        group: _Group,
+        type_name: str,
+        node: FieldNode,
+        path: Path,
+        out: SelectionSet,
+        *,
+        targets: list[str] | None = None,
     ) -> None:
         supergraph = self.supergraph
         name = node.name.value
-        candidates = supergraph.resolvers_of(type_name, name)
-        # Prefer a subgraph this group already jumps to at this path: one fetch, not two.
-        candidates.sort(key=lambda graph: (graph, path) not in group.children)
-        for target in candidates:
-            key = supergraph.keys_for_jump(type_name, group.subgraph, target)
-            if key is not None:
-                break
-        else:
-            raise PlanningError(
-                f"No subgraph can resolve {type_name}.{name} from {group.subgraph}: "
-                f"no @key of {type_name} links them."
-            )
+        target, owner, key = self._route(group, type_name, name, targets)
         child = group.child(target, path)
-        inputs = child.inputs.setdefault(type_name, SelectionSet())
-        inputs.add_field(FieldSelection("__typename"))
-        out.add_field(FieldSelection("__typename"))
-        key_selections = SelectionSet.from_ast(key.selection)
-        for key_field in key_selections:
-            assert isinstance(key_field, FieldSelection)
-            inputs.add_field(self._add_internal(out, key_field))
-        requires = supergraph.field(type_name, name).sources[target].requires
-        if requires is not None:
-            before = set(group.descendants())
-            required = SelectionSet.from_ast(requires)
-            self._plan_selections(group, type_name, requires.selections, path, out, None)
-            # The jump must wait for whatever fetches the required fields needed.
-            child.after.update(g for g in group.descendants() if g not in before and g is not child)
-            for required_field in required:
-                if isinstance(required_field, FieldSelection):
-                    inputs.add_field(self._find_or_internal(out, required_field))
-        entity_out = child.selections.fragment(type_name)
-        self._plan_selections(child, type_name, [node], path, entity_out.selections, None)
+        for touched in self._touched:
+            touched.add(child)
+        interface_object = target in supergraph.types[owner].interface_object_graphs
+        concrete = (
+            supergraph.possible_types(type_name)
+            if supergraph.types[type_name].is_abstract
+            else [type_name]
+        )
+        for typename in concrete:
+            child.accepts[typename] = owner if interface_object else typename
+        representation_types = {child.accepts[t] for t in concrete}
+        typename_field = out.add_field(self._internal("__typename"))
+        # The jump waits for every fetch its key or required fields come from, whether
+        # planned now or already there for other fields.
+        self._touched.append(set())
+        key_fields = self._prerequisites(group, type_name, key.selection, path, out, key=True)
+        requires = supergraph.field(owner, name).sources.get(target)
+        required_fields: list[FieldSelection] = []
+        if requires is not None and requires.requires is not None:
+            required_fields = self._prerequisites(
+                group, type_name, requires.requires, path, out, key=False
+            )
+        child.after.update(g for g in self._touched.pop() if g is not child)
+        for representation_type in representation_types:
+            child.add_input(representation_type, typename_field)
+            for selection in (*key_fields, *required_fields):
+                child.add_input(representation_type, selection)
+        fragment_type = owner if interface_object else type_name
+        entity_out = child.selections.fragment(fragment_type)
+        # The target resolves the field (its @requires are in the representation), so it
+        # is planned as local there; its own sub-selection may jump further.
+        self._plan_local_field(child, fragment_type, node, path, entity_out.selections, None)
+
+    def _prerequisites(
+        self,
+        group: _Group,
+        type_name: str,
+        selection: SelectionSetNode,
+        path: Path,
+        out: SelectionSet,
+        *,
+        key: bool,
+    ) -> list[FieldSelection]:
+        """Make the fields of a key or @requires available on the entity; return them.
+
+        A field this subgraph resolves is added to its selection (aliased later if the
+        client used the name for something else); any other is planned like a client
+        field, through a jump, and read back from the merged entity by its name.
+        """
+        found: list[FieldSelection] = []
+        for field_node in selection.selections:
+            assert isinstance(field_node, FieldNode)
+            name = field_node.name.value
+            wanted = SelectionSet.from_ast(SelectionSetNode(selections=(field_node,)))
+            wanted_field = next(iter(wanted))
+            assert isinstance(wanted_field, FieldSelection)
+            if key:
+                # Key fields come with the entity, even where they are @external.
+                single = SelectionSetNode(selections=(field_node,))
+                here = self.supergraph.provides_fields(group.subgraph, type_name, single)
+            else:
+                here = self._resolves_plainly(group.subgraph, type_name, name)
+            if here:
+                found.append(self._add_internal(out, wanted_field))
+            else:
+                self._plan_field(group, type_name, field_node, path, out, None)
+                found.append(wanted_field)
+        return found
+
+    def _resolves_plainly(self, subgraph: str, type_name: str, field_name: str) -> bool:
+        if not self.supergraph.can_resolve(subgraph, type_name, field_name):
+            return False
+        source = self.supergraph.field(type_name, field_name).sources.get(subgraph)
+        return source is None or source.requires is None
+
+    def _internal(self, name: str) -> FieldSelection:
+        return FieldSelection(name, internal=True)
 
     def _add_internal(self, out: SelectionSet, wanted: FieldSelection) -> FieldSelection:
-        """Add a field the gateway needs (a key); alias it if the client used its name."""
-        candidate = FieldSelection(wanted.name, None, (), (), _copy(wanted.selections))
-        if out.has_response_key(candidate.name, other_than=candidate):
-            candidate.alias = f"__sg_{candidate.name}"
-        out.add_field(candidate)
-        return candidate
-
-    def _find_or_internal(self, out: SelectionSet, wanted: FieldSelection) -> FieldSelection:
-        return self._add_internal(out, wanted)
+        """Add a field the gateway needs (a key, a required field) to a selection."""
+        candidate = FieldSelection(
+            wanted.name, None, (), (), _copy(wanted.selections), internal=True
+        )
+        return out.add_field(candidate)
 
     # -- assembling the plan -----------------------------------------------------------
 
@@ -531,9 +648,15 @@ class _Planning:
         targets: list[EntityTarget] = []
         for group in members:
             selections.merge(group.selections)
-            for type_name, shape in group.inputs.items():
-                inputs.setdefault(type_name, SelectionSet()).merge(shape)
-            targets.append(EntityTarget(group.path, tuple(group.inputs)))
+            for type_name, fields in group.inputs.items():
+                shape = inputs.setdefault(type_name, SelectionSet())
+                for selection in fields:
+                    shape.add_field(
+                        FieldSelection(
+                            selection.name, selection.alias, (), (), _copy(selection.selections)
+                        )
+                    )
+            targets.append(EntityTarget(group.path, dict(group.accepts)))
         selection_ast = selections.to_ast()
         names = used_variables(selection_ast)
         operation_name = self._operation_name(subgraph)

@@ -32,6 +32,8 @@ class FieldSelection:
     arguments: tuple[ArgumentNode, ...] = ()
     directives: tuple[DirectiveNode, ...] = ()
     selections: SelectionSet | None = None
+    # Added by the gateway (keys, @requires, __typename), not asked for by the client.
+    internal: bool = False
 
     @property
     def response_key(self) -> str:
@@ -97,6 +99,7 @@ class SelectionSet:
         """Add a field, merging into an identical one already present."""
         for existing in self.items:
             if isinstance(existing, FieldSelection) and existing.identity() == selection.identity():
+                existing.internal = existing.internal and selection.internal
                 if selection.selections is not None:
                     if existing.selections is None:
                         existing.selections = SelectionSet()
@@ -125,6 +128,7 @@ class SelectionSet:
                         item.arguments,
                         item.directives,
                         _copy(item.selections),
+                        item.internal,
                     )
                 )
             else:
@@ -132,13 +136,32 @@ class SelectionSet:
                     item.selections
                 )
 
-    def has_response_key(self, key: str, *, other_than: FieldSelection) -> bool:
-        return any(
-            isinstance(item, FieldSelection)
-            and item.response_key == key
-            and item.identity() != other_than.identity()
-            for item in self.items
-        )
+    def resolve_conflicts(self) -> None:
+        """Alias gateway-added fields whose response key the client uses for another field.
+
+        A client may write `id: name`; the key field `id` the gateway needs then gets
+        an alias of its own. Representations read these fields by response key, so they
+        follow the alias. Applies to this selection set and every one below it.
+        """
+        taken: dict[str, tuple[str, str, str, str]] = {}
+        for item in self._all_fields():
+            if not item.internal:
+                taken.setdefault(item.response_key, item.identity())
+        for item in self._all_fields():
+            clash = taken.get(item.response_key)
+            if item.internal and clash is not None and clash != item.identity():
+                item.alias = f"__sg_{item.name}"
+        for child in self.items:
+            if child.selections is not None:
+                child.selections.resolve_conflicts()
+
+    def _all_fields(self) -> Iterator[FieldSelection]:
+        """Fields of this level, including those inside fragments (they share keys)."""
+        for item in self.items:
+            if isinstance(item, FieldSelection):
+                yield item
+            else:
+                yield from item.selections._all_fields()
 
     def to_ast(self) -> SelectionSetNode:
         return SelectionSetNode(selections=tuple(item.to_ast() for item in self.items))

@@ -92,6 +92,9 @@ class FieldInfo:
     type_node: TypeNode
     # graph -> how it resolves the field; empty means "every graph defining the type".
     sources: dict[str, FieldSource] = field(default_factory=dict)
+    # A bare @join__field: no graph resolves it on this type itself; it comes from an
+    # @interfaceObject graph through one of the type's interfaces.
+    via_interface_object: bool = False
 
     @property
     def named_type(self) -> str:
@@ -205,7 +208,8 @@ class Supergraph:
         info = FieldInfo(node.name.value, node.type)
         for args in _directive_args(node, "join__field"):
             if "graph" not in args:
-                continue  # an interface field composed from several graphs
+                info.via_interface_object = True
+                continue
             graph = self._graph(args["graph"])
             info.sources[graph] = FieldSource(
                 graph=graph,
@@ -226,7 +230,7 @@ class Supergraph:
         info = self.types[type_name]
         field_info = info.fields[field_name]
         if not field_info.sources:
-            return list(info.graphs)
+            return [] if field_info.via_interface_object else list(info.graphs)
         return [
             graph
             for graph, source in field_info.sources.items()
@@ -260,15 +264,25 @@ class Supergraph:
                     result.append(candidate.name)
         return sorted(result)
 
+    def interfaces_of(self, type_name: str) -> list[str]:
+        found: list[str] = []
+        for interfaces in self.types[type_name].implements.values():
+            found.extend(i for i in sorted(interfaces) if i not in found)
+        return found
+
+    def resolvable_key(self, type_name: str, target: str) -> EntityKey | None:
+        return next((k for k in self.types[type_name].keys.get(target, []) if k.resolvable), None)
+
     def keys_for_jump(self, type_name: str, source: str, target: str) -> EntityKey | None:
         """A key resolvable in `target` whose fields `source` can provide, if any."""
         info = self.types[type_name]
         for key in info.keys.get(target, []):
-            if key.resolvable and self._graph_provides(source, type_name, key.selection):
+            if key.resolvable and self.provides_fields(source, type_name, key.selection):
                 return key
         return None
 
-    def _graph_provides(self, graph: str, type_name: str, selection: SelectionSetNode) -> bool:
+    def provides_fields(self, graph: str, type_name: str, selection: SelectionSetNode) -> bool:
+        """Whether a graph returns these fields with the entity (key fields included)."""
         from graphql import FieldNode
 
         for node in selection.selections:
@@ -285,7 +299,7 @@ class Supergraph:
                 return False
             if not field_info.sources and graph not in info.graphs:
                 return False
-            if node.selection_set is not None and not self._graph_provides(
+            if node.selection_set is not None and not self.provides_fields(
                 graph, field_info.named_type, node.selection_set
             ):
                 return False

@@ -41,15 +41,18 @@ def facts(supergraph: Supergraph) -> dict[str, Any]:
             "implements": {g: sorted(v) for g, v in info.implements.items()},
             "members": {g: sorted(v) for g, v in info.members.items()},
             "fields": {
-                f: sorted(
-                    (
-                        g,
-                        s.external,
-                        s.requires is not None,
-                        s.provides is not None,
-                        s.used_overridden,
-                    )
-                    for g, s in field.sources.items()
+                f: (
+                    field.via_interface_object,
+                    *sorted(
+                        (
+                            g,
+                            s.external,
+                            s.requires is not None,
+                            s.provides is not None,
+                            s.used_overridden,
+                        )
+                        for g, s in field.sources.items()
+                    ),
                 )
                 for f, field in info.fields.items()
             },
