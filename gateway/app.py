@@ -45,6 +45,8 @@ class GatewayConfig:
     # name -> URL (HTTP) or an in-process subgraph.
     subgraphs: Mapping[str, str | LocalSubgraph]
     subgraph_timeout: float = 30.0
+    # Per-subgraph limits, overriding subgraph_timeout.
+    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
     expose_plans: bool = False
     extra_routes: list[BaseRoute] = field(default_factory=list)
 
@@ -65,7 +67,12 @@ def _json(body: dict[str, Any], status_code: int) -> Response:
 def build_gateway_app(config: GatewayConfig) -> Starlette:
     supergraph = Supergraph(config.supergraph_sdl)
     client = http_client(timeout=config.subgraph_timeout)
-    gateway = Gateway(supergraph, build_transports(config, client), timeout=config.subgraph_timeout)
+    gateway = Gateway(
+        supergraph,
+        build_transports(config, client),
+        timeout=config.subgraph_timeout,
+        timeouts=config.subgraph_timeouts,
+    )
 
     async def graphql(request: Request) -> Response:
         if request.method == "GET":

@@ -61,11 +61,17 @@ class ExecutionState:
 
 class PlanExecutor:
     def __init__(
-        self, schema: GraphQLSchema, transports: Mapping[str, Transport], *, timeout: float = 30.0
+        self,
+        schema: GraphQLSchema,
+        transports: Mapping[str, Transport],
+        *,
+        timeout: float = 30.0,
+        timeouts: Mapping[str, float] | None = None,
     ) -> None:
         self.schema = schema
         self.transports = transports
         self.timeout = timeout
+        self.timeouts = dict(timeouts or {})
 
     async def execute(
         self,
@@ -103,10 +109,14 @@ class PlanExecutor:
         transport = self.transports[fetch.subgraph]
         try:
             return await asyncio.wait_for(
-                transport.fetch(fetch.document, variables, state.headers), self.timeout
+                transport.fetch(fetch.document, variables, state.headers),
+                self.timeouts.get(fetch.subgraph, self.timeout),
             )
         except (SubgraphUnavailable, TimeoutError) as error:
             reason = str(error) or "timed out"
+            if isinstance(error, TimeoutError):
+                limit = self.timeouts.get(fetch.subgraph, self.timeout)
+                reason = f"no answer within {limit:g} s"
             state.errors.append(
                 {
                     "message": f'Subgraph "{fetch.subgraph}" failed: {reason}.',

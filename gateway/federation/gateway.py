@@ -73,7 +73,12 @@ class _DocumentCache:
 
 class Gateway:
     def __init__(
-        self, supergraph: Supergraph, transports: Mapping[str, Transport], *, timeout: float = 30.0
+        self,
+        supergraph: Supergraph,
+        transports: Mapping[str, Transport],
+        *,
+        timeout: float = 30.0,
+        timeouts: Mapping[str, float] | None = None,
     ) -> None:
         missing = set(supergraph.subgraphs) - set(transports)
         if missing:
@@ -83,7 +88,7 @@ class Gateway:
         self.supergraph = supergraph
         self.schema = supergraph.api_schema
         self.planner = QueryPlanner(supergraph)
-        self.executor = PlanExecutor(self.schema, transports, timeout=timeout)
+        self.executor = PlanExecutor(self.schema, transports, timeout=timeout, timeouts=timeouts)
         self._documents = _DocumentCache()
 
     def plan(self, query: str, operation_name: str | None = None) -> QueryPlan:
