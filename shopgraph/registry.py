@@ -35,7 +35,6 @@ class DomainEntry:
 
 DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("users", "domains.users"),
-    DomainEntry("products", "domains.products"),
 )
 
 
