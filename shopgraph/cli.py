@@ -12,6 +12,8 @@ import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
+from graphql import GraphQLError
+
 from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
@@ -91,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--products", type=int, default=SeedOptions.products)
     seed.add_argument("--random-seed", type=int, default=SeedOptions.random_seed)
     seed.set_defaults(handler=_seed)
+
+    gateway_cmd = commands.add_parser(
+        "gateway", help="serve only the gateway, for any supergraph file (subgraph URLs in it)"
+    )
+    gateway_cmd.add_argument("--supergraph", required=True, help="a join-spec supergraph SDL file")
+    gateway_cmd.add_argument("--host", default="127.0.0.1")
+    gateway_cmd.add_argument("--port", type=int, help="default: PORT, else 8000")
+    gateway_cmd.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for a subgraph"
+    )
+    gateway_cmd.set_defaults(handler=_gateway)
 
     compose_cmd = commands.add_parser(
         "compose", help="compose schema/supergraph.graphql and schema/api.graphql"
@@ -306,6 +319,34 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         opener = threading.Timer(1.5, lambda: webbrowser.open(url))
         opener.daemon = True
         opener.start()
+    uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
+    return 0
+
+
+def _gateway(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import GatewayConfig, build_gateway_app
+    from gateway.federation.supergraph import Supergraph, SupergraphError
+
+    sdl = Path(args.supergraph).read_text()
+    try:
+        supergraph = Supergraph(sdl)
+    except (SupergraphError, GraphQLError) as error:
+        print(f"shopgraph: {args.supergraph} is not a usable supergraph: {error}", file=sys.stderr)
+        return 2
+    app = build_gateway_app(
+        GatewayConfig(
+            supergraph_sdl=sdl,
+            subgraphs={name: sub.url for name, sub in supergraph.subgraphs.items()},
+            subgraph_timeout=args.timeout,
+            expose_plans=not settings.is_production,
+        )
+    )
+    port = args.port or settings.port
+    for name, sub in supergraph.subgraphs.items():
+        logger.info("subgraph %s at %s", name, sub.url)
+    logger.info("gateway: http://%s:%s/graphql", args.host, port)
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
     return 0
 
