@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from domains.kit.errors import DomainError
@@ -70,7 +70,14 @@ class FederatedSchema(strawberry.federation.Schema):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        extensions = [*kwargs.pop("extensions", ()), ClassifyErrors]
+        # The gateway sends the same few documents over and over: parse and validate
+        # each once.
+        extensions = [
+            *kwargs.pop("extensions", ()),
+            ClassifyErrors,
+            ParserCache,
+            ValidationCache,
+        ]
         super().__init__(extensions=extensions, federation_version="2.7", **kwargs)
 
     def process_errors(
