@@ -33,9 +33,7 @@ class DomainEntry:
         return Path(module.__file__).parent / "migrations"
 
 
-DOMAINS: tuple[DomainEntry, ...] = (
-    DomainEntry("users", "domains.users"),
-)
+DOMAINS: tuple[DomainEntry, ...] = (DomainEntry("users", "domains.users"),)
 
 
 def domain(name: str) -> DomainEntry:
