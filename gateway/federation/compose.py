@@ -119,9 +119,27 @@ class _Type:
     )
     directives: dict[str, list[DirectiveNode]] = field(default_factory=dict)
 
+    is_extension: bool = False
+
     @property
     def is_interface_object(self) -> bool:
         return "interfaceObject" in self.directives
+
+    def is_key_field(self, field_name: str) -> bool:
+        return any(
+            field_name in {n for n, _ in _field_names(parse_selection(fields))}
+            for fields, _ in self.entity_keys()
+        )
+
+    def is_external(self, field_info: _Field) -> bool:
+        """@external, except on a key field of an extension: there the subgraph does
+        resolve the field itself (federation 1 style), and composition ignores it."""
+        if not field_info.has("external"):
+            return False
+        return not (
+            (self.is_extension or "extends" in self.directives)
+            and self.is_key_field(field_info.name)
+        )
 
     def entity_keys(self) -> list[tuple[str, bool]]:
         found = []
@@ -216,6 +234,8 @@ def _read_subgraph(name: str, url: str, sdl: str) -> _Subgraph:
             continue
         info = types.setdefault(type_name, _Type(type_name, kind))
         info.description = info.description or getattr(definition, "description", None)
+        if type(definition).__name__.endswith("ExtensionNode"):
+            info.is_extension = True
         for directive_name, nodes in _directive_map(
             getattr(definition, "directives", None), renames
         ).items():
@@ -381,7 +401,7 @@ class _Composer:
                                     f'subgraph "{subgraph.name}".'
                                 )
             for field_info in type_info.fields.values():
-                unused = field_info.has("external") and field_info.name not in used_external
+                unused = type_info.is_external(field_info) and field_info.name not in used_external
                 if unused and not self._provided_anywhere(
                     subgraph, type_info.name, field_info.name
                 ):
@@ -437,7 +457,7 @@ class _Composer:
             resolving = [
                 (s, t, f)
                 for s, t, f in owners
-                if not f.has("external") and not self._overridden(s, type_name, field_name)
+                if not t.is_external(f) and not self._overridden(s, type_name, field_name)
             ]
             if len(resolving) < 2:
                 continue
@@ -479,13 +499,8 @@ class _Composer:
     # -- writing the supergraph ----------------------------------------------------------
 
     def supergraph(self) -> str:
-        uses_inaccessible = any(
-            "inaccessible" in t.directives
-            or any("inaccessible" in f.directives for f in t.fields.values())
-            or any("inaccessible" in directives for _, _, directives in t.values)
-            for s in self.subgraphs
-            for t in s.types.values()
-        )
+        uses_inaccessible = self._uses("inaccessible")
+        uses_tag = self._uses("tag")
         names = sorted({name for s in self.subgraphs for name in s.types})
         roots = [
             r
@@ -494,13 +509,16 @@ class _Composer:
         ]
         parts = [
             _HEADER_SCHEMA.format(
-                inaccessible=_INACCESSIBLE_LINK if uses_inaccessible else "",
+                inaccessible=(_INACCESSIBLE_LINK if uses_inaccessible else "")
+                + (_TAG_LINK if uses_tag else ""),
                 roots="\n".join(f"  {r}: {r.capitalize()}" for r in roots),
             )
         ]
         directives = list(_JOIN_DIRECTIVES)
         if uses_inaccessible:
             directives.append(_INACCESSIBLE)
+        if uses_tag:
+            directives.append(_TAG)
         parts.extend(sorted(directives))
         parts.append(
             _GRAPH_ENUM.format(
@@ -515,6 +533,15 @@ class _Composer:
             parts.append(self._type(name))
         return "\n\n".join(sorted(parts, key=_definition_sort_key)) + "\n"
 
+    def _uses(self, directive: str) -> bool:
+        return any(
+            directive in t.directives
+            or any(directive in f.directives for f in t.fields.values())
+            or any(directive in directives for _, _, directives in t.values)
+            for s in self.subgraphs
+            for t in s.types.values()
+        )
+
     def _definitions(self, name: str) -> list[tuple[_Subgraph, _Type]]:
         return [(s, s.types[name]) for s in self.subgraphs if name in s.types]
 
@@ -527,7 +554,7 @@ class _Composer:
         join_types = []
         for subgraph, type_info in owners:
             keys = type_info.entity_keys()
-            extension = "extends" in type_info.directives
+            extension = "extends" in type_info.directives or type_info.is_extension
             if keys:
                 for fields, resolvable in keys:
                     extra = "" if resolvable else ", resolvable: false"
@@ -550,6 +577,7 @@ class _Composer:
         type_directives = join_types + implements
         if any("inaccessible" in t.directives for _, t in owners):
             type_directives.append("@inaccessible")
+        type_directives.extend(_kept_directive_list(t.directives for _, t in owners))
         directive_text = "".join(f"\n  {d}" for d in type_directives)
         keyword = {
             "object": "type",
@@ -584,15 +612,18 @@ class _Composer:
         seen: dict[str, list[str]] = {}
         descriptions: dict[str, StringValueNode | None] = {}
         inaccessible: set[str] = set()
+        kept: dict[str, list[dict[str, list[DirectiveNode]]]] = {}
         for subgraph, type_info in owners:
             for value, description, directives in type_info.values:
                 seen.setdefault(value, []).append(subgraph.enum_value)
                 descriptions[value] = descriptions.get(value) or description
+                kept.setdefault(value, []).append(directives)
                 if "inaccessible" in directives:
                     inaccessible.add(value)
         for value, graphs in seen.items():
             joins = " ".join(f"@join__enumValue(graph: {g})" for g in graphs)
             extra = " @inaccessible" if value in inaccessible else ""
+            extra += _kept_directives(kept[value])
             lines.append(f"{_description(descriptions[value], '  ')}  {value} {joins}{extra}")
         return "\n".join(lines)
 
@@ -612,6 +643,7 @@ class _Composer:
                 if any("inaccessible" in t.fields[name].directives for _, t in owners)
                 else ""
             )
+            extra += _kept_directives(t.fields[name].directives for _, t in owners)
             description = _description(field_info.description, "  ")
             lines.append(
                 f"{description}  {name}: {print_ast(field_info.type_node)}{default}{extra}"
@@ -655,7 +687,7 @@ class _Composer:
                     args.append(f'provides: "{provides}"')
                 if len(types) > 1:
                     args.append(f'type: "{print_ast(field_info.type_node)}"')
-                if field_info.has("external"):
+                if _type_info.is_external(field_info):
                     args.append("external: true")
                 if override:
                     args.append(f'override: "{override}"')
@@ -669,7 +701,7 @@ class _Composer:
                     or provides
                     or override
                     or overridden
-                    or field_info.has("external")
+                    or _type_info.is_external(field_info)
                     or len(types) > 1
                 ):
                     need_join = True
@@ -678,8 +710,7 @@ class _Composer:
                 joins = []
             arguments = self._arguments(defining)
             extra = " @inaccessible" if any(f.has("inaccessible") for _, _, f in defining) else ""
-            if not defining:
-                continue
+            extra += _kept_directives(f.directives for _, _, f in defining)
             lines.append(
                 f"{_description(description, '  ')}  {name}{arguments}: {print_ast(field_type)}"
                 + "".join(f" {j}" for j in joins)
@@ -737,8 +768,13 @@ class _Composer:
                 else ""
             )
             description = _description(argument.description, "    ")
+            kept = "".join(
+                f" {print_ast(d)}"
+                for d in argument.directives or ()
+                if d.name.value in _KEPT_DIRECTIVES
+            )
             printed.append(
-                f"{description}{argument.name.value}: {print_ast(argument.type)}{default}"
+                f"{description}{argument.name.value}: {print_ast(argument.type)}{default}{kept}"
             )
         if any(a.description for a in arguments):
             return (
@@ -806,6 +842,12 @@ _INACCESSIBLE = (
     "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
 )
 _INACCESSIBLE_LINK = '\n  @link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)'
+_TAG_LINK = '\n  @link(url: "https://specs.apollo.dev/tag/v0.3")'
+_TAG = (
+    "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | "
+    "UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | "
+    "INPUT_FIELD_DEFINITION | SCHEMA"
+)
 _GRAPH_ENUM = "enum join__Graph {{\n{values}\n}}"
 _LINK_TYPES = [
     "scalar join__DirectiveArguments",
@@ -834,3 +876,22 @@ def compose(subgraphs: Mapping[str, tuple[str, str]]) -> str:
 
 
 __all__ = ["CompositionError", "compose"]
+
+
+# Directives a subgraph applies that the supergraph keeps as they are.
+_KEPT_DIRECTIVES = ("deprecated", "specifiedBy", "tag")
+
+
+def _kept_directive_list(directive_maps: Iterable[dict[str, list[DirectiveNode]]]) -> list[str]:
+    printed: list[str] = []
+    for directives in directive_maps:
+        for name in _KEPT_DIRECTIVES:
+            for node in directives.get(name, []):
+                text = print_ast(node).replace(f"@{node.name.value}", f"@{name}", 1)
+                if text not in printed:
+                    printed.append(text)
+    return printed
+
+
+def _kept_directives(directive_maps: Iterable[dict[str, list[DirectiveNode]]]) -> str:
+    return "".join(f" {text}" for text in _kept_directive_list(directive_maps))

@@ -218,8 +218,13 @@ def _subgraph_error(
     formatted: dict[str, Any] = {"message": error.get("message", "Subgraph error.")}
     if path:
         formatted["path"] = path
-    extensions = dict(error.get("extensions") or {})
-    extensions.setdefault("serviceName", subgraph)
+    # As Apollo Gateway words it: a subgraph's own code wins, DOWNSTREAM_SERVICE_ERROR
+    # stands in when it gave none.
+    extensions = {
+        "code": "DOWNSTREAM_SERVICE_ERROR",
+        "serviceName": subgraph,
+        **(error.get("extensions") or {}),
+    }
     formatted["extensions"] = extensions
     return formatted
 

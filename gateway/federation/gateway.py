@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,8 +31,14 @@ class GatewayResponse:
     plan: QueryPlan | None = None
 
 
+# graphql-core quotes names as 'name', graphql-js (and so Apollo's gateway) as "name".
+_QUOTED_NAME = re.compile(r"'([^'\s]+)'")
+
+
 def _error(message: str, code: str, error: GraphQLError | None = None) -> dict[str, Any]:
     formatted: dict[str, Any] = dict(error.formatted) if error is not None else {"message": message}
+    if code in ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"):
+        formatted["message"] = _QUOTED_NAME.sub(r'"\1"', str(formatted["message"]))
     extensions = dict(formatted.get("extensions") or {})
     extensions.setdefault("code", code)
     formatted["extensions"] = extensions
@@ -112,7 +119,7 @@ class Gateway:
         try:
             operation = select_operation(document, operation_name)
         except PlanningError as error:
-            return GatewayResponse(400, {"errors": [_error(str(error), "BAD_REQUEST")]})
+            return GatewayResponse(400, {"errors": [_error(str(error), "INVALID_GRAPHQL")]})
         if operation.operation.value not in allowed_operations:
             return GatewayResponse(
                 405 if operation.operation.value == "mutation" else 400,

@@ -397,7 +397,9 @@ class _Planning:
             if source is not None and source.requires is not None:
                 # Resolvable here, but only once the required fields are known: fetch it
                 # again from this same subgraph through _entities, after them.
-                self._plan_jump(group, type_name, node, path, out, targets=[group.subgraph])
+                self._plan_jump(
+                    group, type_name, node, path, out, provided, targets=[group.subgraph]
+                )
             else:
                 self._plan_local_field(group, type_name, node, path, out, None)
             return
@@ -408,7 +410,7 @@ class _Planning:
                 self._plan_field(group, object_type, node, path, fragment.selections, None)
             out.add_field(self._internal("__typename"))
             return
-        self._plan_jump(group, type_name, node, path, out)
+        self._plan_jump(group, type_name, node, path, out, provided)
 
     def _entity_route(self, group: _Group, type_name: str, field_name: str) -> bool:
         """Whether an entity interface can be jumped from as a whole for this field."""
@@ -489,6 +491,7 @@ class _Planning:
         node: FieldNode,
         path: Path,
         out: SelectionSet,
+        provided: SelectionSet | None,
         *,
         targets: list[str] | None = None,
     ) -> None:
@@ -511,12 +514,14 @@ class _Planning:
         # The jump waits for every fetch its key or required fields come from, whether
         # planned now or already there for other fields.
         self._touched.append(set())
-        key_fields = self._prerequisites(group, type_name, key.selection, path, out, key=True)
+        key_fields = self._prerequisites(
+            group, type_name, key.selection, path, out, provided, key=True
+        )
         requires = supergraph.field(owner, name).sources.get(target)
         required_fields: list[FieldSelection] = []
         if requires is not None and requires.requires is not None:
             required_fields = self._prerequisites(
-                group, type_name, requires.requires, path, out, key=False
+                group, type_name, requires.requires, path, out, provided, key=False
             )
         child.after.update(g for g in self._touched.pop() if g is not child)
         for representation_type in representation_types:
@@ -536,6 +541,7 @@ class _Planning:
         selection: SelectionSetNode,
         path: Path,
         out: SelectionSet,
+        provided: SelectionSet | None,
         *,
         key: bool,
     ) -> list[FieldSelection]:
@@ -557,7 +563,10 @@ class _Planning:
                 single = SelectionSetNode(selections=(field_node,))
                 here = self.supergraph.provides_fields(group.subgraph, type_name, single)
             else:
-                here = self._resolves_plainly(group.subgraph, type_name, name)
+                # A value this subgraph @provides on the way in is used as it is.
+                here = self._resolves_plainly(group.subgraph, type_name, name) or (
+                    _find_field(provided, name) is not None
+                )
             if here:
                 found.append(self._add_internal(out, wanted_field))
             else:

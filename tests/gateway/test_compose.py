@@ -170,3 +170,38 @@ def test_override_moves_a_field_and_inaccessible_hides_it_from_the_api() -> None
     assert supergraph.resolvers_of("User", "name") == ["b"]
     assert "secret" not in supergraph.api_schema.type_map["User"].fields  # type: ignore[attr-defined]
     assert "secret" in supergraph.types["User"].fields
+
+
+@pytest.mark.slow
+def test_extensions_deprecations_and_tags_compose_as_apollo_does() -> None:
+    """A federation-1-style `extend type` with an @external key field (which the subgraph
+    does resolve), @deprecated and @tag: the cases Apollo's compatibility suite uses."""
+    link = (
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: '
+        '["@key", "@external", "@requires", "@tag", "@shareable"])\n'
+    )
+    sdls = {
+        "users": link + 'type Query { me: User } type User @key(fields: "email") '
+        "{ email: ID! name: String yearsOfEmployment: Int! }",
+        "products": link + "type Query { product(id: ID!): Product "
+        'oldProduct: Product @deprecated(reason: "use product") }\n'
+        'type Product @key(fields: "id") { id: ID! notes: String @tag(name: "internal") '
+        "createdBy: User }\n"
+        'extend type User @key(fields: "email") { email: ID! @external '
+        'averagePerYear: Int @requires(fields: "yearsOfEmployment") '
+        "yearsOfEmployment: Int! @external }\n"
+        'enum Size { SMALL LARGE @deprecated(reason: "gone") }\n'
+        "extend type Query { sizes: [Size!]! }",
+    }
+    apollo = compose_with_apollo(sdls)
+    assert apollo.ok, apollo.report()
+    assert apollo.supergraph_sdl is not None
+
+    ours_sdl = compose({n: (f"http://{n}.invalid/graphql", s) for n, s in sdls.items()})
+    ours, theirs = Supergraph(ours_sdl), Supergraph(apollo.supergraph_sdl)
+
+    assert facts(ours) == facts(theirs)
+    assert api(ours) == api(theirs)
+    assert '@tag(name: "internal")' in ours_sdl
+    # The key field resolves in products too: no jump is needed to read it.
+    assert sorted(ours.resolvers_of("User", "email")) == ["products", "users"]
