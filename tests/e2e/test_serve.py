@@ -34,13 +34,15 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, command: tuple[str, ...] = ("serve",)
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log
         self._log_file = log.open("a")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "shopgraph.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "shopgraph.cli", *command, "--port", str(self.port)],
             cwd=ROOT,
             env=env,
             stdout=self._log_file,
@@ -165,3 +167,18 @@ def test_serve_brings_up_graphiql_and_keeps_data_across_restarts(
     assert me_again == {"data": {"me": {"name": "End To End"}}}
     assert sign_in_again["data"]["tokenCreate"]["errors"] == []  # type: ignore[index]
     assert "demo data: already present" in log.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("serve_env", ["servers"], indirect=True)
+def test_a_subgraph_runs_alone(serve_env: dict[str, str], tmp_path: Path) -> None:
+    server = Server(serve_env, tmp_path / "subgraph.log", command=("subgraph", "users"))
+    try:
+        server.wait_ready()
+        sdl = server.graphql("{ _service { sdl } }")
+        ready = httpx.get(f"{server.url}/ready", timeout=5).json()
+    finally:
+        server.stop()
+
+    assert 'type User @key(fields: "id")' in sdl["data"]["_service"]["sdl"]  # type: ignore[index]
+    assert ready["status"] == "ready"
