@@ -33,7 +33,10 @@ class DomainEntry:
         return Path(module.__file__).parent / "migrations"
 
 
-DOMAINS: tuple[DomainEntry, ...] = (DomainEntry("users", "domains.users"),)
+DOMAINS: tuple[DomainEntry, ...] = (
+    DomainEntry("users", "domains.users"),
+    DomainEntry("products", "domains.products"),
+)
 
 
 def domain(name: str) -> DomainEntry:

@@ -1,0 +1,39 @@
+"""The products subgraph as a standalone ASGI app.
+
+`shopgraph subgraph products` serves it; with DATABASE_URL, REDIS_URL, the JWT public
+key and optionally MEDIA_BASE_URL in the environment it also runs under any ASGI server:
+`uvicorn --factory domains.products.app:create_app_from_env`.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
+from domains.kit.config import Settings
+from domains.kit.resources import Resources
+from domains.products.graphql.loaders import make_loaders
+from domains.products.graphql.schema import schema
+from domains.products.media import media_base_url
+from domains.products.sweeper import run_reservation_sweeper
+
+
+async def reservation_sweeper(resources: Resources) -> None:
+    await run_reservation_sweeper(resources)
+
+
+SPEC = SubgraphSpec(
+    name="products",
+    schema=schema,
+    make_loaders=make_loaders,
+    workers=(reservation_sweeper,),
+)
+
+
+def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
+    media_base_url()  # a malformed MEDIA_BASE_URL stops start-up, not the first image
+    return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
+
+
+def create_app_from_env() -> Starlette:
+    return create_app(Runtime(Settings.from_env()))

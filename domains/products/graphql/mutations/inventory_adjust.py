@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.types import (
+    ProductError,
+    ProductsInfo,
+    ProductVariant,
+    product_errors,
+)
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.models import AdjustmentReason
+from domains.products.service import inventory, parse_id
+
+
+@strawberry.input(description="A change of stock on hand, recorded in the audit trail.")
+class InventoryAdjustInput:
+    delta: int = strawberry.field(
+        description="Units added (positive) or removed (negative); on hand never drops "
+        "below what is reserved."
+    )
+    reason: AdjustmentReason
+    note: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+
+
+@strawberry.type
+class InventoryAdjustPayload:
+    variant: ProductVariant | None = strawberry.field(
+        default=None, description="The variant, with its stock after the change."
+    )
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def inventory_adjust(
+    info: ProductsInfo, variant_id: strawberry.ID, input: InventoryAdjustInput
+) -> InventoryAdjustPayload:
+    try:
+        async with unit_of_work(info) as session:
+            variant_key = parse_id(variant_id, "variantId")
+            await inventory.adjust(
+                session,
+                info.context.viewer,
+                variant_key,
+                delta=input.delta,
+                reason=input.reason.value,
+                note=input.note,
+            )
+    except InputErrors as error:
+        return InventoryAdjustPayload(errors=product_errors(error))
+    model = await info.context.loaders.variant_by_id.load(variant_key)
+    return InventoryAdjustPayload(
+        variant=None if model is None else ProductVariant.from_model(model)
+    )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import catalog, parse_id
+
+
+@strawberry.type
+class ProductArchivePayload:
+    product: Product | None = None
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def product_archive(info: ProductsInfo, id: strawberry.ID) -> ProductArchivePayload:
+    try:
+        async with unit_of_work(info) as session:
+            product = await catalog.archive(session, info.context.viewer, parse_id(id))
+    except InputErrors as error:
+        return ProductArchivePayload(errors=product_errors(error))
+    return ProductArchivePayload(product=Product.from_model(product))

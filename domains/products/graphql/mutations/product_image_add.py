@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.types import (
+    ProductError,
+    ProductImage,
+    ProductsInfo,
+    product_errors,
+)
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import images, parse_id
+
+
+@strawberry.input(description="An image already uploaded to the media store.")
+class ProductImageAddInput:
+    url: str = strawberry.field(
+        description="Its path in the media store (products/<id>/front.jpg), or its URL "
+        "under the media base."
+    )
+    alt_text: str | None = strawberry.field(
+        default=None, description="What the image shows, for screen readers."
+    )
+    position: int | None = strawberry.field(
+        default=None, description="0 makes it the main image; left out, it goes last."
+    )
+
+
+@strawberry.type
+class ProductImageAddPayload:
+    image: ProductImage | None = None
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def product_image_add(
+    info: ProductsInfo, product_id: strawberry.ID, input: ProductImageAddInput
+) -> ProductImageAddPayload:
+    try:
+        async with unit_of_work(info) as session:
+            image = await images.add(
+                session,
+                info.context.viewer,
+                parse_id(product_id, "productId"),
+                url=input.url,
+                alt_text=input.alt_text,
+                position=input.position,
+            )
+    except InputErrors as error:
+        return ProductImageAddPayload(errors=product_errors(error))
+    return ProductImageAddPayload(image=ProductImage.from_model(image))

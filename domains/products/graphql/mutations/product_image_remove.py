@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.types import (
+    Product,
+    ProductError,
+    ProductImage,
+    ProductsInfo,
+    product_errors,
+    visible_product,
+)
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import images, parse_id
+
+
+@strawberry.type
+class ProductImageRemovePayload:
+    image: ProductImage | None = strawberry.field(default=None, description="The removed image.")
+    product: Product | None = strawberry.field(
+        default=None, description="The product, with its remaining images."
+    )
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def product_image_remove(info: ProductsInfo, id: strawberry.ID) -> ProductImageRemovePayload:
+    try:
+        async with unit_of_work(info) as session:
+            image = await images.remove(session, info.context.viewer, parse_id(id))
+    except InputErrors as error:
+        return ProductImageRemovePayload(errors=product_errors(error))
+    product = await info.context.loaders.product_by_id.load(image.product_id)
+    return ProductImageRemovePayload(
+        image=ProductImage.from_model(image), product=await visible_product(info, product)
+    )

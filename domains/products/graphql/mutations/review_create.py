@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.types import ProductError, ProductsInfo, Review, product_errors
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import parse_id, reviews
+
+
+@strawberry.input(description="One review per customer per product.")
+class ReviewCreateInput:
+    rating: int = strawberry.field(description="1 to 5 stars.")
+    title: str = strawberry.field(description="Up to 200 characters.")
+    body: str | None = strawberry.field(default=None, description="Up to 5000 characters.")
+
+
+@strawberry.type
+class ReviewCreatePayload:
+    review: Review | None = None
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def review_create(
+    info: ProductsInfo, product_id: strawberry.ID, input: ReviewCreateInput
+) -> ReviewCreatePayload:
+    try:
+        async with unit_of_work(info) as session:
+            review = await reviews.create(
+                session,
+                info.context.viewer,
+                parse_id(product_id, "productId"),
+                rating=input.rating,
+                title=input.title,
+                body=input.body,
+            )
+    except InputErrors as error:
+        return ReviewCreatePayload(errors=product_errors(error))
+    return ReviewCreatePayload(review=Review.from_model(review))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.types import ProductError, ProductsInfo, Review, product_errors
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import parse_id, reviews
+
+
+@strawberry.type
+class ReviewDeletePayload:
+    review: Review | None = strawberry.field(default=None, description="The deleted review.")
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def review_delete(info: ProductsInfo, id: strawberry.ID) -> ReviewDeletePayload:
+    try:
+        async with unit_of_work(info) as session:
+            review = await reviews.delete(session, info.context.viewer, parse_id(id))
+    except InputErrors as error:
+        return ReviewDeletePayload(errors=product_errors(error))
+    return ReviewDeletePayload(review=Review.from_model(review))

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
+from domains.products.graphql.types import (
+    ProductError,
+    ProductsInfo,
+    ProductVariant,
+    product_errors,
+)
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import VariantFields, parse_id, variants
+
+
+@strawberry.input(description="A new variant of a product.")
+class VariantCreateInput:
+    sku: str = strawberry.field(description="Unique; stored upper case.")
+    price: MoneyInput
+    compare_at_price: MoneyInput | None = strawberry.field(
+        default=None, description="Must be above the price, in the same currency."
+    )
+    weight_grams: int | None = None
+    options: list[VariantOptionInput] = strawberry.field(
+        default_factory=list, description="Unique among the product's variants."
+    )
+    stock: int | None = strawberry.field(
+        default=None, description="Units on hand to start with (audited as RECEIVED)."
+    )
+
+
+@strawberry.type
+class VariantCreatePayload:
+    variant: ProductVariant | None = None
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def variant_create(
+    info: ProductsInfo, product_id: strawberry.ID, input: VariantCreateInput
+) -> VariantCreatePayload:
+    fields = VariantFields(
+        sku=input.sku,
+        price=input.price.to_money(),
+        compare_at_price=None
+        if input.compare_at_price is None
+        else input.compare_at_price.to_money(),
+        weight_grams=input.weight_grams,
+        options=[(option.name, option.value) for option in input.options],
+        stock=input.stock,
+    )
+    try:
+        async with unit_of_work(info) as session:
+            variant = await variants.create(
+                session, info.context.viewer, parse_id(product_id, "productId"), fields
+            )
+    except InputErrors as error:
+        return VariantCreatePayload(errors=product_errors(error))
+    return VariantCreatePayload(variant=ProductVariant.from_model(variant))

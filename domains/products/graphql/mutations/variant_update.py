@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.kit.errors import InputErrors
+from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
+from domains.products.graphql.types import (
+    ProductError,
+    ProductsInfo,
+    ProductVariant,
+    product_errors,
+)
+from domains.products.graphql.unit_of_work import unit_of_work
+from domains.products.service import UNCHANGED, VariantFields, parse_id, variants
+
+
+@strawberry.input(description="Fields left out are not changed. Stock: use inventoryAdjust.")
+class VariantUpdateInput:
+    sku: str | None = None
+    price: MoneyInput | None = None
+    compare_at_price: MoneyInput | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes it."
+    )
+    weight_grams: int | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes it."
+    )
+    options: list[VariantOptionInput] | None = strawberry.field(
+        default=None, description="Replaces every option."
+    )
+
+
+@strawberry.type
+class VariantUpdatePayload:
+    variant: ProductVariant | None = None
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+async def variant_update(
+    info: ProductsInfo, id: strawberry.ID, input: VariantUpdateInput
+) -> VariantUpdatePayload:
+    compare_at = input.compare_at_price
+    weight = input.weight_grams
+    fields = VariantFields(
+        sku=input.sku,
+        price=None if input.price is None else input.price.to_money(),
+        compare_at_price=(
+            UNCHANGED
+            if compare_at is strawberry.UNSET
+            else None
+            if compare_at is None
+            else compare_at.to_money()
+        ),
+        weight_grams=UNCHANGED if weight is strawberry.UNSET else weight,
+        options=(
+            None
+            if input.options is None
+            else [(option.name, option.value) for option in input.options]
+        ),
+    )
+    try:
+        async with unit_of_work(info) as session:
+            variant = await variants.update(session, info.context.viewer, parse_id(id), fields)
+    except InputErrors as error:
+        return VariantUpdatePayload(errors=product_errors(error))
+    return VariantUpdatePayload(variant=ProductVariant.from_model(variant))

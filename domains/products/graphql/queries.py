@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import strawberry
+
+from domains.kit.db import read_session
+from domains.kit.graphql.pagination import Edge, PageInfo
+from domains.kit.pagination import page_size
+from domains.products import cache as keys
+from domains.products.graphql.types import (
+    Category,
+    Product,
+    ProductConnection,
+    ProductsInfo,
+    ProductVariant,
+    visible_product,
+    visible_variant,
+)
+from domains.products.models import ProductStatus
+from domains.products.repository import ProductSearch, ProductSort
+from domains.products.service import InvalidSearchArgument, ProductFilter, parse_id, search
+
+
+@strawberry.input(description="Narrows a product listing; every field given must hold.")
+class ProductFilterInput:
+    search: str | None = strawberry.field(
+        default=None,
+        description="Words to look for in names and descriptions; tolerates typos in names.",
+    )
+    category_id: strawberry.ID | None = strawberry.field(
+        default=None, description="This category and every category below it."
+    )
+    seller_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A seller profile id."
+    )
+    min_price: int | None = strawberry.field(
+        default=None, description="Lowest variant price at least this, in minor units."
+    )
+    max_price: int | None = strawberry.field(
+        default=None, description="Lowest variant price at most this, in minor units."
+    )
+    currency: str | None = strawberry.field(default=None, description="ISO 4217, e.g. EUR.")
+    in_stock: bool | None = strawberry.field(
+        default=None, description="true: orderable now; false: sold out."
+    )
+    statuses: list[ProductStatus] | None = strawberry.field(
+        default=None,
+        description="Default [ACTIVE]. Other statuses: staff, or a seller filtering on "
+        "their own sellerId.",
+    )
+
+    def to_filter(self) -> ProductFilter:
+        return ProductFilter(
+            search=self.search,
+            category_id=None if self.category_id is None else str(self.category_id),
+            seller_id=None if self.seller_id is None else str(self.seller_id),
+            min_price=self.min_price,
+            max_price=self.max_price,
+            currency=self.currency,
+            in_stock=self.in_stock,
+            statuses=None if self.statuses is None else [status.value for status in self.statuses],
+        )
+
+
+def _one_of(field: str, **given: Any) -> None:
+    if sum(value is not None for value in given.values()) != 1:
+        names = " or ".join(f"`{name}`" for name in given)
+        raise InvalidSearchArgument(f"`{field}` needs exactly one of {names}.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A product by id or slug; drafts only for their seller.")
+    async def product(
+        self, info: ProductsInfo, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Product | None:
+        _one_of("product", id=id, slug=slug)
+        loaders = info.context.loaders
+        if id is not None:
+            model = await loaders.product_by_id.load(parse_id(id))
+        else:
+            model = await loaders.product_by_slug.load((slug or "").strip().lower())
+        return await visible_product(info, model)
+
+    @strawberry.field(description="A variant by id or SKU.")
+    async def variant(
+        self, info: ProductsInfo, id: strawberry.ID | None = None, sku: str | None = None
+    ) -> ProductVariant | None:
+        _one_of("variant", id=id, sku=sku)
+        loaders = info.context.loaders
+        if id is not None:
+            model = await loaders.variant_by_id.load(parse_id(id))
+        else:
+            model = await loaders.variant_by_sku.load((sku or "").strip().upper())
+        return await visible_variant(info, model)
+
+    @strawberry.field(description="The top-level categories; each lists its children.")
+    async def categories(self, info: ProductsInfo) -> list[Category]:
+        tree = await info.context.loaders.category_tree.load("all")
+        return [Category.from_model(row) for row in tree if row.parent_id is None]
+
+    @strawberry.field(description="A category by id or slug.")
+    async def category(
+        self, info: ProductsInfo, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Category | None:
+        _one_of("category", id=id, slug=slug)
+        if id is not None:
+            model = await info.context.loaders.category_by_id.load(parse_id(id))
+        else:
+            wanted = (slug or "").strip().lower()
+            tree = await info.context.loaders.category_tree.load("all")
+            model = next((row for row in tree if row.slug == wanted), None)
+        return None if model is None else Category.from_model(model)
+
+    @strawberry.field(
+        description="Search and browse products: full-text search with typo tolerance, "
+        "filters, facets. Results are cached for up to five minutes, and dropped as soon "
+        "as a product, price, review or stock level changes."
+    )
+    async def products(
+        self,
+        info: ProductsInfo,
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = 20,
+        after: str | None = None,
+        filter: ProductFilterInput | None = None,
+        sort: ProductSort = ProductSort.RELEVANCE,
+    ) -> ProductConnection:
+        size = page_size(first)
+        viewer = info.context.viewer
+        loaders = info.context.loaders
+        raw = None if filter is None else filter.to_filter()
+        seller_ids: frozenset[uuid.UUID] = frozenset()
+        if raw is not None and raw.statuses and viewer.user_id is not None:
+            seller_ids = await loaders.seller_ids_by_user_id.load(viewer.user_id)
+        criteria = search.criteria(viewer, seller_ids, raw)
+        search.decode_after(criteria, sort, after)  # a bad cursor fails before any I/O
+        edges, has_next = await _search_page(info, criteria, sort, size, after)
+        return ProductConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _total=lambda: _total(info, criteria),
+            _criteria=criteria,
+        )
+
+
+async def _total(info: ProductsInfo, criteria: ProductSearch) -> int:
+    return (await info.context.loaders.search_aggregates.load(criteria)).total
+
+
+async def _search_page(
+    info: ProductsInfo, criteria: ProductSearch, sort: ProductSort, size: int, after: str | None
+) -> tuple[list[Edge[Product]], bool]:
+    """One page of a listing: from the listing cache, else one SQL statement.
+
+    The cache keeps only ids and cursors; the products come from the entity cache, which
+    writes invalidate individually.
+    """
+    loaders = info.context.loaders
+    generation = await loaders.search_generation()
+    key = keys.search_page(generation, [criteria.cache_key(), sort.value, size, after])
+    cached = await loaders.cache.get(key)
+    if isinstance(cached, dict):
+        ids = [uuid.UUID(item) for item in cached["ids"]]
+        models = await loaders.product_by_id.load_many(ids)
+        edges = [
+            Edge(node=Product.from_model(model), cursor=cursor)
+            for model, cursor in zip(models, cached["cursors"], strict=True)
+            if model is not None
+        ]
+        return edges, bool(cached["has_next"])
+    async with read_session(info.context.resources.session_factory) as session:
+        page = await search.page(session, criteria, sort, first=size, after=after)
+    await loaders.prime_products([product for product, _ in page.rows])
+    await loaders.cache.set(
+        key,
+        {
+            "ids": [str(product.id) for product, _ in page.rows],
+            "cursors": [cursor for _, cursor in page.rows],
+            "has_next": page.has_next_page,
+        },
+        ttl=keys.SEARCH_TTL,
+    )
+    edges = [Edge(node=Product.from_model(product), cursor=cursor) for product, cursor in page.rows]
+    return edges, page.has_next_page

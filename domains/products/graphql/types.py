@@ -1,0 +1,576 @@
+"""GraphQL types of the products subgraph."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, TypeAlias
+
+import strawberry
+from strawberry.types import Info
+
+from domains.kit.errors import InputErrors
+from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.pagination import Connection, Edge, PageInfo, build_connection
+from domains.kit.pagination import (
+    InvalidPaginationArgument,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
+from domains.products import models
+from domains.products.currencies import minor_unit_exponent
+from domains.products.errors import ProductErrorCode
+from domains.products.graphql.loaders import ProductLoaders
+from domains.products.media import image_url
+from domains.products.models import AdjustmentReason, ProductStatus
+from domains.products.repository import PRICE_BAND_BOUNDS, ProductSearch, ProductSort
+from domains.products.service import can_see, parse_id
+
+ProductsInfo: TypeAlias = Info[RequestContext[ProductLoaders], None]
+
+# Registered with Strawberry under their GraphQL names; annotations use the Python enums.
+strawberry.enum(
+    ProductErrorCode,
+    name="ProductErrorCode",
+    description="Why a products-domain mutation refused its input.",
+)
+strawberry.enum(
+    ProductStatus,
+    name="ProductStatus",
+    description="DRAFT: seen by its seller and staff only. ACTIVE: listed and for sale. "
+    "ARCHIVED: no longer sold, still reachable by id (old orders point at it).",
+)
+strawberry.enum(ProductSort, name="ProductSort", description="The order of a product listing.")
+strawberry.enum(
+    AdjustmentReason,
+    name="InventoryAdjustmentReason",
+    description="Why stock on hand changed, kept in the inventory audit trail.",
+)
+
+MAX_REVIEWS_PER_AUTHOR = 100
+
+
+@strawberry.type(description="A problem with a mutation's input.")
+class ProductError:
+    field: str | None = strawberry.field(
+        description="The input field at fault (camelCase, dotted for nested input such as "
+        "`price.amount`), or null when the input as a whole is."
+    )
+    code: ProductErrorCode
+    message: str
+
+
+def product_errors(error: InputErrors) -> list[ProductError]:
+    return [
+        ProductError(field=item.field, code=ProductErrorCode(item.code.value), message=item.message)
+        for item in error.errors
+    ]
+
+
+@strawberry.federation.type(
+    shareable=True,
+    description="An amount of money in the minor unit of its currency (cents for USD).",
+)
+class Money:
+    amount: int = strawberry.field(description="Minor units: 1999 USD is 19.99.")
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
+
+    @strawberry.field(description="The amount in major units as a decimal string: 19.99.")
+    def decimal_amount(self) -> str:
+        exponent = minor_unit_exponent(self.currency)
+        return str(Decimal(self.amount).scaleb(-exponent))
+
+
+@strawberry.type(description="The lowest and highest price among a product's variants.")
+class PriceRange:
+    start: Money
+    stop: Money
+
+
+@strawberry.type(description="One choice that tells variants apart, such as Size: M.")
+class VariantOption:
+    name: str
+    value: str
+
+
+@strawberry.type(description="Stock of one variant.")
+class VariantInventory:
+    quantity_available: int = strawberry.field(
+        description="Units that can still be ordered (on hand minus reserved)."
+    )
+    _on_hand: strawberry.Private[int]
+    _reserved: strawberry.Private[int]
+    _seller_check: strawberry.Private[Callable[[], Awaitable[bool]]]
+
+    @strawberry.field(description="Whether at least one unit can be ordered.")
+    def in_stock(self) -> bool:
+        return self.quantity_available > 0
+
+    @strawberry.field(description="Units in the warehouse. The product's seller and staff only.")
+    async def on_hand(self) -> int | None:
+        return self._on_hand if await self._seller_check() else None
+
+    @strawberry.field(description="Units held for unpaid orders. The seller and staff only.")
+    async def reserved(self) -> int | None:
+        return self._reserved if await self._seller_check() else None
+
+
+async def viewer_seller_ids(info: ProductsInfo) -> frozenset[uuid.UUID]:
+    viewer = info.context.viewer
+    if viewer.user_id is None:
+        return frozenset()
+    return await info.context.loaders.seller_ids_by_user_id.load(viewer.user_id)
+
+
+async def viewer_may_edit(info: ProductsInfo, product_id: uuid.UUID) -> bool:
+    viewer = info.context.viewer
+    if viewer.user_id is None:
+        return False
+    if viewer.is_staff:
+        return True
+    product = await info.context.loaders.product_by_id.load(product_id)
+    return product is not None and product.seller_id in await viewer_seller_ids(info)
+
+
+async def visible_product(info: ProductsInfo, model: models.Product | None) -> Product | None:
+    if model is None:
+        return None
+    seller_ids: frozenset[uuid.UUID] = frozenset()
+    if model.status == ProductStatus.DRAFT.value:
+        seller_ids = await viewer_seller_ids(info)
+    return Product.from_model(model) if can_see(model, info.context.viewer, seller_ids) else None
+
+
+# Stubs of the users subgraph's entities: their key, plus the fields this subgraph adds.
+# No description, so the owner's is the one clients see.
+@strawberry.federation.type(keys=["id"])
+class SellerProfile:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> SellerProfile:
+        return cls(id=id)
+
+    @strawberry.field(description="The shop's ACTIVE products, newest first.")
+    async def products(
+        self,
+        info: ProductsInfo,
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = 20,
+        after: str | None = None,
+    ) -> ProductConnection:
+        seller_id = parse_id(self.id)
+        size = page_size(first)
+        position = _decode_newest_cursor(after)
+        rows = await info.context.loaders.product_page_by_seller.load(
+            (seller_id, size + 1, position)
+        )
+        criteria = ProductSearch(seller_id=seller_id)
+        connection = build_connection(
+            rows,
+            first=size,
+            to_node=Product.from_model,
+            cursor_of=_newest_cursor,
+            has_previous_page=after is not None,
+        )
+        loaders = info.context.loaders
+        return ProductConnection(
+            edges=connection.edges,
+            page_info=connection.page_info,
+            _total=lambda: loaders.product_count_by_seller.load(seller_id),
+            _criteria=criteria,
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    @strawberry.field(description="The account's reviews, newest first.")
+    async def reviews(
+        self,
+        info: ProductsInfo,
+        first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
+    ) -> list[Review]:
+        if not 0 <= first <= MAX_REVIEWS_PER_AUTHOR:
+            raise InvalidPaginationArgument(
+                f"`first` must be between 0 and {MAX_REVIEWS_PER_AUTHOR} (got {first})."
+            )
+        rows = await info.context.loaders.reviews_by_author_id.load(parse_id(self.id))
+        return [Review.from_model(row) for row in rows[:first]]
+
+
+@strawberry.federation.type(keys=["id"], description="A node of the category tree.")
+class Category:
+    id: strawberry.ID
+    name: str
+    slug: str = strawberry.field(description="Unique, URL-safe name.")
+    position: int = strawberry.field(description="Order among its siblings.")
+    _category_id: strawberry.Private[uuid.UUID]
+    _parent_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, model: models.Category) -> Category:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            name=model.name,
+            slug=model.slug,
+            position=model.position,
+            _category_id=model.id,
+            _parent_id=model.parent_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: ProductsInfo, id: strawberry.ID) -> Category | None:
+        model = await info.context.loaders.category_by_id.load(parse_id(id))
+        return None if model is None else cls.from_model(model)
+
+    @strawberry.field(description="The category above this one; null for a top-level one.")
+    async def parent(self, info: ProductsInfo) -> Category | None:
+        if self._parent_id is None:
+            return None
+        model = await info.context.loaders.category_by_id.load(self._parent_id)
+        return None if model is None else Category.from_model(model)
+
+    @strawberry.field(description="The categories directly below this one, in order.")
+    async def children(self, info: ProductsInfo) -> list[Category]:
+        tree = await info.context.loaders.category_tree.load("all")
+        return [Category.from_model(row) for row in tree if row.parent_id == self._category_id]
+
+
+@strawberry.type(description="Star rating of a product, from its reviews.")
+class ProductRating:
+    average: float | None = strawberry.field(
+        description="Mean of the ratings, two decimals; null until the first review."
+    )
+    count: int = strawberry.field(description="How many reviews the product has.")
+
+
+@strawberry.type(description="A picture of a product.")
+class ProductImage:
+    id: strawberry.ID
+    url: str = strawberry.field(description="Served from the media store (MEDIA_BASE_URL).")
+    alt_text: str
+    position: int = strawberry.field(description="0 is the main image.")
+
+    @classmethod
+    def from_model(cls, model: models.ProductImage) -> ProductImage:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            url=image_url(model.storage_key),
+            alt_text=model.alt_text,
+            position=model.position,
+        )
+
+
+@strawberry.federation.type(keys=["id"], description="Something a seller offers.")
+class Product:
+    id: strawberry.ID
+    name: str
+    slug: str = strawberry.field(description="Unique, URL-safe name.")
+    description: str
+    status: ProductStatus
+    created_at: datetime
+    updated_at: datetime
+    _model: strawberry.Private[models.Product]
+
+    @classmethod
+    def from_model(cls, model: models.Product) -> Product:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            name=model.name,
+            slug=model.slug,
+            description=model.description,
+            status=ProductStatus(model.status),
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            _model=model,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: ProductsInfo, id: strawberry.ID) -> Product | None:
+        model = await info.context.loaders.product_by_id.load(parse_id(id))
+        return await visible_product(info, model)
+
+    @strawberry.field(description="The shop selling it (resolved by the users subgraph).")
+    def seller(self) -> SellerProfile:
+        return SellerProfile(id=strawberry.ID(str(self._model.seller_id)))
+
+    @strawberry.field
+    async def category(self, info: ProductsInfo) -> Category | None:
+        if self._model.category_id is None:
+            return None
+        model = await info.context.loaders.category_by_id.load(self._model.category_id)
+        return None if model is None else Category.from_model(model)
+
+    @strawberry.field(description="Its variants, in the seller's order.")
+    async def variants(self, info: ProductsInfo) -> list[ProductVariant]:
+        rows = await info.context.loaders.variants_by_product_id.load(self._model.id)
+        return [ProductVariant.from_model(row) for row in rows]
+
+    @strawberry.field(description="Its images; the first is the main one.")
+    async def images(self, info: ProductsInfo) -> list[ProductImage]:
+        rows = await info.context.loaders.images_by_product_id.load(self._model.id)
+        return [ProductImage.from_model(row) for row in rows]
+
+    @strawberry.field
+    async def rating(self, info: ProductsInfo) -> ProductRating:
+        model = await info.context.loaders.rating_by_product_id.load(self._model.id)
+        if model is None or model.review_count == 0:
+            return ProductRating(average=None, count=0)
+        return ProductRating(average=float(model.average), count=model.review_count)
+
+    @strawberry.field(description="Lowest and highest variant price; null without variants.")
+    def price_range(self) -> PriceRange | None:
+        model = self._model
+        if model.price_min is None or model.price_max is None or model.currency is None:
+            return None
+        return PriceRange(
+            start=Money(amount=model.price_min, currency=model.currency),
+            stop=Money(amount=model.price_max, currency=model.currency),
+        )
+
+    @strawberry.field(description="Whether any variant can be ordered now.")
+    def in_stock(self) -> bool:
+        return self._model.in_stock
+
+    @strawberry.field(description="Reviews, newest first.")
+    async def reviews(
+        self,
+        info: ProductsInfo,
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = 10,
+        after: str | None = None,
+    ) -> ReviewConnection:
+        size = page_size(first)
+        position = _decode_newest_cursor(after, kind="Review")
+        rows = await info.context.loaders.review_page_by_product.load(
+            (self._model.id, size + 1, position)
+        )
+        rating = await info.context.loaders.rating_by_product_id.load(self._model.id)
+        return build_connection(
+            rows,
+            first=size,
+            to_node=Review.from_model,
+            cursor_of=lambda row: _newest_cursor(row, kind="Review"),
+            has_previous_page=after is not None,
+            total_count=0 if rating is None else rating.review_count,
+        )
+
+
+@strawberry.federation.type(
+    keys=["id", "sku"], description="One purchasable version of a product (a size, a colour)."
+)
+class ProductVariant:
+    id: strawberry.ID
+    sku: str = strawberry.field(description="Stock keeping unit: unique, upper case.")
+    options: list[VariantOption]
+    price: Money
+    compare_at_price: Money | None = strawberry.field(
+        description="What it used to cost, shown struck through; always above the price."
+    )
+    weight_grams: int | None
+    created_at: datetime
+    updated_at: datetime
+    _model: strawberry.Private[models.Variant]
+
+    @classmethod
+    def from_model(cls, model: models.Variant) -> ProductVariant:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            sku=model.sku,
+            options=[VariantOption(name=o["name"], value=o["value"]) for o in model.options],
+            price=Money(amount=model.price_amount, currency=model.currency),
+            compare_at_price=(
+                None
+                if model.compare_at_amount is None
+                else Money(amount=model.compare_at_amount, currency=model.currency)
+            ),
+            weight_grams=model.weight_grams,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            _model=model,
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: ProductsInfo, id: strawberry.ID | None = None, sku: str | None = None
+    ) -> ProductVariant | None:
+        loaders = info.context.loaders
+        if id is not None:
+            model = await loaders.variant_by_id.load(parse_id(id))
+        elif sku is not None:
+            model = await loaders.variant_by_sku.load(sku.strip().upper())
+        else:
+            return None
+        return await visible_variant(info, model)
+
+    @strawberry.field
+    async def product(self, info: ProductsInfo) -> Product | None:
+        model = await info.context.loaders.product_by_id.load(self._model.product_id)
+        return await visible_product(info, model)
+
+    @strawberry.field
+    async def inventory(self, info: ProductsInfo) -> VariantInventory:
+        row = await info.context.loaders.inventory_by_variant_id.load(self._model.id)
+        product_id = self._model.product_id
+
+        async def seller_check() -> bool:
+            return await viewer_may_edit(info, product_id)
+
+        return VariantInventory(
+            quantity_available=0 if row is None else max(row.available, 0),
+            _on_hand=0 if row is None else row.on_hand,
+            _reserved=0 if row is None else row.reserved,
+            _seller_check=seller_check,
+        )
+
+
+async def visible_variant(
+    info: ProductsInfo, model: models.Variant | None
+) -> ProductVariant | None:
+    if model is None:
+        return None
+    product = await info.context.loaders.product_by_id.load(model.product_id)
+    if await visible_product(info, product) is None:
+        return None
+    return ProductVariant.from_model(model)
+
+
+@strawberry.federation.type(keys=["id"], description="A customer's verdict on a product.")
+class Review:
+    id: strawberry.ID
+    rating: int = strawberry.field(description="1 to 5 stars.")
+    title: str
+    body: str
+    verified_purchase: bool = strawberry.field(
+        description="The author bought the product here (set from orders, not by the author)."
+    )
+    created_at: datetime
+    updated_at: datetime
+    _model: strawberry.Private[models.Review]
+
+    @classmethod
+    def from_model(cls, model: models.Review) -> Review:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            rating=model.rating,
+            title=model.title,
+            body=model.body,
+            verified_purchase=model.verified_purchase,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            _model=model,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: ProductsInfo, id: strawberry.ID) -> Review | None:
+        model = await info.context.loaders.review_by_id.load(parse_id(id))
+        return None if model is None else cls.from_model(model)
+
+    @strawberry.field(description="The reviewed product; null if it is no longer visible.")
+    async def product(self, info: ProductsInfo) -> Product | None:
+        model = await info.context.loaders.product_by_id.load(self._model.product_id)
+        return await visible_product(info, model)
+
+    @strawberry.field(description="Who wrote it (resolved by the users subgraph).")
+    def author(self) -> User:
+        return User(id=strawberry.ID(str(self._model.author_id)))
+
+
+ReviewConnection = Connection[Review]
+
+
+@strawberry.type(description="Products of one category (and the categories below it).")
+class CategoryFacet:
+    category: Category
+    count: int
+
+
+@strawberry.type(
+    description="Products whose lowest variant price lies in [min, max], in minor units."
+)
+class PriceBandFacet:
+    min: int
+    max: int | None = strawberry.field(description="Null for the open-ended top band.")
+    count: int
+
+
+@strawberry.type(description="Counts of the products matching a listing's filter.")
+class ProductFacets:
+    categories: list[CategoryFacet] = strawberry.field(
+        description="Each category with matching products in it or below it: most first, "
+        "then by name."
+    )
+    price_bands: list[PriceBandFacet] = strawberry.field(
+        description="Bands with at least one matching product, cheapest first."
+    )
+    in_stock: int = strawberry.field(description="Matching products that can be ordered now.")
+    out_of_stock: int
+
+
+@strawberry.type(description="A page of products with the cursors to fetch the next one.")
+class ProductConnection:
+    edges: list[Edge[Product]]
+    page_info: PageInfo
+    _total: strawberry.Private[Callable[[], Awaitable[int]]]
+    _criteria: strawberry.Private[ProductSearch]
+
+    @strawberry.field(description="The nodes of this page, without cursors.")
+    def nodes(self) -> list[Product]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many products match, across all pages.")
+    async def total_count(self) -> int:
+        return await self._total()
+
+    @strawberry.field(description="Counts by category, price band and stock for this filter.")
+    async def facets(self, info: ProductsInfo) -> ProductFacets:
+        loaders = info.context.loaders
+        aggregates = await loaders.search_aggregates.load(self._criteria)
+        category_ids = list(aggregates.by_category)
+        found = await loaders.category_by_id.load_many(category_ids)
+        categories = sorted(
+            (model for model in found if model is not None),
+            key=lambda model: (-aggregates.by_category[model.id], model.name, str(model.id)),
+        )
+        bounds = (0, *PRICE_BAND_BOUNDS)
+        return ProductFacets(
+            categories=[
+                CategoryFacet(
+                    category=Category.from_model(model), count=aggregates.by_category[model.id]
+                )
+                for model in categories
+            ],
+            price_bands=[
+                PriceBandFacet(
+                    min=bounds[band],
+                    max=bounds[band + 1] - 1 if band + 1 < len(bounds) else None,
+                    count=count,
+                )
+                for band, count in sorted(aggregates.by_price_band.items())
+            ],
+            in_stock=aggregates.in_stock,
+            out_of_stock=aggregates.total - aggregates.in_stock,
+        )
+
+
+def _newest_cursor(row: models.Product | models.Review, kind: str = "Product") -> str:
+    return encode_cursor(f"{kind}:NEWEST", [row.created_at.isoformat(), str(row.id)])
+
+
+def _decode_newest_cursor(
+    after: str | None, kind: str = "Product"
+) -> tuple[datetime, uuid.UUID] | None:
+    if after is None:
+        return None
+    created_at, row_id = decode_cursor(f"{kind}:NEWEST", after, arity=2)
+    try:
+        return datetime.fromisoformat(str(created_at)), uuid.UUID(str(row_id))
+    except ValueError:
+        raise InvalidPaginationArgument(f"The cursor {after!r} is malformed.") from None

@@ -1,0 +1,31 @@
+"""The storefront query over the platform's own subgraphs: one fetch per subgraph per
+plan level, as `shopgraph plan` shows it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.gateways import STOREFRONT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shopgraph_plan_shows_one_fetch_per_subgraph_per_level() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "shopgraph.cli", "plan", STOREFRONT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    plan = completed.stdout
+
+    # Level 1: the product page from products. Level 2: one users fetch for the shop
+    # names and the review authors together.
+    assert plan.count('Fetch(service: "products")') == 1, plan
+    assert plan.count('Fetch(service: "users")') == 1, plan
+    assert "products.edges.@.node.seller" in plan
+    assert "products.edges.@.node.reviews.edges.@.node.author" in plan
+    assert plan.index('service: "products"') < plan.index('service: "users"')
