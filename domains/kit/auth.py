@@ -43,6 +43,8 @@ class Viewer:
     token_expires_at: datetime | None = None
     # The sign-in (refresh token family) the access token belongs to.
     session_id: str | None = None
+    # The seller profile (shop) the account runs, for domains that check ownership.
+    seller_profile_id: UUID | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -165,7 +167,17 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         token_id=str(claims["jti"]),
         token_expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         session_id=str(claims["sid"]) if claims.get("sid") else None,
+        seller_profile_id=_optional_uuid(claims.get("shop")),
     )
+
+
+def _optional_uuid(value: object) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidToken("The access token is invalid.") from None
 
 
 def bearer_token(authorization: str | None) -> str | None:

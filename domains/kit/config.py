@@ -61,6 +61,7 @@ class Settings:
     sendgrid_api_url: str = "https://api.sendgrid.com"
     email_from: str = "Shopgraph <no-reply@shopgraph.dev>"
     public_url: str = "http://127.0.0.1:8000"
+    media_base_url: str = "https://cdn.shopgraph.dev/media"
     aws_region: str | None = None
     s3_bucket_name: str | None = None
     sentry_dsn: str | None = field(default=None, repr=False)
@@ -95,6 +96,10 @@ class Settings:
             or "https://api.sendgrid.com",
             email_from=env.email("EMAIL_FROM") or "Shopgraph <no-reply@shopgraph.dev>",
             public_url=env.url("PUBLIC_URL", schemes=("http", "https")) or "http://127.0.0.1:8000",
+            media_base_url=(
+                env.url("MEDIA_BASE_URL", schemes=("http", "https"))
+                or "https://cdn.shopgraph.dev/media"
+            ).rstrip("/"),
             aws_region=env.text("AWS_REGION"),
             s3_bucket_name=env.text("S3_BUCKET_NAME"),
             sentry_dsn=env.url("SENTRY_DSN", schemes=("http", "https")),

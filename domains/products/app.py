@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
 from domains.kit.config import Settings
 from domains.kit.resources import Resources
+from domains.products import media
 from domains.products.graphql.loaders import make_loaders
 from domains.products.graphql.schema import schema
-from domains.products.media import media_base_url
 from domains.products.sweeper import run_reservation_sweeper
 
 
@@ -31,7 +31,7 @@ SPEC = SubgraphSpec(
 
 
 def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    media_base_url()  # a malformed MEDIA_BASE_URL stops start-up, not the first image
+    media.configure(runtime.settings.media_base_url)
     return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
 
 

@@ -7,27 +7,19 @@ rows. The base comes from MEDIA_BASE_URL (an S3 bucket or CDN address).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from urllib.parse import urlsplit
-
-from domains.kit.config import ConfigError
-
 DEFAULT_MEDIA_BASE_URL = "https://cdn.shopgraph.dev/media"
 
+# Set once at start-up from Settings.media_base_url (validated there, from MEDIA_BASE_URL).
+_base_url = DEFAULT_MEDIA_BASE_URL
 
-def media_base_url(environ: Mapping[str, str] | None = None) -> str:
-    """MEDIA_BASE_URL without its trailing slash; ConfigError when it is not a URL."""
-    raw = (os.environ if environ is None else environ).get("MEDIA_BASE_URL", "").strip()
-    if not raw:
-        return DEFAULT_MEDIA_BASE_URL
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(
-            "MEDIA_BASE_URL must be an http(s) URL such as https://cdn.example.com/media "
-            f"(got {raw!r})"
-        )
-    return raw.rstrip("/")
+
+def configure(base_url: str) -> None:
+    global _base_url
+    _base_url = base_url.rstrip("/")
+
+
+def media_base_url() -> str:
+    return _base_url
 
 
 def image_url(storage_key: str, base: str | None = None) -> str:

@@ -167,7 +167,10 @@ async def actor_of(session: AsyncSession, viewer: Viewer) -> Actor:
     user_id = viewer.require_user()
     seller_ids: frozenset[uuid.UUID] = frozenset()
     if Role.SELLER in viewer.roles:
-        seller_ids = frozenset(await seller_repository.ids_for_user(session, user_id))
+        # The token names the shop (`shop` claim); the local table covers older tokens.
+        known = await seller_repository.ids_for_user(session, user_id)
+        token_shop = {viewer.seller_profile_id} if viewer.seller_profile_id else set()
+        seller_ids = frozenset({*known, *token_shop})
     return Actor(user_id=user_id, is_staff=viewer.is_staff, seller_ids=seller_ids)
 
 
@@ -272,7 +275,8 @@ class CatalogService:
         raise InputErrors.single(
             "sellerId",
             Code.NOT_A_SELLER,
-            "Your shop is not known to the catalog yet; try again in a moment.",
+            "Your account runs no shop: open one with sellerProfileCreate, then call "
+            "tokenRefresh for an access token that names it.",
         )
 
     async def _category(

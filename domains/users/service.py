@@ -363,6 +363,10 @@ class TokenService:
             user_id=user.id,
             roles=list(user.roles),
             session_id=family_id,
+            seller_profile_id=next(
+                (p.id for p in await seller_profile_repository.get_by_user_ids(session, [user.id])),
+                None,
+            ),
             issuer=settings.jwt_issuer,
             lifetime=settings.jwt_expiry,
         )

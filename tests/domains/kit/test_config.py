@@ -95,3 +95,11 @@ def test_keys_must_come_in_pairs_and_may_use_escaped_newlines() -> None:
     settings = Settings.from_env({"JWT_PRIVATE_KEY": escaped, "JWT_PUBLIC_KEY": keys.public_pem})
 
     assert settings.jwt_private_key == keys.private_pem
+
+
+def test_media_base_url_is_validated_and_trimmed() -> None:
+    assert Settings.from_env({}).media_base_url == "https://cdn.shopgraph.dev/media"
+    custom = Settings.from_env({"MEDIA_BASE_URL": "https://media.example.com/shop/"})
+    assert custom.media_base_url == "https://media.example.com/shop"
+    with pytest.raises(ConfigError, match="MEDIA_BASE_URL must be a URL starting with http://"):
+        Settings.from_env({"MEDIA_BASE_URL": "s3-bucket"})

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domains.kit.resources import Resources
+from domains.products import media
 from domains.products.models import Inventory, InventoryMovement, Product, ProductImage, Variant
 from tests.domains.products.helpers import Catalog, VariantSpec, table_snapshot
 from tests.support.graphql import GraphQLClient, GraphQLResponse
@@ -422,7 +423,7 @@ async def test_images_are_ordered_and_served_from_the_media_base(
     resources: Resources,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("MEDIA_BASE_URL", "https://media.example.com/shop/")
+    monkeypatch.setattr(media, "_base_url", "https://media.example.com/shop")
     seller = await catalog.seller()
     product = await catalog.product(seller)
 

@@ -94,6 +94,9 @@ async def test_opening_a_shop_grants_the_seller_role_on_the_next_refresh(
     assert refreshed["user"]["roles"] == ["CUSTOMER", "SELLER"]
     new_claims = jwt.decode(refreshed["accessToken"], options={"verify_signature": False})
     assert new_claims["roles"] == ["CUSTOMER", "SELLER"]
+    # ... and names the shop, so other domains can check ownership without asking users.
+    assert "shop" not in old_claims
+    assert new_claims["shop"] == profile["id"]
 
 
 async def test_explicit_slug_is_validated(
