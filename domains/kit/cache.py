@@ -15,6 +15,7 @@ outage costs one failed round trip, not one per request) before it is tried agai
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -66,9 +67,11 @@ class Codec(Protocol[ValueT]):
 class ModelCodec(Generic[ModelT]):
     """A SQLAlchemy model as a dict of its loaded columns.
 
-    Loading builds a transient instance (never added to a session): the same attributes
-    the database would have returned, with uuid, datetime and Decimal restored. Deferred
-    columns are left out.
+    Loading gives a read-only snapshot with the same attributes the database row would
+    have (uuid, datetime and Decimal restored), not an ORM instance: building ORM
+    instances (instrumented attributes, instance state) was the largest single cost of
+    a warm product listing. Cached entities are only ever read; writes load rows from
+    the database. Deferred columns are left out.
     """
 
     def __init__(self, model: type[ModelT]) -> None:
@@ -79,16 +82,17 @@ class ModelCodec(Generic[ModelT]):
             if prop.deferred:
                 continue
             self._columns.append((prop.key, _decoder_for(prop.columns[0].type)))
+        self._snapshot = _snapshot_class(model, [key for key, _ in self._columns])
 
     def dump(self, value: ModelT) -> dict[str, Any]:
         return {key: getattr(value, key) for key, _ in self._columns}
 
     def load(self, data: Any) -> ModelT:
-        values = {
-            key: None if data.get(key) is None else decode(data[key])
-            for key, decode in self._columns
-        }
-        return self.model(**values)
+        values = [
+            None if (raw := data.get(key)) is None else decode(raw) for key, decode in self._columns
+        ]
+        snapshot: ModelT = self._snapshot(*values)
+        return snapshot
 
 
 class OptionalCodec(Generic[ValueT]):
@@ -123,6 +127,21 @@ class JsonCodec:
 
     def load(self, data: Any) -> Any:
         return data
+
+
+def _snapshot_class(model: type[Any], names: list[str]) -> Callable[..., Any]:
+    """A frozen, slotted record class with the model's column names, and the plain
+    properties the model defines (derived values such as `available`)."""
+    properties = {
+        name: value
+        for klass in reversed(model.__mro__)
+        if klass.__module__ != "builtins" and not klass.__module__.startswith("sqlalchemy")
+        for name, value in vars(klass).items()
+        if isinstance(value, property)
+    }
+    return dataclasses.make_dataclass(
+        f"{model.__name__}Snapshot", names, frozen=True, slots=True, namespace=properties
+    )
 
 
 def _decoder_for(column_type: Any) -> Callable[[Any], Any]:
