@@ -1,0 +1,253 @@
+"""Consuming other domains' events: one consumer group per consuming domain.
+
+Each entry is handled in one transaction that first records the event id in the
+domain's `processed_events` (primary key): a redelivered event finds its id there and
+has no second effect, and two consumers handed the same entry serialise on that key. The
+entry is acknowledged (XACK) only after the commit, so a crash in between leaves it
+pending; `reclaim_once` (XAUTOCLAIM) hands entries left pending by a dead consumer to a
+live one, which then finds them processed, or processes them, and acknowledges.
+
+A handler that fails leaves its entry pending for a later retry; after `max_deliveries`
+failures the entry is copied to the group's dead-letter stream and acknowledged, so one
+poisoned event cannot stall the others forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from redis.exceptions import ResponseError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.db import transaction
+from domains.kit.events.codec import Event, EventDecodeError, decode_event
+from domains.kit.events.outbox import run_commit_hooks
+from domains.kit.events.streams import dead_letter_key, stream_key
+from domains.kit.events.tables import EventTables
+from domains.kit.resources import Resources
+
+logger = logging.getLogger("shopgraph.events")
+
+E = TypeVar("E", bound=Event)
+
+BLOCK_MILLISECONDS = 1000
+RECLAIM_EVERY_SECONDS = 15.0
+RECLAIM_IDLE_MILLISECONDS = 30_000
+MAX_DELIVERIES = 10
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    event_id: uuid.UUID
+    name: str
+    version: int
+    producer: str
+    occurred_at: datetime
+
+
+Handler = Callable[[AsyncSession, E, EventMeta], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[E]):
+    """What a domain does with one event: the class it reads it as, and the handler."""
+
+    event: type[E]
+    handler: Handler[E]
+
+
+class SimulatedCrash(Exception):
+    """Raised by tests from `before_ack` to stop a consumer between commit and XACK."""
+
+
+class Consumer:
+    def __init__(
+        self,
+        resources: Resources,
+        tables: EventTables,
+        *,
+        group: str,
+        subscriptions: Sequence[Subscription[Any]],
+        consumer_name: str | None = None,
+        batch: int = 50,
+        max_deliveries: int = MAX_DELIVERIES,
+    ) -> None:
+        self.resources = resources
+        self.tables = tables
+        self.group = group
+        self.name = consumer_name or (
+            f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        )
+        self.batch = batch
+        self.max_deliveries = max_deliveries
+        self._by_name: dict[str, Subscription[Any]] = {}
+        for subscription in subscriptions:
+            if subscription.event.name in self._by_name:
+                raise ValueError(f"{group}: two subscriptions to {subscription.event.name}")
+            self._by_name[subscription.event.name] = subscription
+        self._streams = {
+            stream_key(resources.settings, name): name for name in sorted(self._by_name)
+        }
+        self._failures: dict[str, int] = {}
+        # Test hook: awaited after the handler's commit and before the XACK.
+        self.before_ack: Callable[[str], Awaitable[None]] | None = None
+
+    async def ensure_groups(self) -> None:
+        for stream in self._streams:
+            try:
+                await self.resources.redis.xgroup_create(stream, self.group, id="0", mkstream=True)
+            except ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
+
+    async def consume_once(self, *, block_ms: int | None = None) -> int:
+        """Read and handle one batch of new entries; how many were handled."""
+        if not self._streams:
+            return 0
+        try:
+            response = await self.resources.redis.xreadgroup(
+                self.group,
+                self.name,
+                dict.fromkeys(self._streams, ">"),
+                count=self.batch,
+                block=block_ms,
+            )
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            await self.ensure_groups()
+            return 0
+        handled = 0
+        batches: list[Any] = list(response or [])
+        for stream, entries in batches:
+            for entry_id, fields in entries:
+                await self._process(_text(stream), _text(entry_id), fields)
+                handled += 1
+        return handled
+
+    async def reclaim_once(self, *, min_idle_ms: int = RECLAIM_IDLE_MILLISECONDS) -> int:
+        """Take over entries other consumers (or this one, before a crash) left pending."""
+        handled = 0
+        for stream in self._streams:
+            start = "0-0"
+            while True:
+                try:
+                    result = await self.resources.redis.xautoclaim(
+                        stream, self.group, self.name, min_idle_ms, start, count=self.batch
+                    )
+                except ResponseError as error:
+                    if "NOGROUP" not in str(error):
+                        raise
+                    await self.ensure_groups()
+                    break
+                next_start, entries = _text(result[0]), result[1]
+                for entry_id, fields in entries:
+                    if fields is None:  # trimmed from the stream meanwhile
+                        continue
+                    await self._process(stream, _text(entry_id), fields)
+                    handled += 1
+                if next_start == "0-0":
+                    break
+                start = next_start
+        return handled
+
+    async def _process(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> None:
+        fields = {_text(key): _text(value) for key, value in raw.items()}
+        name = fields.get("name", "")
+        subscription = self._by_name.get(name)
+        if subscription is None:
+            await self._ack(stream, entry_id)
+            return
+        try:
+            meta = EventMeta(
+                event_id=uuid.UUID(fields["id"]),
+                name=name,
+                version=int(fields["version"]),
+                producer=fields.get("producer", ""),
+                occurred_at=datetime.fromisoformat(fields["occurred_at"]),
+            )
+            if meta.version != subscription.event.version:
+                raise EventDecodeError(
+                    f"{name} version {meta.version}; this consumer reads version "
+                    f"{subscription.event.version}"
+                )
+            event = decode_event(subscription.event, json.loads(fields["payload"]))
+        except (KeyError, ValueError) as error:
+            await self._dead_letter(stream, entry_id, fields, f"undecodable: {error}")
+            return
+        try:
+            async with transaction(self.resources.session_factory) as session:
+                first_time = await self._record(session, meta)
+                if first_time:
+                    await subscription.handler(session, event, meta)
+            if first_time:
+                await run_commit_hooks(session)
+        except Exception as error:
+            failures = self._failures.get(entry_id, 0) + 1
+            self._failures[entry_id] = failures
+            logger.exception(
+                "%s: handling %s %s failed (attempt %d)", self.group, name, meta.event_id, failures
+            )
+            if failures >= self.max_deliveries:
+                await self._dead_letter(stream, entry_id, fields, repr(error))
+            return
+        self._failures.pop(entry_id, None)
+        if self.before_ack is not None:
+            await self.before_ack(entry_id)
+        await self._ack(stream, entry_id)
+
+    async def _record(self, session: AsyncSession, meta: EventMeta) -> bool:
+        processed = self.tables.processed_events
+        inserted = await session.execute(
+            insert(processed)
+            .values(event_id=meta.event_id, name=meta.name)
+            .on_conflict_do_nothing(index_elements=[processed.c.event_id])
+            .returning(processed.c.event_id)
+        )
+        return inserted.first() is not None
+
+    async def _ack(self, stream: str, entry_id: str) -> None:
+        await self.resources.redis.xack(stream, self.group, entry_id)
+
+    async def _dead_letter(
+        self, stream: str, entry_id: str, fields: Mapping[str, str], reason: str
+    ) -> None:
+        logger.error(
+            "%s: %s %s moved to the dead-letter stream: %s", self.group, stream, entry_id, reason
+        )
+        entry: dict[Any, Any] = dict(fields)
+        entry.update(stream=stream, entry_id=entry_id, reason=reason[:500])
+        await self.resources.redis.xadd(dead_letter_key(self.resources.settings, self.group), entry)
+        await self._ack(stream, entry_id)
+        self._failures.pop(entry_id, None)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_reclaim = 0.0
+        while True:
+            try:
+                if loop.time() >= next_reclaim:
+                    await self.ensure_groups()
+                    await self.reclaim_once()
+                    next_reclaim = loop.time() + RECLAIM_EVERY_SECONDS
+                await self.consume_once(block_ms=BLOCK_MILLISECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis or Postgres away: retry, do not die
+                logger.exception("%s: event consumer round failed", self.group)
+                await asyncio.sleep(1.0)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,71 @@
+"""Writing events in the caller's transaction, and work to run once it has committed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from domains.kit.events.codec import Event, encode_event
+from domains.kit.events.tables import EventTables
+
+_COMMIT_HOOKS = "shopgraph.events.after_commit"
+_PUBLISHED = "shopgraph.events.published"
+
+# One wake-up per outbox table in this process: a commit that wrote events wakes that
+# domain's relay at once instead of at its next poll. Relays of other processes poll.
+_wakeups: dict[str, asyncio.Event] = {}
+
+
+def wakeup(outbox_name: str) -> asyncio.Event:
+    return _wakeups.setdefault(outbox_name, asyncio.Event())
+
+
+def _after_commit(session: Session) -> None:
+    for name in session.info.pop(_PUBLISHED, ()):
+        if name in _wakeups:
+            _wakeups[name].set()
+
+
+CommitHook = Callable[[], Awaitable[None]]
+
+
+async def publish(session: AsyncSession, tables: EventTables, event: Event) -> uuid.UUID:
+    """Write `event` to the domain's outbox in the session's transaction; return its id.
+
+    Nothing leaves the process here: if the transaction rolls back, the event never
+    happened. The relay sends it after the commit.
+    """
+    event_id = uuid.uuid4()
+    published: set[str] = session.info.setdefault(_PUBLISHED, set())
+    if not published and not sa_event.contains(session.sync_session, "after_commit", _after_commit):
+        sa_event.listen(session.sync_session, "after_commit", _after_commit)
+    published.add(tables.outbox.fullname)
+    await session.execute(
+        insert(tables.outbox).values(
+            id=event_id,
+            name=event.name,
+            version=event.version,
+            payload=encode_event(event),
+            occurred_at=datetime.now(UTC),
+        )
+    )
+    return event_id
+
+
+def on_commit(session: AsyncSession, hook: CommitHook) -> None:
+    """Run `hook` after the session's transaction commits (a notification, a cache delete)."""
+    hooks: list[CommitHook] = session.info.setdefault(_COMMIT_HOOKS, [])
+    hooks.append(hook)
+
+
+async def run_commit_hooks(session: AsyncSession) -> None:
+    hooks: list[CommitHook] = session.info.pop(_COMMIT_HOOKS, [])
+    for hook in hooks:
+        await hook()

@@ -1,0 +1,54 @@
+"""The two tables every domain that takes part in events keeps in its own schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+
+class EventTables:
+    """`outbox`: events written with the state change they describe, until relayed.
+    `processed_events`: ids of events this domain's handlers have applied (dedup)."""
+
+    def __init__(self, metadata: MetaData) -> None:
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", UUID(as_uuid=True), primary_key=True),
+            # Relay order: the order in which the producing transactions wrote them.
+            Column("position", BigInteger, Identity(always=True), nullable=False),
+            Column("name", String(100), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("payload", JSONB, nullable=False),
+            Column(
+                "occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+            ),
+            Column("relayed_at", DateTime(timezone=True)),
+            Index(
+                "ix_outbox_unrelayed",
+                "position",
+                postgresql_where=text("relayed_at IS NULL"),
+            ),
+            Index("ix_outbox_relayed_at", "relayed_at"),
+        )
+        self.processed_events = Table(
+            "processed_events",
+            metadata,
+            Column("event_id", UUID(as_uuid=True), primary_key=True),
+            Column("name", String(100), nullable=False),
+            Column(
+                "processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+            ),
+        )

@@ -1,0 +1,284 @@
+"""Domain events: the outbox, the relay and idempotent consumers, on real Postgres and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.db import transaction
+from domains.kit.events import (
+    Consumer,
+    Event,
+    EventMeta,
+    EventTables,
+    Relay,
+    Subscription,
+    decode_event,
+    encode_event,
+    json_schema,
+    publish,
+    stream_key,
+)
+from domains.kit.events.codec import EventDecodeError
+from domains.kit.events.consumer import SimulatedCrash
+from domains.kit.events.streams import dead_letter_key
+from domains.kit.resources import Resources
+
+
+@dataclass(frozen=True)
+class ParcelLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ParcelShipped(Event):
+    """A parcel left the warehouse."""
+
+    name = "ParcelShipped"
+    version = 1
+
+    parcel_id: uuid.UUID
+    shipped_at: datetime
+    lines: list[ParcelLine]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ParcelShippedReader(Event):
+    """What a consumer reads of ParcelShipped: only the fields it needs."""
+
+    name = "ParcelShipped"
+    version = 1
+
+    parcel_id: uuid.UUID
+
+
+def _parcel(note: str | None = None) -> ParcelShipped:
+    return ParcelShipped(
+        parcel_id=uuid.uuid4(),
+        shipped_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        lines=[ParcelLine("SKU-1", 2)],
+        note=note,
+    )
+
+
+def test_an_event_round_trips_through_json() -> None:
+    event = _parcel("fragile")
+
+    assert decode_event(ParcelShipped, encode_event(event)) == event
+
+
+def test_a_reader_ignores_fields_it_does_not_know_and_refuses_missing_ones() -> None:
+    event = _parcel()
+
+    assert decode_event(ParcelShippedReader, encode_event(event)).parcel_id == event.parcel_id
+    with pytest.raises(EventDecodeError, match="missing field 'parcel_id'"):
+        decode_event(ParcelShippedReader, {"shipped_at": "2026-01-01T00:00:00+00:00"})
+    with pytest.raises(EventDecodeError, match=r"lines\.0\.quantity: expected int"):
+        decode_event(
+            ParcelShipped,
+            {**encode_event(event), "lines": [{"sku": "A", "quantity": "2"}]},
+        )
+
+
+def test_the_json_schema_describes_the_payload() -> None:
+    schema = json_schema(ParcelShipped)
+
+    assert schema["x-event-name"] == "ParcelShipped"
+    assert schema["x-event-version"] == 1
+    assert schema["required"] == ["parcel_id", "shipped_at", "lines"]
+    assert schema["properties"]["lines"] == {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"sku": {"type": "string"}, "quantity": {"type": "integer"}},
+            "required": ["sku", "quantity"],
+        },
+    }
+    assert schema["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+
+
+@dataclass
+class Bus:
+    resources: Resources
+    tables: EventTables
+    effects: Table
+    fail_next: list[str] = field(default_factory=list)
+
+    def relay(self) -> Relay:
+        return Relay(self.resources, self.tables, producer="test")
+
+    def consumer(self, name: str = "c1", **options: int) -> Consumer:
+        async def handle(
+            session: AsyncSession, event: ParcelShippedReader, meta: EventMeta
+        ) -> None:
+            await session.execute(insert(self.effects).values(event_id=meta.event_id, note="x"))
+            if self.fail_next:
+                raise RuntimeError(self.fail_next.pop())
+
+        return Consumer(
+            self.resources,
+            self.tables,
+            group="testers",
+            subscriptions=[Subscription(ParcelShippedReader, handle)],
+            consumer_name=name,
+            **options,
+        )
+
+    async def publish(self, event: Event) -> uuid.UUID:
+        async with transaction(self.resources.session_factory) as session:
+            return await publish(session, self.tables, event)
+
+    async def count(self, table: Table, *where: object) -> int:
+        async with self.resources.session_factory() as session:
+            return int(
+                (await session.execute(select(func.count()).select_from(table).where(*where)))  # type: ignore[arg-type]
+                .scalar_one()
+            )
+
+    async def pending(self) -> int:
+        summary = await self.resources.redis.xpending(
+            stream_key(self.resources.settings, "ParcelShipped"), "testers"
+        )
+        return int(summary["pending"])
+
+
+@pytest.fixture
+async def bus(resources: Resources) -> AsyncIterator[Bus]:
+    schema = f"kit_events_{uuid.uuid4().hex[:8]}"
+    metadata = MetaData(schema=schema)
+    tables = EventTables(metadata)
+    effects = Table(
+        "effects",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("note", String(10)),
+    )
+    async with resources.engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield Bus(resources, tables, effects)
+    finally:
+        async with resources.engine.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+async def test_an_event_of_a_rolled_back_transaction_never_leaves(bus: Bus) -> None:
+    async def failing_change() -> None:
+        async with transaction(bus.resources.session_factory) as session:
+            await publish(session, bus.tables, _parcel())
+            raise RuntimeError("the state change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+
+    assert await bus.count(bus.tables.outbox) == 0
+    assert await bus.relay().relay_once() == 0
+
+
+async def test_the_relay_sends_committed_events_once(bus: Bus) -> None:
+    event_id = await bus.publish(_parcel())
+
+    assert await bus.relay().relay_once() == 1
+    assert await bus.relay().relay_once() == 0
+
+    stream = stream_key(bus.resources.settings, "ParcelShipped")
+    entries = await bus.resources.redis.xrange(stream)
+    assert [entry[1][b"id"].decode() for entry in entries] == [str(event_id)]
+    assert entries[0][1][b"version"] == b"1"
+    assert await bus.count(bus.tables.outbox, bus.tables.outbox.c.relayed_at.is_(None)) == 0
+
+
+async def test_concurrent_relays_send_each_event_once(bus: Bus) -> None:
+    ids = {await bus.publish(_parcel()) for _ in range(60)}
+    relays = [Relay(bus.resources, bus.tables, producer="test", batch=7) for _ in range(4)]
+
+    async def drain(relay: Relay) -> None:
+        while await relay.relay_once():
+            pass
+
+    await asyncio.gather(*(drain(relay) for relay in relays))
+
+    entries = await bus.resources.redis.xrange(stream_key(bus.resources.settings, "ParcelShipped"))
+    sent = [entry[1][b"id"].decode() for entry in entries]
+    assert sorted(sent) == sorted(str(i) for i in ids)
+
+
+async def test_a_consumer_applies_an_event_once_however_often_it_arrives(bus: Bus) -> None:
+    consumer = bus.consumer()
+    await consumer.ensure_groups()
+    await bus.publish(_parcel())
+    await bus.relay().relay_once()
+    # The relay crashed after its XADD and before its commit, and sent the batch again.
+    async with transaction(bus.resources.session_factory) as session:
+        await session.execute(bus.tables.outbox.update().values(relayed_at=None))
+    await bus.relay().relay_once()
+
+    assert await consumer.consume_once() == 2
+
+    assert await bus.count(bus.effects) == 1
+    assert await bus.count(bus.tables.processed_events) == 1
+    assert await bus.pending() == 0
+
+
+async def test_a_crash_between_commit_and_ack_is_recovered_without_a_second_effect(
+    bus: Bus,
+) -> None:
+    crashing = bus.consumer("doomed")
+    await crashing.ensure_groups()
+    await bus.publish(_parcel())
+    await bus.relay().relay_once()
+
+    async def crash(entry_id: str) -> None:
+        raise SimulatedCrash(entry_id)
+
+    crashing.before_ack = crash
+    with pytest.raises(SimulatedCrash):
+        await crashing.consume_once()
+    assert await bus.count(bus.effects) == 1
+    assert await bus.pending() == 1
+
+    restarted = bus.consumer("restarted")
+    assert await restarted.consume_once() == 0  # nothing new: the entry is pending
+    assert await restarted.reclaim_once(min_idle_ms=0) == 1
+
+    assert await bus.count(bus.effects) == 1
+    assert await bus.pending() == 0
+
+
+async def test_a_failed_handler_is_retried_and_finally_dead_lettered(bus: Bus) -> None:
+    consumer = bus.consumer(max_deliveries=3)
+    await consumer.ensure_groups()
+    await bus.publish(_parcel())
+    await bus.relay().relay_once()
+
+    bus.fail_next = ["boom"]
+    await consumer.consume_once()
+    assert await bus.count(bus.effects) == 0, "the failed handler's writes rolled back"
+    assert await bus.pending() == 1
+    assert await consumer.reclaim_once(min_idle_ms=0) == 1
+    assert await bus.count(bus.effects) == 1
+    assert await bus.pending() == 0
+
+    await bus.publish(_parcel())
+    await bus.relay().relay_once()
+    bus.fail_next = ["1", "2", "3"]
+    await consumer.consume_once()
+    await consumer.reclaim_once(min_idle_ms=0)
+    await consumer.reclaim_once(min_idle_ms=0)
+
+    assert await bus.pending() == 0
+    dead = await bus.resources.redis.xrange(dead_letter_key(bus.resources.settings, "testers"))
+    assert len(dead) == 1
+    assert dead[0][1][b"reason"] == b"RuntimeError('1')"
