@@ -333,6 +333,7 @@ class _Shaper:
         self.introspection = introspection
         self._error_paths = [tuple(e["path"]) for e in errors if e.get("path")]
         self._explained: set[tuple[str | int, ...]] = set()
+        self._collected: dict[tuple[object, ...], dict[str, list[FieldNode]]] = {}
 
     def shape(self, data: dict[str, Any]) -> dict[str, Any] | None:
         root = self.schema.get_type(self.plan.root_type)
@@ -449,10 +450,17 @@ class _Shaper:
     def _collect_fields(
         self, object_type: GraphQLObjectType, selection_sets: list[SelectionSetNode]
     ) -> dict[str, list[FieldNode]]:
+        # Every item of a list shares its selection sets, and the variables (so @skip and
+        # @include) are fixed for the request: collect once per type and selection.
+        key = (object_type.name, *(id(selection_set) for selection_set in selection_sets))
+        cached = self._collected.get(key)
+        if cached is not None:
+            return cached
         fields: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
         for selection_set in selection_sets:
             self._collect(object_type, selection_set, fields, visited)
+        self._collected[key] = fields
         return fields
 
     def _collect(
