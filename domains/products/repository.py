@@ -17,8 +17,8 @@ from sqlalchemy import (
     Float,
     Select,
     Text,
+    bindparam,
     cast,
-    column,
     delete,
     exists,
     func,
@@ -30,7 +30,6 @@ from sqlalchemy import (
     tuple_,
     union_all,
     update,
-    values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
@@ -66,7 +65,13 @@ PRICE_BAND_BOUNDS: tuple[int, ...] = (1000, 2500, 5000, 10000, 25000)
 
 
 def _uuid_values(name: str, ids: Sequence[uuid.UUID]) -> Any:
-    return values(column("id", PG_UUID(as_uuid=True)), name=name).data([(id_,) for id_ in ids])
+    """The ids as a one-column table, `unnest($1::uuid[]) AS name(id)`.
+
+    One array parameter rather than a VALUES list keeps the SQL text the same whatever
+    the ids, so SQLAlchemy compiles it once and Postgres can reuse the prepared plan.
+    """
+    array = bindparam(f"{name}_ids", list(ids), type_=ARRAY(PG_UUID(as_uuid=True)), unique=True)
+    return func.unnest(array).table_valued("id", name=name).render_derived()
 
 
 class SellerRepository:
