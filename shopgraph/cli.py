@@ -217,7 +217,25 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
         SCHEMA_DIR / "subgraphs" / f"{entry.name}.graphql": subgraph_sdl(entry.name)
         for entry in DOMAINS
     }
+    files.update(event_schema_files())
     return _write_or_check(files, args.check)
+
+
+def event_schema_files() -> dict[Path, str]:
+    """schema/events/<Name>.v<version>.json: the JSON Schema of every published event."""
+    import json
+
+    from domains.kit.events import json_schema
+    from shopgraph.registry import published_events
+
+    return {
+        SCHEMA_DIR / "events" / f"{event.name}.v{event.version}.json": json.dumps(
+            json_schema(event), indent=2
+        )
+        + "\n"
+        for events in published_events().values()
+        for event in events
+    }
 
 
 def supergraph_files() -> dict[Path, str]:

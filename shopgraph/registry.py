@@ -36,6 +36,7 @@ class DomainEntry:
 DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("users", "domains.users"),
     DomainEntry("products", "domains.products"),
+    DomainEntry("carts", "domains.carts"),
 )
 
 
@@ -45,6 +46,33 @@ def domain(name: str) -> DomainEntry:
             return entry
     known = ", ".join(entry.name for entry in DOMAINS)
     raise KeyError(f"unknown domain {name!r} (known: {known})")
+
+
+def _events_module(entry: DomainEntry) -> Any:
+    try:
+        return importlib.import_module(f"{entry.package}.events")
+    except ModuleNotFoundError as error:
+        if error.name != f"{entry.package}.events":
+            raise
+        return None
+
+
+def published_events() -> dict[str, tuple[Any, ...]]:
+    """The events each domain publishes (`PUBLISHED` in its events module)."""
+    return {
+        entry.name: tuple(getattr(module, "PUBLISHED", ()))
+        for entry in DOMAINS
+        if (module := _events_module(entry)) is not None
+    }
+
+
+def consumed_events() -> dict[str, tuple[Any, ...]]:
+    """How each domain reads the events it consumes (`CONSUMED` in its events module)."""
+    return {
+        entry.name: tuple(getattr(module, "CONSUMED", ()))
+        for entry in DOMAINS
+        if (module := _events_module(entry)) is not None
+    }
 
 
 def load(import_string: str) -> Any:

@@ -1,0 +1,43 @@
+"""How the carts domain reacts to other domains' events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.carts import events, waiter
+from domains.carts.service import checkouts, offers
+from domains.kit.events import EventMeta, Subscription, on_commit
+from domains.kit.resources import Resources
+
+
+def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
+    async def order_status_changed(
+        session: AsyncSession, event: events.OrderStatusChanged, meta: EventMeta
+    ) -> None:
+        checkout = await checkouts.record_order_status(session, event)
+        if checkout is not None:
+            checkout_id = checkout.id
+
+            async def wake_waiter() -> None:
+                await waiter.notify(resources, checkout_id)
+
+            on_commit(session, wake_waiter)
+
+    async def price_changed(
+        session: AsyncSession, event: events.VariantPriceChanged, meta: EventMeta
+    ) -> None:
+        await offers.record_price(session, event)
+
+    async def stock_changed(
+        session: AsyncSession, event: events.StockLevelChanged, meta: EventMeta
+    ) -> None:
+        await offers.record_stock(session, event)
+
+    return [
+        Subscription(events.OrderStatusChanged, order_status_changed),
+        Subscription(events.VariantPriceChanged, price_changed),
+        Subscription(events.StockLevelChanged, stock_changed),
+    ]

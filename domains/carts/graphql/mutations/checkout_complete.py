@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import strawberry
+
+from domains.carts import waiter
+from domains.carts.config import CartsConfig
+from domains.carts.errors import CartErrorCode
+from domains.carts.graphql.mutations.inputs import ShippingAddressInput
+from domains.carts.graphql.types import CartError, CartsInfo, Order, cart_errors
+from domains.carts.models import Checkout, CheckoutStatus
+from domains.carts.service import checkouts, parse_id
+from domains.kit.errors import InputErrors
+
+
+@strawberry.type
+class CheckoutCompletePayload:
+    order: Order | None = strawberry.field(
+        default=None,
+        description="The order: AWAITING_PAYMENT when stock was reserved in time, PENDING "
+        "when the decision took longer than the wait (poll `order(id)`). Null with errors.",
+    )
+    status: CheckoutStatus | None = strawberry.field(
+        default=None, description="The order's status as this answer was given."
+    )
+    errors: list[CartError] = strawberry.field(default_factory=list)
+
+
+_REASONS = {
+    "INSUFFICIENT_STOCK": (CartErrorCode.INSUFFICIENT_STOCK, "Not enough stock for {lines}."),
+    "PRICE_CHANGED": (
+        CartErrorCode.PRICE_CHANGED,
+        "The price of {lines} changed since it was added: review the cart and retry.",
+    ),
+    "VARIANT_UNAVAILABLE": (CartErrorCode.VARIANT_UNAVAILABLE, "{lines} can no longer be bought."),
+    "CURRENCY_MISMATCH": (
+        CartErrorCode.CURRENCY_MISMATCH,
+        "The cart's lines are priced in more than one currency.",
+    ),
+}
+
+
+def answer(checkout: Checkout) -> CheckoutCompletePayload:
+    status = CheckoutStatus(checkout.status)
+    if status is not CheckoutStatus.FAILED:
+        return CheckoutCompletePayload(
+            order=Order(id=strawberry.ID(str(checkout.order_id))), status=status
+        )
+    code, template = _REASONS.get(
+        checkout.failure_reason or "", (CartErrorCode.INVALID, "The order could not be placed.")
+    )
+    variant_ids = [str(line["variant_id"]) for line in checkout.failed_lines]
+    line_ids = [checkout.line_ids[v] for v in variant_ids if v in checkout.line_ids]
+    return CheckoutCompletePayload(
+        status=status,
+        errors=[
+            CartError(
+                field="cartId",
+                code=code,
+                message=template.format(
+                    lines=f"lines {', '.join(line_ids)}" if line_ids else "the cart"
+                ),
+                variant_ids=[strawberry.ID(v) for v in variant_ids],
+                line_ids=[strawberry.ID(line_id) for line_id in line_ids],
+            )
+        ],
+    )
+
+
+async def checkout_complete(
+    info: CartsInfo,
+    cart_id: strawberry.ID,
+    shipping_address: ShippingAddressInput,
+    idempotency_key: str,
+) -> CheckoutCompletePayload:
+    try:
+        async with info.context.transaction() as session:
+            checkout = await checkouts.request(
+                session,
+                info.context.viewer,
+                parse_id(cart_id, "cartId"),
+                shipping_address.to_service(),
+                idempotency_key,
+            )
+    except InputErrors as error:
+        return CheckoutCompletePayload(errors=cart_errors(error))
+    decided = await waiter.wait_for_decision(
+        info.context.resources, checkout.id, CartsConfig.from_env().checkout_wait
+    )
+    return answer(decided)

@@ -1,0 +1,172 @@
+"""GraphQL types of the carts subgraph."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TypeAlias
+
+import strawberry
+from strawberry.types import Info
+
+from domains.carts import models
+from domains.carts.errors import CartErrorCode
+from domains.carts.graphql.loaders import CartLoaders
+from domains.carts.models import CartStatus, CheckoutStatus
+from domains.carts.service import can_open, parse_id
+from domains.kit.errors import InputErrors, PermissionDenied
+from domains.kit.graphql.context import RequestContext
+
+CartsInfo: TypeAlias = Info[RequestContext[CartLoaders], None]
+
+strawberry.enum(
+    CartErrorCode, name="CartErrorCode", description="Why a carts-domain mutation refused."
+)
+strawberry.enum(
+    CartStatus,
+    name="CartStatus",
+    description="OPEN: being filled. MERGED: a guest cart folded into a customer's cart. "
+    "CHECKED_OUT: its order awaits payment. EXPIRED: an abandoned guest cart.",
+)
+strawberry.enum(
+    CheckoutStatus,
+    name="CheckoutStatus",
+    description="Where the order a checkout asked for stands: PENDING while the saga "
+    "decides, then AWAITING_PAYMENT or FAILED, then the order's later states.",
+)
+
+
+@strawberry.type(description="A problem with a carts mutation's input.")
+class CartError:
+    field: str | None = strawberry.field(
+        description="The input field at fault (camelCase, dotted for nested input such as "
+        "`lines.0.quantity`), or null when the input as a whole is."
+    )
+    code: CartErrorCode
+    message: str
+    variant_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="The variants at fault (INSUFFICIENT_STOCK, PRICE_CHANGED).",
+    )
+    line_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The cart lines at fault (INSUFFICIENT_STOCK, PRICE_CHANGED)."
+    )
+
+
+def cart_errors(error: InputErrors) -> list[CartError]:
+    return [
+        CartError(field=item.field, code=CartErrorCode(item.code.value), message=item.message)
+        for item in error.errors
+    ]
+
+
+# Stubs of other subgraphs' entities: their key, plus what this subgraph adds.
+@strawberry.federation.type(keys=["id"])
+class ProductVariant:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> ProductVariant:
+        return cls(id=id)
+
+
+@strawberry.federation.type(keys=["id"])
+class Order:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Order:
+        return cls(id=id)
+
+
+@strawberry.type(description="A variant and how many of it.")
+class CartLine:
+    id: strawberry.ID
+    quantity: int = strawberry.field(description="1 to 999.")
+    variant: ProductVariant = strawberry.field(
+        description="Name, price and stock come from the products domain."
+    )
+
+    @classmethod
+    def from_model(cls, model: models.CartLine) -> CartLine:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            quantity=model.quantity,
+            variant=ProductVariant(id=strawberry.ID(str(model.variant_id))),
+        )
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="A shopping cart: a guest's (opened by its id, which only the guest "
+    "knows) or a customer's (opened by its customer only).",
+)
+class Cart:
+    id: strawberry.ID
+    status: CartStatus
+    currency: str | None = strawberry.field(
+        description="ISO 4217; set by the first line whose price is known. One per cart."
+    )
+    created_at: datetime
+    updated_at: datetime
+    _cart_id: strawberry.Private[uuid.UUID]
+    _customer_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, model: models.Cart) -> Cart:
+        return cls(
+            id=strawberry.ID(str(model.id)),
+            status=CartStatus(model.status),
+            currency=model.currency,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            _cart_id=model.id,
+            _customer_id=model.customer_id,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: CartsInfo, id: strawberry.ID) -> Cart | None:
+        return await load_cart(info, id)
+
+    @strawberry.field(description="Oldest first.")
+    async def lines(self, info: CartsInfo) -> list[CartLine]:
+        rows = await info.context.loaders.lines_by_cart_id.load(self._cart_id)
+        return [CartLine.from_model(row) for row in rows]
+
+    @strawberry.field(description="Units across all lines.")
+    async def total_quantity(self, info: CartsInfo) -> int:
+        rows = await info.context.loaders.lines_by_cart_id.load(self._cart_id)
+        return sum(row.quantity for row in rows)
+
+    @strawberry.field(description="Whether this is a guest cart (no customer yet).")
+    def is_guest(self) -> bool:
+        return self._customer_id is None
+
+
+async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:
+    try:
+        cart_id = parse_id(raw_id)
+    except InputErrors:
+        return None
+    model = await info.context.loaders.cart_by_id.load(cart_id)
+    if model is None:
+        return None
+    if not can_open(model, info.context.viewer):
+        raise PermissionDenied("This is another customer's cart.")
+    return Cart.from_model(model)
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    @strawberry.field(description="The account's open cart: the account itself (or staff).")
+    async def cart(self, info: CartsInfo) -> Cart | None:
+        user_id = parse_id(self.id)
+        info.context.viewer.require_self_or_staff(user_id)
+        model = await info.context.loaders.open_cart_by_customer_id.load(user_id)
+        return None if model is None else Cart.from_model(model)

@@ -1,0 +1,180 @@
+"""Tables of the carts domain, all in the Postgres schema `carts`.
+
+Customers, variants and orders belong to other domains: plain UUID columns here, never
+foreign keys across schemas.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domains.kit.db import NAMING_CONVENTION
+from domains.kit.events import EventTables
+
+SCHEMA = "carts"
+
+MAX_QUANTITY = 999
+MAX_LINES = 100
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+EVENT_TABLES = EventTables(Base.metadata)
+
+
+class CartStatus(StrEnum):
+    OPEN = "OPEN"
+    MERGED = "MERGED"  # a guest cart folded into its customer's cart at sign-in
+    CHECKED_OUT = "CHECKED_OUT"  # its checkout produced an order awaiting payment
+    EXPIRED = "EXPIRED"  # an abandoned guest cart
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
+
+
+class Cart(Base):
+    """A guest cart (no customer; its random id is the bearer token that opens it) or a
+    customer's cart (opened only by its customer)."""
+
+    __tablename__ = "carts"
+    __table_args__ = (
+        CheckConstraint(_in("status", CartStatus), name="status"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
+        # One open cart per customer: `me { cart }` is unambiguous.
+        Index(
+            "uq_carts_open_customer",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("status = 'OPEN' AND customer_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_carts_guest_activity",
+            "updated_at",
+            postgresql_where=text("status = 'OPEN' AND customer_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=CartStatus.OPEN.value
+    )
+    # Set by the first line whose variant's currency is known; every line shares it.
+    currency: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    # Last activity: abandoned guest carts expire from it.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CartLine(Base):
+    __tablename__ = "cart_lines"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "variant_id"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    cart_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.carts.id", ondelete="CASCADE"), nullable=False
+    )
+    variant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class VariantOffer(Base):
+    """What carts knows of a variant from the products domain's events: a hint for
+    the cart's currency, for capping merged quantities by stock and for noticing a price
+    change at checkout. The reservation in products stays the authority."""
+
+    __tablename__ = "variant_offers"
+
+    variant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    price_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    available: Mapped[int | None] = mapped_column(Integer)
+    stock_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CheckoutStatus(StrEnum):
+    PENDING = "PENDING"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    FAILED = "FAILED"
+    # Later states of the order, followed so that a replayed answer is current.
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+class Checkout(Base):
+    """One checkoutComplete: the order it asked for, and what became of it.
+
+    The order id is chosen here, so the answer can name the order before the orders
+    domain has created it; (customer, idempotency key) is unique, so a retried request
+    finds this row instead of asking for a second order.
+    """
+
+    __tablename__ = "checkouts"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "idempotency_key"),
+        CheckConstraint(_in("status", CheckoutStatus), name="status"),
+        Index("ix_checkouts_cart_id", "cart_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    cart_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(
+        String(24), nullable=False, server_default=CheckoutStatus.PENDING.value
+    )
+    # The order's status changes arrive out of order at times: only a newer one applies.
+    status_sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    # [{"variant_id": ..., "requested": n, "available": n}] when stock ran short.
+    failed_lines: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    # Line ids of the cart by variant, as they were when checking out.
+    line_ids: Mapped[dict[str, str]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
