@@ -122,6 +122,19 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write each subgraph's SDL under schema/")
     export.add_argument("--check", action="store_true", help="fail if a committed file is stale")
     export.set_defaults(handler=_export_schema)
+    db = commands.add_parser("db", help="back up or restore the database (pg_dump custom format)")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    db_backup = db_actions.add_parser("backup", help="pg_dump DATABASE_URL into FILE")
+    db_backup.add_argument("file", type=Path)
+    db_backup.set_defaults(handler=_db)
+    db_restore = db_actions.add_parser(
+        "restore", help="pg_restore FILE into DATABASE_URL, in one transaction"
+    )
+    db_restore.add_argument("file", type=Path)
+    db_restore.add_argument(
+        "--clean", action="store_true", help="drop the objects the backup contains first"
+    )
+    db_restore.set_defaults(handler=_db)
     return parser
 
 
@@ -396,6 +409,25 @@ def _parse_urls(raw: str) -> dict[str, str]:
             )
         urls[name.strip()] = url.strip()
     return urls
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from shopgraph.backup import BackupError, backup, restore
+
+    if settings.database_url is None or settings.force_embedded:
+        settings = _resolve(settings)
+    assert settings.database_url is not None
+    try:
+        if args.action == "backup":
+            tool = backup(settings.database_url, args.file)
+            print(f"backed up to {args.file} ({tool.path}, {tool.version})")
+        else:
+            tool = restore(settings.database_url, args.file, clean=args.clean)
+            print(f"restored {args.file} ({tool.path}, {tool.version})")
+    except BackupError as error:
+        print(f"shopgraph db {args.action}: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _subgraph(settings: Settings, args: argparse.Namespace) -> int:
