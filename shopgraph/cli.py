@@ -341,7 +341,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.subgraph_urls:
         app = build_remote_gateway_app(settings, _parse_urls(args.subgraph_urls))
         logger.info("gateway over HTTP: %s", url)
-        _tune_gc()
+        _serving("gateway")
         uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
         return 0
     settings = _prepare(settings, seed=not args.no_seed)
@@ -352,7 +352,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         opener = threading.Timer(1.5, lambda: webbrowser.open(url))
         opener.daemon = True
         opener.start()
-    _tune_gc()
+    _serving("shopgraph")
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
     return 0
 
@@ -381,9 +381,17 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
     for name, sub in supergraph.subgraphs.items():
         logger.info("subgraph %s at %s", name, sub.url)
     logger.info("gateway: http://%s:%s/graphql", args.host, port)
-    _tune_gc()
+    _serving("gateway")
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
     return 0
+
+
+def _serving(service_name: str) -> None:
+    """What every serving command does last before handing over to uvicorn."""
+    from shopgraph.telemetry import configure_tracing
+
+    configure_tracing(service_name)
+    _tune_gc()
 
 
 def _tune_gc() -> None:
@@ -439,7 +447,7 @@ def _subgraph(settings: Settings, args: argparse.Namespace) -> int:
     app = load(domain(args.name).app_factory)(Runtime(settings))
     port = args.port or settings.port
     logger.info("subgraph %s: http://%s:%s/graphql", args.name, args.host, port)
-    _tune_gc()
+    _serving(f"subgraph-{args.name}")
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
     return 0
 

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -26,6 +27,7 @@ from domains.kit.config import Settings
 from domains.kit.graphql.context import RequestContext, build_context
 from domains.kit.health import health_routes
 from domains.kit.resources import Resources, open_resources
+from domains.kit.tracing import subgraph_request
 
 logger = logging.getLogger("shopgraph")
 
@@ -60,6 +62,11 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
         self._spec = spec
         self._runtime = runtime
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        with subgraph_request(self._spec.name, headers):
+            await super().__call__(scope, receive, send)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext[Any]:
@@ -85,12 +92,13 @@ class LocalSubgraph:
     async def execute(
         self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
-        context = await build_context(
-            None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
-        )
-        result = await self.spec.schema.execute(
-            document, variable_values=dict(variables), context_value=context
-        )
+        with subgraph_request(self.spec.name, headers):
+            context = await build_context(
+                None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
+            )
+            result = await self.spec.schema.execute(
+                document, variable_values=dict(variables), context_value=context
+            )
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = [error.formatted for error in result.errors]

@@ -33,6 +33,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.config import Settings
+from domains.kit.tracing import redis_span
 
 logger = logging.getLogger("shopgraph.cache")
 
@@ -244,7 +245,8 @@ class EntityCache:
         if not self._health.usable():
             return [MISSING] * len(keys)
         try:
-            raw_values = await self.redis.mget([self.full_key(key) for key in keys])
+            with redis_span("MGET", len(keys)):
+                raw_values = await self.redis.mget([self.full_key(key) for key in keys])
         except (RedisError, OSError) as error:
             self._failed("read", error)
             return [MISSING] * len(keys)
@@ -269,10 +271,11 @@ class EntityCache:
         expiry = ttl or self.ttl
         try:
             # MSET cannot set an expiry; pipelined SET EX is one round trip all the same.
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key, value in items.items():
-                    pipe.set(self.full_key(key), dumps(value), ex=expiry)
-                await pipe.execute()
+            with redis_span("SET", len(items)):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for key, value in items.items():
+                        pipe.set(self.full_key(key), dumps(value), ex=expiry)
+                    await pipe.execute()
         except (RedisError, OSError) as error:
             self._failed("write", error)
 
@@ -302,7 +305,8 @@ class EntityCache:
         if not full_keys:
             return
         try:
-            await self.redis.delete(*full_keys)
+            with redis_span("DEL", len(full_keys)):
+                await self.redis.delete(*full_keys)
         except (RedisError, OSError) as error:
             # Not skipped while Redis looks down: a missed delete serves stale data for up
             # to REDIS_TTL, so every delete is attempted.

@@ -14,6 +14,7 @@ from domains.kit.auth import JwtKeys
 from domains.kit.config import Settings
 from domains.kit.db import create_engine, create_session_factory
 from domains.kit.revocation import TokenRevocations
+from domains.kit.tracing import instrument_engine
 
 
 @dataclass
@@ -50,6 +51,7 @@ def create_redis(settings: Settings) -> Redis:
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = create_engine(settings)
+    instrument_engine(engine)
     redis = create_redis(settings)
     try:
         yield Resources(

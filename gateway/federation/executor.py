@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -49,6 +51,8 @@ from gateway.federation.selections import FieldSelection, FragmentSelection, Sel
 from gateway.federation.transports import GraphQLResult, SubgraphUnavailable, Transport
 
 ResponsePath = list[str | int]
+
+tracer = trace.get_tracer("shopgraph.gateway")
 
 
 @dataclass
@@ -107,9 +111,25 @@ class PlanExecutor:
         self, fetch: FetchNode, variables: dict[str, Any], state: ExecutionState
     ) -> GraphQLResult | None:
         transport = self.transports[fetch.subgraph]
+        with tracer.start_as_current_span(f"fetch {fetch.subgraph}", kind=SpanKind.CLIENT) as span:
+            span.set_attribute("shopgraph.subgraph", fetch.subgraph)
+            span.set_attribute("shopgraph.entity_fetch", fetch.is_entity_fetch)
+            # The subgraph continues this trace: W3C traceparent, in-process or over HTTP.
+            headers = dict(state.headers)
+            propagate.inject(headers)
+            return await self._fetch(transport, fetch, variables, headers, state)
+
+    async def _fetch(
+        self,
+        transport: Transport,
+        fetch: FetchNode,
+        variables: dict[str, Any],
+        headers: dict[str, str],
+        state: ExecutionState,
+    ) -> GraphQLResult | None:
         try:
             return await asyncio.wait_for(
-                transport.fetch(fetch.document, variables, state.headers),
+                transport.fetch(fetch.document, variables, headers),
                 self.timeouts.get(fetch.subgraph, self.timeout),
             )
         except (SubgraphUnavailable, TimeoutError) as error:

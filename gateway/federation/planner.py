@@ -34,6 +34,7 @@ from graphql import (
     print_ast,
 )
 from graphql.language import TypeNode
+from opentelemetry import trace
 
 from gateway.federation.selections import (
     FieldSelection,
@@ -44,6 +45,8 @@ from gateway.federation.selections import (
 from gateway.federation.supergraph import EntityKey, Supergraph
 
 Path = tuple[str, ...]
+
+tracer = trace.get_tracer("shopgraph.gateway")
 INTROSPECTION_FIELDS = ("__schema", "__type")
 
 
@@ -158,11 +161,14 @@ class QueryPlanner:
 
     def plan(self, document: DocumentNode, operation_name: str | None = None) -> QueryPlan:
         key = (print_ast(document), operation_name)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        plan = _Planning(self.supergraph, document, operation_name).build()
+        with tracer.start_as_current_span("gateway plan") as span:
+            cached = self._cache.get(key)
+            span.set_attribute("shopgraph.plan.cached", cached is not None)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            plan = _Planning(self.supergraph, document, operation_name).build()
+            span.set_attribute("shopgraph.plan.fetches", plan.fetch_count())
         self._cache[key] = plan
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

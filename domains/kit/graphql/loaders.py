@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 
+from domains.kit.tracing import traced_batch
+
 KeyT = TypeVar("KeyT", bound=Hashable)
 RowT = TypeVar("RowT")
 ValueT = TypeVar("ValueT")
@@ -37,4 +39,4 @@ def loader(
     The batch function receives the de-duplicated keys of one tick and must return one
     value per key, in order (see one_per_key / many_per_key).
     """
-    return DataLoader(batch_load_fn=batch, max_batch_size=1000)
+    return DataLoader(batch_load_fn=traced_batch(batch.__name__, batch), max_batch_size=1000)

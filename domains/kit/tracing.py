@@ -1,0 +1,99 @@
+"""Spans for what a subgraph does: each request, each dataloader batch, each SQL statement
+and each Redis round trip.
+
+Only the OpenTelemetry API is used here; whoever runs the process decides whether spans
+go anywhere (shopgraph.telemetry installs an exporter when OTEL_EXPORTER_OTLP_ENDPOINT
+is set). Without one, the API's no-op tracer makes all of this nearly free.
+
+The caller's trace continues across the gateway -> subgraph hop through the W3C
+`traceparent` header, over HTTP and in-process alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+tracer = trace.get_tracer("shopgraph.subgraph")
+
+T = TypeVar("T")
+
+# Statements are recorded without their parameters (no personal data, no secrets), and
+# cut short: the shape of a query is what a trace needs.
+MAX_STATEMENT_LENGTH = 2000
+
+
+@contextmanager
+def subgraph_request(name: str, headers: Mapping[str, str]) -> Iterator[Span]:
+    """The server span of one request to a subgraph, continuing the caller's trace."""
+    parent = propagate.extract({k.lower(): v for k, v in headers.items()})
+    with tracer.start_as_current_span(
+        f"subgraph {name}", context=parent, kind=SpanKind.SERVER
+    ) as span:
+        span.set_attribute("shopgraph.subgraph", name)
+        yield span
+
+
+def traced_batch(
+    name: str, batch: Callable[[list[Any]], Awaitable[list[T]]]
+) -> Callable[[list[Any]], Coroutine[Any, Any, list[T]]]:
+    """Wrap a dataloader batch function in a span saying how many keys it loaded."""
+
+    @wraps(batch)
+    async def run(keys: list[Any]) -> list[T]:
+        with tracer.start_as_current_span(f"dataloader {name}") as span:
+            span.set_attribute("shopgraph.dataloader.keys", len(keys))
+            return await batch(keys)
+
+    return run
+
+
+@contextmanager
+def redis_span(command: str, keys: int) -> Iterator[None]:
+    with tracer.start_as_current_span(f"redis {command}", kind=SpanKind.CLIENT) as span:
+        span.set_attribute("db.system", "redis")
+        span.set_attribute("db.operation", command)
+        span.set_attribute("shopgraph.redis.keys", keys)
+        yield
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """A client span around every SQL statement sent through the engine."""
+    sync_engine = engine.sync_engine
+    if getattr(sync_engine, "_shopgraph_traced", False):
+        return
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def start(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        span = tracer.start_span(f"sql {operation}", kind=SpanKind.CLIENT)
+        span.set_attribute("db.system", "postgresql")
+        span.set_attribute("db.statement", statement[:MAX_STATEMENT_LENGTH])
+        context._shopgraph_span = span
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def finish(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        span = getattr(context, "_shopgraph_span", None)
+        if span is not None:
+            span.end()
+
+    @event.listens_for(sync_engine, "handle_error")
+    def failed(exception_context: Any) -> None:
+        span = getattr(exception_context.execution_context, "_shopgraph_span", None)
+        if span is not None:
+            span.record_exception(exception_context.original_exception)
+            span.set_status(trace.Status(trace.StatusCode.ERROR))
+            span.end()
+
+    sync_engine._shopgraph_traced = True  # type: ignore[attr-defined]
