@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -39,6 +37,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_directive_values
 from graphql.language import DocumentNode
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from gateway.federation.planner import (
     FetchNode,
