@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +23,13 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from domains.kit.config import Settings
 from domains.kit.graphql.context import RequestContext, build_context
 from domains.kit.health import health_routes
+from domains.kit.metrics import metrics_route, operation_label, record_request, watch_pool
 from domains.kit.resources import Resources, open_resources
 from domains.kit.tracing import subgraph_request
 
@@ -64,8 +68,26 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        scope.setdefault("state", {})["started"] = time.perf_counter()
         with subgraph_request(self._spec.name, headers):
             await super().__call__(scope, receive, send)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        try:
+            body = await request.json()
+            query = str(body.get("query", "")) if isinstance(body, dict) else ""
+        except ValueError:
+            query = ""
+        started = float(request.scope.get("state", {}).get("started", time.perf_counter()))
+        record_request(
+            self._spec.name,
+            operation_label(query),
+            ok=not result.errors,
+            seconds=time.perf_counter() - started,
+        )
+        return await super().process_result(request, result)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -92,6 +114,7 @@ class LocalSubgraph:
     async def execute(
         self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
+        started = time.perf_counter()
         with subgraph_request(self.spec.name, headers):
             context = await build_context(
                 None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
@@ -99,6 +122,12 @@ class LocalSubgraph:
             result = await self.spec.schema.execute(
                 document, variable_values=dict(variables), context_value=context
             )
+        record_request(
+            self.spec.name,
+            operation_label(document),
+            ok=not result.errors,
+            seconds=time.perf_counter() - started,
+        )
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = [error.formatted for error in result.errors]
@@ -122,6 +151,7 @@ async def run_workers(
 def subgraph_routes(spec: SubgraphSpec, runtime: Runtime) -> list[BaseRoute]:
     return [
         Route("/graphql", SubgraphGraphQL(spec, runtime)),
+        metrics_route(),
         *health_routes(lambda _request: runtime.get()),
         *(make_route(runtime) for make_route in spec.routes),
     ]
@@ -136,6 +166,7 @@ def build_subgraph_app(
             yield
             return
         async with open_resources(runtime.settings) as resources:
+            watch_pool(spec.name, resources.engine, runtime.settings.database_pool_max)
             runtime.resources = resources
             async with run_workers(spec.workers, resources):
                 logger.info("subgraph %s ready", spec.name)

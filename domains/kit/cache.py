@@ -33,6 +33,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.config import Settings
+from domains.kit.metrics import record_cache
 from domains.kit.tracing import redis_span
 
 logger = logging.getLogger("shopgraph.cache")
@@ -128,6 +129,12 @@ class JsonCodec:
 
     def load(self, data: Any) -> Any:
         return data
+
+
+def _metric_labels(key: str) -> tuple[str, str]:
+    """("products", "product") from "products:product:<id>": bounded, never the id."""
+    parts = key.split(":")
+    return parts[0], parts[-2] if len(parts) >= 3 else parts[0]
 
 
 def _snapshot_class(model: type[Any], names: list[str]) -> Callable[..., Any]:
@@ -335,8 +342,18 @@ class EntityCache:
         `fetch` receives the missed keys and returns one value per key, in order. What
         it returns is cached, None included.
         """
+        usable = self._health.usable()
         cached = await self.get_many([cache_key(key) for key in keys])
         missed = [key for key, value in zip(keys, cached, strict=True) if value is MISSING]
+        if keys:
+            service, entity = _metric_labels(cache_key(keys[0]))
+            record_cache(
+                service,
+                entity,
+                hits=len(keys) - len(missed),
+                misses=len(missed),
+                error=not usable or not self._health.usable(),
+            )
         fetched: dict[KeyT, ValueT] = {}
         if missed:
             rows = await fetch(missed)

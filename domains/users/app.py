@@ -7,6 +7,10 @@ the environment it also runs under any ASGI server:
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -14,10 +18,15 @@ from starlette.routing import BaseRoute, Route
 
 from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
 from domains.kit.config import Settings
+from domains.kit.db import read_session
+from domains.kit.metrics import ACTIVE_USERS
 from domains.kit.resources import Resources
 from domains.users.graphql.loaders import make_loaders
 from domains.users.graphql.schema import schema
 from domains.users.mail import run_mail_worker
+from domains.users.repository import count_users_signed_in_since
+
+logger = logging.getLogger("shopgraph.users")
 
 
 def jwks_route(runtime: Runtime) -> BaseRoute:
@@ -35,12 +44,33 @@ async def mail_worker(resources: Resources) -> None:
     await run_mail_worker(resources.session_factory, resources.settings)
 
 
+ACTIVE_WINDOW = timedelta(minutes=15)
+ACTIVE_USERS_INTERVAL_SECONDS = 30.0
+
+
+async def refresh_active_users(resources: Resources) -> int:
+    """Set the active-users gauge from the database; return the count."""
+    async with read_session(resources.session_factory) as session:
+        count = await count_users_signed_in_since(session, datetime.now(UTC) - ACTIVE_WINDOW)
+    ACTIVE_USERS.labels(service="users").set(count)
+    return count
+
+
+async def active_users_worker(resources: Resources) -> None:
+    while True:
+        try:
+            await refresh_active_users(resources)
+        except Exception:  # a database hiccup must not end the worker
+            logger.exception("active users count failed")
+        await asyncio.sleep(ACTIVE_USERS_INTERVAL_SECONDS)
+
+
 SPEC = SubgraphSpec(
     name="users",
     schema=schema,
     make_loaders=make_loaders,
     routes=(jwks_route,),
-    workers=(mail_worker,),
+    workers=(mail_worker, active_users_worker),
 )
 
 

@@ -86,6 +86,16 @@ class RefreshTokenRepository:
         return set(result.scalars().all())
 
 
+async def count_users_signed_in_since(session: AsyncSession, since: datetime) -> int:
+    """Distinct accounts that signed in or refreshed a token since the moment."""
+    count = await session.scalar(
+        select(func.count(func.distinct(RefreshToken.user_id))).where(
+            RefreshToken.created_at >= since
+        )
+    )
+    return int(count or 0)
+
+
 class AccountTokenRepository:
     async def add(self, session: AsyncSession, token: AccountToken) -> None:
         session.add(token)
