@@ -2,29 +2,38 @@
 
 The gateway knows subgraphs only through configuration: a URL (HTTP transport), or an
 object that executes the subgraph in this process (in-process transport) handed over by
-whoever assembles the platform. It never imports domain code.
+whoever assembles the platform. It never imports domain code: its settings arrive as
+plain values in `GatewayConfig` (shopgraph/platform.py builds one from the environment).
+
+Around `/graphql` (gateway/endpoint.py) sit pure ASGI middleware, outermost first:
+request ids, CORS from an allowlist, the request body size limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
-from strawberry.http.ides import get_graphql_ide_html
 
-from gateway.federation.gateway import Gateway
-from gateway.federation.plan_printer import plan_as_dict
+from gateway.auth.jwks import KeySet, RemoteKeySet, StaticKeySet
+from gateway.auth.tokens import TokenVerifier
+from gateway.caching import PublicCache
+from gateway.endpoint import API_KEY_HEADER, PLAN_HEADER, PREFLIGHT_HEADERS, GraphQLEndpoint
+from gateway.federation.gateway import DocumentPolicy, Gateway
 from gateway.federation.supergraph import Supergraph
 from gateway.federation.transports import (
     HttpTransport,
@@ -33,10 +42,29 @@ from gateway.federation.transports import (
     Transport,
     http_client,
 )
+from gateway.graphiql import GraphiQL, load_examples
+from gateway.limits import Limits
+from gateway.middleware.body_limit import BodySizeLimit
+from gateway.middleware.request_id import RequestId
+from gateway.partners.service import PartnerKeys
+from gateway.persisted.documents import PersistedDocuments
+from gateway.persisted.manifests import load_manifests
+from gateway.persisted.store import DocumentStore, MemoryDocumentStore, RedisDocumentStore
+from gateway.ratelimit import RateLimiter, RateLimits
 
 logger = logging.getLogger("shopgraph.gateway")
 
-PLAN_HEADER = "x-shopgraph-plan"
+__all__ = ["PLAN_HEADER", "GatewayConfig", "build_gateway_app"]
+
+
+@dataclass(frozen=True)
+class EdgeAuth:
+    """How the gateway verifies access tokens: a key set given (`jwks`) or fetched."""
+
+    issuer: str
+    audience: str
+    jwks: Mapping[str, Any] | None = None
+    jwks_url: str | None = None
 
 
 @dataclass
@@ -49,6 +77,28 @@ class GatewayConfig:
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
     expose_plans: bool = False
     extra_routes: list[BaseRoute] = field(default_factory=list)
+    # Production masks execution errors (a message and a request id, details in the log).
+    production: bool = False
+    # Off hides introspection and validation's field suggestions.
+    introspection: bool = True
+    graphiql: bool = True
+    graphiql_examples: Path | None = None
+    limits: Limits | None = field(default_factory=Limits)
+    # None: tokens are not checked here (subgraphs still verify what they are sent).
+    auth: EdgeAuth | None = None
+    # Persisted queries live in Redis when it is configured, else in this process.
+    redis_url: str | None = None
+    redis_key_prefix: str = "sg:"
+    persisted_query_ttl_seconds: int = 7 * 24 * 3600
+    # Trusted-document manifests (schema/operations/*.json).
+    manifests_dir: Path | None = None
+    # Partner API keys live in Postgres (the gateway schema); None: keys are refused.
+    database_url: str | None = None
+    partner_cache_seconds: float = 5.0
+    # None: no rate limiting. It needs redis_url.
+    rate_limits: RateLimits | None = None
+    cors_origins: tuple[str, ...] = ()
+    public_cache: PublicCache = field(default_factory=PublicCache)
 
 
 def build_transports(config: GatewayConfig, client: httpx.AsyncClient) -> dict[str, Transport]:
@@ -60,10 +110,6 @@ def build_transports(config: GatewayConfig, client: httpx.AsyncClient) -> dict[s
     return transports
 
 
-def _json(body: dict[str, Any], status_code: int) -> Response:
-    return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
-
-
 def build_gateway_app(config: GatewayConfig) -> Starlette:
     supergraph = Supergraph(config.supergraph_sdl)
     client = http_client(timeout=config.subgraph_timeout)
@@ -72,49 +118,53 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
         build_transports(config, client),
         timeout=config.subgraph_timeout,
         timeouts=config.subgraph_timeouts,
+        policy=DocumentPolicy(
+            limits=config.limits,
+            introspection=config.introspection,
+            hide_suggestions=not config.introspection,
+        ),
     )
-
-    async def graphql(request: Request) -> Response:
-        if request.method == "GET":
-            if (
-                "text/html" in request.headers.get("accept", "")
-                and "query" not in request.query_params
-            ):
-                return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
-            params: Mapping[str, Any] = request.query_params
-            variables = params.get("variables")
-            try:
-                parsed_variables = json.loads(variables) if variables else None
-            except ValueError:
-                return _json({"errors": [{"message": "`variables` is not valid JSON."}]}, 400)
-            query, operation_name = params.get("query"), params.get("operationName")
-            allowed: tuple[str, ...] = ("query",)
-        else:
-            try:
-                body = orjson.loads(await request.body())
-            except orjson.JSONDecodeError:
-                return _json({"errors": [{"message": "The request body is not valid JSON."}]}, 400)
-            if not isinstance(body, dict):
-                return _json(
-                    {"errors": [{"message": "The request body must be a JSON object."}]}, 400
-                )
-            query, parsed_variables = body.get("query"), body.get("variables")
-            operation_name = body.get("operationName")
-            allowed = ("query", "mutation")
-        if not isinstance(query, str) or not query.strip():
-            return _json({"errors": [{"message": "The request has no `query`."}]}, 400)
-        if parsed_variables is not None and not isinstance(parsed_variables, dict):
-            return _json({"errors": [{"message": "`variables` must be a JSON object."}]}, 400)
-        result = await gateway.execute(
-            query,
-            parsed_variables,
-            operation_name if isinstance(operation_name, str) else None,
-            request.headers,
-            allowed_operations=allowed,
-        )
-        if config.expose_plans and request.headers.get(PLAN_HEADER) and result.plan is not None:
-            result.body.setdefault("extensions", {})["queryPlan"] = plan_as_dict(result.plan)
-        return _json(result.body, result.status_code)
+    redis = (
+        Redis.from_url(config.redis_url, socket_timeout=1, socket_connect_timeout=1)
+        if config.redis_url
+        else None
+    )
+    store: DocumentStore = (
+        RedisDocumentStore(redis, config.redis_key_prefix, config.persisted_query_ttl_seconds)
+        if redis is not None
+        else MemoryDocumentStore()
+    )
+    engine: AsyncEngine | None = (
+        create_async_engine(config.database_url, pool_size=2, max_overflow=8, pool_pre_ping=True)
+        if config.database_url
+        else None
+    )
+    if config.rate_limits is not None and redis is None:
+        raise ValueError("rate limiting needs Redis: set redis_url")
+    endpoint = GraphQLEndpoint(
+        gateway=gateway,
+        documents=PersistedDocuments(load_manifests(config.manifests_dir), store),
+        limits=config.limits,
+        verifier=_verifier(config.auth, client),
+        partners=(
+            PartnerKeys(async_sessionmaker(engine), ttl_seconds=config.partner_cache_seconds)
+            if engine is not None
+            else None
+        ),
+        limiter=(
+            RateLimiter(redis, config.redis_key_prefix, config.rate_limits)
+            if config.rate_limits is not None and redis is not None
+            else None
+        ),
+        public_cache=config.public_cache,
+        graphiql=(
+            GraphiQL(load_examples(config.graphiql_examples, gateway.schema))
+            if config.graphiql
+            else None
+        ),
+        production=config.production,
+        expose_plans=config.expose_plans,
+    )
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -147,16 +197,60 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
             yield
         finally:
             await client.aclose()
+            if redis is not None:
+                await redis.aclose()
+            if engine is not None:
+                await engine.dispose()
 
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
+        *(endpoint.graphiql.routes() if endpoint.graphiql else ()),
         *config.extra_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(config))
     app.state.gateway = gateway
+    app.state.endpoint = endpoint
     return app
+
+
+def _middleware(config: GatewayConfig) -> list[Middleware]:
+    middleware = [Middleware(RequestId)]
+    if config.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    API_KEY_HEADER,
+                    *PREFLIGHT_HEADERS,
+                    "traceparent",
+                    "tracestate",
+                ],
+                expose_headers=["retry-after", "x-request-id"],
+                max_age=600,
+            )
+        )
+    if config.limits is not None:
+        middleware.append(Middleware(BodySizeLimit, max_bytes=config.limits.max_body_bytes))
+    return middleware
+
+
+def _verifier(auth: EdgeAuth | None, client: httpx.AsyncClient) -> TokenVerifier | None:
+    if auth is None:
+        return None
+    keys: KeySet
+    if auth.jwks is not None:
+        keys = StaticKeySet(auth.jwks)
+    elif auth.jwks_url is not None:
+        keys = RemoteKeySet(auth.jwks_url, client)
+    else:
+        raise ValueError("EdgeAuth needs jwks or jwks_url")
+    return TokenVerifier(keys, issuer=auth.issuer, audience=auth.audience)
 
 
 GatewayAppFactory = Callable[[GatewayConfig], Starlette]

@@ -19,7 +19,7 @@ from graphql import GraphQLError
 from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
-from shopgraph.registry import DOMAINS, domain, load
+from shopgraph.registry import DOMAINS, MIGRATED, domain, load, migrated
 
 logger = logging.getLogger("shopgraph")
 
@@ -123,6 +123,34 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write each subgraph's SDL under schema/")
     export.add_argument("--check", action="store_true", help="fail if a committed file is stale")
     export.set_defaults(handler=_export_schema)
+
+    partners = commands.add_parser(
+        "partners", help="partner API keys, each bound to a manifest under schema/operations"
+    )
+    partner_actions = partners.add_subparsers(dest="action", required=True)
+    partner_create = partner_actions.add_parser(
+        "create", help="a new partner and its key (shown once)"
+    )
+    partner_create.add_argument("name")
+    partner_create.add_argument(
+        "--manifest", required=True, help="the manifest (schema/operations/NAME.json) it may run"
+    )
+    partner_actions.add_parser("list", help="every partner, active or revoked")
+    partner_revoke = partner_actions.add_parser("revoke", help="stop a partner's key working")
+    partner_revoke.add_argument("name")
+    partners.set_defaults(handler=_partners)
+
+    operations = commands.add_parser("operations", help="trusted-document manifests")
+    operation_actions = operations.add_subparsers(dest="action", required=True)
+    register = operation_actions.add_parser(
+        "register",
+        help="validate the operations of FILE (.graphql, or an Apollo manifest .json) against "
+        "schema/api.graphql and add them to schema/operations/MANIFEST.json",
+    )
+    register.add_argument("file")
+    register.add_argument("--manifest", help="default: the file's name without extension")
+    operations.set_defaults(handler=_operations)
+
     db = commands.add_parser("db", help="back up or restore the database (pg_dump custom format)")
     db_actions = db.add_subparsers(dest="action", required=True)
     db_backup = db_actions.add_parser("backup", help="pg_dump DATABASE_URL into FILE")
@@ -150,7 +178,7 @@ def migrate_all(
     settings: Settings, action: str = "up", *, only: str | None = None, to: str | None = None
 ) -> None:
     assert settings.database_url is not None
-    entries = [domain(only)] if only else list(DOMAINS)
+    entries = [migrated(only)] if only else list(MIGRATED)
     if action == "down":
         entries.reverse()  # later domains may depend on earlier ones' data, never the reverse
     for entry in entries:
@@ -171,12 +199,12 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.action in ("up", "down"):
         migrate_all(settings, args.action, only=args.domain, to=args.to)
     if args.action == "create":
-        entry = domain(args.domain)
+        entry = migrated(args.domain)
         DomainMigrations(entry.name, entry.migrations_directory).create(
             settings.database_url, " ".join(args.message), autogenerate=not args.empty
         )
         return 0
-    entries = [domain(args.domain)] if args.domain else list(DOMAINS)
+    entries = [migrated(args.domain)] if args.domain else list(MIGRATED)
     stale = False
     for entry in entries:
         migrations = DomainMigrations(entry.name, entry.migrations_directory)
@@ -361,8 +389,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _gateway(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.app import GatewayConfig, build_gateway_app
+    from gateway.app import build_gateway_app
     from gateway.federation.supergraph import Supergraph, SupergraphError
+    from shopgraph.platform import gateway_config, remote_auth
 
     sdl = Path(args.supergraph).read_text()
     try:
@@ -370,12 +399,14 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
     except (SupergraphError, GraphQLError) as error:
         print(f"shopgraph: {args.supergraph} is not a usable supergraph: {error}", file=sys.stderr)
         return 2
+    urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}
     app = build_gateway_app(
-        GatewayConfig(
+        gateway_config(
+            settings,
             supergraph_sdl=sdl,
-            subgraphs={name: sub.url for name, sub in supergraph.subgraphs.items()},
+            subgraphs=urls,
+            auth=remote_auth(settings, urls.get("users")),
             subgraph_timeout=args.timeout,
-            expose_plans=not settings.is_production,
         )
     )
     port = args.port or settings.port
@@ -440,6 +471,76 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     except BackupError as error:
         print(f"shopgraph db {args.action}: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _partners(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.kit.db import sqlalchemy_url
+    from gateway.partners import admin
+    from gateway.partners.service import PartnerError
+    from gateway.persisted.manifests import load_manifests
+
+    settings = _resolve(settings)
+    assert settings.database_url is not None
+    url = sqlalchemy_url(settings.database_url)
+    try:
+        if args.action == "create":
+            manifests = load_manifests(settings.gateway_operations_dir)
+            partner, key = asyncio.run(
+                admin.create_partner(url, args.name, args.manifest, manifests)
+            )
+            print(f"partner {partner.name} may run the operations of manifest {partner.manifest}")
+            print(f"API key (shown only now; send it as X-Api-Key): {key}")
+        elif args.action == "list":
+            for partner in asyncio.run(admin.list_partners(url)):
+                state = f"revoked {partner.revoked_at:%Y-%m-%d}" if partner.revoked_at else "active"
+                print(
+                    f"{partner.name}\t{partner.manifest}\t{partner.key_prefix}...\t"
+                    f"created {partner.created_at:%Y-%m-%d}\t{state}"
+                )
+        else:
+            partner = asyncio.run(admin.revoke_partner(url, args.name))
+            print(f"revoked {partner.name}")
+    except PartnerError as error:
+        print(f"shopgraph partners: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _operations(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql import build_schema
+
+    from gateway.persisted.manifests import (
+        Manifest,
+        ManifestError,
+        load_manifest,
+        manifest_path,
+        merge_manifest,
+        register_operations,
+        write_manifest,
+    )
+
+    source = Path(args.file)
+    name = args.manifest or source.stem
+    schema = build_schema((SCHEMA_DIR / "api.graphql").read_text())
+    try:
+        path = manifest_path(settings.gateway_operations_dir, name)
+        manifest = load_manifest(path) if path.exists() else Manifest(name, {})
+        if source.suffix == ".json":
+            updated, added = merge_manifest(
+                manifest, load_manifest(source), schema, origin=str(source)
+            )
+        else:
+            updated, added = register_operations(
+                manifest, source.read_text(encoding="utf-8"), schema, origin=str(source)
+            )
+    except (ManifestError, OSError) as error:
+        print(f"shopgraph operations: {error}", file=sys.stderr)
+        return 1
+    write_manifest(path, updated)
+    for operation in added:
+        print(f"{operation.name} ({operation.type}): documentId sha256:{operation.id}")
+    print(f"wrote {path} ({len(updated.operations)} operations)")
     return 0
 
 

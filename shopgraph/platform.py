@@ -11,16 +11,23 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
 from domains.kit.app import LocalSubgraph, Runtime, SubgraphSpec, run_workers
+from domains.kit.auth import AUDIENCE, JwtKeys
 from domains.kit.config import Settings
+from domains.kit.db import sqlalchemy_url
 from domains.kit.health import health_routes
 from domains.kit.resources import open_resources
-from gateway.app import GatewayConfig, build_gateway_app
+from gateway.app import EdgeAuth, GatewayConfig, build_gateway_app
+from gateway.caching import PublicCache
 from gateway.federation.compose import compose
+from gateway.federation.transports import LocalSubgraph as GatewayLocalSubgraph
+from gateway.limits import Limits
+from gateway.ratelimit import RateLimits
 from shopgraph.registry import DOMAINS, load
 
 logger = logging.getLogger("shopgraph")
@@ -54,14 +61,94 @@ def compose_platform(
     )
 
 
+def gateway_config(
+    settings: Settings,
+    *,
+    supergraph_sdl: str,
+    subgraphs: Mapping[str, str | GatewayLocalSubgraph],
+    auth: EdgeAuth | None,
+    subgraph_timeout: float = 30.0,
+) -> GatewayConfig:
+    """The gateway's configuration from the settings: plain values, no domain code."""
+    if settings.rate_limit_enabled and settings.redis_url is None:
+        logger.warning("RATE_LIMIT_ENABLED is on but there is no REDIS_URL: no rate limiting")
+    if auth is None:
+        logger.warning(
+            "access tokens are not verified at the gateway (set GATEWAY_JWKS_URL or "
+            "JWT_PUBLIC_KEY); subgraphs still verify them"
+        )
+    return GatewayConfig(
+        supergraph_sdl=supergraph_sdl,
+        subgraphs=subgraphs,
+        subgraph_timeout=subgraph_timeout,
+        expose_plans=not settings.is_production,
+        production=settings.is_production,
+        introspection=settings.introspection_enabled,
+        graphiql=settings.graphiql_enabled,
+        graphiql_examples=settings.gateway_operations_dir / "examples",
+        limits=Limits(
+            max_depth=settings.gateway_max_depth,
+            max_aliases=settings.gateway_max_aliases,
+            max_directives=settings.gateway_max_directives,
+            max_tokens=settings.gateway_max_tokens,
+            max_list_size=settings.gateway_max_list_size,
+            max_cost=settings.gateway_max_cost,
+            max_body_bytes=settings.gateway_max_body_size,
+        ),
+        auth=auth,
+        redis_url=settings.redis_url,
+        redis_key_prefix=settings.redis_key_prefix,
+        persisted_query_ttl_seconds=int(settings.gateway_persisted_query_ttl.total_seconds()),
+        manifests_dir=settings.gateway_operations_dir,
+        database_url=sqlalchemy_url(settings.database_url) if settings.database_url else None,
+        rate_limits=(
+            RateLimits(
+                window_seconds=settings.rate_limit_window.total_seconds(),
+                per_ip=settings.rate_limit_per_ip,
+                per_user=settings.rate_limit_per_user,
+                per_api_key=settings.rate_limit_per_api_key,
+            )
+            if settings.rate_limit_enabled and settings.redis_url is not None
+            else None
+        ),
+        cors_origins=settings.gateway_cors_origins,
+        public_cache=PublicCache(
+            fields=frozenset(settings.gateway_public_fields),
+            max_age=settings.gateway_public_max_age,
+        ),
+    )
+
+
+def local_auth(settings: Settings) -> EdgeAuth:
+    """In one process the gateway is handed the users subgraph's key set directly."""
+    return EdgeAuth(
+        issuer=settings.jwt_issuer, audience=AUDIENCE, jwks=JwtKeys.from_settings(settings).jwks()
+    )
+
+
+def remote_auth(settings: Settings, users_url: str | None) -> EdgeAuth | None:
+    """Before remote subgraphs: GATEWAY_JWKS_URL, else the users subgraph's own JWKS
+    (next to its /graphql), else a configured public key; None when there is none."""
+    jwks_url = settings.gateway_jwks_url
+    if jwks_url is None and users_url is not None:
+        parts = urlsplit(users_url)
+        jwks_url = urlunsplit((parts.scheme, parts.netloc, "/.well-known/jwks.json", "", ""))
+    if jwks_url is not None:
+        return EdgeAuth(issuer=settings.jwt_issuer, audience=AUDIENCE, jwks_url=jwks_url)
+    if settings.jwt_public_key is not None:
+        return local_auth(settings)
+    return None
+
+
 def build_platform_app(settings: Settings) -> Starlette:
     runtime = Runtime(settings)
     specs = domain_specs()
     gateway_app = build_gateway_app(
-        GatewayConfig(
+        gateway_config(
+            settings,
             supergraph_sdl=compose_platform(specs),
             subgraphs={name: LocalSubgraph(spec, runtime) for name, spec in specs.items()},
-            expose_plans=not settings.is_production,
+            auth=local_auth(settings),
         )
     )
     subgraph_apps = {
@@ -109,9 +196,10 @@ def build_remote_gateway_app(settings: Settings, urls: Mapping[str, str]) -> Sta
             response.raise_for_status()
             sdls[name] = (url, str(response.json()["data"]["_service"]["sdl"]))
     return build_gateway_app(
-        GatewayConfig(
+        gateway_config(
+            settings,
             supergraph_sdl=compose(sdls),
             subgraphs=dict(urls),
-            expose_plans=not settings.is_production,
+            auth=remote_auth(settings, urls.get("users")),
         )
     )

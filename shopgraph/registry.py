@@ -14,17 +14,11 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class DomainEntry:
+class SchemaOwner:
+    """A package owning a Postgres schema of that name, with its own Alembic history."""
+
     name: str
     package: str
-
-    @property
-    def app_factory(self) -> str:
-        return f"{self.package}.app:create_app"
-
-    @property
-    def seed(self) -> str:
-        return f"{self.package}.seed:seed"
 
     @property
     def migrations_directory(self) -> Path:
@@ -33,11 +27,37 @@ class DomainEntry:
         return Path(module.__file__).parent / "migrations"
 
 
+@dataclass(frozen=True)
+class DomainEntry(SchemaOwner):
+    @property
+    def app_factory(self) -> str:
+        return f"{self.package}.app:create_app"
+
+    @property
+    def seed(self) -> str:
+        return f"{self.package}.seed:seed"
+
+
 DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("users", "domains.users"),
     DomainEntry("products", "domains.products"),
     DomainEntry("carts", "domains.carts"),
+    DomainEntry("orders", "domains.orders"),
 )
+
+
+# The gateway keeps partner API keys in its own schema, migrated after the domains.
+GATEWAY = SchemaOwner("gateway", "gateway")
+
+MIGRATED: tuple[SchemaOwner, ...] = (*DOMAINS, GATEWAY)
+
+
+def migrated(name: str) -> SchemaOwner:
+    for entry in MIGRATED:
+        if entry.name == name:
+            return entry
+    known = ", ".join(entry.name for entry in MIGRATED)
+    raise KeyError(f"unknown schema owner {name!r} (known: {known})")
 
 
 def domain(name: str) -> DomainEntry:

@@ -26,6 +26,9 @@ class AppEnv(StrEnum):
     PRODUCTION = "production"
 
 
+_GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+_SIZE = re.compile(r"^\s*(\d+)\s*((?:[KkMm][Bb])?)\s*$")
+_SIZE_UNITS = {"": 1, "KB": 1024, "MB": 1024 * 1024}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -67,10 +70,48 @@ class Settings:
     sentry_dsn: str | None = field(default=None, repr=False)
     data_dir: Path = Path(".data")
     force_embedded: bool = False
+    # The gateway's edge. None for GraphiQL and introspection: on, except in production.
+    gateway_graphiql: bool | None = None
+    gateway_introspection: bool | None = None
+    gateway_cors_origins: tuple[str, ...] = ()
+    gateway_max_depth: int = 12
+    gateway_max_aliases: int = 30
+    gateway_max_directives: int = 50
+    gateway_max_tokens: int = 5000
+    gateway_max_list_size: int = 100
+    gateway_max_cost: int = 10_000
+    gateway_max_body_size: int = 1_048_576
+    gateway_public_fields: tuple[str, ...] = (
+        "products",
+        "product",
+        "categories",
+        "category",
+        "seller",
+        "sellers",
+    )
+    gateway_public_max_age: int = 60
+    gateway_jwks_url: str | None = None
+    gateway_persisted_query_ttl: timedelta = timedelta(days=7)
+    gateway_operations_dir: Path = Path("schema/operations")
+    rate_limit_enabled: bool = True
+    rate_limit_window: timedelta = timedelta(minutes=1)
+    rate_limit_per_ip: int = 50_000
+    rate_limit_per_user: int = 100_000
+    rate_limit_per_api_key: int = 500_000
 
     @property
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.is_production if self.gateway_graphiql is None else self.gateway_graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.gateway_introspection is None:
+            return not self.is_production
+        return self.gateway_introspection
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,6 +146,30 @@ class Settings:
             sentry_dsn=env.url("SENTRY_DSN", schemes=("http", "https")),
             data_dir=Path(env.text("SHOPGRAPH_DATA_DIR") or ".data"),
             force_embedded=env.flag("SHOPGRAPH_EMBEDDED"),
+            gateway_graphiql=env.optional_flag("GATEWAY_GRAPHIQL"),
+            gateway_introspection=env.optional_flag("GATEWAY_INTROSPECTION"),
+            gateway_cors_origins=env.origins("GATEWAY_CORS_ORIGINS"),
+            gateway_max_depth=env.integer("GATEWAY_MAX_DEPTH", 12, minimum=1),
+            gateway_max_aliases=env.integer("GATEWAY_MAX_ALIASES", 30, minimum=0),
+            gateway_max_directives=env.integer("GATEWAY_MAX_DIRECTIVES", 50, minimum=0),
+            gateway_max_tokens=env.integer("GATEWAY_MAX_TOKENS", 5000, minimum=100),
+            gateway_max_list_size=env.integer("GATEWAY_MAX_LIST_SIZE", 100, minimum=1),
+            gateway_max_cost=env.integer("GATEWAY_MAX_COST", 10_000, minimum=1),
+            gateway_max_body_size=env.size("GATEWAY_MAX_BODY_SIZE", 1_048_576),
+            gateway_public_fields=env.names("GATEWAY_PUBLIC_FIELDS")
+            if env.text("GATEWAY_PUBLIC_FIELDS") is not None
+            else Settings.gateway_public_fields,
+            gateway_public_max_age=env.integer("GATEWAY_PUBLIC_MAX_AGE", 60, minimum=0),
+            gateway_jwks_url=env.url("GATEWAY_JWKS_URL", schemes=("http", "https")),
+            gateway_persisted_query_ttl=env.duration(
+                "GATEWAY_PERSISTED_QUERY_TTL", timedelta(days=7)
+            ),
+            gateway_operations_dir=Path(env.text("GATEWAY_OPERATIONS_DIR") or "schema/operations"),
+            rate_limit_enabled=env.flag("RATE_LIMIT_ENABLED", default=True),
+            rate_limit_window=env.duration("RATE_LIMIT_WINDOW", timedelta(minutes=1)),
+            rate_limit_per_ip=env.integer("RATE_LIMIT_PER_IP", 50_000, minimum=0),
+            rate_limit_per_user=env.integer("RATE_LIMIT_PER_USER", 100_000, minimum=0),
+            rate_limit_per_api_key=env.integer("RATE_LIMIT_PER_API_KEY", 500_000, minimum=0),
         )
         settings.check()
         return settings
@@ -144,15 +209,62 @@ class _Reader:
         value = self._environ.get(name, "").strip()
         return value or None
 
-    def flag(self, name: str) -> bool:
+    def flag(self, name: str, *, default: bool = False) -> bool:
+        value = self.optional_flag(name)
+        return default if value is None else value
+
+    def optional_flag(self, name: str) -> bool | None:
         raw = self.text(name)
         if raw is None:
-            return False
+            return None
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off (got {raw!r})")
+
+    def names(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list of GraphQL names."""
+        raw = self.text(name) or ""
+        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        for item in items:
+            if not _GRAPHQL_NAME.match(item):
+                raise ConfigError(
+                    f"{name} must be comma-separated field names such as products,product "
+                    f"(got {item!r})"
+                )
+        return items
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list of web origins: scheme://host[:port], no path."""
+        raw = self.text(name) or ""
+        origins = []
+        for item in (item.strip() for item in raw.split(",")):
+            if not item:
+                continue
+            parts = urlsplit(item)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path not in ("", "/")
+                or parts.query
+            ):
+                raise ConfigError(
+                    f"{name} must be comma-separated origins such as "
+                    f"https://shop.example.com,http://localhost:3000 (got {item!r})"
+                )
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+        return tuple(origins)
+
+    def size(self, name: str, default: int) -> int:
+        """Bytes, or a number with KB / MB (1024-based): 1048576, 512KB, 1MB."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        match = _SIZE.match(raw)
+        if match is None or int(match.group(1)) == 0:
+            raise ConfigError(f"{name} must be a size such as 1048576, 512KB or 1MB (got {raw!r})")
+        return int(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
 
     def integer(
         self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None

@@ -40,6 +40,9 @@ class DomainMigrations:
         config.set_main_option("version_locations", str(self.directory / "versions"))
         config.set_main_option("path_separator", "os")
         config.attributes["database_url"] = database_url
+        # For environments that cannot import this module (the gateway's): the URL ready
+        # for SQLAlchemy's asyncpg dialect.
+        config.attributes["sqlalchemy_url"] = sqlalchemy_url(database_url)
         config.attributes["domain"] = self.domain
         config.attributes["version_table"] = self.version_table
         return config

@@ -10,6 +10,8 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -18,10 +20,14 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_variable_values
 
+from gateway.errors import graphql_error
 from gateway.federation.executor import PlanExecutor
 from gateway.federation.planner import PlanningError, QueryPlan, QueryPlanner, select_operation
 from gateway.federation.supergraph import Supergraph
 from gateway.federation.transports import Transport
+from gateway.limits import Limits
+from gateway.limits.cost import operation_cost
+from gateway.limits.document import check_document, list_size_error, longest_list
 
 
 @dataclass
@@ -29,6 +35,47 @@ class GatewayResponse:
     status_code: int
     body: dict[str, Any]
     plan: QueryPlan | None = None
+
+
+@dataclass(frozen=True)
+class DocumentPolicy:
+    """What a document must satisfy beyond the schema; the defaults check nothing more."""
+
+    limits: Limits | None = None
+    introspection: bool = True
+    # Validation's "Did you mean ...?" reveals the schema as introspection would.
+    hide_suggestions: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedOperation:
+    """A parsed, validated operation with its variables coerced: ready to price and run."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    operation_name: str | None
+    variables: dict[str, Any]
+    coerced: VariableValues
+
+    @property
+    def kind(self) -> str:
+        return self.operation.operation.value
+
+    @property
+    def fragments(self) -> dict[str, FragmentDefinitionNode]:
+        return {
+            d.name.value: d
+            for d in self.document.definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+
+    @property
+    def root_fields(self) -> list[str]:
+        return [
+            selection.name.value
+            for selection in self.operation.selection_set.selections
+            if isinstance(selection, FieldNode)
+        ]
 
 
 # graphql-core quotes names as 'name', graphql-js (and so Apollo's gateway) as "name".
@@ -46,36 +93,62 @@ def _error(message: str, code: str, error: GraphQLError | None = None) -> dict[s
 
 
 class _DocumentCache:
-    """Parsed and validated documents by source text (bounded, least recently used out)."""
+    """Parsed and checked documents by source text (bounded, least recently used out)."""
 
-    def __init__(self, size: int = 1000) -> None:
+    def __init__(self, schema: GraphQLSchema, policy: DocumentPolicy, size: int = 1000) -> None:
         self._entries: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = (
             OrderedDict()
         )
+        self._schema = schema
+        self._policy = policy
         self._size = size
 
-    def get(
-        self, source: str, schema: GraphQLSchema
-    ) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+    def get(self, source: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         entry = self._entries.get(source)
         if entry is not None:
             self._entries.move_to_end(source)
             return entry
-        try:
-            document = parse(source)
-        except GraphQLError as error:
-            entry = (None, [_error(error.message, "GRAPHQL_PARSE_FAILED", error)])
-        else:
-            errors = validate(schema, document)
-            entry = (
-                (None, [_error(e.message, "GRAPHQL_VALIDATION_FAILED", e) for e in errors])
-                if errors
-                else (document, [])
-            )
+        entry = self._check(source)
         self._entries[source] = entry
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
         return entry
+
+    def _check(self, source: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+        limits = self._policy.limits
+        try:
+            document = parse(source, max_tokens=limits.max_tokens if limits else None)
+        except GraphQLError as error:
+            return None, [_parse_error(error, limits)]
+        if limits is not None or not self._policy.introspection:
+            # Shape limits first: they are linear, and keep a hostile document away from
+            # validation rules that are not.
+            refused = check_document(
+                document, limits or _UNLIMITED, introspection=self._policy.introspection
+            )
+            if refused:
+                return None, refused
+        errors = validate(self._schema, document, hide_suggestions=self._policy.hide_suggestions)
+        if errors:
+            return None, [_error(e.message, "GRAPHQL_VALIDATION_FAILED", e) for e in errors]
+        return document, []
+
+
+_UNLIMITED = Limits(max_depth=2**31, max_aliases=2**31, max_directives=2**31, max_list_size=2**31)
+
+
+def _parse_error(error: GraphQLError, limits: Limits | None) -> dict[str, Any]:
+    # The parser enforces the token limit, and its own nesting limit (the recursion
+    # limit of the interpreter); both are limits, not typos, so they say so.
+    if limits is not None and "tokens. Parsing aborted" in error.message:
+        return graphql_error(
+            f"The document has more than {limits.max_tokens} tokens.",
+            "MAX_TOKENS_EXCEEDED",
+            maxTokens=limits.max_tokens,
+        )
+    if "nested too deeply" in error.message:
+        return _error(error.message, "MAX_DEPTH_EXCEEDED", error)
+    return _error(error.message, "GRAPHQL_PARSE_FAILED", error)
 
 
 class Gateway:
@@ -86,6 +159,7 @@ class Gateway:
         *,
         timeout: float = 30.0,
         timeouts: Mapping[str, float] | None = None,
+        policy: DocumentPolicy | None = None,
     ) -> None:
         missing = set(supergraph.subgraphs) - set(transports)
         if missing:
@@ -96,10 +170,11 @@ class Gateway:
         self.schema = supergraph.api_schema
         self.planner = QueryPlanner(supergraph)
         self.executor = PlanExecutor(self.schema, transports, timeout=timeout, timeouts=timeouts)
-        self._documents = _DocumentCache()
+        self.policy = policy or DocumentPolicy()
+        self._documents = _DocumentCache(self.schema, self.policy)
 
     def plan(self, query: str, operation_name: str | None = None) -> QueryPlan:
-        document, errors = self._documents.get(query, self.schema)
+        document, errors = self._documents.get(query)
         if document is None:
             raise PlanningError("; ".join(error["message"] for error in errors))
         return self.planner.plan(document, operation_name)
@@ -113,7 +188,23 @@ class Gateway:
         *,
         allowed_operations: tuple[str, ...] = ("query", "mutation"),
     ) -> GatewayResponse:
-        document, errors = self._documents.get(query, self.schema)
+        prepared = self.prepare(
+            query, variables, operation_name, allowed_operations=allowed_operations
+        )
+        if isinstance(prepared, GatewayResponse):
+            return prepared
+        return await self.run(prepared, headers or {})
+
+    def prepare(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        allowed_operations: tuple[str, ...] = ("query", "mutation"),
+    ) -> PreparedOperation | GatewayResponse:
+        """Parse, check and validate the document, pick the operation, coerce variables."""
+        document, errors = self._documents.get(query)
         if document is None:
             return GatewayResponse(400, {"errors": errors})
         try:
@@ -133,14 +224,25 @@ class Gateway:
                 },
             )
         raw_variables = dict(variables or {})
+        limits = self.policy.limits
+        if limits is not None and (size := longest_list(raw_variables)) > limits.max_list_size:
+            return GatewayResponse(400, {"errors": [list_size_error(size, limits.max_list_size)]})
         coerced = _coerce_variables(self.schema, operation, raw_variables)
         if isinstance(coerced, list):
             return GatewayResponse(400, {"errors": coerced})
+        return PreparedOperation(document, operation, operation_name, raw_variables, coerced)
+
+    def cost(self, prepared: PreparedOperation) -> int:
+        return operation_cost(
+            self.schema, prepared.fragments, prepared.operation, prepared.coerced.coerced
+        )
+
+    async def run(self, prepared: PreparedOperation, headers: Mapping[str, str]) -> GatewayResponse:
         try:
-            plan = self.planner.plan(document, operation_name)
+            plan = self.planner.plan(prepared.document, prepared.operation_name)
         except PlanningError as error:
             return GatewayResponse(500, {"errors": [_error(str(error), "QUERY_PLANNING_FAILED")]})
-        body = await self.executor.execute(plan, raw_variables, coerced, headers or {})
+        body = await self.executor.execute(plan, prepared.variables, prepared.coerced, headers)
         return GatewayResponse(200, body, plan)
 
 

@@ -1,0 +1,1 @@
+"""Access tokens at the edge: verified once here, before any planning or subgraph call."""

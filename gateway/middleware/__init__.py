@@ -1,0 +1,1 @@
+"""Pure ASGI middleware of the gateway's edge, one concern each."""
