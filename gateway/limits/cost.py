@@ -32,6 +32,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+from graphql.utilities.coerce_input_value import coerce_default_value
 
 PAGE_SIZE_ARGUMENTS = ("first", "last")
 
@@ -97,14 +98,15 @@ class _Pricing:
         argument = definition.args.get(name)
         if argument is None:
             return None
-        value: Any = argument.default_value
+        value: Any = coerce_default_value(argument)
         for given in node.arguments or ():
             if given.name.value != name:
                 continue
             if isinstance(given.value, IntValueNode):
                 value = int(given.value.value)
             elif isinstance(given.value, VariableNode):
-                value = self.variables.get(given.value.name.value)
+                # An absent variable leaves the argument's default in force.
+                value = self.variables.get(given.value.name.value, value)
             else:
                 value = None
         return value if isinstance(value, int) else None
