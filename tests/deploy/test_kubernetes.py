@@ -1,0 +1,389 @@
+"""k8s/: the overlays render with kustomize, every object validates against the schema
+of the newest Kubernetes release kubernetes-validate knows (strict: unknown fields are
+errors), and the platform's rules hold for every workload.
+
+Rendering uses a real kustomize: `kustomize build` when on PATH, else `kubectl kustomize`
+(kubectl embeds kustomize). The PyPI package named `kustomize` is an unrelated library
+for writing manifests in Python, not a renderer.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.deploy.tools import REPO_ROOT, find_tool, unavailable
+
+K8S = REPO_ROOT / "k8s"
+OVERLAYS = {"dev": "shopgraph-dev", "prod": "shopgraph"}
+SUBGRAPHS = ("users", "products", "carts", "orders", "payments")
+SERVICES = ("gateway", *SUBGRAPHS)
+SECRET = "shopgraph-secrets"
+# Variables whose values are secrets: only ever read from the Secret, never written here.
+SECRET_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "JWT_PRIVATE_KEY",
+    "JWT_PUBLIC_KEY",
+    "STRIPE_API_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "SENDGRID_API_KEY",
+    "SENTRY_DSN",
+}
+Manifest = dict[str, Any]
+
+
+@functools.cache
+def _renderer() -> tuple[str, ...] | None:
+    kustomize = find_tool("kustomize")
+    if kustomize is not None:
+        version = subprocess.run(
+            [kustomize, "version"], capture_output=True, text=True, check=False
+        ).stdout
+        if "v5" in version or "v4" in version:  # the Go kustomize, not the PyPI library
+            return (kustomize, "build")
+    kubectl = find_tool("kubectl")
+    if kubectl is not None:
+        return (kubectl, "kustomize")
+    return None
+
+
+@functools.cache
+def _render_cached(overlay: str) -> tuple[Manifest, ...]:
+    renderer = _renderer()
+    assert renderer is not None
+    result = subprocess.run(
+        [*renderer, str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def render(overlay: str) -> list[Manifest]:
+    if _renderer() is None:
+        unavailable("no kustomize renderer: install kubectl (it embeds kustomize) or kustomize")
+    return copy.deepcopy(list(_render_cached(overlay)))
+
+
+def _of_kind(manifests: list[Manifest], kind: str) -> dict[str, Manifest]:
+    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == kind}
+
+
+def _pod_specs(manifests: list[Manifest]) -> Iterator[tuple[str, Manifest]]:
+    for manifest in manifests:
+        name = f"{manifest['kind']}/{manifest['metadata']['name']}"
+        if manifest["kind"] in ("Deployment", "Job"):
+            yield name, manifest["spec"]["template"]["spec"]
+        elif manifest["kind"] == "CronJob":
+            yield name, manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+@pytest.fixture(params=sorted(OVERLAYS))
+def overlay(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+def test_every_object_is_valid_for_the_newest_kubernetes(overlay: str) -> None:
+    version = kubernetes_validate.latest_version()
+    for manifest in render(overlay):
+        try:
+            kubernetes_validate.validate(manifest, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            name = f"{manifest['kind']}/{manifest['metadata']['name']}"
+            pytest.fail(f"{overlay}: {name} is invalid for Kubernetes {version}: {error}")
+
+
+def test_the_validator_rejects_what_kubernetes_would() -> None:
+    deployment = copy.deepcopy(_of_kind(render("prod"), "Deployment")["gateway"])
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), True)
+
+
+def test_everything_lives_in_the_overlays_namespace(overlay: str) -> None:
+    manifests = render(overlay)
+    namespaces = _of_kind(manifests, "Namespace")
+    assert set(namespaces) == {OVERLAYS[overlay]}
+    labels = namespaces[OVERLAYS[overlay]]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    for manifest in manifests:
+        if manifest["kind"] != "Namespace":
+            assert manifest["metadata"]["namespace"] == OVERLAYS[overlay], manifest["kind"]
+
+
+def test_a_deployment_and_a_service_for_the_gateway_and_every_subgraph(overlay: str) -> None:
+    manifests = render(overlay)
+    deployments = _of_kind(manifests, "Deployment")
+    services = _of_kind(manifests, "Service")
+    assert set(deployments) == set(SERVICES)
+    assert set(services) == set(SERVICES)
+    for name, deployment in deployments.items():
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        selector = services[name]["spec"]["selector"]
+        assert selector.items() <= pod_labels.items(), name
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        assert "replicas" not in deployment["spec"], f"{name}: the HPA owns the count"
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["name"] == "app", "release.yml runs `kubectl set image ... app=`"
+        expected = ["gateway"] if name == "gateway" else ["subgraph", name]
+        assert container["args"] == expected
+        env = {item["name"]: item for item in container["env"]}
+        assert env["OTEL_SERVICE_NAME"]["value"] == name
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        assert ports == {"http": 8000}
+        assert services[name]["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_every_deployment_has_probes_resources_and_a_locked_down_pod(overlay: str) -> None:
+    for name, deployment in _of_kind(render(overlay), "Deployment").items():
+        template = deployment["spec"]["template"]
+        spec = template["spec"]
+        container = spec["containers"][0]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health", name
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready", name
+        assert container["startupProbe"]["httpGet"]["path"] == "/health", name
+        resources = container["resources"]
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources[kind]), f"{name}: {kind}"
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/port"] == "8000", name
+        assert annotations["prometheus.io/path"] == "/metrics", name
+
+
+def test_every_pod_runs_unprivileged_on_a_read_only_root(overlay: str) -> None:
+    manifests = render(overlay)
+    specs = dict(_pod_specs(manifests))
+    assert len(specs) == len(SERVICES) + 2  # and the migration Job and the backup CronJob
+    for name, spec in specs.items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["runAsUser"] == 10001, name
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert spec["automountServiceAccountToken"] is False, name
+        volumes = {volume["name"]: volume for volume in spec["volumes"]}
+        for container in spec["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, name
+            assert context["allowPrivilegeEscalation"] is False, name
+            assert context["capabilities"] == {"drop": ["ALL"]}, name
+            mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+            assert "emptyDir" in volumes[mounts["/tmp"]], f"{name}: /tmp must be an emptyDir"
+            image = container["image"]
+            assert re.fullmatch(r"[\w.-]+(:\d+)?/[\w./-]+:[\w.-]+", image), image
+            assert not image.endswith(":latest"), name
+
+
+def test_secrets_are_only_referenced(overlay: str) -> None:
+    manifests = render(overlay)
+    assert not _of_kind(manifests, "Secret"), "secrets are created out of band"
+    for name, spec in _pod_specs(manifests):
+        for container in spec["containers"]:
+            for item in container.get("env", []):
+                if item["name"] in SECRET_VARIABLES:
+                    assert "value" not in item, f"{name}: {item['name']} written in clear"
+                    reference = item["valueFrom"]["secretKeyRef"]
+                    assert reference == {**reference, "name": SECRET, "key": item["name"]}
+            referenced = {item["name"] for item in container.get("env", [])}
+            assert {"DATABASE_URL", "REDIS_URL", "JWT_PUBLIC_KEY"} <= referenced, name
+    config = next(iter(_of_kind(manifests, "ConfigMap").values()))
+    assert not SECRET_VARIABLES & set(config["data"])
+
+
+def test_configuration_is_a_hashed_configmap_every_workload_reads(overlay: str) -> None:
+    manifests = render(overlay)
+    (name,) = _of_kind(manifests, "ConfigMap")
+    assert re.fullmatch(r"shopgraph-config-[a-z0-9]{10}", name)
+    config = _of_kind(manifests, "ConfigMap")[name]["data"]
+    assert config["APP_ENV"] == "production"
+    urls = dict(item.split("=", 1) for item in config["SHOPGRAPH_SUBGRAPH_URLS"].split(","))
+    assert urls == {sub: f"http://{sub}:8000/graphql" for sub in SUBGRAPHS}
+    for workload, spec in _pod_specs(manifests):
+        for container in spec["containers"]:
+            assert {"configMapRef": {"name": name}} in container["envFrom"], workload
+
+
+def test_autoscaling_and_disruption_budgets_cover_every_deployment(overlay: str) -> None:
+    manifests = render(overlay)
+    deployments = _of_kind(manifests, "Deployment")
+    autoscalers = _of_kind(manifests, "HorizontalPodAutoscaler")
+    budgets = _of_kind(manifests, "PodDisruptionBudget")
+    for name, deployment in deployments.items():
+        hpa = autoscalers[name]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": name,
+        }
+        (metric,) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+        if overlay == "prod":
+            assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 10)
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        selector = budgets[name]["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= pod_labels.items(), name
+        # At the HPA's minimum a drain can still evict one pod at a time.
+        budget = budgets[name]["spec"]
+        if "minAvailable" in budget:
+            assert budget["minAvailable"] < hpa["spec"]["minReplicas"], name
+        else:
+            assert budget["maxUnavailable"] == 1, name
+
+
+def test_the_ingress_serves_graphql_and_stripe_webhooks_over_tls(overlay: str) -> None:
+    manifests = render(overlay)
+    (ingress,) = _of_kind(manifests, "Ingress").values()
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].startswith(
+        "letsencrypt"
+    )
+    (rule,) = ingress["spec"]["rules"]
+    (tls,) = ingress["spec"]["tls"]
+    assert tls["hosts"] == [rule["host"]]
+    assert tls["secretName"]
+    routes = {
+        path["path"]: (path["backend"]["service"]["name"], path["backend"]["service"]["port"])
+        for path in rule["http"]["paths"]
+    }
+    assert routes == {
+        "/graphql": ("gateway", {"name": "http"}),
+        "/webhooks/stripe": ("payments", {"name": "http"}),
+    }
+    services = _of_kind(manifests, "Service")
+    for service, port in routes.values():
+        assert port["name"] in {p["name"] for p in services[service]["spec"]["ports"]}
+
+
+# ----------------------------------------------------------------- network policies
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _selects(selector: Manifest, labels: dict[str, str]) -> bool:
+    if not all(labels.get(key) == value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value = labels.get(expression["key"])
+        operator = expression["operator"]
+        if operator == "In" and value not in expression["values"]:
+            return False
+        if operator == "NotIn" and value in expression["values"]:
+            return False
+        if operator == "Exists" and value is None:
+            return False
+        if operator == "DoesNotExist" and value is not None:
+            return False
+    return True
+
+
+def _peer_admits(peer: Manifest, source: Pod, namespace: str) -> bool:
+    namespace_labels = {"kubernetes.io/metadata.name": source.namespace}
+    if "namespaceSelector" in peer:
+        if not _selects(peer["namespaceSelector"], namespace_labels):
+            return False
+    elif source.namespace != namespace:
+        return False
+    return "podSelector" not in peer or _selects(peer["podSelector"], source.labels)
+
+
+def allowed(manifests: list[Manifest], source: Pod, destination: Pod) -> bool:
+    """Whether the NetworkPolicies let `source` reach `destination` on port http."""
+    policies = [
+        policy
+        for policy in _of_kind(manifests, "NetworkPolicy").values()
+        if policy["metadata"]["namespace"] == destination.namespace
+        and "Ingress" in policy["spec"]["policyTypes"]
+        and _selects(policy["spec"]["podSelector"], destination.labels)
+    ]
+    if not policies:
+        return True
+    return any(
+        any(_peer_admits(peer, source, destination.namespace) for peer in rule.get("from", []))
+        and all(port["port"] in ("http", 8000) for port in rule.get("ports", []))
+        for policy in policies
+        for rule in policy["spec"].get("ingress", [])
+    )
+
+
+def test_subgraphs_are_reachable_only_from_the_gateway(overlay: str) -> None:
+    manifests = render(overlay)
+    namespace = OVERLAYS[overlay]
+    pods = {
+        name: Pod(namespace, deployment["spec"]["template"]["metadata"]["labels"])
+        for name, deployment in _of_kind(manifests, "Deployment").items()
+    }
+    ingress_controller = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
+    prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
+    stranger = Pod("default", {"app": "anything"})
+    neighbour = Pod(namespace, {"app.kubernetes.io/name": "debug"})
+
+    assert allowed(manifests, ingress_controller, pods["gateway"])
+    for name in SUBGRAPHS:
+        assert allowed(manifests, pods["gateway"], pods[name]), name
+        assert allowed(manifests, prometheus, pods[name]), name
+        for source in (stranger, neighbour, *(pods[other] for other in SUBGRAPHS)):
+            assert not allowed(manifests, source, pods[name]), f"{source} -> {name}"
+        webhook = name == "payments"
+        assert allowed(manifests, ingress_controller, pods[name]) is webhook, name
+    assert not allowed(manifests, stranger, pods["gateway"])
+    assert not allowed(manifests, pods["users"], pods["gateway"])
+
+
+# ------------------------------------------------------------- migrations, backups
+
+
+def test_migrations_run_as_a_job_the_release_can_select(overlay: str) -> None:
+    manifests = render(overlay)
+    job = _of_kind(manifests, "Job")["shopgraph-migrate"]
+    assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
+    spec = job["spec"]["template"]["spec"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["containers"][0]["args"] == ["migrate", "up"]
+    assert job["spec"]["backoffLimit"] <= 3
+    assert job["spec"]["activeDeadlineSeconds"] > 0
+    # What release.yml applies before the rollout (-l 'app.kubernetes.io/component in
+    # (config,migration)'): the Job and the ConfigMap it reads, nothing else.
+    selected = {
+        f"{m['kind']}/{m['metadata']['name']}"
+        for m in manifests
+        if m["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+        in ("config", "migration")
+    }
+    (config,) = _of_kind(manifests, "ConfigMap")
+    assert selected == {"Job/shopgraph-migrate", f"ConfigMap/{config}"}
+
+
+def test_a_daily_backup_writes_pg_dumps_to_a_volume(overlay: str) -> None:
+    manifests = render(overlay)
+    cronjob = _of_kind(manifests, "CronJob")["shopgraph-db-backup"]
+    minute, hour, day, month, weekday = cronjob["spec"]["schedule"].split()
+    assert (day, month, weekday) == ("*", "*", "*")
+    assert minute.isdigit()
+    assert hour.isdigit()
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert 'shopgraph db backup "$file"' in container["args"][0]
+    assert "/backups/" in container["args"][0]
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in spec["volumes"]}
+    claim = volumes[mounts["/backups"]]["persistentVolumeClaim"]["claimName"]
+    assert claim in _of_kind(manifests, "PersistentVolumeClaim")
