@@ -44,6 +44,7 @@ from gateway.federation.transports import (
 )
 from gateway.graphiql import GraphiQL, load_examples
 from gateway.limits import Limits
+from gateway.metrics import CountRequests, metrics_route
 from gateway.middleware.body_limit import BodySizeLimit
 from gateway.middleware.request_id import RequestId
 from gateway.partners.service import PartnerKeys
@@ -51,6 +52,7 @@ from gateway.persisted.documents import PersistedDocuments
 from gateway.persisted.manifests import load_manifests
 from gateway.persisted.store import DocumentStore, MemoryDocumentStore, RedisDocumentStore
 from gateway.ratelimit import RateLimiter, RateLimits
+from gateway.telemetry import TraceRequests
 
 logger = logging.getLogger("shopgraph.gateway")
 
@@ -205,6 +207,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        metrics_route(),
         Route("/ready", ready, methods=["GET"]),
         *(endpoint.graphiql.routes() if endpoint.graphiql else ()),
         *config.extra_routes,
@@ -216,7 +219,8 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
 
 
 def _middleware(config: GatewayConfig) -> list[Middleware]:
-    middleware = [Middleware(RequestId)]
+    # Outermost first: the trace spans everything, the metrics time everything inside.
+    middleware = [Middleware(TraceRequests), Middleware(CountRequests), Middleware(RequestId)]
     if config.cors_origins:
         middleware.append(
             Middleware(

@@ -129,6 +129,8 @@ class GraphQLEndpoint:
                 "no cross-site page can make a browser run it.",
                 "PREFLIGHT_REQUIRED",
             )
+        if prepared.operation_name in self.documents.known_names:
+            request.scope.setdefault("state", {})["operation"] = prepared.operation_name
         cost = self.gateway.cost(prepared)
         if self.limits is not None and cost > self.limits.max_cost:
             await self._spend(caller, 1)

@@ -44,6 +44,12 @@ class PersistedDocuments:
             for manifest in self.manifests.values()
             for operation in manifest.operations.values()
         }
+        # Names of registered operations: a bounded set, fit for metric labels.
+        self.known_names = frozenset(
+            operation.name
+            for manifest in self.manifests.values()
+            for operation in manifest.operations.values()
+        )
 
     async def resolve(self, params: GraphQLParams, partner: PartnerIdentity | None) -> Resolved:
         sha256 = _requested_hash(params)

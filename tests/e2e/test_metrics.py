@@ -10,8 +10,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from domains.kit.app import Runtime
+from domains.kit.config import Settings
 from domains.kit.metrics import watch_pool
 from domains.kit.resources import Resources
+from shopgraph.platform import build_platform_app
 from shopgraph.registry import load
 from tests.domains.users.helpers import insert_user, start_session
 
@@ -105,3 +107,33 @@ async def test_active_users_counts_recent_sign_ins(resources: Resources) -> None
     await start_session(resources, grace)
 
     assert await refresh_active_users(resources) == 2
+
+
+async def test_the_platform_exposes_gateway_and_subgraph_metrics(
+    products_http: httpx.AsyncClient, settings: Settings
+) -> None:
+    app = build_platform_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as client,
+    ):
+        before = await _samples(client)
+        ok = await client.post("/graphql", json={"query": LISTING})
+        refused = await client.post("/graphql", json={"query": "{ nope }"})
+        after = await _samples(client)
+
+    assert "errors" not in ok.json()
+    assert "errors" in refused.json()
+
+    def moved(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    gateway = {"service": "gateway", "operation": "anonymous"}
+    assert moved("shopgraph_requests_total", **gateway, status="ok") == 1
+    assert moved("shopgraph_requests_total", **gateway, status="error") == 1
+    assert moved("shopgraph_request_duration_seconds_count", service="gateway") == 2
+    # The in-process subgraph behind it counted its own part of the work.
+    assert (
+        moved("shopgraph_requests_total", service="products", operation="products", status="ok")
+        == 1
+    )

@@ -149,3 +149,27 @@ async def test_the_gateway_request_span_continues_the_callers_trace(
     assert format(server.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
     assert server.attributes is not None
     assert server.attributes["http.status_code"] == 200
+
+
+async def test_the_served_gateway_roots_the_trace_in_its_request_span(
+    spans: InMemorySpanExporter, seeded: Resources
+) -> None:
+    from shopgraph.platform import build_platform_app
+
+    app = build_platform_app(seeded.settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as client,
+    ):
+        spans.clear()
+        response = await client.post("/graphql", json={"query": QUERY})
+
+    assert "errors" not in response.json()
+    # Background workers (mail, events) trace their own work in traces of their own.
+    [root] = [span for span in spans.get_finished_spans() if span.name == "POST /graphql"]
+    assert root.parent is None
+    finished = [
+        s for s in spans.get_finished_spans() if s.context.trace_id == root.context.trace_id
+    ]
+    names = {span.name.split(" ")[0] for span in finished}
+    assert {"gateway", "fetch", "subgraph", "dataloader", "sql"} <= names
