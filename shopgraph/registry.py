@@ -42,7 +42,6 @@ DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("users", "domains.users"),
     DomainEntry("products", "domains.products"),
     DomainEntry("carts", "domains.carts"),
-    DomainEntry("orders", "domains.orders"),
 )
 
 
