@@ -154,3 +154,22 @@ def test_the_collector_pipelines_use_only_declared_components() -> None:
     compose = _yaml(DEPLOY / "docker-compose.yml")
     app_env = compose["x-shopgraph-env"]
     assert app_env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+
+
+_DEFINED_METRIC = re.compile(
+    r"\b(?:Counter|Gauge|Histogram|Summary|\w+MetricFamily)\s*[(,]\s*\"(shopgraph_\w+)\""
+)
+
+
+def test_every_metric_the_code_defines_is_in_the_contract() -> None:
+    contract = _contract()
+    defined = {
+        (str(path.relative_to(REPO_ROOT)), name)
+        for package in ("domains", "gateway", "shopgraph")
+        for path in (REPO_ROOT / package).rglob("*.py")
+        for name in _DEFINED_METRIC.findall(path.read_text())
+    }
+    undocumented = sorted(f"{path}: {name}" for path, name in defined if name not in contract)
+    assert not undocumented, "add these to deploy/metrics.md (and a panel):\n" + "\n".join(
+        undocumented
+    )
