@@ -1,13 +1,19 @@
-"""Fixtures of the gateway edge tests that touch Postgres: the gateway's own table."""
+"""Fixtures of the gateway edge tests over real Postgres and Redis: the gateway's own
+table, and the whole platform behind its gateway."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from sqlalchemy import text
 
+from domains.kit.config import Settings
 from domains.kit.resources import Resources
+from shopgraph.platform import build_platform_app
+from tests.gateway.edge import OPERATIONS_DIR, client_of
 
 
 @pytest.fixture
@@ -17,3 +23,35 @@ async def partners_table(resources: Resources) -> AsyncIterator[Resources]:
     yield resources
     async with resources.engine.begin() as connection:
         await connection.execute(text("TRUNCATE gateway.partners"))
+
+
+@pytest.fixture
+async def platform(settings: Settings, resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole platform in-process (the gateway with its edge settings from Settings),
+    over the test run's Postgres and Redis; tables are emptied after the test."""
+    app = build_platform_app(dataclasses.replace(settings, gateway_operations_dir=OPERATIONS_DIR))
+    async with client_of(app, "http://shop.test") as client:
+        yield client
+
+
+async def sign_up(client: httpx.AsyncClient, email: str) -> tuple[str, str]:
+    """Register an account through the gateway and sign in: (user id, access token)."""
+    registered = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($email: String!) { accountRegister(input: {email: $email, "
+            'password: "a long passphrase", name: "Test Customer"}) { user { id } } }',
+            "variables": {"email": email},
+        },
+    )
+    signed_in = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($email: String!) { tokenCreate(email: $email, "
+            'password: "a long passphrase") { accessToken } }',
+            "variables": {"email": email},
+        },
+    )
+    user_id = registered.json()["data"]["accountRegister"]["user"]["id"]
+    token = signed_in.json()["data"]["tokenCreate"]["accessToken"]
+    return str(user_id), str(token)
