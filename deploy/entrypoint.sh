@@ -32,7 +32,7 @@ case "$role" in
         [ "$#" -gt 0 ] || fail "subgraph: name the domain (subgraph users)"
         name="$1"
         shift
-        exec shopgraph subgraph "$name" --host "$host" "$@"
+        exec shopgraph subgraph "$name" --host "$host" --no-migrate "$@"
         ;;
     platform)
         exec shopgraph serve --host "$host" --no-seed "$@"

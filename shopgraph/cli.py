@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     subgraph.add_argument("name", choices=[entry.name for entry in DOMAINS])
     subgraph.add_argument("--host", default="127.0.0.1")
     subgraph.add_argument("--port", type=int, help="default: PORT, else 8000")
+    subgraph.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not migrate at start (deployed: a migration Job runs before rollout)",
+    )
     subgraph.set_defaults(handler=_subgraph)
 
     migrate = commands.add_parser("migrate", help="database migrations, per domain")
@@ -349,10 +354,11 @@ def _plan(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(settings: Settings, *, seed: bool) -> Settings:
+def _prepare(settings: Settings, *, seed: bool, migrate: bool = True) -> Settings:
     settings = _resolve(settings)
-    migrate_all(settings)
-    logger.info("migrations applied")
+    if migrate:
+        migrate_all(settings)
+        logger.info("migrations applied")
     if seed:
         counts = asyncio.run(seed_all(settings, SeedOptions()))
         inserted = sum(sum(by_kind.values()) for by_kind in counts.values())
@@ -549,7 +555,7 @@ def _subgraph(settings: Settings, args: argparse.Namespace) -> int:
 
     from domains.kit.app import Runtime
 
-    settings = _prepare(settings, seed=False)
+    settings = _prepare(settings, seed=False, migrate=not args.no_migrate)
     app = load(domain(args.name).app_factory)(Runtime(settings))
     port = args.port or settings.port
     logger.info("subgraph %s: http://%s:%s/graphql", args.name, args.host, port)

@@ -167,11 +167,13 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what a container listens on
 def test_each_role_runs_its_shopgraph_command(fake_bin: Path) -> None:
     urls = "users=http://users:8000/graphql,products=http://products:8000/graphql"
 
+    # Deployed, the migration Job (or compose's migrate service) migrates before rollout.
     assert _argv(_entrypoint(fake_bin, "subgraph", "users")) == [
         "subgraph",
         "users",
         "--host",
         ALL_INTERFACES,
+        "--no-migrate",
     ]
     assert _argv(_entrypoint(fake_bin, "gateway", SHOPGRAPH_SUBGRAPH_URLS=urls)) == [
         "serve",
