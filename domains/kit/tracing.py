@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -22,6 +23,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 tracer = trace.get_tracer("shopgraph.subgraph")
+
+# The gateway's id of the request being served (its x-request-id), for log lines.
+request_id_var: ContextVar[str | None] = ContextVar("shopgraph_request_id", default=None)
 
 T = TypeVar("T")
 
@@ -33,12 +37,17 @@ MAX_STATEMENT_LENGTH = 2000
 @contextmanager
 def subgraph_request(name: str, headers: Mapping[str, str]) -> Iterator[Span]:
     """The server span of one request to a subgraph, continuing the caller's trace."""
-    parent = propagate.extract({k.lower(): v for k, v in headers.items()})
-    with tracer.start_as_current_span(
-        f"subgraph {name}", context=parent, kind=SpanKind.SERVER
-    ) as span:
-        span.set_attribute("shopgraph.subgraph", name)
-        yield span
+    lowered = {k.lower(): v for k, v in headers.items()}
+    parent = propagate.extract(lowered)
+    token = request_id_var.set(lowered.get("x-request-id"))
+    try:
+        with tracer.start_as_current_span(
+            f"subgraph {name}", context=parent, kind=SpanKind.SERVER
+        ) as span:
+            span.set_attribute("shopgraph.subgraph", name)
+            yield span
+    finally:
+        request_id_var.reset(token)
 
 
 def traced_batch(

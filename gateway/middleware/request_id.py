@@ -8,11 +8,15 @@ request's or smuggle text into logs.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
+
+# The id of the request being handled, for log lines (see shopgraph.logs).
+current_request_id: ContextVar[str | None] = ContextVar("gateway_request_id", default=None)
 
 
 class RequestId:
@@ -25,10 +29,14 @@ class RequestId:
             return
         request_id = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = current_request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message)[HEADER] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            current_request_id.reset(token)
