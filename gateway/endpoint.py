@@ -59,11 +59,15 @@ class Caller:
         return self.token is None and self.partner is None and not self.authorization
 
     def buckets(self) -> list[Bucket]:
-        buckets = [Bucket("ip", self.ip)]
+        # A partner is known by its key and spends the key's budget, not its address's:
+        # partners call from a few servers that would exhaust any per-IP budget.
+        buckets = (
+            [Bucket("api_key", str(self.partner.id))]
+            if self.partner is not None
+            else [Bucket("ip", self.ip)]
+        )
         if self.token is not None:
             buckets.append(Bucket("user", self.token.subject))
-        if self.partner is not None:
-            buckets.append(Bucket("api_key", str(self.partner.id)))
         return buckets
 
 

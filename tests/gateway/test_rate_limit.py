@@ -5,11 +5,15 @@ Retry-After; and serving on (fail open) when Redis is down. Also CORS from an al
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import pytest
 
 from domains.kit.resources import Resources
+from gateway.auth.tokens import TokenIdentity
+from gateway.endpoint import Caller
+from gateway.partners.service import PartnerIdentity
 from gateway.ratelimit import Bucket, RateLimiter, RateLimits, _wait_ms
 from tests.federation.topology import data
 from tests.gateway.edge import client_of, topology_gateway
@@ -123,3 +127,16 @@ async def test_cors_allows_only_configured_origins() -> None:
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
     assert "access-control-allow-origin" not in simple.headers
+
+
+def test_a_partner_spends_its_key_budget_not_its_address_budget() -> None:
+    partner = PartnerIdentity(uuid.uuid4(), "acme", "feed")
+    token = TokenIdentity("user-1", {})
+
+    anonymous = Caller("10.0.0.9", None, None, None).buckets()
+    signed_in = Caller("10.0.0.9", token, None, "Bearer x").buckets()
+    as_partner = Caller("10.0.0.9", None, partner, None).buckets()
+
+    assert anonymous == [Bucket("ip", "10.0.0.9")]
+    assert signed_in == [Bucket("ip", "10.0.0.9"), Bucket("user", "user-1")]
+    assert as_partner == [Bucket("api_key", str(partner.id))]
