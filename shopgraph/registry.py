@@ -42,6 +42,7 @@ DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("users", "domains.users"),
     DomainEntry("products", "domains.products"),
     DomainEntry("carts", "domains.carts"),
+    DomainEntry("orders", "domains.orders"),
 )
 
 

@@ -11,10 +11,13 @@ from starlette.applications import Starlette
 
 from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
 from domains.kit.config import Settings
+from domains.kit.events.workers import consumer_worker, relay_worker
 from domains.kit.resources import Resources
 from domains.products import media
+from domains.products.consumers import subscriptions
 from domains.products.graphql.loaders import make_loaders
 from domains.products.graphql.schema import schema
+from domains.products.models import EVENT_TABLES
 from domains.products.sweeper import run_reservation_sweeper
 
 
@@ -26,7 +29,11 @@ SPEC = SubgraphSpec(
     name="products",
     schema=schema,
     make_loaders=make_loaders,
-    workers=(reservation_sweeper,),
+    workers=(
+        reservation_sweeper,
+        relay_worker(EVENT_TABLES, producer="products"),
+        consumer_worker(EVENT_TABLES, group="products", subscriptions=subscriptions),
+    ),
 )
 
 

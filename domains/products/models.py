@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 from domains.kit.db import NAMING_CONVENTION
+from domains.kit.events import EventTables
 
 SCHEMA = "products"
 
@@ -51,6 +52,10 @@ PRICE_UNKNOWN_LAST_DESC = -1
 
 class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+# products.outbox and products.processed_events (domains.kit.events).
+EVENT_TABLES = EventTables(Base.metadata)
 
 
 class ProductStatus(StrEnum):

@@ -577,6 +577,23 @@ class ReviewRepository:
     async def delete(self, session: AsyncSession, review_id: uuid.UUID) -> None:
         await session.execute(delete(Review).where(Review.id == review_id))
 
+    async def mark_verified_purchases(
+        self, session: AsyncSession, author_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+    ) -> int:
+        if not product_ids:
+            return 0
+        result = await session.execute(
+            update(Review)
+            .where(
+                Review.author_id == author_id,
+                Review.product_id.in_(product_ids),
+                Review.verified_purchase.is_(False),
+            )
+            .values(verified_purchase=True)
+            .returning(Review.id)
+        )
+        return len(result.all())
+
     async def newest_by_authors(
         self, session: AsyncSession, author_ids: Sequence[uuid.UUID], *, limit: int
     ) -> Sequence[Review]:

@@ -23,6 +23,7 @@ from domains.kit.cache import mark_stale
 from domains.kit.errors import DomainError, FieldError, InputErrors, PermissionDenied
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
 from domains.products import cache as keys
+from domains.products import events
 from domains.products.currencies import normalize_currency
 from domains.products.errors import ProductErrorCode
 from domains.products.media import media_base_url
@@ -577,6 +578,7 @@ class VariantService:
             keys.inventory(variant.id),
             keys.SEARCH_GENERATION,
         )
+        await _publish_price(session, product, variant)
         return variant
 
     async def update(
@@ -662,6 +664,8 @@ class VariantService:
             stale += [*_product_keys(product), keys.SEARCH_GENERATION]
         await session.refresh(variant)
         mark_stale(session, *stale)
+        if price is not None:
+            await _publish_price(session, product, variant)
         return variant
 
     def _compare_at(
@@ -725,6 +729,21 @@ class VariantService:
             )
 
 
+async def _publish_price(session: AsyncSession, product: Product, variant: Variant) -> None:
+    await events.publish(
+        session,
+        events.VariantPriceChanged(
+            variant_id=variant.id,
+            product_id=product.id,
+            seller_id=product.seller_id,
+            sku=variant.sku,
+            price_amount=variant.price_amount,
+            currency=variant.currency,
+            changed_at=_now(),
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- stock
 
 
@@ -770,6 +789,16 @@ async def _after_stock_changes(session: AsyncSession, changes: Sequence[_StockCh
     touched (and listings dropped from the cache) only then. Callers have locked the
     inventory rows already; the product rows are locked after them, in id order.
     """
+    for change in changes:
+        # Carts keep a hint of what can be ordered (merging carts caps by it).
+        await events.publish(
+            session,
+            events.StockLevelChanged(
+                variant_id=change.level.variant_id,
+                available=change.level.on_hand - change.level.reserved,
+                changed_at=_now(),
+            ),
+        )
     stale = [keys.inventory(change.level.variant_id) for change in changes]
     crossed = [change.level.variant_id for change in changes if change.crossed_zero]
     if crossed:

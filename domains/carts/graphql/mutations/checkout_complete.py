@@ -19,6 +19,10 @@ class CheckoutCompletePayload:
         description="The order: AWAITING_PAYMENT when stock was reserved in time, PENDING "
         "when the decision took longer than the wait (poll `order(id)`). Null with errors.",
     )
+    order_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The order's id, known even before the orders domain has recorded it.",
+    )
     status: CheckoutStatus | None = strawberry.field(
         default=None, description="The order's status as this answer was given."
     )
@@ -42,9 +46,8 @@ _REASONS = {
 def answer(checkout: Checkout) -> CheckoutCompletePayload:
     status = CheckoutStatus(checkout.status)
     if status is not CheckoutStatus.FAILED:
-        return CheckoutCompletePayload(
-            order=Order(id=strawberry.ID(str(checkout.order_id))), status=status
-        )
+        order_id = strawberry.ID(str(checkout.order_id))
+        return CheckoutCompletePayload(order=Order(id=order_id), order_id=order_id, status=status)
     code, template = _REASONS.get(
         checkout.failure_reason or "", (CartErrorCode.INVALID, "The order could not be placed.")
     )

@@ -1,0 +1,25 @@
+"""Settings of the orders domain, read from the environment with the kit's parsers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domains.kit.config import parse_duration
+
+
+@dataclass(frozen=True)
+class OrdersConfig:
+    # ORDER_PAYMENT_WINDOW: an order not paid this long after checkout expires and its
+    # stock goes back.
+    payment_window: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OrdersConfig:
+        env = os.environ if environ is None else environ
+        raw = env.get("ORDER_PAYMENT_WINDOW", "").strip()
+        if not raw:
+            return cls()
+        return cls(payment_window=parse_duration("ORDER_PAYMENT_WINDOW", raw))

@@ -1,0 +1,149 @@
+"""Tables of the orders domain, all in the Postgres schema `orders`.
+
+Customers, sellers, variants and products belong to other domains: plain UUID columns
+here, with the names, SKUs and prices copied in as they were at reservation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domains.kit.db import NAMING_CONVENTION
+from domains.kit.events import EventTables
+
+SCHEMA = "orders"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+EVENT_TABLES = EventTables(Base.metadata)
+
+ORDER_NUMBERS = Sequence("order_number_seq", metadata=Base.metadata, start=1001)
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+def _in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "idempotency_key"),
+        CheckConstraint(_in("status", OrderStatus), name="status"),
+        CheckConstraint("total = subtotal + shipping + tax", name="total"),
+        Index("ix_orders_customer_newest", "customer_id", text("created_at DESC"), text("id DESC")),
+        Index(
+            "ix_orders_payment_due",
+            "payment_due_at",
+            postgresql_where=text("status IN ('PENDING', 'AWAITING_PAYMENT')"),
+        ),
+    )
+
+    # Chosen by carts at checkout, so its answer can name the order before it exists here.
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    number: Mapped[int] = mapped_column(
+        BigInteger, ORDER_NUMBERS, server_default=ORDER_NUMBERS.next_value(), unique=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    checkout_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(24), nullable=False)
+    # Counts status changes: OrderStatusChanged carries it so followers apply them in order.
+    status_sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    currency: Mapped[str | None] = mapped_column(String(3))
+    subtotal: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    shipping: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    tax: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    failed_lines: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    payment_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "variant_id"),
+        CheckConstraint("quantity BETWEEN 1 AND 999", name="quantity"),
+        Index("ix_order_lines_seller_order", "seller_id", "order_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.orders.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    variant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    # What the cart last heard the price was; PRICE_CHANGED when the reservation differs.
+    expected_unit_price: Mapped[int | None] = mapped_column(BigInteger)
+    expected_currency: Mapped[str | None] = mapped_column(String(3))
+    # Snapshotted from StockReserved: null until stock is reserved.
+    product_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    seller_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    product_name: Mapped[str | None] = mapped_column(String(200))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    unit_price: Mapped[int | None] = mapped_column(BigInteger)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+
+
+class OrderStatusChange(Base):
+    __tablename__ = "order_status_history"
+    __table_args__ = (
+        CheckConstraint(_in("status", OrderStatus), name="status"),
+        Index("ix_order_status_history_order", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.orders.id", ondelete="CASCADE"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(String(24), nullable=False)
+    note: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )

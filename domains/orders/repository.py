@@ -1,0 +1,135 @@
+"""Every SQL statement of the orders domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+
+
+class OrderRepository:
+    async def insert_unless_exists(self, session: AsyncSession, values: dict[str, Any]) -> bool:
+        """Insert; False when the order id or (customer, idempotency key) exists already."""
+        result = await session.execute(
+            insert(Order).values(**values).on_conflict_do_nothing().returning(Order.id)
+        )
+        return result.scalar_one_or_none() is not None
+
+    async def get(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+        return await session.scalar(
+            select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
+        )
+
+    async def get_for_update(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+        return await session.scalar(
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Order]:
+        return list((await session.scalars(select(Order).where(Order.id.in_(ids)))).all())
+
+    async def page_for_customer(
+        self,
+        session: AsyncSession,
+        customer_id: uuid.UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Order]:
+        query = select(Order).where(Order.customer_id == customer_id)
+        if after is not None:
+            query = query.where(tuple_(Order.created_at, Order.id) < tuple_(*after))
+        query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+        return list((await session.scalars(query)).all())
+
+    async def page_for_seller(
+        self,
+        session: AsyncSession,
+        seller_id: uuid.UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Order]:
+        query = select(Order).where(
+            exists().where(OrderLine.order_id == Order.id, OrderLine.seller_id == seller_id)
+        )
+        if after is not None:
+            query = query.where(tuple_(Order.created_at, Order.id) < tuple_(*after))
+        query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+        return list((await session.scalars(query)).all())
+
+    async def due_unpaid(self, session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = await session.scalars(
+            select(Order.id)
+            .where(
+                Order.status.in_([OrderStatus.PENDING.value, OrderStatus.AWAITING_PAYMENT.value]),
+                Order.payment_due_at < now,
+            )
+            .order_by(Order.payment_due_at)
+            .limit(limit)
+        )
+        return list(rows.all())
+
+
+class LineRepository:
+    async def add_all(self, session: AsyncSession, lines: Sequence[OrderLine]) -> None:
+        session.add_all(lines)
+        await session.flush()
+
+    async def for_orders(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[OrderLine]:
+        return list(
+            (
+                await session.scalars(
+                    select(OrderLine)
+                    .where(OrderLine.order_id.in_(order_ids))
+                    .order_by(OrderLine.order_id, OrderLine.position)
+                    .execution_options(populate_existing=True)
+                )
+            ).all()
+        )
+
+    async def seller_has_line(
+        self, session: AsyncSession, order_id: uuid.UUID, seller_id: uuid.UUID
+    ) -> bool:
+        found = await session.scalar(
+            select(OrderLine.id)
+            .where(and_(OrderLine.order_id == order_id, OrderLine.seller_id == seller_id))
+            .limit(1)
+        )
+        return found is not None
+
+
+class HistoryRepository:
+    async def add(self, session: AsyncSession, order_id: uuid.UUID, status: str, note: str) -> None:
+        session.add(OrderStatusChange(order_id=order_id, status=status, note=note))
+        await session.flush()
+
+    async def for_orders(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[OrderStatusChange]:
+        return list(
+            (
+                await session.scalars(
+                    select(OrderStatusChange)
+                    .where(OrderStatusChange.order_id.in_(order_ids))
+                    .order_by(OrderStatusChange.order_id, OrderStatusChange.id)
+                )
+            ).all()
+        )
+
+
+order_repository = OrderRepository()
+line_repository = LineRepository()
+history_repository = HistoryRepository()

@@ -1,0 +1,11 @@
+"""The orders domain has no demo data: orders are made by checkouts."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.seeding import SeedOptions
+
+
+async def seed(session: AsyncSession, options: SeedOptions) -> dict[str, int]:
+    return {}

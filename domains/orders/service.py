@@ -1,0 +1,429 @@
+"""Business rules of the orders domain. Methods take the session first and never commit.
+
+The status machine:
+
+    PENDING -> AWAITING_PAYMENT -> PAID -> FULFILLED -> DELIVERED
+    PENDING -> FAILED (stock, price)          any unpaid or paid, undelivered -> CANCELLED
+    PAID, FULFILLED, DELIVERED -> REFUNDED | PARTIALLY_REFUNDED -> REFUNDED
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.auth import Viewer
+from domains.kit.errors import DomainError, InputErrors, PermissionDenied
+from domains.orders import events, pricing
+from domains.orders.errors import OrderErrorCode
+from domains.orders.models import Order, OrderLine, OrderStatus
+from domains.orders.repository import history_repository, line_repository, order_repository
+
+Code = OrderErrorCode
+S = OrderStatus
+
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.AWAITING_PAYMENT, S.FAILED, S.CANCELLED}),
+    S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
+    S.PAID: frozenset({S.FULFILLED, S.CANCELLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.FULFILLED: frozenset({S.DELIVERED, S.CANCELLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.DELIVERED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+
+CUSTOMER_CANCELLABLE = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID})
+STAFF_CANCELLABLE = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED})
+
+
+class IllegalTransition(DomainError):
+    """A status change the machine does not allow; the message names both statuses."""
+
+    code = "BAD_USER_INPUT"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def order_number(order: Order) -> str:
+    return f"SG-{order.number:06d}"
+
+
+def parse_id(value: str, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InputErrors.single(field, Code.INVALID, f"{value!r} is not a valid ID.") from None
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(
+            f"An order cannot go from {current.value} to {target.value}"
+            + (
+                f" (from {current.value} it may go to "
+                f"{', '.join(sorted(s.value for s in TRANSITIONS[current]))})."
+                if TRANSITIONS[current]
+                else f": {current.value} is final."
+            )
+        )
+
+
+# --------------------------------------------------------------------------- who
+
+
+def seller_of(viewer: Viewer) -> uuid.UUID | None:
+    return viewer.seller_profile_id
+
+
+async def ensure_can_view(session: AsyncSession, viewer: Viewer, order: Order) -> None:
+    """Its customer, staff, or a seller with a line in it (who then sees only those)."""
+    user_id = viewer.require_user()
+    if user_id == order.customer_id or viewer.is_staff:
+        return
+    seller_id = seller_of(viewer)
+    if seller_id is not None and await line_repository.seller_has_line(
+        session, order.id, seller_id
+    ):
+        return
+    raise PermissionDenied("This order is not yours.")
+
+
+def visible_lines(viewer: Viewer, order: Order, lines: Sequence[OrderLine]) -> list[OrderLine]:
+    if viewer.user_id == order.customer_id or viewer.is_staff:
+        return list(lines)
+    seller_id = seller_of(viewer)
+    return [line for line in lines if seller_id is not None and line.seller_id == seller_id]
+
+
+class OrderService:
+    async def _move(
+        self,
+        session: AsyncSession,
+        order: Order,
+        target: OrderStatus,
+        *,
+        note: str = "",
+        reason: str | None = None,
+    ) -> None:
+        previous = OrderStatus(order.status)
+        check_transition(previous, target)
+        order.status = target.value
+        order.status_sequence += 1
+        if reason is not None:
+            order.failure_reason = reason
+        await history_repository.add(session, order.id, target.value, note)
+        await self._announce(session, order, previous)
+
+    async def _announce(
+        self, session: AsyncSession, order: Order, previous: OrderStatus | None
+    ) -> None:
+        await session.flush()
+        await events.publish(
+            session,
+            events.OrderStatusChanged(
+                order_id=order.id,
+                number=order_number(order),
+                customer_id=order.customer_id,
+                checkout_id=order.checkout_id,
+                status=order.status,
+                previous_status=None if previous is None else previous.value,
+                sequence=order.status_sequence,
+                reason=order.failure_reason,
+                failed_lines=[
+                    events.FailedLine(
+                        variant_id=uuid.UUID(str(line["variant_id"])),
+                        requested=int(line["requested"]),
+                        available=int(line["available"]),
+                    )
+                    for line in order.failed_lines
+                ],
+                total=order.total,
+                currency=order.currency,
+                changed_at=_now(),
+            ),
+        )
+
+    # ----------------------------------------------------------------- the saga
+
+    async def place(
+        self,
+        session: AsyncSession,
+        event: events.CheckoutRequested,
+        *,
+        payment_window: timedelta,
+    ) -> Order | None:
+        """Create the order PENDING and ask for its stock; once per order id and per
+        (customer, idempotency key)."""
+        due = _now() + payment_window
+        created = await order_repository.insert_unless_exists(
+            session,
+            {
+                "id": event.order_id,
+                "customer_id": event.customer_id,
+                "checkout_id": event.checkout_id,
+                "idempotency_key": event.idempotency_key,
+                "status": S.PENDING.value,
+                "shipping_address": dataclasses.asdict(event.shipping_address),
+                "payment_due_at": due,
+            },
+        )
+        if not created:
+            return None
+        await line_repository.add_all(
+            session,
+            [
+                OrderLine(
+                    order_id=event.order_id,
+                    position=position,
+                    variant_id=line.variant_id,
+                    quantity=line.quantity,
+                    expected_unit_price=line.expected_unit_price,
+                    expected_currency=line.expected_currency,
+                )
+                for position, line in enumerate(event.lines)
+            ],
+        )
+        await history_repository.add(session, event.order_id, S.PENDING.value, "")
+        order = await order_repository.get(session, event.order_id)
+        assert order is not None
+        await events.publish(
+            session,
+            events.OrderPlaced(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                lines=[
+                    events.OrderLineRequest(variant_id=line.variant_id, quantity=line.quantity)
+                    for line in event.lines
+                ],
+                payment_due_at=due,
+            ),
+        )
+        await self._announce(session, order, None)
+        return order
+
+    async def stock_reserved(self, session: AsyncSession, event: events.StockReserved) -> None:
+        order = await order_repository.get_for_update(session, event.order_id)
+        if order is None:
+            return
+        if order.status != S.PENDING.value:
+            if order.status in (S.CANCELLED.value, S.FAILED.value):
+                # Cancelled while the reservation was on its way: give the stock back.
+                await events.publish(
+                    session, events.OrderCancelled(order.id, order.customer_id, "CANCELLED")
+                )
+            return
+        lines = await line_repository.for_orders(session, [order.id])
+        reserved = {line.variant_id: line for line in event.lines}
+        changed = []
+        for line in lines:
+            got = reserved[line.variant_id]
+            line.product_id = got.product_id
+            line.seller_id = got.seller_id
+            line.product_name = got.product_name
+            line.sku = got.sku
+            line.unit_price = got.unit_price
+            if line.expected_unit_price is not None and (
+                line.expected_unit_price != got.unit_price or line.expected_currency != got.currency
+            ):
+                changed.append(line)
+        order.currency = event.lines[0].currency
+        if changed:
+            order.failed_lines = [
+                {"variant_id": str(line.variant_id), "requested": line.quantity, "available": 0}
+                for line in changed
+            ]
+            await events.publish(session, events.OrderFailed(order.id, "PRICE_CHANGED"))
+            await self._move(session, order, S.FAILED, reason="PRICE_CHANGED")
+            return
+        order.subtotal = sum((line.unit_price or 0) * line.quantity for line in lines)
+        order.shipping = pricing.shipping_for(len({line.seller_id for line in lines}))
+        order.tax = pricing.tax_for(order.subtotal, str(order.shipping_address["country_code"]))
+        order.total = order.subtotal + order.shipping + order.tax
+        await self._move(session, order, S.AWAITING_PAYMENT, note="stock reserved")
+
+    async def stock_reservation_failed(
+        self, session: AsyncSession, event: events.StockReservationFailed
+    ) -> None:
+        order = await order_repository.get_for_update(session, event.order_id)
+        if order is None or order.status != S.PENDING.value:
+            return
+        order.failed_lines = [
+            {
+                "variant_id": str(line.variant_id),
+                "requested": line.requested,
+                "available": line.available,
+            }
+            for line in event.lines
+        ]
+        await self._move(session, order, S.FAILED, reason=event.reason)
+
+    # ----------------------------------------------------------------- people
+
+    async def get_visible(
+        self, session: AsyncSession, viewer: Viewer, order_id: uuid.UUID
+    ) -> Order | None:
+        order = await order_repository.get(session, order_id)
+        if order is not None:
+            await ensure_can_view(session, viewer, order)
+        return order
+
+    async def cancel(
+        self,
+        session: AsyncSession,
+        viewer: Viewer,
+        order_id: uuid.UUID,
+        *,
+        reason: str = "CANCELLED",
+    ) -> Order:
+        """The customer before fulfilment, staff before delivery; the stock goes back."""
+        user_id = viewer.require_user()
+        order = await order_repository.get_for_update(session, order_id)
+        if order is None:
+            raise InputErrors.single("id", Code.NOT_FOUND, "No such order.")
+        status = OrderStatus(order.status)
+        if viewer.is_staff:
+            allowed = STAFF_CANCELLABLE
+        elif user_id == order.customer_id:
+            allowed = CUSTOMER_CANCELLABLE
+        else:
+            raise PermissionDenied("Only the order's customer or staff can cancel it.")
+        if status not in allowed:
+            raise InputErrors.single(
+                "id",
+                Code.ILLEGAL_TRANSITION,
+                f"An order that is {status.value} can no longer be cancelled"
+                + ("" if viewer.is_staff else " by its customer")
+                + ".",
+            )
+        await self._cancel(session, order, reason)
+        return order
+
+    async def _cancel(self, session: AsyncSession, order: Order, reason: str) -> None:
+        await events.publish(session, events.OrderCancelled(order.id, order.customer_id, reason))
+        await self._move(session, order, S.CANCELLED, note=reason.lower(), reason=reason)
+
+    async def expire_due(
+        self, session: AsyncSession, order_id: uuid.UUID, *, now: datetime | None = None
+    ) -> bool:
+        order = await order_repository.get_for_update(session, order_id)
+        if order is None or order.status not in (S.PENDING.value, S.AWAITING_PAYMENT.value):
+            return False
+        if order.payment_due_at >= (now or _now()):
+            return False
+        await self._cancel(session, order, "EXPIRED")
+        return True
+
+    async def mark_paid(self, session: AsyncSession, order_id: uuid.UUID) -> Order:
+        """Payment captured (the payments domain's event, once it exists)."""
+        order = await order_repository.get_for_update(session, order_id)
+        if order is None:
+            raise InputErrors.single("id", Code.NOT_FOUND, "No such order.")
+        await self._move(session, order, S.PAID, note="payment captured")
+        return order
+
+    async def fulfil(
+        self,
+        session: AsyncSession,
+        viewer: Viewer,
+        order_id: uuid.UUID,
+        line_ids: Sequence[str],
+        tracking_number: str,
+    ) -> Order:
+        """A seller ships their own lines of a paid order; all lines shipped: FULFILLED."""
+        viewer.require_user()
+        seller_id = seller_of(viewer)
+        if seller_id is None and not viewer.is_staff:
+            raise PermissionDenied("Only sellers fulfil orders.")
+        order = await order_repository.get_for_update(session, order_id)
+        if order is None:
+            raise InputErrors.single("orderId", Code.NOT_FOUND, "No such order.")
+        lines = await line_repository.for_orders(session, [order.id])
+        if not viewer.is_staff and not any(line.seller_id == seller_id for line in lines):
+            raise PermissionDenied("This order has none of your lines.")
+        tracking = tracking_number.strip()
+        if not (1 <= len(tracking) <= 100):
+            raise InputErrors.single(
+                "trackingNumber", Code.REQUIRED, "A tracking number is 1 to 100 characters."
+            )
+        if order.status != S.PAID.value:
+            raise InputErrors.single(
+                "orderId",
+                Code.ILLEGAL_TRANSITION,
+                f"Only a PAID order can be fulfilled (this one is {order.status}).",
+            )
+        by_id = {str(line.id): line for line in lines}
+        chosen = []
+        for index, raw in enumerate(line_ids):
+            line = by_id.get(str(parse_id(raw, f"lineIds.{index}")))
+            if line is None or (not viewer.is_staff and line.seller_id != seller_id):
+                raise InputErrors.single(
+                    f"lineIds.{index}", Code.NOT_YOUR_LINE, "No such line of yours in this order."
+                )
+            if line.fulfilled_at is not None:
+                raise InputErrors.single(
+                    f"lineIds.{index}", Code.ALREADY_FULFILLED, "This line is fulfilled already."
+                )
+            chosen.append(line)
+        if not chosen:
+            raise InputErrors.single("lineIds", Code.REQUIRED, "Name at least one line.")
+        now = _now()
+        for line in chosen:
+            line.fulfilled_at = now
+            line.tracking_number = tracking
+        await events.publish(
+            session,
+            events.OrderLinesFulfilled(
+                order_id=order.id,
+                number=order_number(order),
+                customer_id=order.customer_id,
+                seller_id=chosen[0].seller_id or uuid.UUID(int=0),
+                tracking_number=tracking,
+                lines=[
+                    events.FulfilledLine(line.product_name or "", line.sku or "", line.quantity)
+                    for line in chosen
+                ],
+            ),
+        )
+        if all(line.fulfilled_at is not None for line in lines):
+            await self._move(session, order, S.FULFILLED, note="all lines shipped")
+        await session.flush()
+        return order
+
+    async def mark_delivered(
+        self, session: AsyncSession, viewer: Viewer, order_id: uuid.UUID
+    ) -> Order:
+        viewer.require_user()
+        if not viewer.is_staff:
+            raise PermissionDenied("Only staff mark orders delivered.")
+        order = await order_repository.get_for_update(session, order_id)
+        if order is None:
+            raise InputErrors.single("id", Code.NOT_FOUND, "No such order.")
+        status = OrderStatus(order.status)
+        if S.DELIVERED not in TRANSITIONS[status]:
+            raise InputErrors.single(
+                "id",
+                Code.ILLEGAL_TRANSITION,
+                f"Only a FULFILLED order can be delivered (this one is {status.value}).",
+            )
+        lines = await line_repository.for_orders(session, [order.id])
+        await events.publish(
+            session,
+            events.OrderDelivered(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                product_ids=sorted({line.product_id for line in lines if line.product_id}),
+            ),
+        )
+        await self._move(session, order, S.DELIVERED)
+        return order
+
+
+orders = OrderService()

@@ -1,0 +1,55 @@
+"""How the products domain reacts to other domains' events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.cache import EntityCache
+from domains.kit.events import EventMeta, Subscription, on_commit
+from domains.kit.resources import Resources
+from domains.products import events
+from domains.products.order_stock import order_stock
+
+
+def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
+    cache = EntityCache.from_settings(resources.redis, resources.settings)
+
+    def evict_after_commit(session: AsyncSession) -> None:
+        # Stock moved: the keys the service marked stale go once the commit succeeded.
+        async def evict() -> None:
+            await cache.invalidate_stale(session)
+
+        on_commit(session, evict)
+
+    async def order_placed(
+        session: AsyncSession, event: events.OrderPlaced, meta: EventMeta
+    ) -> None:
+        await order_stock.reserve_for_order(session, event)
+        evict_after_commit(session)
+
+    async def order_cancelled(
+        session: AsyncSession, event: events.OrderCancelled, meta: EventMeta
+    ) -> None:
+        await order_stock.release_for_order(session, event.order_id)
+        evict_after_commit(session)
+
+    async def order_failed(
+        session: AsyncSession, event: events.OrderFailed, meta: EventMeta
+    ) -> None:
+        await order_stock.release_for_order(session, event.order_id)
+        evict_after_commit(session)
+
+    async def order_delivered(
+        session: AsyncSession, event: events.OrderDelivered, meta: EventMeta
+    ) -> None:
+        await order_stock.verify_purchases(session, event)
+
+    return [
+        Subscription(events.OrderPlaced, order_placed),
+        Subscription(events.OrderCancelled, order_cancelled),
+        Subscription(events.OrderFailed, order_failed),
+        Subscription(events.OrderDelivered, order_delivered),
+    ]

@@ -1,0 +1,149 @@
+"""Events of the products domain: what it publishes, and how it reads what it consumes.
+
+Published events are the contract (JSON Schemas under schema/events/); consumed ones are
+read with this domain's own dataclasses holding only the fields it needs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.events import Event
+from domains.kit.events import publish as publish_event
+from domains.products.models import EVENT_TABLES
+
+
+@dataclass(frozen=True)
+class VariantPriceChanged(Event):
+    """A variant was created or its price changed."""
+
+    name = "VariantPriceChanged"
+    version = 1
+
+    variant_id: uuid.UUID
+    product_id: uuid.UUID
+    seller_id: uuid.UUID
+    sku: str
+    price_amount: int
+    currency: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class StockLevelChanged(Event):
+    """Units of a variant that can be ordered changed (stock adjusted, reserved, released)."""
+
+    name = "StockLevelChanged"
+    version = 1
+
+    variant_id: uuid.UUID
+    available: int
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    variant_id: uuid.UUID
+    product_id: uuid.UUID
+    seller_id: uuid.UUID
+    product_name: str
+    sku: str
+    unit_price: int
+    currency: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class StockReserved(Event):
+    """Every line of an order is held; prices, names and SKUs as they are now."""
+
+    name = "StockReserved"
+    version = 1
+
+    order_id: uuid.UUID
+    lines: list[ReservedLine]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ShortLine:
+    variant_id: uuid.UUID
+    requested: int
+    available: int
+
+
+@dataclass(frozen=True)
+class StockReservationFailed(Event):
+    """Nothing of an order is held: INSUFFICIENT_STOCK (the short lines),
+    VARIANT_UNAVAILABLE (unknown or not for sale) or CURRENCY_MISMATCH."""
+
+    name = "StockReservationFailed"
+    version = 1
+
+    order_id: uuid.UUID
+    reason: str
+    lines: list[ShortLine]
+
+
+PUBLISHED: tuple[type[Event], ...] = (
+    VariantPriceChanged,
+    StockLevelChanged,
+    StockReserved,
+    StockReservationFailed,
+)
+
+
+# --------------------------------------------------------------------------- consumed
+
+
+@dataclass(frozen=True)
+class OrderLineRequest:
+    variant_id: uuid.UUID
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderPlaced(Event):
+    name = "OrderPlaced"
+    version = 1
+
+    order_id: uuid.UUID
+    lines: list[OrderLineRequest]
+    payment_due_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderCancelled(Event):
+    name = "OrderCancelled"
+    version = 1
+
+    order_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class OrderFailed(Event):
+    name = "OrderFailed"
+    version = 1
+
+    order_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class OrderDelivered(Event):
+    name = "OrderDelivered"
+    version = 1
+
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    product_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+CONSUMED: tuple[type[Event], ...] = (OrderPlaced, OrderCancelled, OrderFailed, OrderDelivered)
+
+
+async def publish(session: AsyncSession, event: Event) -> None:
+    await publish_event(session, EVENT_TABLES, event)

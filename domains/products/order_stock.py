@@ -1,0 +1,140 @@
+"""Stock for orders, driven by the orders domain's events (see consumers.py).
+
+OrderPlaced holds every line or none (StockService.reserve, all or nothing under
+concurrency) and answers StockReserved, with the prices, names, SKUs and sellers of that
+moment, or StockReservationFailed. OrderCancelled and OrderFailed give held stock back;
+OrderDelivered marks the customer's reviews of those products as verified purchases.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.kit.errors import InputErrors
+from domains.products import events
+from domains.products.errors import ProductErrorCode
+from domains.products.models import ProductStatus
+from domains.products.repository import (
+    inventory_repository,
+    product_repository,
+    review_repository,
+    variant_repository,
+)
+from domains.products.service import StockLine, stock
+
+# Products holds an order's stock a little past the order's payment deadline: the
+# orders domain expires the order (and asks for the release) first; the reservation
+# sweeper is only the backstop if that never comes.
+HOLD_GRACE = timedelta(minutes=5)
+
+
+class OrderStockService:
+    async def reserve_for_order(self, session: AsyncSession, event: events.OrderPlaced) -> None:
+        now = datetime.now(UTC)
+        wanted = [line for line in event.lines]
+        variant_ids = sorted({line.variant_id for line in wanted})
+        variants = {v.id: v for v in await variant_repository.get_by_ids(session, variant_ids)}
+        products = {
+            p.id: p
+            for p in await product_repository.get_by_ids(
+                session, sorted({v.product_id for v in variants.values()})
+            )
+        }
+        unavailable = [
+            line
+            for line in wanted
+            if line.variant_id not in variants
+            or products[variants[line.variant_id].product_id].status != ProductStatus.ACTIVE.value
+        ]
+        if unavailable:
+            await self._failed(session, event.order_id, "VARIANT_UNAVAILABLE", unavailable, {})
+            return
+        if len({variants[line.variant_id].currency for line in wanted}) > 1:
+            await self._failed(session, event.order_id, "CURRENCY_MISMATCH", wanted, {})
+            return
+        hold_until = max(event.payment_due_at, now) + HOLD_GRACE
+        try:
+            async with session.begin_nested():
+                await stock.reserve(
+                    session,
+                    event.order_id,
+                    [StockLine(line.variant_id, line.quantity) for line in wanted],
+                    hold_for=hold_until - now,
+                    now=now,
+                )
+        except InputErrors as error:
+            codes = {item.code for item in error.errors}
+            if codes == {ProductErrorCode.ALREADY_RESERVED}:
+                return  # held or sold already: the first answer stands
+            short = [
+                wanted[int(item.field.split(".")[1])]
+                for item in error.errors
+                if item.field and item.field.startswith("lines.")
+            ]
+            levels = {}
+            for line in short:
+                level = await inventory_repository.get(session, line.variant_id)
+                levels[line.variant_id] = 0 if level is None else level.on_hand - level.reserved
+            await self._failed(
+                session, event.order_id, "INSUFFICIENT_STOCK", short or wanted, levels
+            )
+            return
+        await events.publish(
+            session,
+            events.StockReserved(
+                order_id=event.order_id,
+                lines=[
+                    events.ReservedLine(
+                        variant_id=line.variant_id,
+                        product_id=variants[line.variant_id].product_id,
+                        seller_id=products[variants[line.variant_id].product_id].seller_id,
+                        product_name=products[variants[line.variant_id].product_id].name,
+                        sku=variants[line.variant_id].sku,
+                        unit_price=variants[line.variant_id].price_amount,
+                        currency=variants[line.variant_id].currency,
+                        quantity=line.quantity,
+                    )
+                    for line in wanted
+                ],
+                expires_at=hold_until,
+            ),
+        )
+
+    async def _failed(
+        self,
+        session: AsyncSession,
+        order_id: uuid.UUID,
+        reason: str,
+        lines: Sequence[events.OrderLineRequest],
+        available: dict[uuid.UUID, int],
+    ) -> None:
+        await events.publish(
+            session,
+            events.StockReservationFailed(
+                order_id=order_id,
+                reason=reason,
+                lines=[
+                    events.ShortLine(
+                        variant_id=line.variant_id,
+                        requested=line.quantity,
+                        available=max(available.get(line.variant_id, 0), 0),
+                    )
+                    for line in lines
+                ],
+            ),
+        )
+
+    async def release_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
+        await stock.release(session, order_id)
+
+    async def verify_purchases(self, session: AsyncSession, event: events.OrderDelivered) -> int:
+        return await review_repository.mark_verified_purchases(
+            session, event.customer_id, event.product_ids
+        )
+
+
+order_stock = OrderStockService()

@@ -1,0 +1,309 @@
+"""Checkout through the gateway, with every domain's relay and consumers running in the
+platform's process as under `shopgraph serve`: carts -> orders -> products -> orders ->
+carts by events, answered synchronously within the checkout wait."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import select
+
+from domains.kit.auth import ALGORITHM, AUDIENCE, Role
+from domains.kit.config import Settings
+from domains.kit.resources import Resources
+from domains.orders.models import Order
+from domains.products.models import Inventory
+from shopgraph.platform import build_platform_app
+from tests.domains.products.helpers import Catalog, VariantSpec
+from tests.support.graphql import GraphQLClient
+
+ADDRESS = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "streetAddress1": "1 Analytical Way",
+    "city": "London",
+    "postalCode": "N1 7AA",
+    "countryCode": "GB",
+}
+CHECKOUT = """
+mutation($cart: ID!, $address: ShippingAddressInput!, $key: String!) {
+  checkoutComplete(cartId: $cart, shippingAddress: $address, idempotencyKey: $key) {
+    status orderId
+    order { id number status subtotal shipping tax total currency
+            lines { productName sku unitPrice quantity seller { id } } }
+    errors { code message variantIds lineIds }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def platform(
+    settings: Settings, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[GraphQLClient]:
+    monkeypatch.setenv("CHECKOUT_WAIT", "10s")
+    app = build_platform_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as http,
+    ):
+        yield GraphQLClient(http)
+
+
+def token_for(
+    resources: Resources, user_id: uuid.UUID, *roles: Role, shop: uuid.UUID | None = None
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": resources.settings.jwt_issuer,
+        "aud": AUDIENCE,
+        "sub": str(user_id),
+        "roles": sorted(role.value for role in roles or (Role.CUSTOMER,)),
+        "typ": "access",
+        "jti": uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+    }
+    if shop is not None:
+        claims["shop"] = str(shop)
+    assert resources.jwt_keys.private_pem is not None
+    return jwt.encode(
+        claims,
+        resources.jwt_keys.private_pem,
+        algorithm=ALGORITHM,
+        headers={"kid": resources.jwt_keys.key_id},
+    )
+
+
+async def _ok(
+    client: GraphQLClient, query: str, variables: Any = None, token: str | None = None
+) -> Any:
+    response = await client.execute(query, variables, token=token)
+    assert response.status_code == 200
+    return response.ok()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    """For effects of background workers the test cannot step: bounded polling."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "the platform did not get there in time"
+        await asyncio.sleep(0.02)
+
+
+async def _stock(resources: Resources, variant_id: uuid.UUID) -> tuple[int, int]:
+    async with resources.session_factory() as session:
+        row = await session.get(Inventory, variant_id, populate_existing=True)
+    assert row is not None
+    return row.on_hand, row.reserved
+
+
+async def _cart_with(client: GraphQLClient, token: str | None, lines: list[dict[str, Any]]) -> str:
+    created = await _ok(
+        client,
+        "mutation($lines: [CartLineInput!]) { cartCreate(lines: $lines) "
+        "{ cart { id } errors { code } } }",
+        {"lines": lines},
+        token=token,
+    )
+    assert created["cartCreate"]["errors"] == []
+    return str(created["cartCreate"]["cart"]["id"])
+
+
+async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: Resources) -> None:
+    catalog = Catalog(resources)
+    seller = await catalog.seller()
+    shirt = await catalog.product(
+        seller, "Linen Shirt", variants=[VariantSpec(sku="SHIRT-M", price=2500, stock=10)]
+    )
+    mug = await catalog.product(
+        seller, "Stoneware Mug", variants=[VariantSpec(sku="MUG-1", price=1200, stock=5)]
+    )
+    (shirt_variant,) = await catalog.variant_ids(shirt.id)
+    (mug_variant,) = await catalog.variant_ids(mug.id)
+
+    await _ok(
+        platform,
+        'mutation { accountRegister(input: {email: "ada@example.com", '
+        'password: "a long passphrase", name: "Ada"}) { errors { code } } }',
+    )
+    guest_cart = await _cart_with(
+        platform, None, [{"variantId": str(shirt_variant), "quantity": 2}]
+    )
+    await _ok(
+        platform,
+        "mutation($id: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $id, lines: $lines) "
+        "{ errors { code } } }",
+        {"id": guest_cart, "lines": [{"variantId": str(mug_variant), "quantity": 1}]},
+    )
+    signed_in = await _ok(
+        platform,
+        'mutation { tokenCreate(email: "ada@example.com", password: "a long passphrase") '
+        "{ accessToken } }",
+    )
+    token = signed_in["tokenCreate"]["accessToken"]
+    await _cart_with(platform, token, [{"variantId": str(mug_variant), "quantity": 1}])
+    merged = await _ok(
+        platform,
+        "mutation($id: ID!) { cartMerge(guestCartId: $id) { cart { id } errors { code } } }",
+        {"id": guest_cart},
+        token=token,
+    )
+    me = await _ok(
+        platform,
+        "{ me { name cart { id totalQuantity "
+        "lines { quantity variant { sku price { amount } } } } } }",
+        token=token,
+    )
+    cart = me["me"]["cart"]
+    assert merged["cartMerge"]["errors"] == []
+    assert cart["id"] == merged["cartMerge"]["cart"]["id"]
+    assert sorted((line["variant"]["sku"], line["quantity"]) for line in cart["lines"]) == [
+        ("MUG-1", 2),
+        ("SHIRT-M", 2),
+    ]
+
+    answer = (
+        await _ok(platform, CHECKOUT, {"cart": cart["id"], "address": ADDRESS, "key": "a1"}, token)
+    )["checkoutComplete"]
+
+    assert answer["errors"] == []
+    assert answer["status"] == "AWAITING_PAYMENT"
+    order = answer["order"]
+    assert order["status"] == "AWAITING_PAYMENT"
+    assert order["number"].startswith("SG-")
+    assert (order["subtotal"], order["shipping"], order["tax"]) == (2 * 2500 + 2 * 1200, 500, 0)
+    assert order["total"] == 2 * 2500 + 2 * 1200 + 500
+    assert order["currency"] == "USD"
+    assert sorted(
+        (line["sku"], line["unitPrice"], line["quantity"]) for line in order["lines"]
+    ) == [
+        ("MUG-1", 1200, 2),
+        ("SHIRT-M", 2500, 2),
+    ]
+    assert {line["seller"]["id"] for line in order["lines"]} == {str(seller.seller_id)}
+    assert await _stock(resources, shirt_variant) == (10, 2)
+    assert await _stock(resources, mug_variant) == (5, 2)
+    listed = await _ok(
+        platform, "{ me { cart { id } orders { edges { node { id status } } } } }", token=token
+    )
+    assert listed["me"]["cart"] is None, "the checked-out cart is closed"
+    assert listed["me"]["orders"]["edges"] == [
+        {"node": {"id": order["id"], "status": "AWAITING_PAYMENT"}}
+    ]
+
+    cancelled = await _ok(
+        platform,
+        "mutation($id: ID!) { orderCancel(id: $id) { order { status statusHistory { status } } "
+        "errors { code } } }",
+        {"id": order["id"]},
+        token,
+    )
+
+    assert cancelled["orderCancel"]["order"]["status"] == "CANCELLED"
+    assert [s["status"] for s in cancelled["orderCancel"]["order"]["statusHistory"]] == [
+        "PENDING",
+        "AWAITING_PAYMENT",
+        "CANCELLED",
+    ]
+
+    async def released() -> bool:
+        return await _stock(resources, shirt_variant) == (10, 0) and await _stock(
+            resources, mug_variant
+        ) == (5, 0)
+
+    await eventually(released)
+
+
+async def test_ten_retries_of_one_key_make_one_order(
+    platform: GraphQLClient, resources: Resources
+) -> None:
+    catalog = Catalog(resources)
+    seller = await catalog.seller()
+    product = await catalog.product(seller, "Kettle", variants=[VariantSpec(sku="KETTLE", stock=3)])
+    (variant,) = await catalog.variant_ids(product.id)
+    token = token_for(resources, uuid.uuid4())
+    cart = await _cart_with(platform, token, [{"variantId": str(variant), "quantity": 1}])
+
+    responses = await asyncio.gather(
+        *(
+            platform.execute(
+                CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "retry"}, token=token
+            )
+            for _ in range(10)
+        )
+    )
+
+    answers = [response.ok()["checkoutComplete"] for response in responses]
+    assert len({answer["orderId"] for answer in answers}) == 1, answers
+    assert {answer["status"] for answer in answers} == {"AWAITING_PAYMENT"}
+    async with resources.session_factory() as session:
+        placed = (await session.scalars(select(Order.id))).all()
+    assert [str(order_id) for order_id in placed] == [answers[0]["orderId"]]
+    assert await _stock(resources, variant) == (3, 1)
+
+
+async def test_strangers_see_no_order_cart_or_foreign_lines(
+    platform: GraphQLClient, resources: Resources
+) -> None:
+    catalog = Catalog(resources)
+    mia = await catalog.seller()
+    bo = await catalog.seller()
+    mias = await catalog.product(mia, "Mia's Scarf", variants=[VariantSpec(sku="SCARF", stock=5)])
+    bos = await catalog.product(bo, "Bo's Hat", variants=[VariantSpec(sku="HAT", stock=5)])
+    (scarf,) = await catalog.variant_ids(mias.id)
+    (hat,) = await catalog.variant_ids(bos.id)
+    buyer, stranger = uuid.uuid4(), uuid.uuid4()
+    buyer_token = token_for(resources, buyer)
+    stranger_token = token_for(resources, stranger)
+    mia_token = token_for(resources, mia.user_id, Role.CUSTOMER, Role.SELLER, shop=mia.seller_id)
+    cart = await _cart_with(
+        platform,
+        buyer_token,
+        [{"variantId": str(scarf), "quantity": 1}, {"variantId": str(hat), "quantity": 1}],
+    )
+    order = (
+        await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "x"}, buyer_token)
+    )["checkoutComplete"]["order"]
+    query = "query($id: ID!) { order(id: $id) { id total lines { sku } } }"
+
+    as_stranger = await platform.execute(query, {"id": order["id"]}, token=stranger_token)
+    cart_as_stranger = await platform.execute(
+        "query($id: ID!) { cart(id: $id) { id } }", {"id": cart}, token=stranger_token
+    )
+    cancel_as_stranger = await platform.execute(
+        "mutation($id: ID!) { orderCancel(id: $id) { errors { code } } }",
+        {"id": order["id"]},
+        token=stranger_token,
+    )
+    as_mia = await _ok(platform, query, {"id": order["id"]}, mia_token)
+    mia_orders = await _ok(
+        platform, "{ sellerOrders { edges { node { id lines { sku } } } } }", token=mia_token
+    )
+    fulfil_foreign = await _ok(
+        platform,
+        "mutation($o: ID!, $l: [ID!]!) { orderFulfill(orderId: $o, lineIds: $l, "
+        'trackingNumber: "T1") { errors { code } } }',
+        {"o": order["id"], "l": [str(uuid.uuid4())]},
+        mia_token,
+    )
+
+    assert as_stranger.error_codes == ["FORBIDDEN"]
+    assert cart_as_stranger.error_codes == ["FORBIDDEN"]
+    assert cancel_as_stranger.error_codes == ["FORBIDDEN"]
+    assert as_mia["order"]["lines"] == [{"sku": "SCARF"}], "a seller sees only their lines"
+    assert mia_orders["sellerOrders"]["edges"] == [
+        {"node": {"id": order["id"], "lines": [{"sku": "SCARF"}]}}
+    ]
+    assert [e["code"] for e in fulfil_foreign["orderFulfill"]["errors"]] in (
+        ["NOT_YOUR_LINE"],
+        ["ILLEGAL_TRANSITION"],
+    )
