@@ -12,8 +12,10 @@ from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     parse,
     validate,
@@ -71,11 +73,20 @@ class PreparedOperation:
 
     @property
     def root_fields(self) -> list[str]:
-        return [
-            selection.name.value
-            for selection in self.operation.selection_set.selections
-            if isinstance(selection, FieldNode)
-        ]
+        """Every field the operation selects on its root type, through fragments too."""
+        fragments = self.fragments
+        names: list[str] = []
+        pending = list(self.operation.selection_set.selections)
+        while pending:
+            selection = pending.pop(0)
+            if isinstance(selection, FieldNode):
+                names.append(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.extend(selection.selection_set.selections)
+            elif isinstance(selection, FragmentSpreadNode):
+                # Validated, so the fragment exists and spreads do not cycle.
+                pending.extend(fragments[selection.name.value].selection_set.selections)
+        return names
 
 
 # graphql-core quotes names as 'name', graphql-js (and so Apollo's gateway) as "name".

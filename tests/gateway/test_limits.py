@@ -211,7 +211,11 @@ async def test_production_masks_resolver_failures_but_not_request_errors(product
 
 def test_prepared_operations_name_their_root_fields() -> None:
     gateway: Gateway = topology_gateway().state.gateway
-    prepared = gateway.prepare("{ me { name } topProducts { name } ... on Query { __typename } }")
+    prepared = gateway.prepare(
+        "{ topProducts { name } ... on Query { __typename } ...Me } "
+        "fragment Me on Query { me { name } }"
+    )
 
     assert isinstance(prepared, PreparedOperation)
-    assert prepared.root_fields == ["me", "topProducts"]
+    # Through fragments too: a private field must not hide in one from the cache policy.
+    assert prepared.root_fields == ["topProducts", "__typename", "me"]
