@@ -89,6 +89,7 @@ def gateway_config(
         limits=Limits(
             max_depth=settings.gateway_max_depth,
             max_aliases=settings.gateway_max_aliases,
+            max_field_repeats=settings.gateway_max_field_repeats,
             max_directives=settings.gateway_max_directives,
             max_tokens=settings.gateway_max_tokens,
             max_list_size=settings.gateway_max_list_size,

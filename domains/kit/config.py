@@ -76,6 +76,7 @@ class Settings:
     gateway_cors_origins: tuple[str, ...] = ()
     gateway_max_depth: int = 12
     gateway_max_aliases: int = 30
+    gateway_max_field_repeats: int = 20
     gateway_max_directives: int = 50
     gateway_max_tokens: int = 5000
     gateway_max_list_size: int = 100
@@ -151,6 +152,7 @@ class Settings:
             gateway_cors_origins=env.origins("GATEWAY_CORS_ORIGINS"),
             gateway_max_depth=env.integer("GATEWAY_MAX_DEPTH", 12, minimum=1),
             gateway_max_aliases=env.integer("GATEWAY_MAX_ALIASES", 30, minimum=0),
+            gateway_max_field_repeats=env.integer("GATEWAY_MAX_FIELD_REPEATS", 20, minimum=1),
             gateway_max_directives=env.integer("GATEWAY_MAX_DIRECTIVES", 50, minimum=0),
             gateway_max_tokens=env.integer("GATEWAY_MAX_TOKENS", 5000, minimum=100),
             gateway_max_list_size=env.integer("GATEWAY_MAX_LIST_SIZE", 100, minimum=1),

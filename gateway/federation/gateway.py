@@ -145,7 +145,13 @@ class _DocumentCache:
         return document, []
 
 
-_UNLIMITED = Limits(max_depth=2**31, max_aliases=2**31, max_directives=2**31, max_list_size=2**31)
+_UNLIMITED = Limits(
+    max_depth=2**31,
+    max_aliases=2**31,
+    max_field_repeats=2**31,
+    max_directives=2**31,
+    max_list_size=2**31,
+)
 
 
 def _parse_error(error: GraphQLError, limits: Limits | None) -> dict[str, Any]:

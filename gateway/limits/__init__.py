@@ -16,6 +16,10 @@ class Limits:
     # MaxIntrospectionDepthRule instead, so GraphiQL's schema query fits.
     max_depth: int = 12
     max_aliases: int = 30
+    # One field asked for again and again in one selection set (directly or in inline
+    # fragments): validation compares every pair of them, so 1,000 copies of
+    # `topProducts { name }` take seconds to validate although they cost little.
+    max_field_repeats: int = 20
     # Directive uses in an operation (counted as if its fragments were written inline).
     max_directives: int = 50
     # Lexical tokens, enforced by the parser itself so a huge document is never built.

@@ -1,14 +1,16 @@
 """Limits on a document's shape, checked right after parsing and before validation.
 
-Validation itself can be made expensive (OverlappingFieldsCanBeMerged is quadratic in
-the fields of a selection set, so 1,000 aliases of one field are a million comparisons):
-these checks run first and are linear. Fragments are measured once each, so a document
-that spreads the same fragment many times is measured at the size it would expand to,
-without expanding it; a fragment cycle stops the walk (validation reports the cycle).
+Validation itself can be made expensive (OverlappingFieldsCanBeMerged compares every
+pair of fields sharing a response name in a selection set, so 1,000 copies of one field
+are half a million comparisons, seconds of CPU): these checks run first and are linear.
+Fragments are measured once each, so a document that spreads the same fragment many
+times is measured at the size it would expand to, without expanding it; a fragment
+cycle stops the walk (validation reports the cycle).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +55,12 @@ class _Measure:
     sizes: dict[str, _Size] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
     longest_list: int = 0
+    most_repeated: int = 0
     introspects: bool = False
 
     def selection_set(self, selection_set: SelectionSetNode | None) -> _Size:
+        if selection_set is not None:
+            self.most_repeated = max(self.most_repeated, _most_repeated(selection_set))
         total = _Size()
         for selection in selection_set.selections if selection_set else ():
             total = total + _Size(directives=self.directives(selection.directives))
@@ -108,6 +113,19 @@ class _Measure:
                 self.value(object_field.value)
 
 
+def _most_repeated(selection_set: SelectionSetNode) -> int:
+    """How often the most repeated response name occurs, inline fragments flattened."""
+    counts: Counter[str] = Counter()
+    pending = list(selection_set.selections)
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, FieldNode):
+            counts[(selection.alias or selection.name).value] += 1
+        elif isinstance(selection, InlineFragmentNode):
+            pending.extend(selection.selection_set.selections)
+    return max(counts.values(), default=0)
+
+
 def check_document(
     document: DocumentNode, limits: Limits, *, introspection: bool
 ) -> list[dict[str, Any]]:
@@ -156,6 +174,16 @@ def check_document(
                 "MAX_DIRECTIVES_EXCEEDED",
                 directives=size.directives,
                 maxDirectives=limits.max_directives,
+            )
+        )
+    if measure.most_repeated > limits.max_field_repeats:
+        errors.append(
+            graphql_error(
+                f"A field is selected {measure.most_repeated} times in one selection set; "
+                f"the limit is {limits.max_field_repeats}.",
+                "MAX_FIELD_REPEATS_EXCEEDED",
+                repeats=measure.most_repeated,
+                maxRepeats=limits.max_field_repeats,
             )
         )
     if measure.longest_list > limits.max_list_size:

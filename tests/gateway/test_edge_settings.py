@@ -31,6 +31,7 @@ def test_every_edge_variable_is_read() -> None:
             "GATEWAY_CORS_ORIGINS": "https://shop.example.com, http://localhost:3000/",
             "GATEWAY_MAX_DEPTH": "9",
             "GATEWAY_MAX_ALIASES": "5",
+            "GATEWAY_MAX_FIELD_REPEATS": "4",
             "GATEWAY_MAX_DIRECTIVES": "7",
             "GATEWAY_MAX_TOKENS": "800",
             "GATEWAY_MAX_LIST_SIZE": "25",
@@ -56,6 +57,7 @@ def test_every_edge_variable_is_read() -> None:
     assert config.limits == Limits(
         max_depth=9,
         max_aliases=5,
+        max_field_repeats=4,
         max_directives=7,
         max_tokens=800,
         max_list_size=25,

@@ -19,6 +19,7 @@ from gateway.limits.cost import operation_cost
 from tests.federation.topology import SUBGRAPHS
 from tests.gateway.edge import REPO_ROOT, SchemaSubgraph, client_of, topology_gateway
 
+NEW_CLIENT = {"accept": "application/graphql-response+json"}
 LIMITS = Limits(max_depth=8, max_aliases=20, max_directives=30, max_tokens=3000, max_cost=500)
 
 
@@ -51,20 +52,43 @@ async def test_a_depth_bomb_is_refused_with_its_depth_and_the_limit() -> None:
 
 async def test_a_thousand_aliases_are_refused_before_validation_gets_to_them() -> None:
     query = "{ " + " ".join(f"a{i}: topProducts {{ name }}" for i in range(1000)) + " }"
-    limits = Limits(max_tokens=10_000, max_aliases=20)
+    async with client_of(topology_gateway(limits=Limits(max_tokens=10_000))) as client:
+        started = time.perf_counter()
+        response = await client.post(
+            "/graphql",
+            json={"query": query},
+            headers={"accept": "application/graphql-response+json"},
+        )
+        elapsed = time.perf_counter() - started
 
-    started = time.perf_counter()
-    error = _error(await _post(query, limits=limits))
-    elapsed = time.perf_counter() - started
-
+    error = _error(response)
     assert error["extensions"] == {
         "code": "MAX_ALIASES_EXCEEDED",
         "aliases": 1000,
-        "maxAliases": 20,
+        "maxAliases": 30,
     }
-    # Printed, not asserted (times are not test conditions): validation of 1,000 aliases
-    # of one field would be a million overlap comparisons.
+    # Printed, not asserted: times are not test conditions.
     print(f"\n1,000 aliases refused in {elapsed * 1000:.1f} ms")
+
+
+async def test_one_field_repeated_a_thousand_times_is_refused_before_validation() -> None:
+    # Cheap by cost (5 each) and without aliases, but validation would compare every pair.
+    repeated = "{ " + "topProducts { name } " * 1000 + "}"
+    inline = "{ " + "... on Query { topProducts { name } } " * 1000 + "}"
+    limits = Limits(max_tokens=20_000)
+    async with client_of(topology_gateway(limits=limits)) as client:
+        started = time.perf_counter()
+        plain = await client.post("/graphql", json={"query": repeated}, headers=NEW_CLIENT)
+        elapsed = time.perf_counter() - started
+        hidden = await client.post("/graphql", json={"query": inline}, headers=NEW_CLIENT)
+
+    for response in (plain, hidden):
+        assert _error(response)["extensions"] == {
+            "code": "MAX_FIELD_REPEATS_EXCEEDED",
+            "repeats": 1000,
+            "maxRepeats": 20,
+        }
+    print(f"\n1,000 repeats of one field refused in {elapsed * 1000:.1f} ms")
 
 
 async def test_a_hundred_directives_are_refused() -> None:
