@@ -174,9 +174,8 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     async def ready(request: Request) -> JSONResponse:
         async def probe(name: str) -> str | None:
             try:
-                result = await asyncio.wait_for(
-                    gateway.executor.transports[name].fetch("{ __typename }", {}, {}), 2.0
-                )
+                async with asyncio.timeout(2.0):
+                    result = await gateway.executor.transports[name].fetch("{ __typename }", {}, {})
             except Exception as error:
                 return f"{type(error).__name__}: {error}"
             return None if result.get("data") else "no data"

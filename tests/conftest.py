@@ -30,6 +30,8 @@ from shopgraph.cli import migrate_all
 from shopgraph.registry import DOMAINS
 from tests.support.graphql import GraphQLClient
 
+pytest_plugins = ["tests.support.watchdog"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA_DIR = REPO_ROOT / ".data" / "test"
 

@@ -134,18 +134,47 @@ class LocalSubgraph:
         return response
 
 
+# How long shutdown waits for each round of cancellation to take.
+WORKER_STOP_ROUND_SECONDS = 2.0
+WORKER_STOP_ROUNDS = 5
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """Cancel `tasks` and wait for them, re-cancelling any that survive a round.
+
+    A task can absorb one cancellation (on Python 3.11, `asyncio.wait_for` returns its
+    result instead of raising when the cancel lands as its inner awaitable finishes), so
+    shutdown never trusts a single `cancel()` and never waits without a bound. Returns the
+    tasks that still run after every round, for the caller to report.
+    """
+    pending = [task for task in tasks if not task.done()]
+    for _ in range(WORKER_STOP_ROUNDS):
+        if not pending:
+            break
+        for task in pending:
+            task.cancel()
+        _, still = await asyncio.wait(pending, timeout=WORKER_STOP_ROUND_SECONDS)
+        pending = list(still)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            logger.error("background worker %s failed", task.get_name(), exc_info=task.exception())
+    return pending
+
+
 @contextlib.asynccontextmanager
 async def run_workers(
     workers: Sequence[BackgroundWorker], resources: Resources
 ) -> AsyncIterator[None]:
-    """Run background workers for the lifetime of the block, and cancel them after."""
-    tasks = [asyncio.create_task(worker(resources)) for worker in workers]
+    """Run background workers for the lifetime of the block, and stop them after."""
+    tasks = [
+        asyncio.create_task(worker(resources), name=getattr(worker, "__name__", repr(worker)))
+        for worker in workers
+    ]
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in await stop_tasks(tasks):
+            logger.error("background worker %s ignored cancellation; leaving it", task.get_name())
 
 
 def subgraph_routes(spec: SubgraphSpec, runtime: Runtime) -> list[BaseRoute]:

@@ -22,7 +22,8 @@ async def health(request: Request) -> JSONResponse:
 
 async def _probe(check: Callable[[], Awaitable[None]]) -> str | None:
     try:
-        await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            await check()
     except Exception as error:  # any failure means "not ready"; the name says which
         return f"{type(error).__name__}: {error}".strip().rstrip(":") or type(error).__name__
     return None

@@ -128,10 +128,8 @@ class PlanExecutor:
         state: ExecutionState,
     ) -> GraphQLResult | None:
         try:
-            return await asyncio.wait_for(
-                transport.fetch(fetch.document, variables, headers),
-                self.timeouts.get(fetch.subgraph, self.timeout),
-            )
+            async with asyncio.timeout(self.timeouts.get(fetch.subgraph, self.timeout)):
+                return await transport.fetch(fetch.document, variables, headers)
         except (SubgraphUnavailable, TimeoutError) as error:
             reason = str(error) or "timed out"
             if isinstance(error, TimeoutError):

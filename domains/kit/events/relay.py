@@ -107,4 +107,5 @@ class Relay:
                 await asyncio.sleep(1.0)
             if sent < self.batch:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), IDLE_POLL_INTERVAL_SECONDS)
+                    async with asyncio.timeout(IDLE_POLL_INTERVAL_SECONDS):
+                        await wake.wait()

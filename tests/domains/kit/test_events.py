@@ -13,6 +13,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.app import stop_tasks
 from domains.kit.db import transaction
 from domains.kit.events import (
     Consumer,
@@ -29,6 +30,7 @@ from domains.kit.events import (
 )
 from domains.kit.events.codec import EventDecodeError
 from domains.kit.events.consumer import SimulatedCrash
+from domains.kit.events.outbox import wakeup
 from domains.kit.events.streams import dead_letter_key
 from domains.kit.resources import Resources
 
@@ -282,3 +284,22 @@ async def test_a_failed_handler_is_retried_and_finally_dead_lettered(bus: Bus) -
     dead = await bus.resources.redis.xrange(dead_letter_key(bus.resources.settings, "testers"))
     assert len(dead) == 1
     assert dead[0][1][b"reason"] == b"RuntimeError('1')"
+
+
+async def test_a_relay_stops_when_cancelled_just_as_it_is_woken(bus: Bus) -> None:
+    relay = bus.relay()
+    running = asyncio.create_task(relay.run())
+    await bus.publish(_parcel())
+    for _ in range(500):  # until the relay has sent it and gone idle, waiting to be woken
+        await asyncio.sleep(0.01)
+        if not await bus.count(bus.tables.outbox, bus.tables.outbox.c.relayed_at.is_(None)):
+            break
+    await asyncio.sleep(0.05)
+
+    wakeup(bus.tables.outbox.fullname).set()
+    running.cancel()
+    done, _ = await asyncio.wait([running], timeout=5)
+    await stop_tasks([running])  # should the assertion fail, end the runaway relay
+
+    assert running in done, "the relay went on after its cancellation"
+    assert running.cancelled()

@@ -1,0 +1,69 @@
+"""Background workers stop when their block ends, however they treat cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from domains.kit import app as kit_app
+from domains.kit.app import run_workers, stop_tasks
+from domains.kit.resources import Resources
+
+
+async def test_a_worker_that_absorbs_one_cancellation_is_cancelled_again() -> None:
+    absorbed: list[int] = []
+
+    async def stubborn() -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if absorbed:
+                    raise
+                absorbed.append(1)  # what asyncio.wait_for does on 3.11 in a race
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+
+    survivors = await stop_tasks([task])
+
+    assert survivors == []
+    assert absorbed == [1]
+    assert task.cancelled()
+
+
+async def test_a_worker_that_never_stops_is_reported_and_left(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(kit_app, "WORKER_STOP_ROUND_SECONDS", 0.01)
+    release = asyncio.Event()
+
+    async def deaf(_resources: Resources) -> None:
+        while True:
+            try:
+                await release.wait()
+                return
+            except asyncio.CancelledError:
+                continue
+
+    try:
+        async with run_workers([deaf], resources):
+            await asyncio.sleep(0)
+    finally:
+        release.set()
+
+    assert "background worker deaf ignored cancellation" in caplog.text
+
+
+async def test_a_worker_that_failed_is_logged_at_shutdown(
+    resources: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_resources: Resources) -> None:
+        raise RuntimeError("no such stream")
+
+    async with run_workers([broken], resources):
+        await asyncio.sleep(0)
+
+    assert "background worker broken failed" in caplog.text
+    assert "no such stream" in caplog.text
