@@ -1,5 +1,6 @@
 """Prometheus metrics of a subgraph, named as deploy/metrics.md (the dashboard's contract)
-says: requests and their duration, the database pool, entity-cache hits and misses.
+says: requests and their duration, the database pool, entity-cache hits and misses, and
+how far behind the events are (sampled by domains/kit/events/monitor.py).
 
 Label values are bounded: the service (the subgraph's name), the root field or
 `_entities` for the operation, the cached entity kind. Never ids, text or users.
@@ -72,6 +73,19 @@ ACTIVE_USERS = shared_metric(
     "shopgraph_active_users",
     "Distinct users who signed in or refreshed a token in the last 15 minutes.",
     labelnames=("service",),
+)
+OUTBOX_BACKLOG = shared_metric(
+    Gauge,
+    "shopgraph_outbox_backlog",
+    "Events written to a domain's outbox and not yet relayed to Redis Streams.",
+    labelnames=("service", "domain"),
+)
+STREAM_CONSUMER_LAG = shared_metric(
+    Gauge,
+    "shopgraph_stream_consumer_lag",
+    "Entries of a stream not yet delivered to a consumer group, plus those delivered "
+    "and not acknowledged.",
+    labelnames=("service", "stream", "group"),
 )
 
 

@@ -1,16 +1,34 @@
 """`/metrics` on a subgraph: traffic moves the request counters, the latency histogram,
-the pool gauges, the cache hit ratio and the active-users gauge."""
+the pool gauges, the cache hit ratio and the active-users gauge; events move the outbox
+backlog and the consumer lag."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.app import Runtime
 from domains.kit.config import Settings
+from domains.kit.db import transaction
+from domains.kit.events import (
+    Consumer,
+    Event,
+    EventMeta,
+    EventTables,
+    Relay,
+    Subscription,
+    publish,
+    stream_key,
+)
+from domains.kit.events.monitor import sample_consumer_lag, sample_outbox_backlog
 from domains.kit.metrics import watch_pool
 from domains.kit.resources import Resources
 from shopgraph.platform import build_platform_app
@@ -137,3 +155,119 @@ async def test_the_platform_exposes_gateway_and_subgraph_metrics(
         moved("shopgraph_requests_total", service="products", operation="products", status="ok")
         == 1
     )
+
+
+@dataclass(frozen=True)
+class MetricsProbe(Event):
+    """An event only this test publishes and reads."""
+
+    name = "MetricsProbe"
+    version = 1
+
+    n: int
+
+
+@pytest.fixture
+async def probe_tables(resources: Resources) -> AsyncIterator[EventTables]:
+    """An outbox of its own, so the backlog counted is exactly what this test wrote."""
+    schema = f"metrics_probe_{uuid.uuid4().hex[:8]}"
+    metadata = MetaData(schema=schema)
+    tables = EventTables(metadata)
+    async with resources.engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield tables
+    finally:
+        async with resources.engine.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+async def test_outbox_backlog_and_consumer_lag_move_with_the_events(
+    products_http: httpx.AsyncClient, resources: Resources, probe_tables: EventTables
+) -> None:
+    handled: list[int] = []
+
+    async def handle(session: AsyncSession, event: MetricsProbe, meta: EventMeta) -> None:
+        handled.append(event.n)
+
+    consumer = Consumer(
+        resources,
+        probe_tables,
+        group="probers",
+        subscriptions=[Subscription(MetricsProbe, handle)],
+    )
+    stream = stream_key(resources.settings, "MetricsProbe")
+    backlog = {"service": "probe", "domain": "probe"}
+    lag = {"service": "probers", "stream": stream, "group": "probers"}
+
+    async def sample() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        await sample_outbox_backlog(resources, probe_tables, domain="probe")
+        await sample_consumer_lag(
+            resources, service="probers", group="probers", streams=consumer.streams
+        )
+        return await _samples(products_http)
+
+    await consumer.ensure_groups()
+    idle = await sample()
+    assert _value(idle, "shopgraph_outbox_backlog", **backlog) == 0
+    assert _value(idle, "shopgraph_stream_consumer_lag", **lag) == 0
+
+    # Published with no relay running: the events wait in the outbox.
+    for n in range(3):
+        async with transaction(resources.session_factory) as session:
+            await publish(session, probe_tables, MetricsProbe(n=n))
+    published = await sample()
+    assert _value(published, "shopgraph_outbox_backlog", **backlog) == 3
+    assert _value(published, "shopgraph_stream_consumer_lag", **lag) == 0
+
+    # Relayed with no consumer reading: the backlog is gone, the group lags.
+    assert await Relay(resources, probe_tables, producer="probe").relay_once() == 3
+    relayed = await sample()
+    assert _value(relayed, "shopgraph_outbox_backlog", **backlog) == 0
+    assert _value(relayed, "shopgraph_stream_consumer_lag", **lag) == 3
+
+    # Delivered and not yet acknowledged still counts: pending is part of the lag.
+    await resources.redis.xreadgroup("probers", "stalled", {stream: ">"}, count=1)
+    delivered = await sample()
+    assert _value(delivered, "shopgraph_stream_consumer_lag", **lag) == 3
+
+    # Consumed: nothing is behind any more.
+    assert await consumer.consume_once() == 2
+    assert await consumer.reclaim_once(min_idle_ms=0) == 1
+    consumed = await sample()
+    assert sorted(handled) == [0, 1, 2]
+    assert _value(consumed, "shopgraph_outbox_backlog", **backlog) == 0
+    assert _value(consumed, "shopgraph_stream_consumer_lag", **lag) == 0
+
+
+async def test_a_domains_event_workers_report_their_backlog_and_lag(
+    resources: Resources, settings: Settings
+) -> None:
+    from domains.orders.app import SPEC
+
+    app = build_platform_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as client,
+    ):
+        # Each worker samples as it starts; poll until the first samples are in.
+        async with asyncio.timeout(10):
+            while True:
+                samples = await _samples(client)
+                if ("shopgraph_outbox_backlog", (("domain", "orders"), ("service", "orders"))) in (
+                    samples
+                ) and any(
+                    name == "shopgraph_stream_consumer_lag" and dict(labels)["group"] == "orders"
+                    for name, labels in samples
+                ):
+                    break
+                await asyncio.sleep(0.05)
+    assert SPEC.workers
+    lags = {
+        dict(labels)["stream"]: value
+        for (name, labels), value in samples.items()
+        if name == "shopgraph_stream_consumer_lag" and dict(labels)["group"] == "orders"
+    }
+    assert all(stream.startswith(settings.redis_key_prefix) for stream in lags)
+    assert set(lags.values()) == {0.0}

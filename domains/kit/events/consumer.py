@@ -45,6 +45,8 @@ BLOCK_MILLISECONDS = 1000
 RECLAIM_EVERY_SECONDS = 15.0
 RECLAIM_IDLE_MILLISECONDS = 30_000
 MAX_DELIVERIES = 10
+# How long a stopping consumer may spend finishing the entry it is handling.
+FINISH_ENTRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ class Consumer:
         # Test hook: awaited after the handler's commit and before the XACK.
         self.before_ack: Callable[[str], Awaitable[None]] | None = None
 
+    @property
+    def streams(self) -> list[str]:
+        """The stream keys this consumer's group reads."""
+        return list(self._streams)
+
     async def ensure_groups(self) -> None:
         for stream in self._streams:
             try:
@@ -132,7 +139,7 @@ class Consumer:
         batches: list[Any] = list(response or [])
         for stream, entries in batches:
             for entry_id, fields in entries:
-                await self._process(_text(stream), _text(entry_id), fields)
+                await self._process_to_the_end(_text(stream), _text(entry_id), fields)
                 handled += 1
         return handled
 
@@ -155,12 +162,32 @@ class Consumer:
                 for entry_id, fields in entries:
                     if fields is None:  # trimmed from the stream meanwhile
                         continue
-                    await self._process(stream, _text(entry_id), fields)
+                    await self._process_to_the_end(stream, _text(entry_id), fields)
                     handled += 1
                 if next_start == "0-0":
                     break
                 start = next_start
         return handled
+
+    async def _process_to_the_end(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> None:
+        """Process one entry; a cancellation (shutdown) waits for the entry in hand to be
+        committed and acknowledged, up to FINISH_ENTRY_SECONDS, and then stops the consumer.
+
+        Without this, a stop landing between the commit and the XACK leaves the entry
+        pending until another consumer reclaims it (harmless, the event id dedups it, but
+        late). Entries of the batch not begun stay pending for the same reclaim.
+        """
+        task = asyncio.ensure_future(self._process(stream, entry_id, raw))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                await asyncio.wait([task], timeout=FINISH_ENTRY_SECONDS)
+                if not task.done():
+                    task.cancel()
+                elif not task.cancelled() and task.exception() is not None:
+                    logger.error("%s: entry %s failed while stopping", self.group, entry_id)
+            raise
 
     async def _process(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> None:
         fields = {_text(key): _text(value) for key, value in raw.items()}
