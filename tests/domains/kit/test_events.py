@@ -303,3 +303,37 @@ async def test_a_relay_stops_when_cancelled_just_as_it_is_woken(bus: Bus) -> Non
 
     assert running in done, "the relay went on after its cancellation"
     assert running.cancelled()
+
+
+async def test_a_stopped_consumer_acknowledges_the_entry_in_hand_first(bus: Bus) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(session: AsyncSession, event: ParcelShippedReader, meta: EventMeta) -> None:
+        await session.execute(insert(bus.effects).values(event_id=meta.event_id, note="slow"))
+        started.set()
+        await release.wait()
+
+    consumer = Consumer(
+        bus.resources,
+        bus.tables,
+        group="testers",
+        subscriptions=[Subscription(ParcelShippedReader, slow)],
+        consumer_name="stopping",
+    )
+    await consumer.ensure_groups()
+    await bus.publish(_parcel())
+    await bus.relay().relay_once()
+    task = asyncio.create_task(consumer.consume_once())
+    async with asyncio.timeout(10):
+        await started.wait()
+
+    task.cancel()  # shutdown lands while the handler runs
+    await asyncio.sleep(0.05)
+    assert not task.done()  # still finishing the entry
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert await bus.count(bus.effects) == 1
+    assert await bus.pending() == 0
