@@ -5,7 +5,8 @@
 #   subgraph NAME [ARGS]    one domain's subgraph (users, products, carts, orders, payments)
 #   platform [ARGS]         every subgraph and the gateway in one process (small installs)
 #   migrate [up|down|status] [ARGS]   Alembic, every domain (default: up)
-#   worker NAME [ARGS]      a domain's background workers alone, once `shopgraph worker` exists
+#   worker [DOMAIN...]      background workers only (relays, consumers, sweepers; default
+#                           every domain), with /health, /ready and /metrics on PORT
 #   db backup|restore FILE  pg_dump / pg_restore of DATABASE_URL (custom format)
 #   healthcheck             exit 0 when GET /health on PORT answers 200 (the HEALTHCHECK)
 #   anything else           run as given: `shopgraph seed ...`, `sh`, ...
@@ -44,12 +45,8 @@ case "$role" in
         exec shopgraph migrate "$@"
         ;;
     worker)
-        # Today each domain's workers (mail outbox, reservation sweeper, event relay) run
-        # inside its subgraph process; a separate worker process needs `shopgraph worker`.
-        if shopgraph worker --help >/dev/null 2>&1; then
-            exec shopgraph worker "$@"
-        fi
-        fail "worker: this build has no \`shopgraph worker\` command; background workers run inside \`subgraph NAME\`"
+        # Probes and Prometheus need a port; GraphQL is not served there.
+        exec shopgraph worker --host "$host" --port "${PORT:-8000}" "$@"
         ;;
     db)
         exec shopgraph db "$@"

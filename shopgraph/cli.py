@@ -84,6 +84,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     subgraph.set_defaults(handler=_subgraph)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run only background workers (outbox relays, event consumers, sweepers)",
+        description="Run the background workers of the given domains (default: all) until "
+        "SIGTERM, without serving GraphQL. Migrations are not applied.",
+    )
+    worker.add_argument("domains", nargs="*", metavar="DOMAIN", help="default: every domain")
+    worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument(
+        "--port", type=int, help="serve /health, /ready and /metrics here (default: no HTTP)"
+    )
+    worker.set_defaults(handler=_worker)
+
     migrate = commands.add_parser("migrate", help="database migrations, per domain")
     actions = migrate.add_subparsers(dest="action", required=True)
     for action, help_text in (
@@ -569,6 +582,33 @@ def _subgraph(settings: Settings, args: argparse.Namespace) -> int:
     logger.info("subgraph %s: http://%s:%s/graphql", args.name, args.host, port)
     _serving(f"subgraph-{args.name}")
     uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from shopgraph.worker import build_worker_app, run_until_signalled
+
+    known = [entry.name for entry in DOMAINS]
+    unknown = [name for name in args.domains if name not in known]
+    if unknown:
+        print(
+            f"shopgraph worker: unknown domain {', '.join(unknown)} (known: {', '.join(known)})",
+            file=sys.stderr,
+        )
+        return 2
+    names = list(dict.fromkeys(args.domains)) or known
+    app = build_worker_app(_resolve(settings), names)
+    if args.port is None:
+        from shopgraph.telemetry import configure_tracing
+
+        configure_tracing("worker")
+        asyncio.run(run_until_signalled(app))
+        return 0
+    import uvicorn
+
+    logger.info("worker probes and metrics: http://%s:%s/metrics", args.host, args.port)
+    _serving("worker")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")
     return 0
 
 
