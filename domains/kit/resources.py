@@ -24,6 +24,15 @@ class Resources:
     session_factory: async_sessionmaker[AsyncSession]
     redis: Redis
     jwt_keys: JwtKeys
+    # For blocking commands (XREADGROUP BLOCK): their own pool with a read timeout well
+    # above the block time. With the short timeout of `redis`, a busy event loop that
+    # reads the answer a little late turned a delivered batch into a timeout, and the
+    # entries, already handed to this consumer, waited for reclaiming.
+    blocking_redis: Redis | None = None
+
+    @property
+    def redis_for_blocking(self) -> Redis:
+        return self.blocking_redis if self.blocking_redis is not None else self.redis
 
     @property
     def revocations(self) -> TokenRevocations:
@@ -39,12 +48,18 @@ class Resources:
         await self.redis.ping()
 
 
-def create_redis(settings: Settings) -> Redis:
+BLOCKING_READ_TIMEOUT_SECONDS = 30.0
+
+
+def create_redis(settings: Settings, *, socket_timeout: float = 2.0) -> Redis:
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not resolved: start through `shopgraph` or set it")
     # Short timeouts: a Redis outage must degrade to Postgres reads, not hang requests.
     return Redis.from_url(
-        settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+        settings.redis_url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=2,
+        health_check_interval=30,
     )
 
 
@@ -53,6 +68,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = create_engine(settings)
     instrument_engine(engine)
     redis = create_redis(settings)
+    blocking_redis = create_redis(settings, socket_timeout=BLOCKING_READ_TIMEOUT_SECONDS)
     try:
         yield Resources(
             settings=settings,
@@ -60,7 +76,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             session_factory=create_session_factory(engine),
             redis=redis,
             jwt_keys=JwtKeys.from_settings(settings),
+            blocking_redis=blocking_redis,
         )
     finally:
+        await blocking_redis.aclose()
         await redis.aclose()
         await engine.dispose()

@@ -118,17 +118,23 @@ class Consumer:
                 if "BUSYGROUP" not in str(error):
                     raise
 
-    async def consume_once(self, *, block_ms: int | None = None) -> int:
-        """Read and handle one batch of new entries; how many were handled."""
+    async def consume_once(self, *, block_ms: int | None = None, own_pending: bool = False) -> int:
+        """Read and handle one batch of new entries; how many were handled.
+
+        With `own_pending`, the batch is instead the entries already delivered to this
+        consumer and not acknowledged: after a failed round they are retried at once
+        rather than after the reclaim interval.
+        """
         if not self._streams:
             return 0
+        redis = self.resources.redis_for_blocking if block_ms else self.resources.redis
         try:
-            response = await self.resources.redis.xreadgroup(
+            response = await redis.xreadgroup(
                 self.group,
                 self.name,
-                dict.fromkeys(self._streams, ">"),
+                dict.fromkeys(self._streams, "0" if own_pending else ">"),
                 count=self.batch,
-                block=block_ms,
+                block=None if own_pending else block_ms,
             )
         except ResponseError as error:
             if "NOGROUP" not in str(error):
@@ -262,17 +268,22 @@ class Consumer:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         next_reclaim = 0.0
+        recovering = False
         while True:
             try:
                 if loop.time() >= next_reclaim:
                     await self.ensure_groups()
                     await self.reclaim_once()
                     next_reclaim = loop.time() + RECLAIM_EVERY_SECONDS
+                if recovering:
+                    await self.consume_once(own_pending=True)
+                    recovering = False
                 await self.consume_once(block_ms=BLOCK_MILLISECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis or Postgres away: retry, do not die
                 logger.exception("%s: event consumer round failed", self.group)
+                recovering = True
                 await asyncio.sleep(1.0)
 
 

@@ -29,7 +29,7 @@ ADDRESS = {
 CHECKOUT = """
 mutation($cart: ID!, $address: ShippingAddressInput!, $key: String!) {
   checkoutComplete(cartId: $cart, shippingAddress: $address, idempotencyKey: $key) {
-    order { id } status errors { field code message variantIds lineIds }
+    order { id } orderId status errors { field code message variantIds lineIds }
   }
 }
 """
@@ -116,13 +116,15 @@ async def test_retries_with_one_key_ask_for_one_order(
     )
 
     answers = [response.ok()["checkoutComplete"] for response in responses]
-    assert {answer["order"]["id"] for answer in answers} != {None}
-    assert len({answer["order"]["id"] for answer in answers}) == 1
-    # Nobody decided within the wait (no orders domain here): the order is PENDING.
+    assert None not in {answer["orderId"] for answer in answers}
+    assert len({answer["orderId"] for answer in answers}) == 1
+    # Nobody decided within the wait (no orders domain here): the order is PENDING, and
+    # not yet an Order anyone could resolve.
     assert {answer["status"] for answer in answers} == {"PENDING"}
+    assert {answer["order"] for answer in answers} == {None}
     requested = await _outbox(resources)
     assert len(requested) == 1
-    assert requested[0]["order_id"] == answers[0]["order"]["id"]
+    assert requested[0]["order_id"] == answers[0]["orderId"]
     assert requested[0]["shipping_address"]["country_code"] == "GB"
     assert [line["quantity"] for line in requested[0]["lines"]] == [2, 2]
     other_key = await _checkout(carts_client, customer.token, cart["id"], key="other")
@@ -156,16 +158,30 @@ async def test_the_answer_follows_the_orders_status_and_closes_the_cart(
 ) -> None:
     cart = await _cart(carts_client, customer.token, lines=2)
     first = (await _checkout(carts_client, customer.token, cart["id"])).ok()["checkoutComplete"]
-    order_id = first["order"]["id"]
+    order_id = first["orderId"]
 
-    await _deliver(resources, {"order_id": order_id, "status": "AWAITING_PAYMENT", "sequence": 2})
     await _deliver(resources, {"order_id": order_id, "status": "PENDING", "sequence": 1})
+    recorded = (await _checkout(carts_client, customer.token, cart["id"])).ok()["checkoutComplete"]
+    await _deliver(resources, {"order_id": order_id, "status": "AWAITING_PAYMENT", "sequence": 3})
+    await _deliver(resources, {"order_id": order_id, "status": "PENDING", "sequence": 2})
     replayed = (await _checkout(carts_client, customer.token, cart["id"])).ok()["checkoutComplete"]
     cart_after = await carts_client.execute(
         "query($id: ID!) { cart(id: $id) { status } }", {"id": cart["id"]}, token=customer.token
     )
 
-    assert replayed == {"order": {"id": order_id}, "status": "AWAITING_PAYMENT", "errors": []}
+    assert first["order"] is None, "the orders domain has not recorded it yet"
+    assert recorded == {
+        "order": {"id": order_id},
+        "orderId": order_id,
+        "status": "PENDING",
+        "errors": [],
+    }
+    assert replayed == {
+        "order": {"id": order_id},
+        "orderId": order_id,
+        "status": "AWAITING_PAYMENT",
+        "errors": [],
+    }
     assert cart_after.ok()["cart"]["status"] == "CHECKED_OUT"
 
 
@@ -179,7 +195,7 @@ async def test_a_failed_order_names_the_lines_short_of_stock(
     await _deliver(
         resources,
         {
-            "order_id": first["order"]["id"],
+            "order_id": first["orderId"],
             "status": "FAILED",
             "sequence": 2,
             "reason": "INSUFFICIENT_STOCK",

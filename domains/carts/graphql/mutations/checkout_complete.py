@@ -17,7 +17,9 @@ class CheckoutCompletePayload:
     order: Order | None = strawberry.field(
         default=None,
         description="The order: AWAITING_PAYMENT when stock was reserved in time, PENDING "
-        "when the decision took longer than the wait (poll `order(id)`). Null with errors.",
+        "when the decision took longer than the wait (poll `order(id)`, or retry with the "
+        "same idempotency key). Null with errors, and null while the orders domain has not "
+        "recorded the order yet (`orderId` is known all the same).",
     )
     order_id: strawberry.ID | None = strawberry.field(
         default=None,
@@ -47,7 +49,12 @@ def answer(checkout: Checkout) -> CheckoutCompletePayload:
     status = CheckoutStatus(checkout.status)
     if status is not CheckoutStatus.FAILED:
         order_id = strawberry.ID(str(checkout.order_id))
-        return CheckoutCompletePayload(order=Order(id=order_id), order_id=order_id, status=status)
+        # The first OrderStatusChanged (sequence 1, PENDING) says the order row exists; an
+        # Order reference before it would resolve to nothing in the orders subgraph.
+        recorded = checkout.status_sequence > 0
+        return CheckoutCompletePayload(
+            order=Order(id=order_id) if recorded else None, order_id=order_id, status=status
+        )
     code, template = _REASONS.get(
         checkout.failure_reason or "", (CartErrorCode.INVALID, "The order could not be placed.")
     )
