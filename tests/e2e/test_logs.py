@@ -211,10 +211,14 @@ async def test_a_full_checkout_logs_request_and_trace_ids_and_no_secret(
     ):
 
         async def call(
-            query: str, variables: dict[str, Any] | None = None, **headers: str
+            query: str,
+            variables: dict[str, Any] | None = None,
+            headers: dict[str, str] | None = None,
         ) -> tuple[dict[str, Any], str]:
             response = await http.post(
-                "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+                "/graphql",
+                json={"query": query, "variables": variables or {}},
+                headers=headers or {},
             )
             return response.json(), response.headers["x-request-id"]
 
@@ -242,17 +246,19 @@ async def test_a_full_checkout_logs_request_and_trace_ids_and_no_secret(
             "mutation($lines: [CartLineInput!]) { cartCreate(lines: $lines) "
             "{ cart { id } errors { code } } }",
             {"lines": [{"variantId": str(variant_id), "quantity": 1}]},
-            **bearer,
+            bearer,
         )
         cart_id = created["data"]["cartCreate"]["cart"]["id"]
         checkout, checkout_request = await call(
-            CHECKOUT, {"cart": cart_id, "address": address, "key": "log-1"}, **bearer
+            CHECKOUT, {"cart": cart_id, "address": address, "key": "log-1"}, bearer
         )
         assert checkout["data"]["checkoutComplete"]["errors"] == []
         assert checkout["data"]["checkoutComplete"]["status"] == "AWAITING_PAYMENT"
-        await call("{ me { orders { edges { node { status } } } } }", **bearer)
+        await call("{ me { orders { edges { node { status } } } } }", None, bearer)
         # A partner key the gateway does not know: refused, and not written down either.
-        await call("{ products(first: 1) { edges { node { id } } } }", **{"X-Api-Key": PARTNER_KEY})
+        await call(
+            "{ products(first: 1) { edges { node { id } } } }", None, {"X-Api-Key": PARTNER_KEY}
+        )
 
     entries = [json.loads(line) for line in captured.lines]
     everything = "\n".join(captured.lines)
