@@ -166,6 +166,15 @@ def _parser() -> argparse.ArgumentParser:
     partner_revoke.add_argument("name")
     partners.set_defaults(handler=_partners)
 
+    payments_cmd = commands.add_parser("payments", help="the payments domain's maintenance")
+    payment_actions = payments_cmd.add_subparsers(dest="action", required=True)
+    payment_actions.add_parser(
+        "reconcile",
+        help="re-read from the provider the payments still waiting for its word (missed "
+        "webhooks) and apply what happened",
+    )
+    payments_cmd.set_defaults(handler=_payments)
+
     operations = commands.add_parser("operations", help="trusted-document manifests")
     operation_actions = operations.add_subparsers(dest="action", required=True)
     register = operation_actions.add_parser(
@@ -532,6 +541,27 @@ def _partners(settings: Settings, args: argparse.Namespace) -> int:
         print(f"shopgraph partners: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _payments(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.kit.resources import open_resources
+    from domains.payments.config import PaymentsConfig
+    from domains.payments.providers import provider_for
+    from domains.payments.reconcile import ReconcileReport, reconcile_open_payments
+
+    settings = _resolve(settings)
+    provider = provider_for(PaymentsConfig.from_settings(settings))
+
+    async def run() -> ReconcileReport:
+        async with open_resources(settings) as resources:
+            return await reconcile_open_payments(resources, provider)
+
+    report = asyncio.run(run())
+    print(
+        f"{provider.name}: {report.checked} open payments checked, {report.changed} updated, "
+        f"{report.failed} could not be read"
+    )
+    return 1 if report.failed else 0
 
 
 def _operations(settings: Settings, args: argparse.Namespace) -> int:

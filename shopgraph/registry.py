@@ -43,6 +43,7 @@ DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("products", "domains.products"),
     DomainEntry("carts", "domains.carts"),
     DomainEntry("orders", "domains.orders"),
+    DomainEntry("payments", "domains.payments"),
 )
 
 

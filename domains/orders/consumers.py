@@ -32,8 +32,20 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         await orders.stock_reservation_failed(session, event)
 
+    async def payment_succeeded(
+        session: AsyncSession, event: events.PaymentSucceeded, meta: EventMeta
+    ) -> None:
+        await orders.payment_succeeded(session, event)
+
+    async def payment_refunded(
+        session: AsyncSession, event: events.PaymentRefunded, meta: EventMeta
+    ) -> None:
+        await orders.payment_refunded(session, event)
+
     return [
         Subscription(events.CheckoutRequested, checkout_requested),
         Subscription(events.StockReserved, stock_reserved),
         Subscription(events.StockReservationFailed, stock_reservation_failed),
+        Subscription(events.PaymentSucceeded, payment_succeeded),
+        Subscription(events.PaymentRefunded, payment_refunded),
     ]

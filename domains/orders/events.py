@@ -204,7 +204,36 @@ class StockReservationFailed(Event):
     lines: list[ShortLine]
 
 
-CONSUMED: tuple[type[Event], ...] = (CheckoutRequested, StockReserved, StockReservationFailed)
+@dataclass(frozen=True)
+class PaymentSucceeded(Event):
+    name = "PaymentSucceeded"
+    version = 1
+
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class PaymentRefunded(Event):
+    name = "PaymentRefunded"
+    version = 1
+
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: int
+    currency: str
+    fully_refunded: bool
+
+
+CONSUMED: tuple[type[Event], ...] = (
+    CheckoutRequested,
+    StockReserved,
+    StockReservationFailed,
+    PaymentSucceeded,
+    PaymentRefunded,
+)
 
 
 async def publish(session: AsyncSession, event: Event) -> None:

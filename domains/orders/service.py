@@ -321,12 +321,34 @@ class OrderService:
         await self._cancel(session, order, "EXPIRED")
         return True
 
-    async def mark_paid(self, session: AsyncSession, order_id: uuid.UUID) -> Order:
-        """Payment captured (the payments domain's event, once it exists)."""
-        order = await order_repository.get_for_update(session, order_id)
+    async def payment_succeeded(
+        self, session: AsyncSession, event: events.PaymentSucceeded
+    ) -> Order | None:
+        """The payments domain captured the money: AWAITING_PAYMENT -> PAID. A payment for
+        an order cancelled meanwhile changes nothing here; payments refunds it."""
+        order = await order_repository.get_for_update(session, event.order_id)
+        if order is None or order.status != S.AWAITING_PAYMENT.value:
+            return None
+        if (event.amount, event.currency) != (order.total, order.currency):
+            return None  # not this order's amount: payments flags such a charge
+        await self._move(
+            session, order, S.PAID, note=f"payment captured: {event.amount} {event.currency}"
+        )
+        return order
+
+    async def payment_refunded(
+        self, session: AsyncSession, event: events.PaymentRefunded
+    ) -> Order | None:
+        """Money went back: PARTIALLY_REFUNDED, or REFUNDED once all of it has. Refunds of
+        a cancelled order (its cancellation asked for them) leave it CANCELLED."""
+        order = await order_repository.get_for_update(session, event.order_id)
         if order is None:
-            raise InputErrors.single("id", Code.NOT_FOUND, "No such order.")
-        await self._move(session, order, S.PAID, note="payment captured")
+            return None
+        status = OrderStatus(order.status)
+        target = S.REFUNDED if event.fully_refunded else S.PARTIALLY_REFUNDED
+        if target not in TRANSITIONS[status]:
+            return None
+        await self._move(session, order, target, note=f"refunded {event.amount} {event.currency}")
         return order
 
     async def fulfil(

@@ -47,9 +47,17 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         await order_stock.verify_purchases(session, event)
 
+    async def payment_succeeded(
+        session: AsyncSession, event: events.PaymentSucceeded, meta: EventMeta
+    ) -> None:
+        # Paid: the held units leave stock for good (on hand and reserved both drop).
+        await order_stock.commit_for_order(session, event.order_id)
+        evict_after_commit(session)
+
     return [
         Subscription(events.OrderPlaced, order_placed),
         Subscription(events.OrderCancelled, order_cancelled),
         Subscription(events.OrderFailed, order_failed),
         Subscription(events.OrderDelivered, order_delivered),
+        Subscription(events.PaymentSucceeded, payment_succeeded),
     ]

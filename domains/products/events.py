@@ -142,7 +142,21 @@ class OrderDelivered(Event):
     product_ids: list[uuid.UUID] = field(default_factory=list)
 
 
-CONSUMED: tuple[type[Event], ...] = (OrderPlaced, OrderCancelled, OrderFailed, OrderDelivered)
+@dataclass(frozen=True)
+class PaymentSucceeded(Event):
+    name = "PaymentSucceeded"
+    version = 1
+
+    order_id: uuid.UUID
+
+
+CONSUMED: tuple[type[Event], ...] = (
+    OrderPlaced,
+    OrderCancelled,
+    OrderFailed,
+    OrderDelivered,
+    PaymentSucceeded,
+)
 
 
 async def publish(session: AsyncSession, event: Event) -> None:

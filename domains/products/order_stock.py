@@ -2,7 +2,8 @@
 
 OrderPlaced holds every line or none (StockService.reserve, all or nothing under
 concurrency) and answers StockReserved, with the prices, names, SKUs and sellers of that
-moment, or StockReservationFailed. OrderCancelled and OrderFailed give held stock back;
+moment, or StockReservationFailed. The payments domain's PaymentSucceeded commits held
+stock (it leaves on hand); OrderCancelled and OrderFailed give held stock back;
 OrderDelivered marks the customer's reviews of those products as verified purchases.
 """
 
@@ -130,6 +131,9 @@ class OrderStockService:
 
     async def release_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
         await stock.release(session, order_id)
+
+    async def commit_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
+        await stock.commit(session, order_id)
 
     async def verify_purchases(self, session: AsyncSession, event: events.OrderDelivered) -> int:
         return await review_repository.mark_verified_purchases(

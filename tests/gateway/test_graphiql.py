@@ -82,7 +82,10 @@ async def test_graphiql_is_off_in_production_unless_enabled(
     settings: Settings, resources: Resources
 ) -> None:
     production = dataclasses.replace(
-        settings, app_env=AppEnv.PRODUCTION, gateway_operations_dir=OPERATIONS_DIR
+        settings,
+        app_env=AppEnv.PRODUCTION,
+        gateway_operations_dir=OPERATIONS_DIR,
+        stripe_api_key="sk_test_graphiql",  # production takes payments through Stripe
     )
     enabled = dataclasses.replace(production, gateway_graphiql=True)
 

@@ -1,0 +1,4 @@
+from domains.kit.migrations import run_env
+from domains.payments.models import Base
+
+run_env(Base.metadata)
