@@ -19,11 +19,14 @@ from starlette.routing import BaseRoute, Route
 from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
 from domains.kit.config import Settings
 from domains.kit.db import read_session
+from domains.kit.events.workers import consumer_worker
 from domains.kit.metrics import ACTIVE_USERS
 from domains.kit.resources import Resources
+from domains.users.consumers import subscriptions
 from domains.users.graphql.loaders import make_loaders
 from domains.users.graphql.schema import schema
 from domains.users.mail import run_mail_worker
+from domains.users.models import EVENT_TABLES
 from domains.users.repository import count_users_signed_in_since
 
 logger = logging.getLogger("shopgraph.users")
@@ -70,7 +73,11 @@ SPEC = SubgraphSpec(
     schema=schema,
     make_loaders=make_loaders,
     routes=(jwks_route,),
-    workers=(mail_worker, active_users_worker),
+    workers=(
+        mail_worker,
+        active_users_worker,
+        consumer_worker(EVENT_TABLES, group="users", subscriptions=subscriptions),
+    ),
 )
 
 

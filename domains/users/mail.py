@@ -76,6 +76,96 @@ async def enqueue_password_reset(
     )
 
 
+def format_money(amount: int, currency: str | None) -> str:
+    """Minor units as the customer reads them: 2 decimals for the currencies we sell in."""
+    return f"{amount // 100}.{amount % 100:02d} {currency or ''}".strip()
+
+
+def order_link(settings: Settings, order_id: str) -> str:
+    return f"{settings.public_url.rstrip('/')}/account/orders/{order_id}"
+
+
+async def enqueue_order_confirmation(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    recipient: str,
+    name: str,
+    order_id: str,
+    number: str,
+    total: int,
+    currency: str | None,
+) -> None:
+    await enqueue(
+        session,
+        recipient=recipient,
+        subject=f"Order {number} confirmed",
+        body=(
+            f"Hello {name},\n\nThank you: we have your payment of "
+            f"{format_money(total, currency)} for order {number}. Each seller ships their "
+            f"part and we write when it leaves.\n\nYour order: "
+            f"{order_link(settings, order_id)}\n"
+        ),
+        template="order_confirmation",
+    )
+
+
+async def enqueue_order_shipped(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    recipient: str,
+    name: str,
+    order_id: str,
+    number: str,
+    tracking_number: str,
+    items: list[str],
+) -> None:
+    listed = "".join(f"  - {item}\n" for item in items)
+    await enqueue(
+        session,
+        recipient=recipient,
+        subject=f"Order {number}: on its way",
+        body=(
+            f"Hello {name},\n\nPart of order {number} has shipped:\n{listed}\n"
+            f"Tracking number: {tracking_number}\n\nYour order: "
+            f"{order_link(settings, order_id)}\n"
+        ),
+        template="order_shipped",
+    )
+
+
+# The orders domain's cancellation reasons, as the customer reads them.
+CANCEL_REASONS = {
+    "EXPIRED": "it was not paid in time",
+    "CANCELLED": "it was cancelled on request",
+}
+
+
+async def enqueue_order_cancelled(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    recipient: str,
+    name: str,
+    order_id: str,
+    number: str,
+    reason: str | None,
+) -> None:
+    why = CANCEL_REASONS.get(reason or "", "it could not go ahead")
+    await enqueue(
+        session,
+        recipient=recipient,
+        subject=f"Order {number} cancelled",
+        body=(
+            f"Hello {name},\n\nOrder {number} is cancelled: {why}. Anything you paid is "
+            f"refunded to the card you used.\n\nYour order: "
+            f"{order_link(settings, order_id)}\n"
+        ),
+        template="order_cancelled",
+    )
+
+
 class SendGridSender:
     """SendGrid's v3 Mail Send API over HTTP."""
 

@@ -23,12 +23,17 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from domains.kit.db import NAMING_CONVENTION
+from domains.kit.events import EventTables
 
 SCHEMA = "users"
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+# The users domain consumes order events (customer emails); see consumers.py.
+EVENT_TABLES = EventTables(Base.metadata)
 
 
 class TimestampedMixin:

@@ -21,6 +21,7 @@ from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.orders.models import Order
 from domains.products.models import Inventory
+from domains.users.models import EmailOutbox
 from shopgraph.platform import build_platform_app
 from tests.domains.products.helpers import Catalog, VariantSpec
 from tests.support.graphql import GraphQLClient
@@ -221,6 +222,15 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
         ) == (5, 0)
 
     await eventually(released)
+
+    async def cancellation_mailed() -> bool:
+        async with resources.session_factory() as session:
+            subjects = await session.scalars(
+                select(EmailOutbox.subject).where(EmailOutbox.recipient == "ada@example.com")
+            )
+            return f"Order {order['number']} cancelled" in subjects.all()
+
+    await eventually(cancellation_mailed)
 
 
 async def test_ten_retries_of_one_key_make_one_order(

@@ -25,7 +25,7 @@ class UserLoaders:
 
 
 def make_loaders(resources: Resources) -> UserLoaders:
-    factory = resources.session_factory
+    factory = resources.read_session_factory
 
     async def users(ids: list[uuid.UUID]) -> list[User | None]:
         async with read_session(factory) as session:

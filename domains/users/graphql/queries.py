@@ -42,7 +42,7 @@ class Query:
         after: str | None = None,
     ) -> SellerProfileConnection:
         size = page_size(first)
-        async with read_session(info.context.resources.session_factory) as session:
+        async with read_session(info.context.resources.read_session_factory) as session:
             rows, has_previous = await sellers.list_page(session, first=size, after=after)
             total = await seller_profile_repository.count(session)
         return build_connection(
