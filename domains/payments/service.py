@@ -400,6 +400,12 @@ class PaymentService:
             await self._refund(session, provider, payment, amount, note="")
         except ProviderError as error:
             raise InputErrors.single("paymentId", Code.PROVIDER_ERROR, str(error)) from None
+        return await self._settled(session, payment)
+
+    async def _settled(self, session: AsyncSession, payment: Payment) -> Payment:
+        # updated_at is set by the database: read it back before the session closes.
+        await session.flush()
+        await session.refresh(payment)
         return payment
 
     async def _refund(
@@ -551,7 +557,7 @@ class PaymentService:
                 source=charge,
             )
         await self.apply(session, provider, payment, update)
-        return payment
+        return await self._settled(session, payment)
 
     # ----------------------------------------------------------------- reconciliation
 
