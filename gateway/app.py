@@ -17,10 +17,11 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -90,6 +91,8 @@ class GatewayConfig:
     auth: EdgeAuth | None = None
     # Persisted queries live in Redis when it is configured, else in this process.
     redis_url: str | None = None
+    # redis_url names any node of a Redis Cluster: redis-py's cluster client is used.
+    redis_cluster: bool = False
     redis_key_prefix: str = "sg:"
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
     # Trusted-document manifests (schema/operations/*.json).
@@ -112,6 +115,19 @@ def build_transports(config: GatewayConfig, client: httpx.AsyncClient) -> dict[s
     return transports
 
 
+def _redis_client(config: GatewayConfig) -> Redis | None:
+    if not config.redis_url:
+        return None
+    if config.redis_cluster:
+        # Same commands, routed by slot; typed as Redis so the stores need not care.
+        # The rate limiter's keys share one hash tag for its multi-key script.
+        cluster = RedisCluster.from_url(
+            config.redis_url, socket_timeout=1, socket_connect_timeout=1
+        )
+        return cast(Redis, cluster)
+    return Redis.from_url(config.redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def build_gateway_app(config: GatewayConfig) -> Starlette:
     supergraph = Supergraph(config.supergraph_sdl)
     client = http_client(timeout=config.subgraph_timeout)
@@ -126,11 +142,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
             hide_suggestions=not config.introspection,
         ),
     )
-    redis = (
-        Redis.from_url(config.redis_url, socket_timeout=1, socket_connect_timeout=1)
-        if config.redis_url
-        else None
-    )
+    redis = _redis_client(config)
     store: DocumentStore = (
         RedisDocumentStore(redis, config.redis_key_prefix, config.persisted_query_ttl_seconds)
         if redis is not None

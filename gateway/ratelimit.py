@@ -78,7 +78,11 @@ ALLOWED = Decision(True)
 class RateLimiter:
     def __init__(self, redis: Redis, prefix: str, limits: RateLimits) -> None:
         self._redis = redis
-        self._prefix = f"{prefix}gw:rl:"
+        # One hash tag for every bucket: the script reads and charges all of a request's
+        # buckets (IP, user, key) atomically, which Redis Cluster allows only within one
+        # slot. The price is that rate limiting is served by one node of a cluster, at one
+        # script call per request.
+        self._prefix = f"{prefix}gw:{{rl}}:"
         self._limits = limits
         self._script = redis.register_script(_CONSUME)
         self._last_failure_log = -math.inf

@@ -98,6 +98,7 @@ def gateway_config(
         ),
         auth=auth,
         redis_url=settings.redis_url,
+        redis_cluster=settings.redis_cluster,
         redis_key_prefix=settings.redis_key_prefix,
         persisted_query_ttl_seconds=int(settings.gateway_persisted_query_ttl.total_seconds()),
         manifests_dir=settings.gateway_operations_dir,

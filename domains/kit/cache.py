@@ -2,7 +2,8 @@
 
 Values are stored as orjson under `REDIS_KEY_PREFIX` + a domain-relative key such as
 `products:product:<id>`, each with the `REDIS_TTL` expiry. A batch is one MGET and one
-pipelined round of SET ... EX, so a dataloader batch costs two Redis round trips at most.
+pipelined round of SET ... EX, so a dataloader batch costs two Redis round trips at most
+(on Redis Cluster, one per node holding some of the keys: see redis_keys.py).
 
 Writes invalidate after the commit, never before: services record the keys they made
 stale on the session (`mark_stale`), and the transport deletes them once the unit of work
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.config import Settings
 from domains.kit.metrics import record_cache
+from domains.kit.redis_keys import get_many
 from domains.kit.tracing import redis_span
 
 logger = logging.getLogger("shopgraph.cache")
@@ -253,7 +255,7 @@ class EntityCache:
             return [MISSING] * len(keys)
         try:
             with redis_span("MGET", len(keys)):
-                raw_values = await self.redis.mget([self.full_key(key) for key in keys])
+                raw_values = await get_many(self.redis, [self.full_key(key) for key in keys])
         except (RedisError, OSError) as error:
             self._failed("read", error)
             return [MISSING] * len(keys)

@@ -50,7 +50,12 @@ class Settings:
     database_url: str | None = None
     database_pool_min: int = 2
     database_pool_max: int = 10
+    # Scale settings (README, "Scaling out"): a read replica for dataloaders and listings,
+    # PgBouncer's transaction pooling, Redis Cluster.
+    database_replica_url: str | None = None
+    database_pgbouncer: bool = False
     redis_url: str | None = None
+    redis_cluster: bool = False
     redis_ttl: timedelta = timedelta(hours=1)
     redis_key_prefix: str = "sg:"
     jwt_private_key: str | None = field(default=None, repr=False)
@@ -124,7 +129,12 @@ class Settings:
             database_url=env.url("DATABASE_URL", schemes=("postgresql", "postgres")),
             database_pool_min=env.integer("DATABASE_POOL_MIN", 2, minimum=0),
             database_pool_max=env.integer("DATABASE_POOL_MAX", 10, minimum=1),
+            database_replica_url=env.url(
+                "DATABASE_REPLICA_URL", schemes=("postgresql", "postgres")
+            ),
+            database_pgbouncer=env.flag("DATABASE_PGBOUNCER"),
             redis_url=env.url("REDIS_URL", schemes=("redis", "rediss", "unix")),
+            redis_cluster=env.flag("REDIS_CLUSTER"),
             redis_ttl=env.duration("REDIS_TTL", timedelta(hours=1)),
             redis_key_prefix=env.text("REDIS_KEY_PREFIX") or "sg:",
             jwt_private_key=env.pem("JWT_PRIVATE_KEY", "PRIVATE KEY"),
@@ -182,6 +192,18 @@ class Settings:
             raise ConfigError(
                 f"DATABASE_POOL_MIN ({self.database_pool_min}) must not exceed "
                 f"DATABASE_POOL_MAX ({self.database_pool_max})"
+            )
+        if self.database_replica_url is not None and self.database_url is None:
+            raise ConfigError(
+                "DATABASE_REPLICA_URL needs DATABASE_URL: the replica serves reads, "
+                "the primary every write"
+            )
+        if self.redis_cluster and (
+            self.redis_url is None or urlsplit(self.redis_url).scheme not in ("redis", "rediss")
+        ):
+            raise ConfigError(
+                "REDIS_CLUSTER=true needs REDIS_URL as redis:// or rediss:// (any node of "
+                "the cluster); the embedded Redis and unix sockets are single servers"
             )
         if (self.jwt_private_key is None) != (self.jwt_public_key is None):
             raise ConfigError("JWT_PRIVATE_KEY and JWT_PUBLIC_KEY must be set together")

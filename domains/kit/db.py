@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.ext.asyncio import (
@@ -49,7 +51,32 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         max_overflow=settings.database_pool_max - max(settings.database_pool_min, 1),
         pool_pre_ping=True,
         pool_recycle=1800,
+        **(pgbouncer_options() if settings.database_pgbouncer else {}),
     )
+
+
+def pgbouncer_options() -> dict[str, Any]:
+    """Engine options for PgBouncer in transaction pooling mode (DATABASE_PGBOUNCER).
+
+    There each transaction may run on a different server connection, so a prepared
+    statement made on one is unknown on the next ("prepared statement does not exist"),
+    and a name reused on a connection that still has it clashes. Both caches that keep
+    statements prepared across transactions go: asyncpg's (`statement_cache_size`) and
+    SQLAlchemy's on top of it (`prepared_statement_cache_size`). asyncpg still prepares
+    each statement once to learn its types; a unique name per statement keeps two
+    clients' statements from colliding on a shared server connection.
+    """
+    return {
+        "connect_args": {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -73,7 +100,9 @@ async def read_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """A short-lived session for one read (a dataloader batch).
 
     Loaders of one request dispatch concurrently, and an AsyncSession must not be shared
-    between concurrent tasks, so each batch checks out its own pooled connection.
+    between concurrent tasks, so each batch checks out its own pooled connection. Pass
+    `Resources.read_session_factory` for reads that may be served by the replica
+    (dataloaders, listings), `session_factory` for reads that must see the latest commit.
     """
     async with factory() as session:
         yield session

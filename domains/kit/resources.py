@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,10 +32,30 @@ class Resources:
     # reads the answer a little late turned a delivered batch into a timeout, and the
     # entries, already handed to this consumer, waited for reclaiming.
     blocking_redis: Redis | None = None
+    # DATABASE_REPLICA_URL: the replica's engine and sessions, for reads that may lag the
+    # primary by a moment (dataloaders, listings). None: those reads use the primary.
+    replica_engine: AsyncEngine | None = None
+    replica_session_factory: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def redis_for_blocking(self) -> Redis:
         return self.blocking_redis if self.blocking_redis is not None else self.redis
+
+    @property
+    def read_session_factory(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for replica-safe reads: the replica's when there is one.
+
+        Writes, reads inside a unit of work, and reads that must see what was just
+        committed (a checkout's waiter, a mutation's answer) use `session_factory`.
+        """
+        return self.replica_session_factory or self.session_factory
+
+    def primary_only(self) -> Resources:
+        """The same handles with every read on the primary: after a request has written,
+        its remaining reads must see that write, which a replica may not have yet."""
+        if self.replica_session_factory is None:
+            return self
+        return dataclasses.replace(self, replica_engine=None, replica_session_factory=None)
 
     @property
     def revocations(self) -> TokenRevocations:
@@ -54,6 +77,8 @@ BLOCKING_READ_TIMEOUT_SECONDS = 30.0
 def create_redis(settings: Settings, *, socket_timeout: float = 2.0) -> Redis:
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not resolved: start through `shopgraph` or set it")
+    if settings.redis_cluster:
+        return create_cluster_client(settings.redis_url, socket_timeout=socket_timeout)
     # Short timeouts: a Redis outage must degrade to Postgres reads, not hang requests.
     return Redis.from_url(
         settings.redis_url,
@@ -63,12 +88,28 @@ def create_redis(settings: Settings, *, socket_timeout: float = 2.0) -> Redis:
     )
 
 
+def create_cluster_client(url: str, *, socket_timeout: float = 2.0) -> Redis:
+    """redis-py's cluster client (REDIS_CLUSTER=true), from the URL of any node.
+
+    It speaks the same commands as `Redis` and routes each by its key's slot; commands
+    over several keys need them in one slot, which the key names arrange with hash tags
+    (domains/kit/redis_keys.py). It is typed as `Redis` so that code written against
+    the commands works unchanged with either client.
+    """
+    client = RedisCluster.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=2)
+    return cast(Redis, client)
+
+
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = create_engine(settings)
     instrument_engine(engine)
     redis = create_redis(settings)
     blocking_redis = create_redis(settings, socket_timeout=BLOCKING_READ_TIMEOUT_SECONDS)
+    replica = None
+    if settings.database_replica_url is not None:
+        replica = create_engine(settings, url=settings.database_replica_url)
+        instrument_engine(replica)
     try:
         yield Resources(
             settings=settings,
@@ -77,8 +118,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             redis=redis,
             jwt_keys=JwtKeys.from_settings(settings),
             blocking_redis=blocking_redis,
+            replica_engine=replica,
+            replica_session_factory=create_session_factory(replica) if replica else None,
         )
     finally:
         await blocking_redis.aclose()
         await redis.aclose()
+        if replica is not None:
+            await replica.dispose()
         await engine.dispose()

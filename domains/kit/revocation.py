@@ -4,7 +4,8 @@ Access tokens are verified with the public key alone, so revoking one means reme
 it until it would have expired anyway. Two things can be revoked, each a Redis key with
 that lifetime: one token, and one sign-in session (a refresh token family, named by the
 token's `sid` claim: sign-out, a replayed refresh token, a password change or reset).
-One MGET checks both.
+One MGET checks both (on Redis Cluster the two keys may sit on different nodes and
+are read per slot: see redis_keys.py).
 
 If Redis is unreachable the check lets the token through and logs a warning: the token
 is still signature-checked and short-lived, and an outage of the cache must not sign
@@ -21,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domains.kit.auth import Viewer
+from domains.kit.redis_keys import get_many
 
 logger = logging.getLogger("shopgraph.auth")
 
@@ -42,7 +44,7 @@ class TokenRevocations:
             return False
         keys = [self.token_key(viewer.token_id), self.session_key(viewer.session_id or "-")]
         try:
-            token, session = await self._redis.mget(keys)
+            token, session = await get_many(self._redis, keys)
         except RedisError as error:
             logger.warning("token revocation check skipped, Redis unavailable: %s", error)
             return False

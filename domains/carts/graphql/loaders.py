@@ -22,7 +22,7 @@ class CartLoaders:
 
 
 def make_loaders(resources: Resources) -> CartLoaders:
-    factory = resources.session_factory
+    factory = resources.read_session_factory
 
     async def carts(ids: list[uuid.UUID]) -> list[Cart | None]:
         async with read_session(factory) as session:

@@ -3,7 +3,7 @@ idempotent consumers.
 
 A domain writes an event into its own `<schema>.outbox` table in the same transaction
 as the state change (`publish`); the relay copies committed rows to the Redis Stream
-`<prefix>events:<EventName>`; every other domain that reacts reads that stream through
+`<prefix>{events}:<EventName>`; every other domain that reacts reads that stream through
 its own consumer group, runs its handler in a transaction that also records the event
 id in its `<schema>.processed_events`, and acknowledges only after that commit. Delivery
 is at least once; the effect happens once.

@@ -9,6 +9,7 @@ order of an aggregate's changes compare a sequence number carried by the event.
 from __future__ import annotations
 
 from domains.kit.config import Settings
+from domains.kit.redis_keys import EVENTS_TAG
 
 # Roughly how many entries a stream keeps; consumers are expected to be far closer
 # behind than that (a consumer further behind reads from the outbox tables' history).
@@ -16,8 +17,10 @@ STREAM_MAX_LENGTH = 100_000
 
 
 def stream_key(settings: Settings, event_name: str) -> str:
-    return f"{settings.redis_key_prefix}events:{event_name}"
+    # One hash tag for every stream: a consumer reads all of its streams with one
+    # XREADGROUP, which Redis Cluster allows only within one slot.
+    return f"{settings.redis_key_prefix}{EVENTS_TAG}:{event_name}"
 
 
 def dead_letter_key(settings: Settings, group: str) -> str:
-    return f"{settings.redis_key_prefix}events-dead:{group}"
+    return f"{settings.redis_key_prefix}{EVENTS_TAG}:dead:{group}"

@@ -50,10 +50,12 @@ class RequestContext(Generic[LoadersT]):
         """One unit of work for one mutation; committed on success, rolled back on error.
 
         After a commit the request's loaders are replaced, so nothing read before the
-        write is served from their per-request cache afterwards.
+        write is served from their per-request cache afterwards, and the rest of the
+        request reads the primary: a replica may not have the write yet.
         """
         async with transaction(self.resources.session_factory) as session:
             yield session
+        self.resources = self.resources.primary_only()
         self.loaders = self.make_loaders(self.resources)
 
 

@@ -22,7 +22,7 @@ class OrderLoaders:
 
 
 def make_loaders(resources: Resources) -> OrderLoaders:
-    factory = resources.session_factory
+    factory = resources.read_session_factory
 
     async def orders(ids: list[uuid.UUID]) -> list[Order | None]:
         async with read_session(factory) as session:

@@ -41,7 +41,7 @@ class Query:
         if seller_id is None:
             raise PermissionDenied("Only sellers have seller orders.")
         size = page_size(first)
-        async with read_session(info.context.resources.session_factory) as session:
+        async with read_session(info.context.resources.read_session_factory) as session:
             rows = await order_repository.page_for_seller(
                 session, seller_id, limit=size + 1, after=decode_order_cursor(after)
             )

@@ -67,7 +67,7 @@ class User:
         user_id = parse_id(self.id)
         info.context.viewer.require_self_or_staff(user_id)
         size = page_size(first)
-        async with read_session(info.context.resources.session_factory) as session:
+        async with read_session(info.context.resources.read_session_factory) as session:
             rows = await order_repository.page_for_customer(
                 session, user_id, limit=size + 1, after=decode_order_cursor(after)
             )

@@ -125,7 +125,7 @@ class ProductLoaders:
 
 
 def make_loaders(resources: Resources) -> ProductLoaders:
-    factory = resources.session_factory
+    factory = resources.read_session_factory
     cache = EntityCache.from_settings(resources.redis, resources.settings)
 
     def cached(

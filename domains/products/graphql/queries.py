@@ -175,7 +175,7 @@ async def _search_page(
             if model is not None
         ]
         return edges, bool(cached["has_next"])
-    async with read_session(info.context.resources.session_factory) as session:
+    async with read_session(info.context.resources.read_session_factory) as session:
         page = await search.page(session, criteria, sort, first=size, after=after)
     await loaders.prime_products([product for product, _ in page.rows])
     await loaders.cache.set(
