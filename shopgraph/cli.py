@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not migrate at start (deployed: a migration Job runs before rollout)",
     )
+    subgraph.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve only; the domain's background workers run in `shopgraph worker`",
+    )
     subgraph.set_defaults(handler=_subgraph)
 
     worker = commands.add_parser(
@@ -607,7 +612,9 @@ def _subgraph(settings: Settings, args: argparse.Namespace) -> int:
     from domains.kit.app import Runtime
 
     settings = _prepare(settings, seed=False, migrate=not args.no_migrate)
-    app = load(domain(args.name).app_factory)(Runtime(settings))
+    app = load(domain(args.name).app_factory)(
+        Runtime(settings, workers_enabled=not args.no_workers)
+    )
     port = args.port or settings.port
     logger.info("subgraph %s: http://%s:%s/graphql", args.name, args.host, port)
     _serving(f"subgraph-{args.name}")

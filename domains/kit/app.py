@@ -44,6 +44,8 @@ class Runtime:
 
     settings: Settings
     resources: Resources | None = None
+    # False when `shopgraph worker` runs this domain's workers elsewhere.
+    workers_enabled: bool = True
 
     def get(self) -> Resources:
         if self.resources is None:
@@ -197,7 +199,7 @@ def build_subgraph_app(
         async with open_resources(runtime.settings) as resources:
             watch_pool(spec.name, resources.engine, runtime.settings.database_pool_max)
             runtime.resources = resources
-            async with run_workers(spec.workers, resources):
+            async with run_workers(spec.workers if runtime.workers_enabled else (), resources):
                 logger.info("subgraph %s ready", spec.name)
                 yield
             runtime.resources = None

@@ -186,3 +186,19 @@ def test_an_unknown_domain_is_refused(settings: Settings, tmp_path: Path) -> Non
     )
     assert result.returncode == 2
     assert "unknown domain nowhere" in result.stderr
+
+
+async def test_a_subgraph_with_workers_disabled_runs_none(settings: Settings) -> None:
+    from domains.kit.app import Runtime
+    from domains.orders.app import SPEC, create_app
+
+    app = create_app(Runtime(settings, workers_enabled=False))
+    async with app.router.lifespan_context(app):
+        running = {task.get_name() for task in asyncio.all_tasks()}
+    assert SPEC.workers
+    assert not running & {getattr(worker, "__name__", "") for worker in SPEC.workers}
+
+    app = create_app(Runtime(settings))
+    async with app.router.lifespan_context(app):
+        running = {task.get_name() for task in asyncio.all_tasks()}
+    assert "orders_outbox_relay" in running
