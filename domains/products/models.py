@@ -407,3 +407,18 @@ class Review(TimestampedMixin, Base):
     verified_purchase: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
+
+
+class Purchase(Base):
+    """A customer received this product (an OrderDelivered event): what makes a review of
+    it, written before or after, a verified purchase."""
+
+    __tablename__ = "purchases"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.products.id", ondelete="CASCADE"), primary_key=True
+    )
+    delivered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )

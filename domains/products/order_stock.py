@@ -136,6 +136,8 @@ class OrderStockService:
         await stock.commit(session, order_id)
 
     async def verify_purchases(self, session: AsyncSession, event: events.OrderDelivered) -> int:
+        """Reviews already written become verified; later ones are verified when written."""
+        await review_repository.record_purchases(session, event.customer_id, event.product_ids)
         return await review_repository.mark_verified_purchases(
             session, event.customer_id, event.product_ids
         )

@@ -51,6 +51,7 @@ from domains.products.models import (
     ProductImage,
     ProductRating,
     ProductStatus,
+    Purchase,
     Review,
     Seller,
     StockReservation,
@@ -576,6 +577,33 @@ class ReviewRepository:
 
     async def delete(self, session: AsyncSession, review_id: uuid.UUID) -> None:
         await session.execute(delete(Review).where(Review.id == review_id))
+
+    async def record_purchases(
+        self, session: AsyncSession, customer_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+    ) -> None:
+        """Remember delivered products (those still in the catalog), once each."""
+        if not product_ids:
+            return
+        await session.execute(
+            insert(Purchase)
+            .from_select(
+                ["customer_id", "product_id"],
+                select(literal(customer_id, PG_UUID(as_uuid=True)), Product.id).where(
+                    Product.id.in_(product_ids)
+                ),
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def has_purchased(
+        self, session: AsyncSession, customer_id: uuid.UUID, product_id: uuid.UUID
+    ) -> bool:
+        found = await session.scalar(
+            select(Purchase.product_id).where(
+                Purchase.customer_id == customer_id, Purchase.product_id == product_id
+            )
+        )
+        return found is not None
 
     async def mark_verified_purchases(
         self, session: AsyncSession, author_id: uuid.UUID, product_ids: Sequence[uuid.UUID]

@@ -1188,6 +1188,7 @@ class ReviewService:
             rating=rating,
             title=clean_title,
             body=clean_body or "",
+            verified_purchase=await review_repository.has_purchased(session, author_id, product.id),
         )
         try:
             async with session.begin_nested():

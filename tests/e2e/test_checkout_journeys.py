@@ -7,22 +7,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import jwt
-import pytest
 from sqlalchemy import select
 
 from domains.kit.auth import ALGORITHM, AUDIENCE, Role
-from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.orders.models import Order
 from domains.products.models import Inventory
 from domains.users.models import EmailOutbox
-from shopgraph.platform import build_platform_app
 from tests.domains.products.helpers import Catalog, VariantSpec
 from tests.support.graphql import GraphQLClient
 
@@ -44,19 +40,6 @@ mutation($cart: ID!, $address: ShippingAddressInput!, $key: String!) {
   }
 }
 """
-
-
-@pytest.fixture
-async def platform(
-    settings: Settings, resources: Resources, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[GraphQLClient]:
-    monkeypatch.setenv("CHECKOUT_WAIT", "10s")
-    app = build_platform_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as http,
-    ):
-        yield GraphQLClient(http)
 
 
 def token_for(
