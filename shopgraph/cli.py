@@ -19,7 +19,7 @@ from graphql import GraphQLError
 from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
-from shopgraph.registry import DOMAINS, MIGRATED, domain, load, migrated
+from shopgraph.registry import DOMAINS, MIGRATED, check_domain_settings, domain, load, migrated
 
 logger = logging.getLogger("shopgraph")
 
@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        check_domain_settings(settings)
     except ConfigError as error:
         print(f"shopgraph: configuration error: {error}", file=sys.stderr)
         return 2

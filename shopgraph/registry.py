@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domains.kit.config import Settings
+
 
 @dataclass(frozen=True)
 class SchemaOwner:
@@ -67,6 +69,21 @@ def domain(name: str) -> DomainEntry:
             return entry
     known = ", ".join(entry.name for entry in DOMAINS)
     raise KeyError(f"unknown domain {name!r} (known: {known})")
+
+
+def check_domain_settings(settings: Settings) -> None:
+    """Each domain's own variables (`check(settings)` in its config module), validated at
+    start-up so a bad value stops the process with a ConfigError naming it."""
+    for entry in DOMAINS:
+        try:
+            module = importlib.import_module(f"{entry.package}.config")
+        except ModuleNotFoundError as error:
+            if error.name != f"{entry.package}.config":
+                raise
+            continue
+        check = getattr(module, "check", None)
+        if check is not None:
+            check(settings)
 
 
 def _events_module(entry: DomainEntry) -> Any:

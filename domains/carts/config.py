@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domains.kit.config import parse_duration
+from domains.kit.config import Settings, parse_duration
 
 
 @dataclass(frozen=True)
@@ -34,3 +34,8 @@ class CartsConfig:
                 parse_duration("CHECKOUT_WAIT", wait) if wait else defaults.checkout_wait
             ),
         )
+
+
+def check(settings: Settings) -> None:
+    """Validate this domain's variables at start-up (shopgraph calls it), not first use."""
+    CartsConfig.from_env()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domains.kit.config import parse_duration
+from domains.kit.config import Settings, parse_duration
 
 
 @dataclass(frozen=True)
@@ -23,3 +23,8 @@ class OrdersConfig:
         if not raw:
             return cls()
         return cls(payment_window=parse_duration("ORDER_PAYMENT_WINDOW", raw))
+
+
+def check(settings: Settings) -> None:
+    """Validate this domain's variables at start-up (shopgraph calls it), not first use."""
+    OrdersConfig.from_env()

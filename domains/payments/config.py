@@ -63,3 +63,8 @@ class PaymentsConfig:
             stripe_webhook_secret=settings.stripe_webhook_secret,
             stripe_api_base=api_base,
         )
+
+
+def check(settings: Settings) -> None:
+    """Validate this domain's variables at start-up (shopgraph calls it), not first use."""
+    PaymentsConfig.from_settings(settings)
