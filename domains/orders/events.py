@@ -71,6 +71,8 @@ class OrderCancelled(Event):
     order_id: uuid.UUID
     customer_id: uuid.UUID
     reason: str
+    # Nothing of it shipped: stock already committed by its payment goes back on hand.
+    restock: bool = False
 
 
 @dataclass(frozen=True)

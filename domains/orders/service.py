@@ -307,7 +307,12 @@ class OrderService:
         return order
 
     async def _cancel(self, session: AsyncSession, order: Order, reason: str) -> None:
-        await events.publish(session, events.OrderCancelled(order.id, order.customer_id, reason))
+        await events.publish(
+            session,
+            events.OrderCancelled(
+                order.id, order.customer_id, reason, restock=order.status == S.PAID.value
+            ),
+        )
         await self._move(session, order, S.CANCELLED, note=reason.lower(), reason=reason)
 
     async def expire_due(

@@ -33,7 +33,7 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     async def order_cancelled(
         session: AsyncSession, event: events.OrderCancelled, meta: EventMeta
     ) -> None:
-        await order_stock.release_for_order(session, event.order_id)
+        await order_stock.release_for_order(session, event.order_id, restock=event.restock)
         evict_after_commit(session)
 
     async def order_failed(

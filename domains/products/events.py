@@ -122,6 +122,8 @@ class OrderCancelled(Event):
     version = 1
 
     order_id: uuid.UUID
+    # Absent from events written before the field existed: those only released holds.
+    restock: bool = False
 
 
 @dataclass(frozen=True)

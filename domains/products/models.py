@@ -71,6 +71,8 @@ class InventoryChange(StrEnum):
     RESERVATION = "RESERVATION"
     RELEASE = "RELEASE"
     COMMIT = "COMMIT"
+    # A paid order cancelled before anything shipped: its committed units come back.
+    RESTOCK = "RESTOCK"
 
 
 class AdjustmentReason(StrEnum):
@@ -85,6 +87,7 @@ class ReservationStatus(StrEnum):
     RESERVED = "RESERVED"
     RELEASED = "RELEASED"
     COMMITTED = "COMMITTED"
+    RESTOCKED = "RESTOCKED"
 
 
 def _in(column: str, values: type[StrEnum]) -> str:

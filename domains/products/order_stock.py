@@ -129,8 +129,14 @@ class OrderStockService:
             ),
         )
 
-    async def release_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
+    async def release_for_order(
+        self, session: AsyncSession, order_id: uuid.UUID, *, restock: bool = False
+    ) -> None:
+        """Held units go back; with `restock` (nothing of the order shipped), so do units
+        a payment already committed."""
         await stock.release(session, order_id)
+        if restock:
+            await stock.restock(session, order_id)
 
     async def commit_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
         await stock.commit(session, order_id)

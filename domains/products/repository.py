@@ -370,6 +370,20 @@ class InventoryRepository:
         ).one()
         return StockLevel(variant_id, row.on_hand, row.reserved)
 
+    async def restock(
+        self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
+    ) -> StockLevel:
+        """Committed units come back on hand (their order was cancelled before shipping)."""
+        row = (
+            await session.execute(
+                update(Inventory)
+                .where(Inventory.variant_id == variant_id)
+                .values(on_hand=Inventory.on_hand + quantity, updated_at=func.now())
+                .returning(Inventory.on_hand, Inventory.reserved)
+            )
+        ).one()
+        return StockLevel(variant_id, row.on_hand, row.reserved)
+
     async def commit(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
     ) -> StockLevel:
@@ -430,18 +444,24 @@ class ReservationRepository:
         await session.execute(delete(StockReservation).where(StockReservation.order_id == order_id))
 
     async def close_for_order(
-        self, session: AsyncSession, order_id: uuid.UUID, status: str
+        self,
+        session: AsyncSession,
+        order_id: uuid.UUID,
+        status: str,
+        *,
+        from_status: str = "RESERVED",
     ) -> Sequence[StockReservation]:
-        """Move an order's held lines to `status` and return them, in variant order.
+        """Move an order's lines in `from_status` (held ones, by default) to `status` and
+        return them, in variant order.
 
-        Claiming the rows with an UPDATE ... WHERE status = 'RESERVED' means two callers
+        Claiming the rows with an UPDATE ... WHERE status = `from_status` means two callers
         (a payment and an expiry sweep) cannot both release the same units.
         """
         result = await session.scalars(
             update(StockReservation)
             .where(
                 StockReservation.order_id == order_id,
-                StockReservation.status == "RESERVED",
+                StockReservation.status == from_status,
             )
             .values(status=status, updated_at=func.now())
             .returning(StockReservation)

@@ -1005,6 +1005,29 @@ class StockService:
         """The order is paid: its held units leave stock for good. Idempotent."""
         return await self._close(session, order_id, ReservationStatus.COMMITTED)
 
+    async def restock(self, session: AsyncSession, order_id: uuid.UUID) -> list[StockReservation]:
+        """A paid order was cancelled before it shipped: its committed units go back on
+        hand. Idempotent, like release and commit."""
+        rows = await reservation_repository.close_for_order(
+            session,
+            order_id,
+            ReservationStatus.RESTOCKED.value,
+            from_status=ReservationStatus.COMMITTED.value,
+        )
+        movements: list[dict[str, Any]] = []
+        changes: list[_StockChange] = []
+        for row in rows:
+            level = await inventory_repository.restock(session, row.variant_id, row.quantity)
+            movements.append(
+                _movement(
+                    level, InventoryChange.RESTOCK, on_hand_delta=row.quantity, order_id=order_id
+                )
+            )
+            changes.append(_StockChange(level, level.on_hand - level.reserved - row.quantity))
+        await inventory_repository.add_movements(session, movements)
+        await _after_stock_changes(session, changes)
+        return list(rows)
+
     async def expired_orders(
         self, session: AsyncSession, *, now: datetime | None = None, limit: int = 100
     ) -> list[uuid.UUID]:

@@ -201,3 +201,46 @@ async def test_an_unpaid_order_expires_and_gives_its_stock_back(
         return await _stock(resources, variant) == (2, 0)
 
     await eventually(released)
+
+
+async def test_a_paid_order_cancelled_before_shipping_puts_its_stock_back(
+    platform: GraphQLClient, resources: Resources
+) -> None:
+    catalog = Catalog(resources)
+    seller = await catalog.seller()
+    product = await catalog.product(seller, "Vase", variants=[VariantSpec(sku="VASE", stock=4)])
+    (variant,) = await catalog.variant_ids(product.id)
+    customer = token_for(resources, uuid.uuid4())
+    cart = await _cart_with(platform, customer, [{"variantId": str(variant), "quantity": 3}])
+    order_id = (
+        await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
+    )["checkoutComplete"]["orderId"]
+
+    async def order() -> dict[str, Any]:
+        found: dict[str, Any] = (await _ok(platform, ORDER, {"id": order_id}, customer))["order"]
+        return found
+
+    async def payment_opened() -> bool:
+        return (await order())["payment"] is not None
+
+    await eventually(payment_opened)
+    await _ok(
+        platform,
+        "mutation($id: ID!) { paymentSimulate(paymentId: $id, outcome: SUCCEED) "
+        "{ errors { code } } }",
+        {"id": (await order())["payment"]["id"]},
+        customer,
+    )
+
+    async def committed() -> bool:
+        return await _stock(resources, variant) == (1, 0)
+
+    await eventually(committed)
+
+    cancelled = await _ok(platform, CANCEL, {"id": order_id}, customer)
+    assert cancelled["orderCancel"] == {"order": {"status": "CANCELLED"}, "errors": []}
+
+    async def restocked() -> bool:
+        return await _stock(resources, variant) == (4, 0)
+
+    await eventually(restocked)
