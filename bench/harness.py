@@ -51,6 +51,16 @@ class Child:
                 self.process.kill()
                 self.process.wait()
 
+    def peak_rss_mb(self) -> float:
+        """The most resident memory the process has had (VmHWM), in MiB."""
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return float("nan")
+
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (Linux /proc)."""
         try:
@@ -126,8 +136,8 @@ async def _admin(server_url: str, statement: str) -> None:
 
 
 @contextlib.contextmanager
-def bench_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards; yields its URL."""
+def bench_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh database on the server, dropped afterwards unless `keep`; yields its URL."""
     from shopgraph.backends import with_database
 
     name = f"shopgraph_bench_{uuid.uuid4().hex[:8]}"
@@ -135,7 +145,8 @@ def bench_database(server_url: str) -> Iterator[str]:
     try:
         yield with_database(server_url, name)
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def postgres_server_url() -> str:
@@ -214,3 +225,102 @@ def autocannon(
         errors=int(report["errors"]),
         non_2xx=int(report["non2xx"]),
     )
+
+
+@contextlib.contextmanager
+def private_redis(started: list[Child], logs: Path) -> Iterator[str | None]:
+    """A Redis server of the bench's own on a free port (no persistence), so that its
+    command counts and FLUSHDB touch nothing else; None when redis-server is missing."""
+    import shutil
+
+    server = shutil.which("redis-server")
+    if server is None:
+        yield None
+        return
+    port = free_port()
+    child = spawn(
+        started,
+        "redis",
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        dict(os.environ),
+        logs,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError(f"redis-server did not start; see {child.log}")
+    yield f"redis://127.0.0.1:{port}/0"
+
+
+@dataclass(frozen=True)
+class Round:
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+
+
+def load_rounds(
+    url: str,
+    body: dict[str, Any],
+    *,
+    connections: int,
+    duration: float,
+    warmup: float,
+    rounds: int,
+) -> list[Round]:
+    """Warm-up, then `rounds` timed rounds of open load (tools/bench/load.mjs)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.apollo import default_toolchain, ensure_npm_packages
+
+    node, _npm = default_toolchain()
+    ensure_npm_packages(BENCH_TOOLS)
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(body, handle)
+        body_file = handle.name
+    try:
+        completed = subprocess.run(
+            [
+                node,
+                str(BENCH_TOOLS / "load.mjs"),
+                "--url",
+                url,
+                "--body-file",
+                body_file,
+                "--connections",
+                str(connections),
+                "--duration",
+                str(duration),
+                "--warmup",
+                str(warmup),
+                "--rounds",
+                str(rounds),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(body_file)
+    report = json.loads(completed.stdout)
+    return [
+        Round(
+            requests=int(item["requests"]),
+            seconds=float(item["seconds"]),
+            rps=float(item["rps"]),
+            p50_ms=float(item["p50"] or "nan"),
+            p95_ms=float(item["p95"] or "nan"),
+            p99_ms=float(item["p99"] or "nan"),
+            errors=int(item["errors"]) + int(item["non2xx"]),
+        )
+        for item in report["rounds"]
+    ]

@@ -1,0 +1,82 @@
+"""`shopgraph ...` with SQL statements and Redis round trips counted, for the bench.
+
+    python -m bench.counting subgraph products --port 4001
+
+Runs the shopgraph command line unchanged, after hooking every SQLAlchemy engine
+(`before_cursor_execute`, one per statement sent) and redis-py's asyncio client (one
+command or one pipeline is one round trip). A daemon thread writes the totals to
+`$BENCH_COUNTS_DIR/<BENCH_COUNTS_NAME>.json` every 50 ms, so the bench reads them
+without touching the process; the bench takes the difference over a known number of
+requests. Counting costs an integer increment per statement, nothing on the wire.
+
+Redis stream commands (XREADGROUP, XADD, XACK, ...) are the event workers' and are
+counted apart: they are not what a request costs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio.client import Pipeline, Redis
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_counts: Counter[str] = Counter()
+
+
+def _install() -> None:
+    @event.listens_for(Engine, "before_cursor_execute")
+    def count_statement(*_args: Any) -> None:
+        _counts["sql"] += 1
+
+    execute_command: Any = Redis.execute_command  # untyped in redis-py
+    pipeline_execute = Pipeline.execute
+
+    async def counted_command(self: Redis, *args: Any, **options: Any) -> Any:
+        name = str(args[0]).upper() if args else ""
+        _counts["redis_streams" if name.startswith("X") else "redis"] += 1
+        return await execute_command(self, *args, **options)
+
+    async def counted_pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
+        _counts["redis"] += 1
+        return await pipeline_execute(self, raise_on_error)
+
+    # Pipeline defines its own execute_command (it queues); only its execute is a trip.
+    Redis.execute_command = counted_command  # type: ignore[method-assign]
+    Pipeline.execute = counted_pipeline  # type: ignore[method-assign]
+
+
+def _writer(path: Path) -> None:
+    temporary = path.with_suffix(".tmp")
+    while True:
+        temporary.write_text(json.dumps(dict(_counts)))
+        temporary.replace(path)
+        time.sleep(0.05)
+
+
+def read_counts(path: Path) -> dict[str, int]:
+    try:
+        return {key: int(value) for key, value in json.loads(path.read_text()).items()}
+    except (OSError, ValueError):
+        return {}
+
+
+def main() -> int:
+    directory = Path(os.environ["BENCH_COUNTS_DIR"])
+    name = os.environ["BENCH_COUNTS_NAME"]
+    _install()
+    threading.Thread(target=_writer, args=(directory / f"{name}.json",), daemon=True).start()
+    from shopgraph.cli import main as shopgraph_main
+
+    return shopgraph_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

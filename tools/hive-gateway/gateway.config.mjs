@@ -1,0 +1,9 @@
+// Hive Gateway as bench/run.py runs it. Its HTTP transport merges identical in-flight
+// subgraph queries by default; every client of the bench sends the same body, so that
+// would let one subgraph fetch answer many gateway requests and measure the merge rather
+// than the gateway. Every gateway measured must make its own subgraph fetches.
+export const gatewayConfig = {
+  transportEntries: {
+    "*": { options: { deduplicateInflightRequests: false } },
+  },
+};
