@@ -9,6 +9,7 @@ end) and its own Redis key prefix; each test starts from empty tables.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import uuid
@@ -179,3 +180,14 @@ def sql_counter(resources: Resources) -> Iterator[SqlCounter]:
         yield counter
     finally:
         event.remove(resources.engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """`shopgraph` commands run in-process (`main([...])`) configure the root logger for
+    a terminal; give the next test the logging it had, not a handler on a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

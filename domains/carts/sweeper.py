@@ -8,6 +8,7 @@ from datetime import datetime
 
 from domains.carts.config import CartsConfig
 from domains.carts.service import carts
+from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.resources import Resources
 
@@ -29,6 +30,7 @@ async def run_cart_sweeper(resources: Resources) -> None:
         try:
             while await expire_once(resources, config) > 0:
                 pass
-        except Exception:
+        except Exception as error:
+            raise_if_stopping(error)
             logger.exception("guest cart expiry failed; retrying later")
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.db import read_session, transaction
 from domains.kit.resources import Resources
 from domains.orders.repository import order_repository
@@ -33,6 +34,7 @@ async def run_order_sweeper(resources: Resources) -> None:
         try:
             while await expire_once(resources) == BATCH:
                 pass
-        except Exception:
+        except Exception as error:
+            raise_if_stopping(error)
             logger.exception("order expiry failed; retrying later")
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from datetime import datetime
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.cache import EntityCache
 from domains.kit.db import read_session, transaction
 from domains.kit.resources import Resources
@@ -46,6 +47,7 @@ async def run_reservation_sweeper(
         try:
             while await sweep_once(resources) == BATCH:  # a backlog: keep going
                 pass
-        except Exception:  # the sweeper must outlive a failed round (database restart)
+        except Exception as error:  # the sweeper must outlive a failed round (database restart)
+            raise_if_stopping(error)
             logger.exception("reservation sweep failed; retrying in %.0fs", interval)
         await asyncio.sleep(interval)

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
 from domains.kit.config import Settings
 from domains.kit.db import read_session
@@ -63,7 +64,8 @@ async def active_users_worker(resources: Resources) -> None:
     while True:
         try:
             await refresh_active_users(resources)
-        except Exception:  # a database hiccup must not end the worker
+        except Exception as error:  # a database hiccup must not end the worker
+            raise_if_stopping(error)
             logger.exception("active users count failed")
         await asyncio.sleep(ACTIVE_USERS_INTERVAL_SECONDS)
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.config import Settings
 from domains.kit.db import transaction
 from domains.users.models import EmailOutbox
@@ -260,6 +261,7 @@ async def run_mail_worker(
         while True:
             try:
                 await deliver_due(session_factory, sender)
-            except Exception:  # keep the worker alive through database hiccups
+            except Exception as error:  # keep the worker alive through database hiccups
+                raise_if_stopping(error)
                 logger.exception("mail delivery round failed")
             await asyncio.sleep(POLL_INTERVAL_SECONDS)

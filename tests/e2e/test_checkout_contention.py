@@ -63,7 +63,8 @@ async def platform(
         try:
             yield GraphQLClient(http)
         finally:
-            await stop_tasks(extra)
+            survivors = await stop_tasks(extra)
+            assert survivors == [], f"consumers that would not stop: {survivors}"
 
 
 async def _decided(

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from domains.kit.config import Settings
@@ -19,6 +18,7 @@ from domains.kit.tracing import request_id_var
 from shopgraph.logs import REDACTED, JsonFormatter, scrub
 from shopgraph.platform import build_platform_app
 from tests.domains.products.helpers import Catalog, VariantSpec
+from tests.support.tracing import sdk_tracer_provider
 
 JWT = (
     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFiYyJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwicm9sZXMiOltdfQ."
@@ -160,8 +160,7 @@ mutation($cart: ID!, $address: ShippingAddressInput!, $key: String!) {
 def traced() -> None:
     """Trace ids exist only with an SDK tracer provider (as with an OTLP endpoint set); the
     global one can be set once per process, so keep whichever is there."""
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
+    sdk_tracer_provider()
 
 
 @pytest.fixture

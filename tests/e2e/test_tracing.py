@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.applications import Starlette
@@ -23,6 +23,7 @@ from gateway.federation.transports import HttpTransport, InProcessTransport, Tra
 from gateway.telemetry import TraceRequests
 from shopgraph.platform import compose_platform, domain_specs
 from shopgraph.registry import load
+from tests.support.tracing import sdk_tracer_provider
 
 QUERY = """{ products(first: 3) { edges { node { name seller { shopName }
   variants { sku inventory { quantityAvailable } } } } } }"""
@@ -33,9 +34,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
     # The global provider can be set once per process; later tests keep creating spans
     # but, with the exporter shut down, nothing piles up.
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+    sdk_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
     yield exporter
     exporter.shutdown()
 

@@ -12,6 +12,7 @@ import asyncio
 import io
 import signal
 import threading
+from collections.abc import AsyncIterator
 from types import FrameType
 from typing import Any
 
@@ -50,3 +51,29 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     signal.signal(signal.SIGALRM, on_timeout)
     signal.setitimer(signal.ITIMER_REAL, settings.timeout)
     return True
+
+
+@pytest.fixture(autouse=True)
+async def _no_tasks_left_behind(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A test (with its fixtures) stops every task it started.
+
+    One left running shares the session's event loop, Postgres and Redis with the tests
+    after it: a leftover consumer would take their events. So the leftovers are stopped
+    here, and the test that left them fails, naming them.
+    """
+    from domains.kit.app import stop_tasks
+
+    before = asyncio.all_tasks()
+    yield
+    await asyncio.sleep(0)
+    current = asyncio.current_task()
+    left = [task for task in asyncio.all_tasks() - before if task is not current]
+    left = [task for task in left if not task.done()]
+    if not left:
+        return
+    names = ", ".join(f"{task.get_name()} ({task.get_coro()!r})" for task in left)
+    survivors = await stop_tasks(left)
+    pytest.fail(
+        f"{request.node.nodeid} left tasks running: {names}"
+        + (f"; {len(survivors)} would not stop" if survivors else "")
+    )

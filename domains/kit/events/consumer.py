@@ -30,6 +30,7 @@ from redis.exceptions import ResponseError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.events.codec import Event, EventDecodeError, decode_event
 from domains.kit.events.outbox import run_commit_hooks
@@ -227,6 +228,7 @@ class Consumer:
             if first_time:
                 await run_commit_hooks(session)
         except Exception as error:
+            raise_if_stopping(error)
             failures = self._failures.get(entry_id, 0) + 1
             self._failures[entry_id] = failures
             logger.exception(
@@ -281,7 +283,8 @@ class Consumer:
                 await self.consume_once(block_ms=BLOCK_MILLISECONDS)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis or Postgres away: retry, do not die
+            except Exception as error:  # Redis or Postgres away: retry, do not die
+                raise_if_stopping(error)
                 logger.exception("%s: event consumer round failed", self.group)
                 recovering = True
                 await asyncio.sleep(1.0)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.db import read_session
 from domains.kit.events.tables import EventTables
 from domains.kit.metrics import OUTBOX_BACKLOG, STREAM_CONSUMER_LAG
@@ -107,7 +108,8 @@ async def sample_forever(what: str, sample: Any) -> None:
             await sample()
         except asyncio.CancelledError:
             raise
-        except Exception:  # Postgres or Redis away: the next round tries again
+        except Exception as error:  # Postgres or Redis away: the next round tries again
+            raise_if_stopping(error)
             logger.warning("%s: sampling event metrics failed", what, exc_info=True)
         await asyncio.sleep(SAMPLE_INTERVAL_SECONDS)
 

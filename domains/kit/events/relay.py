@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.events.outbox import wakeup
 from domains.kit.events.streams import STREAM_MAX_LENGTH, stream_key
@@ -102,7 +103,8 @@ class Relay:
                 rounds += 1
                 if rounds % 10_000 == 0:
                     await self.prune()
-            except Exception:  # a database or Redis hiccup must not end the relay
+            except Exception as error:  # a database or Redis hiccup must not end the relay
+                raise_if_stopping(error)
                 logger.exception("%s: outbox relay round failed", self.producer)
                 await asyncio.sleep(1.0)
             if sent < self.batch:

@@ -8,6 +8,7 @@ import pytest
 
 from domains.kit import app as kit_app
 from domains.kit.app import run_workers, stop_tasks
+from domains.kit.events import Consumer, Relay
 from domains.kit.resources import Resources
 
 
@@ -67,3 +68,54 @@ async def test_a_worker_that_failed_is_logged_at_shutdown(
 
     assert "background worker broken failed" in caplog.text
     assert "no such stream" in caplog.text
+
+
+class _CancellationTurnsIntoAnError:
+    """What asyncpg, SQLAlchemy or redis-py do at times when an operation in flight is
+    cancelled: raise an error of their own instead of CancelledError."""
+
+    entered: asyncio.Event
+
+    async def _operation(self) -> None:
+        self.entered.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise RuntimeError("connection was closed in the middle of operation") from None
+
+
+class _FragileRelay(_CancellationTurnsIntoAnError, Relay):
+    async def relay_once(self) -> int:
+        await self._operation()
+        return 0
+
+
+class _FragileConsumer(_CancellationTurnsIntoAnError, Consumer):
+    async def ensure_groups(self) -> None:
+        await self._operation()
+
+
+@pytest.mark.parametrize("kind", ["relay", "consumer"])
+async def test_a_worker_stops_when_a_library_turns_its_cancellation_into_an_error(
+    resources: Resources, kind: str
+) -> None:
+    from domains.products.consumers import subscriptions
+    from domains.products.models import EVENT_TABLES
+
+    worker: _FragileRelay | _FragileConsumer
+    if kind == "relay":
+        worker = _FragileRelay(resources, EVENT_TABLES, producer="products")
+    else:
+        worker = _FragileConsumer(
+            resources, EVENT_TABLES, group="products", subscriptions=subscriptions(resources)
+        )
+    worker.entered = asyncio.Event()
+    task = asyncio.create_task(worker.run())
+    await worker.entered.wait()
+
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    await stop_tasks([task])  # should the assertion fail, end the runaway loop
+
+    assert task in done, f"the {kind} retried instead of stopping"
+    assert task.cancelled()
