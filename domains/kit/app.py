@@ -148,7 +148,25 @@ async def stop_tasks(tasks: Sequence[asyncio.Task[Any]]) -> list[asyncio.Task[An
     result instead of raising when the cancel lands as its inner awaitable finishes), so
     shutdown never trusts a single `cancel()` and never waits without a bound. Returns the
     tasks that still run after every round, for the caller to report.
+
+    Cancelling the caller meanwhile does not cut the stopping short (that would leave
+    the tasks running, which is what this is for): the rounds finish, then the caller's
+    cancellation is raised.
     """
+    stopping = asyncio.ensure_future(_stop_in_rounds(tasks))
+    cancelled = False
+    while True:
+        try:
+            survivors = await asyncio.shield(stopping)
+            break
+        except asyncio.CancelledError:
+            cancelled = True  # bounded: the rounds end on their own
+    if cancelled:
+        raise asyncio.CancelledError
+    return survivors
+
+
+async def _stop_in_rounds(tasks: Sequence[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
     pending = [task for task in tasks if not task.done()]
     for _ in range(WORKER_STOP_ROUNDS):
         if not pending:

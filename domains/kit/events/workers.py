@@ -8,15 +8,36 @@ also samples how far behind it is (domains/kit/events/monitor.py) for `/metrics`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from domains.kit.app import BackgroundWorker
+from domains.kit.app import BackgroundWorker, stop_tasks
 from domains.kit.events.consumer import Consumer, Subscription
 from domains.kit.events.monitor import sample_consumer_lag, sample_forever, sample_outbox_backlog
 from domains.kit.events.relay import Relay
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
+
+logger = logging.getLogger("shopgraph.events")
+
+
+async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
+    """Run loops that never end on their own until one fails or this task is cancelled.
+
+    Not a TaskGroup: on Python 3.11 a cancelled TaskGroup cancels its children once and
+    then waits for them without bound, so a child that absorbed that one cancellation
+    kept its parent alive past shutdown. Here the children are stopped in bounded,
+    repeated rounds (`stop_tasks`).
+    """
+    tasks = [asyncio.create_task(loop) for loop in loops]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        for task in await stop_tasks(tasks):
+            logger.error("worker loop %s ignored cancellation; leaving it", task.get_name())
 
 
 def relay_worker(tables: EventTables, *, producer: str) -> BackgroundWorker:
@@ -24,10 +45,10 @@ def relay_worker(tables: EventTables, *, producer: str) -> BackgroundWorker:
         async def sample() -> None:
             await sample_outbox_backlog(resources, tables, domain=producer)
 
-        # Cancelling the worker cancels both; neither ends on its own.
-        async with asyncio.TaskGroup() as group:
-            group.create_task(Relay(resources, tables, producer=producer).run())
-            group.create_task(sample_forever(f"{producer} outbox", sample))
+        await run_together(
+            Relay(resources, tables, producer=producer).run(),
+            sample_forever(f"{producer} outbox", sample),
+        )
 
     relay.__name__ = f"{producer}_outbox_relay"
     return relay
@@ -47,9 +68,7 @@ def consumer_worker(
                 resources, service=group, group=group, streams=consumer.streams
             )
 
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(consumer.run())
-            tasks.create_task(sample_forever(f"{group} consumer", sample))
+        await run_together(consumer.run(), sample_forever(f"{group} consumer", sample))
 
     consume.__name__ = f"{group}_event_consumer"
     return consume

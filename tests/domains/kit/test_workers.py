@@ -119,3 +119,26 @@ async def test_a_worker_stops_when_a_library_turns_its_cancellation_into_an_erro
 
     assert task in done, f"the {kind} retried instead of stopping"
     assert task.cancelled()
+
+
+async def test_a_worker_of_several_loops_stops_even_if_one_absorbs_a_cancellation() -> None:
+    from domains.kit.events.workers import run_together
+
+    absorbed: list[int] = []
+
+    async def stubborn() -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if absorbed:
+                    raise
+                absorbed.append(1)
+
+    task = asyncio.create_task(run_together(stubborn(), asyncio.sleep(3600)))
+    await asyncio.sleep(0.01)
+
+    survivors = await stop_tasks([task])
+
+    assert survivors == []
+    assert absorbed == [1]
