@@ -275,8 +275,10 @@ def load_rounds(
     duration: float,
     warmup: float,
     rounds: int,
+    expect: str | None = None,
 ) -> list[Round]:
-    """Warm-up, then `rounds` timed rounds of open load (tools/bench/load.mjs)."""
+    """Warm-up, then `rounds` timed rounds of open load (tools/bench/load.mjs); with
+    `expect`, a response whose body is not exactly that text counts as an error."""
     sys.path.insert(0, str(ROOT))
     from tests.support.apollo import default_toolchain, ensure_npm_packages
 
@@ -287,6 +289,11 @@ def load_rounds(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(body, handle)
         body_file = handle.name
+    expect_args: list[str] = []
+    if expect is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            handle.write(expect)
+            expect_args = ["--expect-file", handle.name]
     try:
         completed = subprocess.run(
             [
@@ -304,6 +311,7 @@ def load_rounds(
                 str(warmup),
                 "--rounds",
                 str(rounds),
+                *expect_args,
             ],
             capture_output=True,
             text=True,
@@ -311,6 +319,8 @@ def load_rounds(
         )
     finally:
         os.unlink(body_file)
+        if expect_args:
+            os.unlink(expect_args[1])
     report = json.loads(completed.stdout)
     return [
         Round(

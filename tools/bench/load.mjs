@@ -3,10 +3,14 @@
 // summary has no p95).
 //
 // Usage: node load.mjs --url URL --body-file FILE --connections N --duration S
-//                      [--warmup S] [--rounds R]
+//                      [--warmup S] [--rounds R] [--expect-file FILE]
+//
+// With --expect-file, every response body must equal that file's text (the answer the
+// bench checked before timing); any other body counts as an error, so a server that
+// answers 200 with errors under load (a timed-out subgraph, say) is not scored as fast.
 //
 // Prints one JSON object: {"warmup": {...}, "rounds": [{requests, seconds, rps, p50, p95,
-// p99, errors, non2xx}, ...]}; latencies in milliseconds.
+// p99, errors, non2xx, mismatches}, ...]}; latencies in milliseconds.
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "5" },
     warmup: { type: "string", default: "0" },
     rounds: { type: "string", default: "1" },
+    "expect-file": { type: "string" },
   },
   strict: true,
 });
@@ -31,6 +36,7 @@ if (!values.url || !values["body-file"]) {
 }
 
 const body = await readFile(values["body-file"], "utf8");
+const expected = values["expect-file"] ? await readFile(values["expect-file"], "utf8") : null;
 
 function percentile(sorted, fraction) {
   if (sorted.length === 0) return null;
@@ -48,6 +54,7 @@ async function round(seconds) {
     body,
     connections: Number(values.connections),
     duration: seconds,
+    ...(expected === null ? {} : { expectBody: expected }),
   });
   instance.on("response", (_client, statusCode, _bytes, responseTime) => {
     times.push(responseTime);
@@ -64,8 +71,9 @@ async function round(seconds) {
     p50: percentile(times, 0.5),
     p95: percentile(times, 0.95),
     p99: percentile(times, 0.99),
-    errors: result.errors + result.timeouts,
+    errors: result.errors + result.timeouts + (result.mismatches ?? 0),
     non2xx,
+    mismatches: result.mismatches ?? 0,
   };
 }
 
