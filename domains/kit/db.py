@@ -43,16 +43,31 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
     database_url = url or settings.database_url
     if database_url is None:
         raise RuntimeError("DATABASE_URL is not resolved: start through `shopgraph` or set it")
-    # QueuePool keeps `pool_size` connections and opens up to `max_overflow` more under
-    # load; DATABASE_POOL_MIN/MAX map onto that pair.
+    # QueuePool opens connections as they are needed and keeps up to `pool_size` of them;
+    # connections beyond it ("overflow") are closed as soon as they are returned. Under
+    # load that meant a connect and a close per transaction above DATABASE_POOL_MIN, so
+    # every connection up to DATABASE_POOL_MAX is kept instead; DATABASE_POOL_MIN is how
+    # many are opened at start-up (warm_pool).
     return create_async_engine(
         sqlalchemy_url(database_url),
-        pool_size=max(settings.database_pool_min, 1),
-        max_overflow=settings.database_pool_max - max(settings.database_pool_min, 1),
+        pool_size=settings.database_pool_max,
+        max_overflow=0,
         pool_pre_ping=True,
         pool_recycle=1800,
         **(pgbouncer_options() if settings.database_pgbouncer else {}),
     )
+
+
+async def warm_pool(engine: AsyncEngine, connections: int) -> None:
+    """Open `connections` pooled connections now, so the first requests do not pay for
+    them; they stay in the pool."""
+    opened = []
+    try:
+        for _ in range(connections):
+            opened.append(await engine.connect())
+    finally:
+        for connection in opened:
+            await connection.close()
 
 
 def pgbouncer_options() -> dict[str, Any]:

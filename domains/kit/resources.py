@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domains.kit.auth import JwtKeys
 from domains.kit.config import Settings
-from domains.kit.db import create_engine, create_session_factory
+from domains.kit.db import create_engine, create_session_factory, warm_pool
 from domains.kit.revocation import TokenRevocations
 from domains.kit.tracing import instrument_engine
+
+logger = logging.getLogger("shopgraph")
 
 
 @dataclass
@@ -121,6 +124,13 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     if settings.database_replica_url is not None:
         replica = create_engine(settings, url=settings.database_replica_url)
         instrument_engine(replica)
+    for pooled in (engine, replica):
+        if pooled is None:
+            continue
+        try:
+            await warm_pool(pooled, settings.database_pool_min)
+        except Exception as error:  # readiness reports the database; starting goes on
+            logger.warning("could not open the first database connections: %s", error)
     try:
         yield Resources(
             settings=settings,
