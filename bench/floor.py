@@ -241,7 +241,7 @@ def _media() -> str:
     return os.environ.get("MEDIA_BASE_URL", DEFAULT_MEDIA_BASE_URL).rstrip("/")
 
 
-def build_app(database_url: str, *, pool_size: int = 20) -> Starlette:
+def build_app(database_url: str, *, pool_size: int = 10) -> Starlette:
     state: dict[str, asyncpg.Pool] = {}
 
     @asynccontextmanager
