@@ -14,18 +14,15 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from domains.kit.app import stop_tasks
-from domains.kit.config import Settings
 from domains.kit.events import Consumer
 from domains.kit.resources import Resources
 from domains.orders.models import Order
 from domains.products.consumers import subscriptions as products_subscriptions
 from domains.products.models import EVENT_TABLES as PRODUCTS_EVENTS
-from shopgraph.platform import build_platform_app
 from tests.domains.products.helpers import Catalog, VariantSpec
 from tests.e2e.test_checkout_journeys import ADDRESS, CHECKOUT, _cart_with, _stock, token_for
 from tests.support.graphql import GraphQLClient
@@ -39,32 +36,27 @@ DECISION_BOUND_SECONDS = 120.0
 
 
 @pytest.fixture
-async def platform(
-    settings: Settings, resources: Resources, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[GraphQLClient]:
-    monkeypatch.setenv("CHECKOUT_WAIT", "5s")
-    app = build_platform_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as http,
-    ):
-        extra = [
-            asyncio.create_task(
-                Consumer(
-                    resources,
-                    PRODUCTS_EVENTS,
-                    group="products",
-                    subscriptions=products_subscriptions(resources),
-                    consumer_name=f"products-extra-{index}",
-                ).run()
-            )
-            for index in range(EXTRA_PRODUCTS_CONSUMERS)
-        ]
-        try:
-            yield GraphQLClient(http)
-        finally:
-            survivors = await stop_tasks(extra)
-            assert survivors == [], f"consumers that would not stop: {survivors}"
+async def more_products_consumers(
+    platform: GraphQLClient, resources: Resources
+) -> AsyncIterator[None]:
+    """Three more consumers in the products group, beside the platform's own."""
+    extra = [
+        asyncio.create_task(
+            Consumer(
+                resources,
+                PRODUCTS_EVENTS,
+                group="products",
+                subscriptions=products_subscriptions(resources),
+                consumer_name=f"products-extra-{index}",
+            ).run()
+        )
+        for index in range(EXTRA_PRODUCTS_CONSUMERS)
+    ]
+    try:
+        yield
+    finally:
+        survivors = await stop_tasks(extra)
+        assert survivors == [], f"consumers that would not stop: {survivors}"
 
 
 async def _decided(
@@ -84,7 +76,10 @@ async def _decided(
 
 @pytest.mark.parametrize("round_number", range(3))
 async def test_fifty_shoppers_five_units_make_exactly_five_orders(
-    platform: GraphQLClient, resources: Resources, round_number: int
+    platform: GraphQLClient,
+    resources: Resources,
+    more_products_consumers: None,
+    round_number: int,
 ) -> None:
     catalog = Catalog(resources)
     seller = await catalog.seller()

@@ -5,14 +5,12 @@ backlog and the consumer lag."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.app import Runtime
@@ -34,6 +32,7 @@ from domains.kit.resources import Resources
 from shopgraph.platform import build_platform_app
 from shopgraph.registry import load
 from tests.domains.users.helpers import insert_user, start_session
+from tests.support.schemas import scratch_schema
 
 LISTING = "{ products(first: 5) { edges { node { name variants { sku } } } } }"
 
@@ -170,17 +169,8 @@ class MetricsProbe(Event):
 @pytest.fixture
 async def probe_tables(resources: Resources) -> AsyncIterator[EventTables]:
     """An outbox of its own, so the backlog counted is exactly what this test wrote."""
-    schema = f"metrics_probe_{uuid.uuid4().hex[:8]}"
-    metadata = MetaData(schema=schema)
-    tables = EventTables(metadata)
-    async with resources.engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await connection.run_sync(metadata.create_all)
-    try:
+    async with scratch_schema(resources, "metrics_probe", EventTables) as tables:
         yield tables
-    finally:
-        async with resources.engine.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 async def test_outbox_backlog_and_consumer_lag_move_with_the_events(

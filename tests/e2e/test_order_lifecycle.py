@@ -56,6 +56,27 @@ def _codes(payload: dict[str, Any]) -> list[str]:
     return [error["code"] for error in payload["errors"]]
 
 
+async def _order(platform: GraphQLClient, order_id: str, token: str) -> dict[str, Any]:
+    found: dict[str, Any] = (await _ok(platform, ORDER, {"id": order_id}, token))["order"]
+    return found
+
+
+async def _pay(platform: GraphQLClient, order_id: str, token: str) -> None:
+    """The shopper pays with the local provider, once payments has opened the payment."""
+
+    async def payment_opened() -> bool:
+        return (await _order(platform, order_id, token))["payment"] is not None
+
+    await eventually(payment_opened)
+    await _ok(
+        platform,
+        "mutation($id: ID!) { paymentSimulate(paymentId: $id, outcome: SUCCEED) "
+        "{ errors { code } } }",
+        {"id": (await _order(platform, order_id, token))["payment"]["id"]},
+        token,
+    )
+
+
 async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased(
     platform: GraphQLClient, resources: Resources
 ) -> None:
@@ -84,8 +105,7 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
     assert early_review["review"]["verifiedPurchase"] is False
 
     async def order() -> dict[str, Any]:
-        found: dict[str, Any] = (await _ok(platform, ORDER, {"id": order_id}, customer))["order"]
-        return found
+        return await _order(platform, order_id, customer)
 
     lines = {line["sku"]: line["id"] for line in (await order())["lines"]}
     unpaid_fulfil = await _ok(
@@ -95,18 +115,7 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
     assert _codes(unpaid_fulfil["orderFulfill"]) == ["ILLEGAL_TRANSITION"]
     assert _codes(undelivered["orderMarkDelivered"]) == ["ILLEGAL_TRANSITION"]
 
-    async def payment_opened() -> bool:
-        return (await order())["payment"] is not None
-
-    await eventually(payment_opened)
-    payment_id = (await order())["payment"]["id"]
-    await _ok(
-        platform,
-        "mutation($id: ID!) { paymentSimulate(paymentId: $id, outcome: SUCCEED) "
-        "{ errors { code } } }",
-        {"id": payment_id},
-        customer,
-    )
+    await _pay(platform, order_id, customer)
 
     async def paid() -> bool:
         return (await order())["status"] == "PAID"
@@ -216,21 +225,7 @@ async def test_a_paid_order_cancelled_before_shipping_puts_its_stock_back(
         await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
     )["checkoutComplete"]["orderId"]
 
-    async def order() -> dict[str, Any]:
-        found: dict[str, Any] = (await _ok(platform, ORDER, {"id": order_id}, customer))["order"]
-        return found
-
-    async def payment_opened() -> bool:
-        return (await order())["payment"] is not None
-
-    await eventually(payment_opened)
-    await _ok(
-        platform,
-        "mutation($id: ID!) { paymentSimulate(paymentId: $id, outcome: SUCCEED) "
-        "{ errors { code } } }",
-        {"id": (await order())["payment"]["id"]},
-        customer,
-    )
+    await _pay(platform, order_id, customer)
 
     async def committed() -> bool:
         return await _stock(resources, variant) == (1, 0)

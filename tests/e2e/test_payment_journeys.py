@@ -28,16 +28,9 @@ from tests.domains.payments.fake_stripe import (
     sign,
 )
 from tests.domains.products.helpers import Catalog, VariantSpec
+from tests.e2e.test_checkout_journeys import ADDRESS
 from tests.support.graphql import GraphQLClient
 
-ADDRESS = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "streetAddress1": "1 Analytical Way",
-    "city": "London",
-    "postalCode": "N1 7AA",
-    "countryCode": "GB",
-}
 PRICE = 2500
 QUANTITY = 2
 TOTAL = PRICE * QUANTITY + 500  # one seller's flat shipping

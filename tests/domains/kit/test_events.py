@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,7 @@ from domains.kit.events.consumer import SimulatedCrash
 from domains.kit.events.outbox import wakeup
 from domains.kit.events.streams import dead_letter_key
 from domains.kit.resources import Resources
+from tests.support.schemas import scratch_schema
 
 
 @dataclass(frozen=True)
@@ -156,24 +157,18 @@ class Bus:
 
 @pytest.fixture
 async def bus(resources: Resources) -> AsyncIterator[Bus]:
-    schema = f"kit_events_{uuid.uuid4().hex[:8]}"
-    metadata = MetaData(schema=schema)
-    tables = EventTables(metadata)
-    effects = Table(
-        "effects",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("event_id", UUID(as_uuid=True), nullable=False),
-        Column("note", String(10)),
-    )
-    async with resources.engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await connection.run_sync(metadata.create_all)
-    try:
+    def build(metadata: MetaData) -> tuple[EventTables, Table]:
+        effects = Table(
+            "effects",
+            metadata,
+            Column("id", Integer, primary_key=True),
+            Column("event_id", UUID(as_uuid=True), nullable=False),
+            Column("note", String(10)),
+        )
+        return EventTables(metadata), effects
+
+    async with scratch_schema(resources, "kit_events", build) as (tables, effects):
         yield Bus(resources, tables, effects)
-    finally:
-        async with resources.engine.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 async def test_an_event_of_a_rolled_back_transaction_never_leaves(bus: Bus) -> None:

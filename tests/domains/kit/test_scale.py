@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.cluster import key_slot
 from redis.exceptions import RedisClusterException, ResponseError
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,6 +42,7 @@ from gateway.ratelimit import Bucket, RateLimiter, RateLimits
 from shopgraph.registry import DOMAINS, consumed_events, published_events
 from tests.domains.users.helpers import insert_user, start_session
 from tests.support.redis_cluster import ClusterUnavailable, redis_cluster
+from tests.support.schemas import scratch_schema
 
 # ------------------------------------------------------------------------ settings
 
@@ -294,17 +295,8 @@ class ClusterPong(Event):
 
 @pytest.fixture
 async def cluster_tables(resources: Resources) -> AsyncIterator[EventTables]:
-    schema = f"cluster_events_{uuid.uuid4().hex[:8]}"
-    metadata = MetaData(schema=schema)
-    tables = EventTables(metadata)
-    async with resources.engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {schema}"))
-        await connection.run_sync(metadata.create_all)
-    try:
+    async with scratch_schema(resources, "cluster_events", EventTables) as tables:
         yield tables
-    finally:
-        async with resources.engine.begin() as connection:
-            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 async def test_events_flow_through_a_redis_cluster(

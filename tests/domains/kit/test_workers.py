@@ -12,19 +12,21 @@ from domains.kit.events import Consumer, Relay
 from domains.kit.resources import Resources
 
 
+async def _stubborn(absorbed: list[int]) -> None:
+    """Absorbs its first cancellation (what asyncio.wait_for does on 3.11 in a race)."""
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            if absorbed:
+                raise
+            absorbed.append(1)
+
+
 async def test_a_worker_that_absorbs_one_cancellation_is_cancelled_again() -> None:
     absorbed: list[int] = []
 
-    async def stubborn() -> None:
-        while True:
-            try:
-                await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                if absorbed:
-                    raise
-                absorbed.append(1)  # what asyncio.wait_for does on 3.11 in a race
-
-    task = asyncio.create_task(stubborn())
+    task = asyncio.create_task(_stubborn(absorbed))
     await asyncio.sleep(0)
 
     survivors = await stop_tasks([task])
@@ -126,16 +128,7 @@ async def test_a_worker_of_several_loops_stops_even_if_one_absorbs_a_cancellatio
 
     absorbed: list[int] = []
 
-    async def stubborn() -> None:
-        while True:
-            try:
-                await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                if absorbed:
-                    raise
-                absorbed.append(1)
-
-    task = asyncio.create_task(run_together(stubborn(), asyncio.sleep(3600)))
+    task = asyncio.create_task(run_together(_stubborn(absorbed), asyncio.sleep(3600)))
     await asyncio.sleep(0.01)
 
     survivors = await stop_tasks([task])
