@@ -13,6 +13,7 @@ import threading
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphql import GraphQLError
 
@@ -20,6 +21,9 @@ from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
 from shopgraph.registry import DOMAINS, MIGRATED, check_domain_settings, domain, load, migrated
+
+if TYPE_CHECKING:
+    from domains.kit.app import Runtime
 
 logger = logging.getLogger("shopgraph")
 
@@ -57,6 +61,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
+def _worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {count}")
+    return count
+
+
+def _workers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=os.environ.get("WEB_CONCURRENCY", "1"),
+        help="serving processes sharing the port, about one per core (default: "
+        "WEB_CONCURRENCY, else 1); background workers run in the first only. In "
+        "Kubernetes keep 1 and scale with replicas: each process has its own /metrics",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the gateway, against remote subgraphs: users=http://...,products=... "
         "(default: SHOPGRAPH_SUBGRAPH_URLS; unset = every subgraph in-process)",
     )
+    _workers_argument(serve)
     serve.set_defaults(handler=_serve)
 
     subgraph = commands.add_parser("subgraph", help="run one domain's subgraph alone")
@@ -88,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve only; the domain's background workers run in `shopgraph worker`",
     )
+    _workers_argument(subgraph)
     subgraph.set_defaults(handler=_subgraph)
 
     worker = commands.add_parser(
@@ -137,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     gateway_cmd.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for a subgraph"
     )
+    _workers_argument(gateway_cmd)
     gateway_cmd.set_defaults(handler=_gateway)
 
     compose_cmd = commands.add_parser(
@@ -403,9 +431,9 @@ def _prepare(settings: Settings, *, seed: bool, migrate: bool = True) -> Setting
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from domains.kit.app import Runtime
     from shopgraph.platform import build_platform_app, build_remote_gateway_app
+    from shopgraph.serving import serve
 
     port = args.port or settings.port
     url = f"http://{args.host}:{port}/graphql"
@@ -413,10 +441,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         app = build_remote_gateway_app(settings, _parse_urls(args.subgraph_urls))
         logger.info("gateway over HTTP: %s", url)
         _serving("gateway")
-        uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
-        return 0
+        return serve(app, host=args.host, port=port, workers=args.workers)
     settings = _prepare(settings, seed=not args.no_seed)
-    app = build_platform_app(settings)
+    runtime = Runtime(settings)
+    app = build_platform_app(settings, runtime)
     logger.info("GraphiQL: %s (demo sign-in: customer@shopgraph.dev / shopgraph-demo)", url)
     if args.open:
         # After a moment, so the server is listening; a headless machine just ignores it.
@@ -424,16 +452,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         opener.daemon = True
         opener.start()
     _serving("shopgraph")
-    uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
-    return 0
+    return serve(
+        app,
+        host=args.host,
+        port=port,
+        workers=args.workers,
+        before_worker=lambda index: _first_runs_workers(runtime, index),
+    )
+
+
+def _first_runs_workers(runtime: Runtime, index: int) -> None:
+    # Relays and consumers coordinate through row locks and consumer groups, so several
+    # copies would be correct, but each holds a blocking Redis connection per stream and
+    # polls the outbox: one set per machine is enough.
+    if index > 0:
+        runtime.workers_enabled = False
 
 
 def _gateway(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from gateway.app import build_gateway_app
     from gateway.federation.supergraph import Supergraph, SupergraphError
     from shopgraph.platform import gateway_config, remote_auth
+    from shopgraph.serving import serve
 
     sdl = Path(args.supergraph).read_text()
     try:
@@ -456,8 +496,7 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
         logger.info("subgraph %s at %s", name, sub.url)
     logger.info("gateway: http://%s:%s/graphql", args.host, port)
     _serving("gateway")
-    uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
-    return 0
+    return serve(app, host=args.host, port=port, workers=args.workers)
 
 
 def _serving(service_name: str) -> None:
@@ -608,19 +647,22 @@ def _operations(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _subgraph(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from domains.kit.app import Runtime
+    from shopgraph.serving import serve
 
     settings = _prepare(settings, seed=False, migrate=not args.no_migrate)
-    app = load(domain(args.name).app_factory)(
-        Runtime(settings, workers_enabled=not args.no_workers)
-    )
+    runtime = Runtime(settings, workers_enabled=not args.no_workers)
+    app = load(domain(args.name).app_factory)(runtime)
     port = args.port or settings.port
     logger.info("subgraph %s: http://%s:%s/graphql", args.name, args.host, port)
     _serving(f"subgraph-{args.name}")
-    uvicorn.run(app, host=args.host, port=port, log_level="info", lifespan="on")
-    return 0
+    return serve(
+        app,
+        host=args.host,
+        port=port,
+        workers=args.workers,
+        before_worker=lambda index: _first_runs_workers(runtime, index),
+    )
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

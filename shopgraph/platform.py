@@ -142,8 +142,11 @@ def remote_auth(settings: Settings, users_url: str | None) -> EdgeAuth | None:
     return None
 
 
-def build_platform_app(settings: Settings) -> Starlette:
-    runtime = Runtime(settings)
+def build_platform_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    """Every subgraph in this process behind the gateway. The background workers run in
+    the lifespan unless `runtime.workers_enabled` is False by then (with several serving
+    processes only one runs them; see shopgraph.serving)."""
+    runtime = runtime or Runtime(settings)
     specs = domain_specs()
     gateway_app = build_gateway_app(
         gateway_config(
@@ -162,7 +165,11 @@ def build_platform_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
             runtime.resources = resources
-            workers = [worker for spec in specs.values() for worker in spec.workers]
+            workers = (
+                [worker for spec in specs.values() for worker in spec.workers]
+                if runtime.workers_enabled
+                else []
+            )
             async with (
                 run_workers(workers, resources),
                 gateway_app.router.lifespan_context(gateway_app),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -190,6 +191,13 @@ async def run_workers(
         asyncio.create_task(worker(resources), name=getattr(worker, "__name__", repr(worker)))
         for worker in workers
     ]
+    if tasks:
+        logger.info(
+            "process %d runs %d background workers: %s",
+            os.getpid(),
+            len(tasks),
+            ", ".join(task.get_name() for task in tasks),
+        )
     try:
         yield
     finally:

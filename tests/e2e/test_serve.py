@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -71,7 +71,22 @@ class Server:
         body: dict[str, object] = response.json()
         return body
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM, as an orchestrator stops it; the exit status."""
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            return self._process.wait(timeout=timeout)
+        finally:
+            self.stop()
+
     def stop(self) -> None:
+        if self._process.poll() is not None:
+            self._log_file.close()
+            return
         self._process.send_signal(signal.SIGINT)
         try:
             self._process.wait(timeout=30)
@@ -182,3 +197,116 @@ def test_a_subgraph_runs_alone(serve_env: dict[str, str], tmp_path: Path) -> Non
 
     assert 'type User @key(fields: "id")' in sdl["data"]["_service"]["sdl"]  # type: ignore[index]
     assert ready["status"] == "ready"
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return sorted(int(child) for child in text.split())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].splitlines()[0]
+    except (OSError, IndexError):
+        return "zombie"
+
+
+def _worker_pids(log: Path) -> list[int]:
+    """Which processes started the background workers, by their start-up log line."""
+    return [
+        int(line.split("process ", 1)[1].split()[0])
+        for line in log.read_text().splitlines()
+        if " runs " in line and "background workers:" in line
+    ]
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return check()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("serve_env", ["servers"], indirect=True)
+def test_serve_with_two_workers_shares_the_port_and_replaces_a_dead_worker(
+    serve_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    server = Server(serve_env, log, command=("serve", "--no-seed", "--workers", "2"))
+    try:
+        server.wait_ready()
+        workers = _children(server.pid)
+        answers = [server.graphql("{ sellers(first: 1) { totalCount } }") for _ in range(6)]
+
+        os.kill(workers[1], signal.SIGKILL)
+        assert _eventually(
+            lambda: len(_children(server.pid)) == 2 and workers[1] not in _children(server.pid)
+        ), server._log.read_text()
+        replaced = _children(server.pid)
+        server.wait_ready()
+        after = server.graphql("{ sellers(first: 1) { totalCount } }")
+        status = server.terminate()
+    finally:
+        server.stop()
+
+    assert len(workers) == 2
+    assert answers == [{"data": {"sellers": {"totalCount": 0}}}] * 6
+    # The background workers run in the first process only, and its replacement
+    # (had it been the one killed) would start them again.
+    assert _worker_pids(log) == [workers[0]], log.read_text()
+    assert workers[0] in replaced
+    assert after == answers[0]
+    assert status == 0
+    assert not any(_alive(pid) for pid in replaced)
+    assert "starting a replacement" in log.read_text()
+
+
+FAILING_START = """
+import contextlib, sys
+from starlette.applications import Starlette
+from shopgraph.serving import serve
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    raise RuntimeError("the database does not answer")
+    yield
+
+sys.exit(serve(Starlette(lifespan=lifespan), host="127.0.0.1", port=int(sys.argv[1]), workers=2))
+"""
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_stop_the_group_with_uvicorns_start_up_status() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-c", FAILING_START, str(_free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert finished.returncode == 3, finished.stderr
+    assert "the database does not answer" in finished.stderr
+    assert "failed to start" in finished.stderr
+    assert "starting a replacement" not in finished.stderr
+
+
+def test_workers_must_be_a_positive_whole_number(capsys: pytest.CaptureFixture[str]) -> None:
+    from shopgraph.cli import main
+
+    for bad, reason in (("0", "must be at least 1"), ("two", "not a whole number")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["serve", "--workers", bad])
+        assert exit_.value.code == 2
+        assert reason in capsys.readouterr().err
