@@ -7,7 +7,9 @@ Runs the shopgraph command line unchanged, after hooking every SQLAlchemy engine
 command or one pipeline is one round trip). A daemon thread writes the totals to
 `$BENCH_COUNTS_DIR/<BENCH_COUNTS_NAME>.json` every 50 ms, so the bench reads them
 without touching the process; the bench takes the difference over a known number of
-requests. Counting costs an integer increment per statement, nothing on the wire.
+requests. A process forked from it (`serve --workers N`) starts from zero and writes
+`<BENCH_COUNTS_NAME>.<pid>.json`; `read_counts` adds them all up.
+Counting costs an integer increment per statement, nothing on the wire.
 
 Redis stream commands (XREADGROUP, XADD, XACK, ...) are the event workers' and are
 counted apart: they are not what a request costs.
@@ -62,17 +64,32 @@ def _writer(path: Path) -> None:
 
 
 def read_counts(path: Path) -> dict[str, int]:
-    try:
-        return {key: int(value) for key, value in json.loads(path.read_text()).items()}
-    except (OSError, ValueError):
-        return {}
+    """The counts of `<name>.json` and of every process forked from it."""
+    total: Counter[str] = Counter()
+    for file in [path, *path.parent.glob(f"{path.stem}.*.json")]:
+        try:
+            total.update({key: int(value) for key, value in json.loads(file.read_text()).items()})
+        except (OSError, ValueError):
+            continue
+    return dict(total)
+
+
+def _start_writer(path: Path) -> None:
+    threading.Thread(target=_writer, args=(path,), daemon=True).start()
 
 
 def main() -> int:
     directory = Path(os.environ["BENCH_COUNTS_DIR"])
     name = os.environ["BENCH_COUNTS_NAME"]
     _install()
-    threading.Thread(target=_writer, args=(directory / f"{name}.json",), daemon=True).start()
+    _start_writer(directory / f"{name}.json")
+
+    def counting_in_child() -> None:
+        # The writer thread does not survive a fork, and the parent's counts are its own.
+        _counts.clear()
+        _start_writer(directory / f"{name}.{os.getpid()}.json")
+
+    os.register_at_fork(after_in_child=counting_in_child)
     from shopgraph.cli import main as shopgraph_main
 
     return shopgraph_main(sys.argv[1:])

@@ -51,24 +51,45 @@ class Child:
                 self.process.kill()
                 self.process.wait()
 
+    def pids(self) -> list[int]:
+        """The process and every live process under it (`serve --workers N` forks N)."""
+        found = [self.process.pid]
+        for pid in found:
+            try:
+                tasks = Path(f"/proc/{pid}/task").iterdir()
+                for task in tasks:
+                    found.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue
+        return found
+
     def peak_rss_mb(self) -> float:
-        """The most resident memory the process has had (VmHWM), in MiB."""
-        try:
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
+        """The most resident memory each process has had (VmHWM), added up, in MiB: pages
+        forked processes still share are counted once per process."""
+        total = 0.0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                continue
+        return total or float("nan")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
+        """User + system CPU time so far of the process and the live ones under it (Linux
+        /proc)."""
         ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                if pid == self.process.pid:
+                    return float("nan")
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
 
 @contextlib.contextmanager

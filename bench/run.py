@@ -8,7 +8,8 @@ One bench database (deterministic data: bench/data.py) and one set of subgraph p
 
 - floor:            one hand-written SQL statement per workload behind a bare Starlette
                     endpoint with orjson (bench/floor.py): the least any server can do;
-- ours, in-process: `shopgraph serve`, every subgraph inside the gateway's process;
+- ours, in-process: `shopgraph serve --workers N`, every subgraph inside the gateway's
+                    process, N of them sharing the port (default: one per core);
 - ours, over HTTP:  `shopgraph serve --subgraph-urls ...` in front of the processes;
 - Apollo Gateway, Hive Gateway (with and without `--hive-router-runtime`) and Grafbase's
   gateway from npm, in front of the same processes, where they install and start here.
@@ -29,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -104,6 +106,9 @@ class Options:
     checkouts: int
     systems: list[str] | None
     quick: bool
+    workers: int = 1
+    # Catalog sizes already loaded (kept by an earlier `bench.data --keep`): size -> URL.
+    catalog_databases: dict[int, str] = field(default_factory=dict)
 
 
 class Bench:
@@ -425,12 +430,18 @@ def start_systems(
     )
 
     def ours_in_process(port: int) -> tuple[Child, list[Child], list[str]]:
+        workers = str(bench.options.workers)
         child = bench.counted_shopgraph(
-            "ours-in-process", env, "serve", "--no-seed", "--port", str(port)
+            "ours-in-process", env, "serve", "--no-seed", "--workers", workers, "--port", str(port)
         )
         return child, [child], ["ours-in-process"]
 
-    add("ours_in_process", "ours, in-process subgraphs", ours_in_process)
+    processes = "process" if bench.options.workers == 1 else "processes"
+    add(
+        "ours_in_process",
+        f"ours, in-process subgraphs ({bench.options.workers} {processes})",
+        ours_in_process,
+    )
 
     def ours_http(port: int) -> tuple[Child, list[Child], list[str]]:
         remote = ",".join(f"{name}={url}" for name, url in subgraph_urls.items())
@@ -577,10 +588,17 @@ def catalog_point(
 ) -> dict[str, Any]:
     """Search latency on a catalog of its own size: our gateway in-process and the floor,
     cold (entity and listing cache flushed before every request) and warm."""
-    print(f"catalog of {data.size_label(products)} products: loading ...", flush=True)
-    with bench_database(server) as url, children() as started:
+    with contextlib.ExitStack() as stack:
+        started = stack.enter_context(children())
+        url = bench.options.catalog_databases.get(products)
+        load_seconds = None
+        if url is None:
+            print(f"catalog of {data.size_label(products)} products: loading ...", flush=True)
+            url = stack.enter_context(bench_database(server))
+            load_seconds = data.load(url, products, bench.env(url, redis_server)).seconds
+        else:
+            print(f"catalog of {data.size_label(products)} products: {url}", flush=True)
         env = bench.env(url, redis_server)
-        loaded = data.load(url, products, env)
         sub = Bench(bench.options, Path(tempfile.mkdtemp(dir=bench.logs)), started)
         port, floor_port = free_port(), free_port()
         ours = sub.counted_shopgraph("catalog-ours", env, "serve", "--no-seed", "--port", str(port))
@@ -597,7 +615,7 @@ def catalog_point(
         ]
         for system in systems:
             wait_until_answering(system.processes[0], system.url)
-        return _search_points(bench, systems, products, loaded.seconds, flush)
+        return _search_points(bench, systems, products, load_seconds, flush)
 
 
 def _search_points(
@@ -782,6 +800,15 @@ def run(options: Options, *, keep: bool, database_url: str | None) -> Path:
     return report
 
 
+def parse_catalog_database(text: str) -> tuple[int, str]:
+    size, separator, url = text.partition("=")
+    if not separator or not url:
+        raise SystemExit(
+            f"--catalog-database wants SIZE=URL (e.g. 1m=postgresql://...), not {text!r}"
+        )
+    return data.parse_size(size), url
+
+
 def parse_sizes(text: str) -> list[int]:
     return [data.parse_size(item) for item in text.split(",") if item.strip()]
 
@@ -801,11 +828,24 @@ def main(argv: list[str] | None = None) -> int:
         help="search latency at these catalog sizes (default 10k,100k; add 1m for a million "
         "products, about 15 more minutes of loading)",
     )
+    parser.add_argument(
+        "--catalog-database",
+        action="append",
+        default=[],
+        metavar="SIZE=URL",
+        help="a catalog size already loaded (`python -m bench.data --size 1m --keep`), "
+        "measured there instead of loading it again; repeatable",
+    )
     parser.add_argument("--systems", help="only these, e.g. floor,ours_http,apollo")
     parser.add_argument("--checkouts", type=int, help="checkouts per system and concurrency")
     parser.add_argument(
         "--page-sizes",
         help=f"listing page sizes to sweep (default {','.join(map(str, PAGE_SIZES))})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="processes of our in-process gateway (`serve --workers`; default: one per core)",
     )
     parser.add_argument("--database-url", help="an already loaded bench database to reuse")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
@@ -829,6 +869,8 @@ def main(argv: list[str] | None = None) -> int:
         checkouts=args.checkouts if args.checkouts is not None else (0 if quick else 40),
         systems=args.systems.split(",") if args.systems else None,
         quick=quick,
+        workers=args.workers or os.cpu_count() or 1,
+        catalog_databases=dict(parse_catalog_database(item) for item in args.catalog_database),
     )
     run(options, keep=args.keep, database_url=args.database_url)
     return 0
