@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, tuple_, update
@@ -19,10 +20,34 @@ from domains.users.models import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PublicUser:
+    """What any viewer may see of an account: safe to cache and to share between viewers.
+
+    The email, the password hash and the confirmation flag are deliberately not here.
+    """
+
+    id: uuid.UUID
+    name: str
+    roles: tuple[str, ...]
+    created_at: datetime
+
+
 class UserRepository:
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[User]:
         result = await session.scalars(select(User).where(User.id.in_(ids)))
         return result.all()
+
+    async def get_public_by_ids(
+        self, session: AsyncSession, ids: Sequence[uuid.UUID]
+    ) -> list[PublicUser]:
+        result = await session.execute(
+            select(User.id, User.name, User.roles, User.created_at).where(User.id.in_(ids))
+        )
+        return [
+            PublicUser(id=row.id, name=row.name, roles=tuple(row.roles), created_at=row.created_at)
+            for row in result
+        ]
 
     async def get_by_id(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
         return await session.get(User, user_id)

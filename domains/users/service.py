@@ -1,7 +1,8 @@
 """Business rules of the users domain.
 
 Every method takes the session first and never commits: the caller's unit of work does,
-so a rule that fails half-way leaves nothing written.
+so a rule that fails half-way leaves nothing written. Methods record the cache keys their
+writes make stale (`mark_stale`); the caller deletes them once the commit succeeded.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import JwtKeys, Role, Viewer
+from domains.kit.cache import mark_stale
 from domains.kit.config import Settings
 from domains.kit.countries import normalize_country_code
 from domains.kit.errors import FieldError, InputErrors, NotFound, PermissionDenied
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
+from domains.users import cache as cache_keys
 from domains.users import mail
 from domains.users.errors import UserErrorCode
 from domains.users.models import AccountToken, Address, RefreshToken, SellerProfile, User
@@ -156,6 +159,7 @@ class AccountService:
             raise InputErrors.single(
                 "email", Code.DUPLICATE_EMAIL, "An account with this email already exists."
             ) from None
+        mark_stale(session, cache_keys.user(user.id))
         await self._send_confirmation(session, settings, user)
         return user
 
@@ -185,6 +189,7 @@ class AccountService:
         user = await _get_user_for_update(session, viewer.require_user())
         if name is not None:
             user.name = clean_text(name, "name", max_length=MAX_NAME_LENGTH)
+            mark_stale(session, cache_keys.user(user.id))
         await session.flush()
         return user
 
@@ -521,6 +526,15 @@ def _clean_slug(raw: str) -> str:
     return slug
 
 
+def _profile_keys(profile: SellerProfile) -> list[str]:
+    """Every key a profile is cached under."""
+    return [
+        cache_keys.seller_profile(profile.id),
+        cache_keys.seller_profile_of_user(profile.user_id),
+        cache_keys.seller_profile_slug(profile.slug),
+    ]
+
+
 class SellerService:
     async def create_profile(
         self,
@@ -566,6 +580,7 @@ class SellerService:
             ) from None
         if Role.SELLER.value not in user.roles:
             user.roles = [*user.roles, Role.SELLER.value]
+        mark_stale(session, *_profile_keys(profile), cache_keys.user(user.id))
         await session.flush()
         return profile
 
@@ -595,6 +610,7 @@ class SellerService:
             profile.description = clean_text(
                 description, "description", max_length=5000, required=False
             )
+        mark_stale(session, *_profile_keys(profile))
         await session.flush()
         return profile
 

@@ -1,22 +1,69 @@
-"""One dataloader per relationship; each batch is one SQL statement."""
+"""One dataloader per relationship; public entities read through the Redis entity cache.
+
+What other subgraphs reference (seller profiles, an account's public fields) is cached:
+a batch is one MGET, and the keys it misses are one SQL statement whose rows are written
+back with REDIS_TTL, so with a warm cache `_entities` runs no SQL at all. What belongs to
+one account alone (the full account row with its email, addresses) is never cached:
+those loaders go to Postgres, one statement per batch, and their callers check access
+first. See domains/users/cache.py for the keys and what invalidates them.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.cache import Codec, EntityCache, ModelCodec, OptionalCodec
 from domains.kit.db import read_session
 from domains.kit.graphql.loaders import loader, many_per_key, one_per_key
 from domains.kit.resources import Resources
+from domains.users import cache as keys
 from domains.users.models import Address, SellerProfile, User
-from domains.users.repository import address_repository, seller_profile_repository, user_repository
+from domains.users.repository import (
+    PublicUser,
+    address_repository,
+    seller_profile_repository,
+    user_repository,
+)
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
+
+
+class _PublicUserCodec:
+    def dump(self, value: PublicUser) -> dict[str, Any]:
+        return {
+            "id": value.id,
+            "name": value.name,
+            "roles": list(value.roles),
+            "created_at": value.created_at,
+        }
+
+    def load(self, data: Any) -> PublicUser:
+        return PublicUser(
+            id=uuid.UUID(data["id"]),
+            name=data["name"],
+            roles=tuple(data["roles"]),
+            created_at=datetime.fromisoformat(data["created_at"]),
+        )
+
+
+# Built once: a codec's layout is computed per model, not per request.
+OPTIONAL_PUBLIC_USER = OptionalCodec(_PublicUserCodec())
+OPTIONAL_SELLER_PROFILE = OptionalCodec(ModelCodec(SellerProfile))
 
 
 @dataclass
 class UserLoaders:
+    # The whole account row, private columns included: from Postgres, never cached.
     user_by_id: DataLoader[uuid.UUID, User | None]
+    public_user_by_id: DataLoader[uuid.UUID, PublicUser | None]
     seller_profile_by_id: DataLoader[uuid.UUID, SellerProfile | None]
     seller_profile_by_user_id: DataLoader[uuid.UUID, SellerProfile | None]
     seller_profile_by_slug: DataLoader[str, SellerProfile | None]
@@ -26,25 +73,47 @@ class UserLoaders:
 
 def make_loaders(resources: Resources) -> UserLoaders:
     factory = resources.read_session_factory
+    cache = EntityCache.from_settings(resources.redis, resources.settings)
+
+    def cached(
+        cache_key: Callable[[KeyT], str],
+        codec: Codec[ValueT],
+        fetch: Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
+    ) -> DataLoader[KeyT, ValueT]:
+        async def from_database(missed: list[KeyT]) -> list[ValueT]:
+            async with read_session(factory) as session:
+                return await fetch(session, missed)
+
+        async def batch(batch_keys: list[KeyT]) -> list[ValueT]:
+            return await cache.read_through(
+                batch_keys, cache_key=cache_key, fetch=from_database, codec=codec
+            )
+
+        return loader(batch)
 
     async def users(ids: list[uuid.UUID]) -> list[User | None]:
         async with read_session(factory) as session:
             rows = await user_repository.get_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
 
-    async def profiles(ids: list[uuid.UUID]) -> list[SellerProfile | None]:
-        async with read_session(factory) as session:
-            rows = await seller_profile_repository.get_by_ids(session, ids)
+    async def public_users(session: AsyncSession, ids: list[uuid.UUID]) -> list[PublicUser | None]:
+        rows = await user_repository.get_public_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
 
-    async def profiles_by_user(user_ids: list[uuid.UUID]) -> list[SellerProfile | None]:
-        async with read_session(factory) as session:
-            rows = await seller_profile_repository.get_by_user_ids(session, user_ids)
+    async def profiles(session: AsyncSession, ids: list[uuid.UUID]) -> list[SellerProfile | None]:
+        rows = await seller_profile_repository.get_by_ids(session, ids)
+        return one_per_key(ids, rows, lambda row: row.id)
+
+    async def profiles_by_user(
+        session: AsyncSession, user_ids: list[uuid.UUID]
+    ) -> list[SellerProfile | None]:
+        rows = await seller_profile_repository.get_by_user_ids(session, user_ids)
         return one_per_key(user_ids, rows, lambda row: row.user_id)
 
-    async def profiles_by_slug(slugs: list[str]) -> list[SellerProfile | None]:
-        async with read_session(factory) as session:
-            rows = await seller_profile_repository.get_by_slugs(session, slugs)
+    async def profiles_by_slug(
+        session: AsyncSession, slugs: list[str]
+    ) -> list[SellerProfile | None]:
+        rows = await seller_profile_repository.get_by_slugs(session, slugs)
         return one_per_key(slugs, rows, lambda row: row.slug)
 
     async def addresses(user_ids: list[uuid.UUID]) -> list[list[Address]]:
@@ -59,9 +128,14 @@ def make_loaders(resources: Resources) -> UserLoaders:
 
     return UserLoaders(
         user_by_id=loader(users),
-        seller_profile_by_id=loader(profiles),
-        seller_profile_by_user_id=loader(profiles_by_user),
-        seller_profile_by_slug=loader(profiles_by_slug),
+        public_user_by_id=cached(keys.user, OPTIONAL_PUBLIC_USER, public_users),
+        seller_profile_by_id=cached(keys.seller_profile, OPTIONAL_SELLER_PROFILE, profiles),
+        seller_profile_by_user_id=cached(
+            keys.seller_profile_of_user, OPTIONAL_SELLER_PROFILE, profiles_by_user
+        ),
+        seller_profile_by_slug=cached(
+            keys.seller_profile_slug, OPTIONAL_SELLER_PROFILE, profiles_by_slug
+        ),
         addresses_by_user_id=loader(addresses),
         address_by_id=loader(addresses_by_id),
     )

@@ -16,6 +16,7 @@ from domains.kit.graphql.pagination import Connection
 from domains.users import models
 from domains.users.errors import UserErrorCode as UserErrorCodeValue
 from domains.users.graphql.loaders import UserLoaders
+from domains.users.repository import PublicUser
 from domains.users.service import parse_id
 
 UsersInfo: TypeAlias = Info[RequestContext[UserLoaders], None]
@@ -90,8 +91,10 @@ class User:
     roles: list[RoleValue]
     created_at: datetime
     _user_id: strawberry.Private[uuid.UUID]
-    _email: strawberry.Private[str]
-    _is_email_confirmed: strawberry.Private[bool]
+    # The whole row, private columns included, when the resolver already holds it (the
+    # viewer's own account, a mutation's answer). A user built from the cached public
+    # fields reads it from Postgres only for a private field, after the access check.
+    _account: strawberry.Private[models.User | None] = None
     # Set when a mutation has just proven the caller owns the account (registering,
     # signing in, resetting the password), before any access token is in play.
     _owner_proven: strawberry.Private[bool] = False
@@ -104,29 +107,44 @@ class User:
             roles=[RoleValue(role) for role in model.roles],
             created_at=model.created_at,
             _user_id=model.id,
-            _email=model.email,
-            _is_email_confirmed=model.is_email_confirmed,
+            _account=model,
             _owner_proven=owner_proven,
         )
 
     @classmethod
+    def from_public(cls, public: PublicUser) -> User:
+        return cls(
+            id=strawberry.ID(str(public.id)),
+            name=public.name,
+            roles=[RoleValue(role) for role in public.roles],
+            created_at=public.created_at,
+            _user_id=public.id,
+        )
+
+    @classmethod
     async def resolve_reference(cls, info: UsersInfo, id: strawberry.ID) -> User | None:
-        model = await info.context.loaders.user_by_id.load(parse_id(id))
-        return None if model is None else cls.from_model(model)
+        public = await info.context.loaders.public_user_by_id.load(parse_id(id))
+        return None if public is None else cls.from_public(public)
 
     def _require_private_access(self, info: UsersInfo) -> None:
         if not self._owner_proven:
             info.context.viewer.require_self_or_staff(self._user_id)
 
-    @strawberry.field(description="Visible to the account itself and to staff.")
-    def email(self, info: UsersInfo) -> str | None:
+    async def _private_account(self, info: UsersInfo) -> models.User:
         self._require_private_access(info)
-        return self._email
+        if self._account is None:
+            self._account = await info.context.loaders.user_by_id.load(self._user_id)
+            if self._account is None:
+                raise NotFound("The account no longer exists.")
+        return self._account
+
+    @strawberry.field(description="Visible to the account itself and to staff.")
+    async def email(self, info: UsersInfo) -> str | None:
+        return (await self._private_account(info)).email
 
     @strawberry.field(description="Whether the email address was confirmed. Self or staff.")
-    def is_email_confirmed(self, info: UsersInfo) -> bool | None:
-        self._require_private_access(info)
-        return self._is_email_confirmed
+    async def is_email_confirmed(self, info: UsersInfo) -> bool | None:
+        return (await self._private_account(info)).is_email_confirmed
 
     @strawberry.field(description="Saved addresses, oldest first. Self or staff.")
     async def addresses(self, info: UsersInfo) -> list[Address] | None:
@@ -177,10 +195,10 @@ class SellerProfile:
 
     @strawberry.field(description="The account that runs the shop.")
     async def user(self, info: UsersInfo) -> User:
-        model = await info.context.loaders.user_by_id.load(self._user_id)
-        if model is None:  # the foreign key cascades, so only a race with a delete gets here
+        public = await info.context.loaders.public_user_by_id.load(self._user_id)
+        if public is None:  # the foreign key cascades, so only a race with a delete gets here
             raise NotFound("The shop's account no longer exists.")
-        return User.from_model(model)
+        return User.from_public(public)
 
 
 SellerProfileConnection = Connection[SellerProfile]

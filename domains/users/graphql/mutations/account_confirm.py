@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import account
 
 
@@ -15,7 +16,7 @@ class AccountConfirmPayload:
 
 async def account_confirm(info: UsersInfo, token: str) -> AccountConfirmPayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             user = await account.confirm_email(session, token=token)
     except InputErrors as error:
         return AccountConfirmPayload(errors=user_errors(error))

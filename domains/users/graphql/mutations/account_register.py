@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import account
 
 
@@ -24,7 +25,7 @@ class AccountRegisterPayload:
 
 async def account_register(info: UsersInfo, input: AccountRegisterInput) -> AccountRegisterPayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             user = await account.register(
                 session,
                 info.context.resources.settings,

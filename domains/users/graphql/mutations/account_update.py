@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import account
 
 
@@ -20,7 +21,7 @@ class AccountUpdatePayload:
 
 async def account_update(info: UsersInfo, input: AccountUpdateInput) -> AccountUpdatePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             user = await account.update(session, info.context.viewer, name=input.name)
     except InputErrors as error:
         return AccountUpdatePayload(errors=user_errors(error))

@@ -5,6 +5,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.users.graphql.mutations.address_input import AddressInput
 from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import addresses
 
 
@@ -16,7 +17,7 @@ class AddressCreatePayload:
 
 async def address_create(info: UsersInfo, input: AddressInput) -> AddressCreatePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             address = await addresses.create(session, info.context.viewer, input.to_fields())
     except InputErrors as error:
         return AddressCreatePayload(errors=user_errors(error))

@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import addresses, parse_id
 
 
@@ -15,7 +16,7 @@ class AddressDeletePayload:
 
 async def address_delete(info: UsersInfo, id: strawberry.ID) -> AddressDeletePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             address = await addresses.delete(session, info.context.viewer, parse_id(id))
     except InputErrors as error:
         return AddressDeletePayload(errors=user_errors(error))

@@ -5,6 +5,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.users.graphql.mutations.address_input import AddressInput
 from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import addresses, parse_id
 
 
@@ -18,7 +19,7 @@ async def address_update(
     info: UsersInfo, id: strawberry.ID, input: AddressInput
 ) -> AddressUpdatePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             address = await addresses.update(
                 session, info.context.viewer, parse_id(id), input.to_fields()
             )

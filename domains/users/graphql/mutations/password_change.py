@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import account
 
 
@@ -17,7 +18,7 @@ async def password_change(
     info: UsersInfo, old_password: str, new_password: str
 ) -> PasswordChangePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             outcome = await account.change_password(
                 session, info.context.viewer, old_password=old_password, new_password=new_password
             )

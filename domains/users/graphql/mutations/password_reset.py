@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import account
 
 
@@ -15,7 +16,7 @@ class PasswordResetPayload:
 
 async def password_reset(info: UsersInfo, token: str, password: str) -> PasswordResetPayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             outcome = await account.reset_password(session, token=token, password=password)
     except InputErrors as error:
         return PasswordResetPayload(errors=user_errors(error))

@@ -4,6 +4,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import account
 
 
@@ -14,7 +15,7 @@ class RequestPasswordResetPayload:
 
 async def request_password_reset(info: UsersInfo, email: str) -> RequestPasswordResetPayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             await account.request_password_reset(
                 session, info.context.resources.settings, email=email
             )

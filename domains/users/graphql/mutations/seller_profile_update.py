@@ -6,6 +6,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import SellerProfile, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import parse_id, sellers
 
 
@@ -30,7 +31,7 @@ async def seller_profile_update(
     ] = None,
 ) -> SellerProfileUpdatePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             profile = await sellers.update_profile(
                 session,
                 info.context.viewer,

@@ -6,6 +6,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import tokens
 
 
@@ -25,7 +26,7 @@ class TokenCreatePayload:
 async def token_create(info: UsersInfo, email: str, password: str) -> TokenCreatePayload:
     resources = info.context.resources
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             pair = await tokens.create(
                 session, resources.settings, resources.jwt_keys, email=email, password=password
             )

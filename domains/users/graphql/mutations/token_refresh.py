@@ -6,6 +6,7 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import RefreshTokenReused, tokens
 
 
@@ -23,7 +24,7 @@ class TokenRefreshPayload:
 async def token_refresh(info: UsersInfo, refresh_token: str) -> TokenRefreshPayload:
     resources = info.context.resources
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             outcome = await tokens.refresh(
                 session, resources.settings, resources.jwt_keys, refresh_token=refresh_token
             )

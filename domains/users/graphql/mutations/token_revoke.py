@@ -5,6 +5,7 @@ import strawberry
 from domains.kit.auth import ANONYMOUS
 from domains.kit.errors import AuthenticationRequired, InputErrors
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
+from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import tokens
 
 
@@ -17,7 +18,7 @@ class TokenRevokePayload:
 async def token_revoke(info: UsersInfo, refresh_token: str) -> TokenRevokePayload:
     context = info.context
     try:
-        async with context.transaction() as session:
+        async with unit_of_work(info) as session:
             session_id = await tokens.revoke(session, refresh_token=refresh_token)
     except InputErrors as error:
         return TokenRevokePayload(errors=user_errors(error))

@@ -1,0 +1,76 @@
+"""The storefront listing through the gateway runs no SQL once the caches are warm.
+
+The bench's listing (24 products, each with `seller { shopName }`) goes to the products
+subgraph and then to the users subgraph's `_entities` for the shops; with both domains'
+entity caches warm, the second identical request is answered from Redis alone. Every
+statement any engine of the process sends is counted; the workers are off, so none run
+in the background. The counts are printed (`pytest -s`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bench.workloads import listing_body
+from domains.kit.app import Runtime
+from domains.kit.config import Settings
+from domains.kit.resources import Resources
+from domains.kit.seeding import SeedOptions
+from shopgraph.cli import seed_all
+from shopgraph.platform import build_platform_app
+
+
+@pytest.fixture
+async def shop(settings: Settings, resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_all(settings, SeedOptions(sellers=4, customers=2, products=30))
+    app = build_platform_app(settings, Runtime(settings, workers_enabled=False))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop") as http,
+    ):
+        yield http
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement sent by any engine in this process while the test runs."""
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_a_warm_storefront_listing_runs_no_sql(
+    shop: httpx.AsyncClient, statements: list[str]
+) -> None:
+    body = listing_body(24)
+
+    statements.clear()
+    cold = await shop.post("/graphql", json=body)
+    cold_statements = list(statements)
+    statements.clear()
+    warm = await shop.post("/graphql", json=body)
+
+    print(
+        f"\nstorefront listing (24 products with their shops) through the gateway: "
+        f"{len(cold_statements)} SQL statements cold, {len(statements)} warm"
+    )
+    assert cold.status_code == warm.status_code == 200
+    assert "errors" not in cold.json(), cold.json()
+    edges = cold.json()["data"]["products"]["edges"]
+    assert len(edges) == 24
+    assert all(edge["node"]["seller"]["shopName"] for edge in edges)
+    assert any("FROM users.seller_profiles" in sql for sql in cold_statements)
+    assert statements == []
+    assert warm.json() == cold.json()
