@@ -14,6 +14,7 @@ from strawberry.types import Info
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.pagination import Connection, Edge, PageInfo, build_connection
+from domains.kit.graphql.selection import now_or_later
 from domains.kit.pagination import (
     InvalidPaginationArgument,
     decode_cursor,
@@ -269,6 +270,16 @@ class ProductImage:
         )
 
 
+def _images(rows: list[models.ProductImage]) -> list[ProductImage]:
+    return [ProductImage.from_model(row) for row in rows]
+
+
+def _rating(model: models.ProductRating | None) -> ProductRating:
+    if model is None or model.review_count == 0:
+        return ProductRating(average=None, count=0)
+    return ProductRating(average=float(model.average), count=model.review_count)
+
+
 @strawberry.federation.type(keys=["id"], description="Something a seller offers.")
 class Product:
     id: strawberry.ID
@@ -314,17 +325,16 @@ class Product:
         rows = await info.context.loaders.variants_by_product_id.load(self._model.id)
         return [ProductVariant.from_model(row) for row in rows]
 
-    @strawberry.field(description="Its images; the first is the main one.")
-    async def images(self, info: ProductsInfo) -> list[ProductImage]:
-        rows = await info.context.loaders.images_by_product_id.load(self._model.id)
-        return [ProductImage.from_model(row) for row in rows]
+    # Without an await when a listing prefetched them (see queries.prefetch_listing).
+    @strawberry.field(
+        description="Its images; the first is the main one.", graphql_type=list[ProductImage]
+    )
+    def images(self, info: ProductsInfo) -> list[ProductImage] | Awaitable[list[ProductImage]]:
+        return now_or_later(info.context.loaders.images_by_product_id.load(self._model.id), _images)
 
-    @strawberry.field
-    async def rating(self, info: ProductsInfo) -> ProductRating:
-        model = await info.context.loaders.rating_by_product_id.load(self._model.id)
-        if model is None or model.review_count == 0:
-            return ProductRating(average=None, count=0)
-        return ProductRating(average=float(model.average), count=model.review_count)
+    @strawberry.field(graphql_type=ProductRating)
+    def rating(self, info: ProductsInfo) -> ProductRating | Awaitable[ProductRating]:
+        return now_or_later(info.context.loaders.rating_by_product_id.load(self._model.id), _rating)
 
     @strawberry.field(description="Lowest and highest variant price; null without variants.")
     def price_range(self) -> PriceRange | None:
