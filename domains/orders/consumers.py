@@ -42,10 +42,16 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         await orders.payment_refunded(session, event)
 
+    async def payment_refund_failed(
+        session: AsyncSession, event: events.PaymentRefundFailed, meta: EventMeta
+    ) -> None:
+        await orders.payment_refund_failed(session, event)
+
     return [
         Subscription(events.CheckoutRequested, checkout_requested),
         Subscription(events.StockReserved, stock_reserved),
         Subscription(events.StockReservationFailed, stock_reservation_failed),
         Subscription(events.PaymentSucceeded, payment_succeeded),
         Subscription(events.PaymentRefunded, payment_refunded),
+        Subscription(events.PaymentRefundFailed, payment_refund_failed),
     ]

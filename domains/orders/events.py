@@ -229,12 +229,26 @@ class PaymentRefunded(Event):
     fully_refunded: bool
 
 
+@dataclass(frozen=True)
+class PaymentRefundFailed(Event):
+    name = "PaymentRefundFailed"
+    version = 1
+
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: int
+    refunded_total: int
+    currency: str
+    reason: str
+
+
 CONSUMED: tuple[type[Event], ...] = (
     CheckoutRequested,
     StockReserved,
     StockReservationFailed,
     PaymentSucceeded,
     PaymentRefunded,
+    PaymentRefundFailed,
 )
 
 

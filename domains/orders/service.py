@@ -5,6 +5,10 @@ The status machine:
     PENDING -> AWAITING_PAYMENT -> PAID -> FULFILLED -> DELIVERED
     PENDING -> FAILED (stock, price)          any unpaid or paid, undelivered -> CANCELLED
     PAID, FULFILLED, DELIVERED -> REFUNDED | PARTIALLY_REFUNDED -> REFUNDED
+
+A refund that fails later at the provider is undone (REFUND_REVERSALS): REFUNDED goes
+back to PARTIALLY_REFUNDED while some money did go back, and either goes back to the
+status the order had before its refunds when none did.
 """
 
 from __future__ import annotations
@@ -37,6 +41,13 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
 }
+
+# Only the payments domain's word that a refund failed moves an order these ways.
+REFUND_REVERSALS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.PAID, S.FULFILLED, S.DELIVERED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PAID, S.FULFILLED, S.DELIVERED}),
+}
+REFUND_STATUSES = frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED})
 
 CUSTOMER_CANCELLABLE = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID})
 STAFF_CANCELLABLE = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED})
@@ -112,9 +123,11 @@ class OrderService:
         *,
         note: str = "",
         reason: str | None = None,
+        reversal: bool = False,
     ) -> None:
         previous = OrderStatus(order.status)
-        check_transition(previous, target)
+        if not (reversal and target in REFUND_REVERSALS.get(previous, frozenset())):
+            check_transition(previous, target)
         order.status = target.value
         order.status_sequence += 1
         if reason is not None:
@@ -354,6 +367,40 @@ class OrderService:
         if target not in TRANSITIONS[status]:
             return None
         await self._move(session, order, target, note=f"refunded {event.amount} {event.currency}")
+        return order
+
+    async def payment_refund_failed(
+        self, session: AsyncSession, event: events.PaymentRefundFailed
+    ) -> Order | None:
+        """A refund failed at the provider: the order's refund status follows what did go
+        back, `refunded_total`. A cancelled order stays CANCELLED."""
+        order = await order_repository.get_for_update(session, event.order_id)
+        if order is None:
+            return None
+        status = OrderStatus(order.status)
+        if status not in REFUND_STATUSES:
+            return None
+        if event.refunded_total > 0:
+            if status is S.PARTIALLY_REFUNDED:
+                return None
+            target = S.PARTIALLY_REFUNDED
+        else:
+            history = await history_repository.for_orders(session, [order.id])
+            before = [
+                OrderStatus(entry.status)
+                for entry in history
+                if OrderStatus(entry.status) not in REFUND_STATUSES
+            ]
+            if not before or before[-1] not in REFUND_REVERSALS[status]:
+                return None
+            target = before[-1]
+        await self._move(
+            session,
+            order,
+            target,
+            note=f"refund of {event.amount} {event.currency} failed: {event.reason}"[:200],
+            reversal=True,
+        )
         return order
 
     async def fulfil(

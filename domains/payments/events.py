@@ -55,7 +55,29 @@ class PaymentRefunded(Event):
     fully_refunded: bool
 
 
-PUBLISHED: tuple[type[Event], ...] = (PaymentSucceeded, PaymentFailed, PaymentRefunded)
+@dataclass(frozen=True)
+class PaymentRefundFailed(Event):
+    """A refund announced by PaymentRefunded failed later at the provider: its `amount`
+    did not go back, and `refunded_total` of `captured_amount` is what has."""
+
+    name = "PaymentRefundFailed"
+    version = 1
+
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: int
+    refunded_total: int
+    captured_amount: int
+    currency: str
+    reason: str
+
+
+PUBLISHED: tuple[type[Event], ...] = (
+    PaymentSucceeded,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentRefundFailed,
+)
 
 
 # --------------------------------------------------------------------------- consumed

@@ -66,6 +66,15 @@ class TransactionType(StrEnum):
     CANCEL_FAILURE = "CANCEL_FAILURE"
 
 
+class RefundStatus(StrEnum):
+    """Stripe's refund statuses: a PENDING refund may still become FAILED or CANCELED."""
+
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
 class WebhookStatus(StrEnum):
     APPLIED = "APPLIED"
     # For an intent with no payment row yet: applied when the row is written.
@@ -149,6 +158,35 @@ class PaymentTransaction(Base):
     )
 
 
+class Refund(Base):
+    """One refund asked of the provider through us. A FAILED or CANCELED one no longer
+    counts in its payment's refunded_amount."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint(_in("status", RefundStatus), name="status"),
+        CheckConstraint("amount > 0", name="amount"),
+        Index("ix_refunds_payment", "payment_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.payments.id", ondelete="CASCADE"), nullable=False
+    )
+    # The provider's refund id (re_...): its later news (refund.failed) names it.
+    provider_reference: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    failure_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
 class WebhookEvent(Base):
     """Every verified provider event once, by its id: a redelivery finds its row."""
 
@@ -158,6 +196,12 @@ class WebhookEvent(Base):
         Index(
             "ix_webhook_events_pending",
             "provider_reference",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        # For the sweep of parked events that never found their payment.
+        Index(
+            "ix_webhook_events_parked",
+            "received_at",
             postgresql_where=text("status = 'PENDING'"),
         ),
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from domains.payments.models import (
     Payment,
     PaymentStatus,
     PaymentTransaction,
+    Refund,
     WebhookEvent,
     WebhookStatus,
 )
@@ -129,6 +130,22 @@ class TransactionRepository:
         return list(rows.all())
 
 
+class RefundRepository:
+    async def add(self, session: AsyncSession, row: Refund) -> None:
+        session.add(row)
+        await session.flush()
+
+    async def get_by_reference_for_update(
+        self, session: AsyncSession, reference: str
+    ) -> Refund | None:
+        return await session.scalar(
+            select(Refund)
+            .where(Refund.provider_reference == reference)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+
 class WebhookRepository:
     async def record(
         self,
@@ -178,7 +195,20 @@ class WebhookRepository:
         )
         return list(rows.all())
 
+    async def delete_parked_before(self, session: AsyncSession, cutoff: datetime) -> int:
+        """Delete events parked (PENDING) since before `cutoff`; how many went."""
+        result = await session.execute(
+            delete(WebhookEvent)
+            .where(
+                WebhookEvent.status == WebhookStatus.PENDING.value,
+                WebhookEvent.received_at < cutoff,
+            )
+            .returning(WebhookEvent.id)
+        )
+        return len(result.all())
+
 
 payment_repository = PaymentRepository()
 transaction_repository = TransactionRepository()
+refund_repository = RefundRepository()
 webhook_repository = WebhookRepository()

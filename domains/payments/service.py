@@ -5,6 +5,7 @@ A payment follows its PaymentIntent:
     REQUIRES_ACTION -> PROCESSING -> SUCCEEDED -> PARTIALLY_REFUNDED -> REFUNDED
     REQUIRES_ACTION | PROCESSING | FAILED -> FAILED (declined; the shopper may retry)
     REQUIRES_ACTION | PROCESSING | FAILED -> CANCELLED
+    PARTIALLY_REFUNDED | REFUNDED -> SUCCEEDED | PARTIALLY_REFUNDED (a refund failed later)
 
 What moves it is the provider's word (a verified webhook, a re-read during
 reconciliation, or the local provider's simulation), never a client's claim. Anything
@@ -29,12 +30,15 @@ from domains.payments.models import (
     Payment,
     PaymentStatus,
     PaymentTransaction,
+    Refund,
+    RefundStatus,
     TransactionType,
     WebhookStatus,
 )
 from domains.payments.providers import IntentSnapshot, PaymentProvider, ProviderError
 from domains.payments.repository import (
     payment_repository,
+    refund_repository,
     transaction_repository,
     webhook_repository,
 )
@@ -55,6 +59,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     REFUNDED = "refunded"
+    REFUND_UPDATED = "refund_updated"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class IntentUpdate:
     message: str = ""
     # The provider object the news is about (event, charge), for the log.
     source: str | None = None
+    # For REFUND_UPDATED: the refund (re_...) and its status at the provider.
+    refund: str | None = None
+    refund_status: str = ""
 
 
 HANDLED_WEBHOOKS = {
@@ -77,7 +85,15 @@ HANDLED_WEBHOOKS = {
     "payment_intent.payment_failed": Outcome.FAILED,
     "payment_intent.canceled": Outcome.CANCELED,
     "charge.refunded": Outcome.REFUNDED,
+    # A refund's later news: `refund.failed` (and `refund.updated`) on current API
+    # versions, `charge.refund.updated` on older ones; each carries the Refund object.
+    "refund.failed": Outcome.REFUND_UPDATED,
+    "refund.updated": Outcome.REFUND_UPDATED,
+    "charge.refund.updated": Outcome.REFUND_UPDATED,
 }
+
+# Refund statuses after which the money did not go back.
+REFUND_NOT_MADE = {"failed": RefundStatus.FAILED, "canceled": RefundStatus.CANCELED}
 
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
@@ -103,6 +119,17 @@ def update_from_stripe_event(event: dict[str, Any]) -> IntentUpdate | None:
     reference = intent_reference(str(event.get("type")), obj)
     if outcome is None or reference is None:
         return None
+    if outcome is Outcome.REFUND_UPDATED:
+        return IntentUpdate(
+            outcome,
+            reference,
+            amount=int(obj.get("amount") or 0),
+            currency=str(obj.get("currency") or "").upper(),
+            message=str(obj.get("failure_reason") or ""),
+            source=str(obj.get("id") or "") or None,
+            refund=str(obj.get("id") or "") or None,
+            refund_status=str(obj.get("status") or ""),
+        )
     if outcome is Outcome.REFUNDED:
         return IntentUpdate(
             outcome,
@@ -264,6 +291,8 @@ class PaymentService:
                 session, payment, T.CANCEL_SUCCESS, payment.amount, reference=update.reference
             )
             return True
+        if update.outcome is Outcome.REFUND_UPDATED:
+            return await self._refund_updated(session, payment, update)
         return await self._refunded_elsewhere(session, payment, update)
 
     async def _succeeded(
@@ -323,6 +352,69 @@ class PaymentService:
             return False
         await self._record_refund(
             session, payment, extra, reference=update.source, note="refunded at the provider"
+        )
+        return True
+
+    async def _refund_updated(
+        self, session: AsyncSession, payment: Payment, update: IntentUpdate
+    ) -> bool:
+        """A refund's status changed at the provider. Failed or canceled: the money did
+        not go back, so it stops counting against what can be refunded (staff may try
+        again) and the order hears of it; a replay finds the refund settled already."""
+        if update.refund is None:
+            return False
+        refund = await refund_repository.get_by_reference_for_update(session, update.refund)
+        if refund is None or refund.payment_id != payment.id:
+            # Not asked through us (the Dashboard): charge.refunded is what we count.
+            logger.warning(
+                "refund %s of payment %s is %s; it was not made through us",
+                update.refund,
+                payment.id,
+                update.refund_status,
+            )
+            return False
+        status = RefundStatus(refund.status)
+        if status in (RefundStatus.FAILED, RefundStatus.CANCELED):
+            return False
+        settled = REFUND_NOT_MADE.get(update.refund_status)
+        if settled is None:
+            if update.refund_status == "succeeded" and status is RefundStatus.PENDING:
+                refund.status = RefundStatus.SUCCEEDED.value
+                return True
+            return False
+        reason = update.message or update.refund_status
+        refund.status = settled.value
+        refund.failure_reason = reason[:255]
+        payment.refunded_amount -= refund.amount
+        payment.status = (
+            S.PARTIALLY_REFUNDED.value if payment.refunded_amount > 0 else S.SUCCEEDED.value
+        )
+        await self._log(
+            session,
+            payment,
+            T.REFUND_FAILURE,
+            refund.amount,
+            reference=refund.provider_reference,
+            message=f"the provider's refund {update.refund_status}: {reason}",
+        )
+        logger.error(
+            "refund %s of payment %s %s at the provider: %s",
+            refund.provider_reference,
+            payment.id,
+            update.refund_status,
+            reason,
+        )
+        await events.publish(
+            session,
+            events.PaymentRefundFailed(
+                payment_id=payment.id,
+                order_id=payment.order_id,
+                amount=refund.amount,
+                refunded_total=payment.refunded_amount,
+                captured_amount=payment.captured_amount,
+                currency=payment.currency,
+                reason=reason,
+            ),
         )
         return True
 
@@ -430,7 +522,22 @@ class PaymentService:
         if result.status in ("failed", "canceled"):
             raise ProviderError(f"The provider refused the refund ({result.status}).")
         # A pending refund counts against what is left at once, so that a second refund
-        # cannot overdraw the capture while the first settles.
+        # cannot overdraw the capture while the first settles; if it fails later,
+        # `_refund_updated` takes it back out.
+        await refund_repository.add(
+            session,
+            Refund(
+                payment_id=payment.id,
+                provider_reference=result.reference,
+                amount=amount,
+                currency=payment.currency,
+                status=(
+                    RefundStatus.SUCCEEDED.value
+                    if result.status == "succeeded"
+                    else RefundStatus.PENDING.value
+                ),
+            ),
+        )
         await self._record_refund(session, payment, amount, reference=result.reference, note=note)
 
     async def _record_refund(

@@ -35,6 +35,8 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         if event.status not in ("PAID", "CANCELLED"):
             return
+        if event.status == "PAID" and event.previous_status != "AWAITING_PAYMENT":
+            return  # back to PAID after a failed refund: confirmed already
         user = await _customer(session, event.customer_id)
         if user is None:
             return

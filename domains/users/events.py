@@ -21,6 +21,7 @@ class OrderStatusChanged(Event):
     number: str
     customer_id: uuid.UUID
     status: str
+    previous_status: str | None
     reason: str | None
     total: int
     currency: str | None

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -15,11 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.products.models import Inventory
 from shopgraph.platform import build_platform_app
+from tests.conftest import REPO_ROOT
 from tests.domains.payments.fake_stripe import (
     API_KEY,
     WEBHOOK_SECRET,
@@ -43,7 +48,7 @@ query($id: ID!) {
     payment {
       id provider status amount currency capturedAmount refundedAmount clientSecret
       providerReference
-      transactions { type amount currency providerReference }
+      transactions { type amount currency providerReference message }
     }
     payments { id }
   }
@@ -116,12 +121,23 @@ def story_of(payment: dict[str, Any]) -> list[str]:
     for line in payment["transactions"]:
         if line["type"] == "CHARGE_SUCCESS":
             statuses.append("PAID")
-        elif line["type"] == "REFUND_SUCCESS":
-            refunded += line["amount"]
-            status = "REFUNDED" if refunded >= payment["capturedAmount"] else "PARTIALLY_REFUNDED"
+        elif line["type"] in ("REFUND_SUCCESS", "REFUND_FAILURE"):
+            refunded += line["amount"] if line["type"] == "REFUND_SUCCESS" else -line["amount"]
+            if refunded == 0:
+                status = "PAID"  # every refund failed: back to before the refunds
+            elif refunded >= payment["capturedAmount"]:
+                status = "REFUNDED"
+            else:
+                status = "PARTIALLY_REFUNDED"
             if statuses[-1] != status:
                 statuses.append(status)
     return statuses
+
+
+def refunded_by_log(payment: dict[str, Any]) -> int:
+    """What went back, by the log: refunds made, less those that failed later."""
+    signs = {"REFUND_SUCCESS": 1, "REFUND_FAILURE": -1}
+    return sum(signs.get(line["type"], 0) * line["amount"] for line in payment["transactions"])
 
 
 async def agreed(shop: Shop, order_id: str, token: str, status: str) -> dict[str, Any]:
@@ -135,14 +151,7 @@ async def agreed(shop: Shop, order_id: str, token: str, status: str) -> dict[str
     await eventually(there)
     history = [entry["status"] for entry in order["statusHistory"]]
     assert history == story_of(order["payment"]), (history, order["payment"]["transactions"])
-    assert (
-        sum(
-            line["amount"]
-            for line in order["payment"]["transactions"]
-            if line["type"] == "REFUND_SUCCESS"
-        )
-        == order["payment"]["refundedAmount"]
-    )
+    assert refunded_by_log(order["payment"]) == order["payment"]["refundedAmount"]
     return order
 
 
@@ -392,3 +401,232 @@ async def test_paying_with_stripe_driven_by_signed_webhooks(
     assert [e["code"] for e in too_much["paymentRefund"]["errors"]] == ["AMOUNT_TOO_LARGE"]
     assert len(fake_stripe.refunds) == 1
     assert await agreed(shop, order_id, customer.token, "PARTIALLY_REFUNDED") == order
+
+
+async def _stripe_payment(shop: Shop, customer_token: str, variant: uuid.UUID, key: str) -> Any:
+    order_id = await shop.checkout(customer_token, variant, key)
+
+    async def payment_opened() -> bool:
+        return (await shop.order(order_id, customer_token))["payment"] is not None
+
+    await eventually(payment_opened)
+    return order_id, (await shop.order(order_id, customer_token))["payment"]
+
+
+async def _processed_by_orders(shop: Shop, *names: str) -> None:
+    """Wait until the orders domain has handled an event of each name."""
+
+    async def handled() -> bool:
+        async with shop.resources.session_factory() as session:
+            seen = set(
+                (await session.scalars(text("SELECT name FROM orders.processed_events"))).all()
+            )
+        return set(names) <= seen
+
+    await eventually(handled)
+
+
+async def test_a_payment_that_succeeds_after_the_order_was_cancelled_is_refunded_once(
+    stripe_shop: Shop, fake_stripe: FakeStripe
+) -> None:
+    shop = stripe_shop
+    variant = await _product(shop)
+    customer = shop.catalog.customer()
+    order_id, payment = await _stripe_payment(shop, customer.token, variant, "late-1")
+    intent_id = payment["providerReference"]
+    # The card goes through at Stripe while the shopper, tired of waiting, cancels: our
+    # cancellation reaches Stripe after the charge, and Stripe refuses it.
+    charged = fake_stripe.pay(intent_id)
+    cancelled = await shop.ok(
+        "mutation($id: ID!) { orderCancel(id: $id) { order { status } errors { code } } }",
+        {"id": order_id},
+        customer.token,
+    )
+    assert cancelled["orderCancel"]["order"]["status"] == "CANCELLED"
+
+    async def cancel_refused() -> bool:
+        lines = (await shop.order(order_id, customer.token))["payment"]["transactions"]
+        return "CANCEL_FAILURE" in [line["type"] for line in lines]
+
+    await eventually(cancel_refused)
+    succeeded = fake_stripe.event("payment_intent.succeeded", charged)
+
+    first = await _webhook(shop, succeeded)
+    again = await _webhook(shop, succeeded)
+    # Stripe's news of the refund we made: counted already.
+    news = fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent_id))
+    refund_news = await _webhook(shop, news)
+
+    assert first.json()["outcome"] == "applied"
+    assert again.json()["outcome"] == "duplicate"
+    assert refund_news.json()["outcome"] == "applied"
+    (refund,) = fake_stripe.refunds.values()
+    assert (refund["payment_intent"], refund["amount"]) == (intent_id, TOTAL)
+    await _processed_by_orders(shop, "PaymentSucceeded", "PaymentRefunded")
+    order = await shop.order(order_id, customer.token)
+    assert order["status"] == "CANCELLED"
+    assert [entry["status"] for entry in order["statusHistory"]] == [
+        "PENDING",
+        "AWAITING_PAYMENT",
+        "CANCELLED",
+    ]
+    payment = order["payment"]
+    assert (payment["status"], payment["capturedAmount"], payment["refundedAmount"]) == (
+        "REFUNDED",
+        TOTAL,
+        TOTAL,
+    )
+    assert [(line["type"], line["amount"]) for line in payment["transactions"]] == [
+        ("AUTHORIZATION_REQUEST", TOTAL),
+        ("CANCEL_REQUEST", TOTAL),
+        ("CANCEL_FAILURE", TOTAL),
+        ("CHARGE_SUCCESS", TOTAL),
+        ("REFUND_REQUEST", TOTAL),
+        ("REFUND_SUCCESS", TOTAL),
+    ]
+    assert payment["transactions"][-1]["providerReference"] == refund["id"]
+
+    async def stock_back() -> bool:
+        return await shop.stock(variant) == (10, 0)
+
+    await eventually(stock_back)
+
+
+async def test_a_refund_that_fails_later_at_stripe_is_undone_and_can_be_retried(
+    stripe_shop: Shop, fake_stripe: FakeStripe
+) -> None:
+    shop = stripe_shop
+    variant = await _product(shop)
+    customer = shop.catalog.customer()
+    staff = shop.catalog.staff()
+    order_id, payment = await _stripe_payment(shop, customer.token, variant, "refund-fails")
+    intent_id = payment["providerReference"]
+    await _webhook(shop, fake_stripe.event("payment_intent.succeeded", fake_stripe.pay(intent_id)))
+    await agreed(shop, order_id, customer.token, "PAID")
+    fake_stripe.refund_status = "pending"  # as Stripe answers for many cards
+
+    first = await shop.ok(REFUND, {"id": payment["id"], "amount": 1000}, staff.token)
+    rest = await shop.ok(REFUND, {"id": payment["id"]}, staff.token)
+    assert first["paymentRefund"]["errors"] == rest["paymentRefund"]["errors"] == []
+    await agreed(shop, order_id, customer.token, "REFUNDED")
+    small, large = sorted(fake_stripe.refunds.values(), key=lambda refund: refund["amount"])
+    assert (small["amount"], large["amount"]) == (1000, TOTAL - 1000)
+
+    # Days later the bank sends the larger one back: Stripe says so in two events.
+    failed = fake_stripe.fail_refund(large["id"], "expired_or_canceled_card")
+    refund_failed = fake_stripe.event("refund.failed", failed)
+    refund_updated = fake_stripe.event("charge.refund.updated", failed)
+    outcomes = [
+        (await _webhook(shop, payload)).json()["outcome"]
+        for payload in (refund_failed, refund_failed, refund_updated)
+    ]
+
+    assert outcomes == ["applied", "duplicate", "applied"]
+    order = await agreed(shop, order_id, customer.token, "PARTIALLY_REFUNDED")
+    payment = order["payment"]
+    assert (payment["status"], payment["refundedAmount"]) == ("PARTIALLY_REFUNDED", 1000)
+    (failure,) = [line for line in payment["transactions"] if line["type"] == "REFUND_FAILURE"]
+    assert (failure["amount"], failure["providerReference"]) == (TOTAL - 1000, large["id"])
+    assert "expired_or_canceled_card" in failure["message"]
+    assert [entry["status"] for entry in order["statusHistory"]][-2:] == [
+        "REFUNDED",
+        "PARTIALLY_REFUNDED",
+    ]
+
+    # The smaller one fails too: nothing went back, the order is PAID again.
+    await _webhook(shop, fake_stripe.event("refund.failed", fake_stripe.fail_refund(small["id"])))
+    order = await agreed(shop, order_id, customer.token, "PAID")
+    assert (order["payment"]["status"], order["payment"]["refundedAmount"]) == ("SUCCEEDED", 0)
+
+    # Staff try again, for all of it: allowed, since nothing counts against it now.
+    fake_stripe.refund_status = "succeeded"
+    retried = await shop.ok(REFUND, {"id": payment["id"]}, staff.token)
+    assert retried["paymentRefund"] == {
+        "payment": {"status": "REFUNDED", "refundedAmount": TOTAL},
+        "errors": [],
+    }
+    order = await agreed(shop, order_id, customer.token, "REFUNDED")
+    assert [entry["status"] for entry in order["statusHistory"]] == [
+        "PENDING",
+        "AWAITING_PAYMENT",
+        "PAID",
+        "PARTIALLY_REFUNDED",
+        "REFUNDED",
+        "PARTIALLY_REFUNDED",
+        "PAID",
+        "REFUNDED",
+    ]
+
+
+def _reconcile(settings: Settings, fake: FakeStripe) -> subprocess.CompletedProcess[str]:
+    """`shopgraph payments reconcile` as an operator runs it: its own process."""
+    assert settings.database_url is not None
+    assert settings.redis_url is not None
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_", "REDIS_", "JWT_", "STRIPE_", "PAYMENTS_"))
+    }
+    env.update(
+        APP_ENV="test",
+        LOG_FORMAT="text",
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        REDIS_KEY_PREFIX=settings.redis_key_prefix,
+        STRIPE_API_KEY=API_KEY,
+        STRIPE_API_BASE=fake.base_url,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "shopgraph.cli", "payments", "reconcile"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+async def test_the_reconcile_command_applies_a_missed_webhook(
+    stripe_shop: Shop, fake_stripe: FakeStripe, settings: Settings
+) -> None:
+    shop = stripe_shop
+    variant = await _product(shop)
+    customer = shop.catalog.customer()
+    order_id, payment = await _stripe_payment(shop, customer.token, variant, "missed-1")
+    # The shopper paid; Stripe's webhook never reached us.
+    fake_stripe.pay(payment["providerReference"])
+    await asyncio.sleep(0.2)
+    assert (await shop.order(order_id, customer.token))["status"] == "AWAITING_PAYMENT"
+
+    first = await asyncio.to_thread(_reconcile, settings, fake_stripe)
+    again = await asyncio.to_thread(_reconcile, settings, fake_stripe)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "stripe: 1 open payments checked, 1 updated, 0 could not be read\n"
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "stripe: 0 open payments checked, 0 updated, 0 could not be read\n"
+    # Where the webhook would have left them: paid, stock committed, the same log.
+    order = await agreed(shop, order_id, customer.token, "PAID")
+    assert (order["payment"]["status"], order["payment"]["capturedAmount"]) == (
+        "SUCCEEDED",
+        TOTAL,
+    )
+    assert [line["type"] for line in order["payment"]["transactions"]] == [
+        "AUTHORIZATION_REQUEST",
+        "CHARGE_SUCCESS",
+    ]
+
+    async def committed() -> bool:
+        return await shop.stock(variant) == (10 - QUANTITY, 0)
+
+    await eventually(committed)
+
+    # An intent Stripe no longer knows: reported, and the command fails.
+    _, vanished = await _stripe_payment(shop, customer.token, variant, "missed-2")
+    del fake_stripe.intents[vanished["providerReference"]]
+    failed = await asyncio.to_thread(_reconcile, settings, fake_stripe)
+    assert failed.returncode == 1
+    assert failed.stdout == "stripe: 1 open payments checked, 0 updated, 1 could not be read\n"
+    assert f"reconciling payment {vanished['id']} failed" in failed.stderr

@@ -55,6 +55,8 @@ class FakeStripe:
     created: threading.Event = field(default_factory=threading.Event)
     _released: threading.Event = field(default_factory=threading.Event)
     base_url: str = ""
+    # What a new refund's status is: Stripe answers `pending` for many payment methods.
+    refund_status: str = "succeeded"
 
     def release(self) -> None:
         self._released.set()
@@ -98,9 +100,7 @@ class FakeStripe:
             if intent is None or intent["status"] != "succeeded":
                 return 400, _error("charge_not_refundable", "This PaymentIntent has no charge.")
             amount = int(params.get("amount") or intent["amount_received"])
-            refunded = sum(
-                r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent["id"]
-            )
+            refunded = self._refunded(intent["id"])
             if refunded + amount > intent["amount_received"]:
                 return 400, _error(
                     "amount_too_large", "Refund amount is greater than unrefunded amount."
@@ -112,7 +112,8 @@ class FakeStripe:
                 "currency": intent["currency"],
                 "payment_intent": intent["id"],
                 "charge": intent["latest_charge"],
-                "status": "succeeded",
+                "status": self.refund_status,
+                "failure_reason": None,
             }
             self.refunds[refund["id"]] = refund
             if key is not None:
@@ -138,11 +139,26 @@ class FakeStripe:
         }
         return dict(intent)
 
+    def _refunded(self, intent_id: str) -> int:
+        """What went back: a failed or canceled refund returned nothing."""
+        return sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == intent_id and r["status"] not in ("failed", "canceled")
+        )
+
+    def fail_refund(
+        self, refund_id: str, reason: str = "expired_or_canceled_card"
+    ) -> dict[str, Any]:
+        """The card's bank sent the refund back, days later (Stripe: pending -> failed)."""
+        refund = self.refunds[refund_id]
+        refund["status"] = "failed"
+        refund["failure_reason"] = reason
+        return dict(refund)
+
     def charge_of(self, intent_id: str) -> dict[str, Any]:
         intent = self.intents[intent_id]
-        refunded = sum(
-            r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent_id
-        )
+        refunded = self._refunded(intent_id)
         return {
             "id": intent["latest_charge"],
             "object": "charge",

@@ -3,6 +3,7 @@ cancellation mail from the orders domain's events, once per event."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -75,6 +76,20 @@ async def test_a_paid_order_sends_one_confirmation_however_often_the_event_arriv
     assert mail.subject == "Order SG-001042 confirmed"
     assert "123.45 EUR" in mail.body
     assert f"/account/orders/{paid.order_id}" in mail.body
+
+
+async def test_an_order_paid_again_after_a_failed_refund_sends_no_second_confirmation(
+    resources: Resources,
+) -> None:
+    customer = await insert_user(resources, "cy@example.com", name="Cy")
+    deliveries = Deliveries(resources)
+    paid = _status_changed(customer, "PAID")
+
+    await deliveries.send(paid)
+    await deliveries.send(dataclasses.replace(paid, previous_status="REFUNDED", sequence=5))
+
+    (mail,) = await outbox(resources, recipient="cy@example.com")
+    assert mail.template == "order_confirmation"
 
 
 async def test_shipped_lines_and_a_cancellation_are_written_to_the_customer(
