@@ -15,6 +15,7 @@ from shopgraph.cli import main
         ("CART_GUEST_LIFETIME", "0d"),
         ("ORDER_PAYMENT_WINDOW", "-5m"),
         ("PAYMENTS_PROVIDER", "paypal"),
+        ("PAYMENTS_PARKED_WEBHOOK_TTL", "a week"),
     ],
 )
 def test_a_bad_domain_variable_stops_start_up_naming_it(

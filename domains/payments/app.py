@@ -1,5 +1,5 @@
 """The payments subgraph as a standalone ASGI app, with the Stripe webhook endpoint, its
-outbox relay and its event consumer."""
+outbox relay, its event consumer and the sweep of old parked webhooks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from domains.payments.consumers import subscriptions
 from domains.payments.graphql.loaders import make_loaders
 from domains.payments.graphql.schema import schema
 from domains.payments.models import EVENT_TABLES
+from domains.payments.sweeper import run_parked_webhook_sweeper
 from domains.payments.webhooks import stripe_webhook_route
 
 SPEC = SubgraphSpec(
@@ -22,6 +23,7 @@ SPEC = SubgraphSpec(
     workers=(
         relay_worker(EVENT_TABLES, producer="payments"),
         consumer_worker(EVENT_TABLES, group="payments", subscriptions=subscriptions),
+        run_parked_webhook_sweeper,
     ),
 )
 

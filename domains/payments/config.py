@@ -4,6 +4,8 @@ PAYMENTS_PROVIDER chooses who takes the money: `stripe`, or `local`, which imita
 PaymentIntent without leaving the machine (development, the embedded default). Unset, it
 is `stripe` when STRIPE_API_KEY is set and `local` otherwise. STRIPE_API_BASE points the
 Stripe client elsewhere (stripe-mock, a test server); unset, it is Stripe's own API.
+PAYMENTS_PARKED_WEBHOOK_TTL (7d by default) is how long a webhook event waits for a
+payment row for its intent before the sweeper deletes it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
-from domains.kit.config import ConfigError, Settings
+from domains.kit.config import ConfigError, Settings, parse_duration
 
 
 class ProviderName(StrEnum):
@@ -28,6 +31,7 @@ class PaymentsConfig:
     stripe_api_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
+    parked_webhook_ttl: timedelta = timedelta(days=7)
 
     @classmethod
     def from_settings(
@@ -56,12 +60,19 @@ class PaymentsConfig:
         api_base = env.get("STRIPE_API_BASE", "").strip().rstrip("/") or None
         if api_base is not None and not api_base.startswith(("http://", "https://")):
             raise ConfigError(f"STRIPE_API_BASE must be an http(s) URL (got {api_base!r})")
+        raw_ttl = env.get("PAYMENTS_PARKED_WEBHOOK_TTL", "").strip()
+        parked_webhook_ttl = (
+            parse_duration("PAYMENTS_PARKED_WEBHOOK_TTL", raw_ttl)
+            if raw_ttl
+            else cls.parked_webhook_ttl
+        )
         return cls(
             provider=provider,
             production=settings.is_production,
             stripe_api_key=settings.stripe_api_key,
             stripe_webhook_secret=settings.stripe_webhook_secret,
             stripe_api_base=api_base,
+            parked_webhook_ttl=parked_webhook_ttl,
         )
 
 

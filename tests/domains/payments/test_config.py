@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -19,6 +20,12 @@ def test_the_local_provider_is_the_default_without_a_stripe_key() -> None:
     assert chosen.provider is ProviderName.LOCAL
 
 
+def test_parked_webhooks_are_kept_seven_days_unless_told() -> None:
+    assert PaymentsConfig.from_settings(Settings(), {}).parked_webhook_ttl == timedelta(days=7)
+    chosen = PaymentsConfig.from_settings(Settings(), {"PAYMENTS_PARKED_WEBHOOK_TTL": "36h"})
+    assert chosen.parked_webhook_ttl == timedelta(hours=36)
+
+
 @pytest.mark.parametrize(
     ("settings", "environ", "message"),
     [
@@ -31,6 +38,8 @@ def test_the_local_provider_is_the_default_without_a_stripe_key() -> None:
             "PAYMENTS_PROVIDER=local is refused with APP_ENV=production",
         ),
         (Settings(), {"STRIPE_API_BASE": "ftp://x"}, "STRIPE_API_BASE must be"),
+        (Settings(), {"PAYMENTS_PARKED_WEBHOOK_TTL": "soon"}, "PAYMENTS_PARKED_WEBHOOK_TTL"),
+        (Settings(), {"PAYMENTS_PARKED_WEBHOOK_TTL": "0d"}, "PAYMENTS_PARKED_WEBHOOK_TTL"),
     ],
 )
 def test_bad_payment_settings_name_the_variable(
