@@ -35,13 +35,15 @@ from gateway.auth.tokens import TokenVerifier
 from gateway.caching import PublicCache
 from gateway.endpoint import API_KEY_HEADER, PLAN_HEADER, PREFLIGHT_HEADERS, GraphQLEndpoint
 from gateway.federation.gateway import DocumentPolicy, Gateway
+from gateway.federation.keepalive import KeepAliveClient
 from gateway.federation.supergraph import Supergraph
 from gateway.federation.transports import (
-    HttpTransport,
     InProcessTransport,
     LocalSubgraph,
     Transport,
     http_client,
+    http_transport,
+    keepalive_client,
 )
 from gateway.graphiql import GraphiQL, load_examples
 from gateway.limits import Limits
@@ -106,11 +108,15 @@ class GatewayConfig:
     public_cache: PublicCache = field(default_factory=PublicCache)
 
 
-def build_transports(config: GatewayConfig, client: httpx.AsyncClient) -> dict[str, Transport]:
+def build_transports(
+    config: GatewayConfig, client: httpx.AsyncClient, keepalive: KeepAliveClient
+) -> dict[str, Transport]:
     transports: dict[str, Transport] = {}
     for name, target in config.subgraphs.items():
         transports[name] = (
-            HttpTransport(target, client) if isinstance(target, str) else InProcessTransport(target)
+            http_transport(target, client, keepalive)
+            if isinstance(target, str)
+            else InProcessTransport(target)
         )
     return transports
 
@@ -131,9 +137,10 @@ def _redis_client(config: GatewayConfig) -> Redis | None:
 def build_gateway_app(config: GatewayConfig) -> Starlette:
     supergraph = Supergraph(config.supergraph_sdl)
     client = http_client(timeout=config.subgraph_timeout)
+    keepalive = keepalive_client(timeout=config.subgraph_timeout)
     gateway = Gateway(
         supergraph,
-        build_transports(config, client),
+        build_transports(config, client, keepalive),
         timeout=config.subgraph_timeout,
         timeouts=config.subgraph_timeouts,
         policy=DocumentPolicy(
@@ -209,6 +216,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
         try:
             yield
         finally:
+            await keepalive.aclose()
             await client.aclose()
             if redis is not None:
                 await redis.aclose()

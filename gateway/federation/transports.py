@@ -1,8 +1,11 @@
 """How the gateway reaches a subgraph: in-process, or over HTTP.
 
 In-process, the subgraph's schema is executed directly in this process: no HTTP, no
-JSON encoding or decoding. Over HTTP, requests share pooled keep-alive connections.
-Either way the executor sees the same thing: a GraphQL response as a dict.
+JSON encoding or decoding. Over HTTP, requests share pooled keep-alive connections: for a
+plain http:// URL those of the gateway's own HTTP/1.1 client (`KeepAliveTransport`,
+gateway/federation/keepalive.py, which says why), for https:// and anything else those
+of httpx (`HttpTransport`); `http_transport` picks. Either way the executor sees the same
+thing: a GraphQL response as a dict.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Any, Protocol
 
 import httpx
 import orjson
+
+from gateway.federation.keepalive import HttpError, KeepAliveClient, is_plain_http
 
 GraphQLResult = dict[str, Any]
 
@@ -58,6 +63,11 @@ FORWARDED_HEADERS = (
     "accept-language",
 )
 
+_STATIC_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/graphql-response+json, application/json",
+}
+
 
 class HttpTransport:
     def __init__(self, url: str, client: httpx.AsyncClient) -> None:
@@ -72,8 +82,7 @@ class HttpTransport:
                 self._url,
                 content=orjson.dumps({"query": document, "variables": variables}),
                 headers={
-                    "content-type": "application/json",
-                    "accept": "application/graphql-response+json, application/json",
+                    **_STATIC_HEADERS,
                     **{k: v for k, v in headers.items() if k.lower() in FORWARDED_HEADERS},
                 },
             )
@@ -81,31 +90,74 @@ class HttpTransport:
             raise SubgraphUnavailable("timed out") from error
         except httpx.HTTPError as error:
             raise SubgraphUnavailable(f"unreachable ({type(error).__name__})") from error
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise SubgraphUnavailable(
-                f"answered HTTP {response.status_code} without a GraphQL response"
-            ) from None
-        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
-            raise SubgraphUnavailable(
-                f"answered HTTP {response.status_code} without a GraphQL response"
-            )
-        return body
+        return _graphql_result(response.status_code, response.content)
 
     async def aclose(self) -> None:
         return None
 
 
+class KeepAliveTransport:
+    """HTTP to a plain http:// subgraph through the gateway's own keep-alive client."""
+
+    def __init__(self, url: str, client: KeepAliveClient) -> None:
+        self._endpoint = client.endpoint(url, _STATIC_HEADERS)
+
+    async def fetch(
+        self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> GraphQLResult:
+        forwarded = []
+        for name, value in headers.items():
+            if (lowered := name.lower()) in FORWARDED_HEADERS:
+                forwarded.append((lowered, value))
+        try:
+            response = await self._endpoint.post(
+                orjson.dumps({"query": document, "variables": variables}), forwarded
+            )
+        except HttpError as error:
+            raise SubgraphUnavailable(str(error)) from error
+        return _graphql_result(response.status, response.body)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def http_transport(url: str, client: httpx.AsyncClient, keepalive: KeepAliveClient) -> Transport:
+    """The transport for a subgraph URL: the keep-alive client for plain http://, else httpx."""
+    # Not httpx where it can be avoided: per fetch it costs the gateway 8 to 50 times the
+    # CPU of the keep-alive client (bench/transport.py; keepalive.py says why).
+    if is_plain_http(url):
+        return KeepAliveTransport(url, keepalive)
+    return HttpTransport(url, client)
+
+
+def _graphql_result(status: int, content: bytes) -> GraphQLResult:
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        raise SubgraphUnavailable(f"answered HTTP {status} without a GraphQL response") from None
+    if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+        raise SubgraphUnavailable(f"answered HTTP {status} without a GraphQL response")
+    return body
+
+
 def http_client(timeout: float = 30.0, max_connections: int = 20) -> httpx.AsyncClient:
-    # Few connections, reused: httpcore scans every pooled connection for each request it
-    # hands one to, so its cost grows with the pool times the requests waiting. With 100
-    # connections and 50 concurrent clients that scan was 58% of the gateway's CPU
-    # (py-spy) and the listing fell to 21 req/s; with 20 it served 34-44 req/s. The
-    # subgraphs behind are single processes: more sockets in flight only queue there.
+    # For https:// subgraphs and the JWKS. Few connections, reused: httpcore scans every
+    # pooled connection for each request it hands one to, so its cost grows with the pool
+    # times the requests waiting. With 100 connections and 50 concurrent clients that scan
+    # was 58% of the gateway's CPU (py-spy) and the listing fell to 21 req/s; with 20 it
+    # served 34-44 req/s. The subgraphs behind are single processes: more sockets in
+    # flight only queue there.
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         ),
+    )
+
+
+def keepalive_client(timeout: float = 30.0, max_connections: int = 20) -> KeepAliveClient:
+    # 20 per subgraph origin, as httpx had 20 in all: checking one out costs the same
+    # whatever the pool's size, and the single-process subgraphs only queue the rest.
+    return KeepAliveClient(
+        timeout=timeout, connect_timeout=min(timeout, 10.0), max_connections=max_connections
     )

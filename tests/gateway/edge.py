@@ -3,7 +3,7 @@
 `topology_gateway(**config)` builds our gateway over the five topology subgraphs executed
 in-process (no sockets), with any GatewayConfig field overridden. `serve_app(app)` serves
 any ASGI app, lifespan included, on a port of its own in a background thread, for clients
-that need a URL (node tools, Chromium).
+that need a URL (node tools, Chromium, the gateway's HTTP client).
 """
 
 from __future__ import annotations
@@ -77,22 +77,24 @@ async def client_of(
 
 
 @contextlib.contextmanager
-def serve_app(app: ASGIApp) -> Iterator[str]:
-    """Serve the app (with its lifespan) on 127.0.0.1; yield its base URL."""
+def serve_app(app: ASGIApp, **uvicorn_options: Any) -> Iterator[str]:
+    """Serve the app (with its lifespan) on 127.0.0.1; yield its base URL.
+
+    `uvicorn_options` go to uvicorn.Config, over the defaults below: `http="h11"`,
+    `timeout_keep_alive=1`, ...
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            lifespan="on",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            ws="none",
-            timeout_graceful_shutdown=1,
-        )
-    )
+    options: dict[str, Any] = {
+        "lifespan": "on",
+        "log_config": None,
+        "log_level": "warning",
+        "access_log": False,
+        "ws": "none",
+        "timeout_graceful_shutdown": 1,
+    }
+    server = uvicorn.Server(uvicorn.Config(app, **(options | uvicorn_options)))
     failure: list[BaseException] = []
 
     def run() -> None:
