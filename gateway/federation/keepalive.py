@@ -141,8 +141,16 @@ class Endpoint:
         self._pool = pool
         self._head = head
 
-    async def post(self, body: bytes, headers: Iterable[tuple[str, str]] = ()) -> Response:
-        """POST `body` with these headers besides the endpoint's own; the whole answer."""
+    async def post(
+        self, body: bytes, headers: Iterable[tuple[str, str]] = (), *, replayable: bool = True
+    ) -> Response:
+        """POST `body` with these headers besides the endpoint's own; the whole answer.
+
+        `replayable`: whether the request may be sent once more when a pooled connection
+        closes before any byte of its answer. Usually the server closed it idle and never
+        saw the request, but a server that ran it and died before answering looks the same,
+        so a request that must not run twice (a mutation) is not replayed, as Go's
+        net/http does for requests that are not idempotent."""
         extra = "".join([f"{_checked(name, value)}: {value}\r\n" for name, value in headers])
         try:
             encoded = extra.encode("latin-1")
@@ -151,7 +159,7 @@ class Endpoint:
         request = b"%scontent-length: %d\r\n%s\r\n%s" % (self._head, len(body), encoded, body)
         try:
             async with asyncio.timeout(self._client.timeout):
-                return await self._pool.request(request)
+                return await self._pool.request(request, replayable)
         except TimeoutError:
             raise HttpError("timed out") from None
         except _NothingReceived as error:
@@ -181,13 +189,13 @@ class _Pool:
         # Each waiter is handed a connection, or None: a free slot to connect on.
         self.waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
 
-    async def request(self, request: bytes) -> Response:
+    async def request(self, request: bytes, replayable: bool = True) -> Response:
         connection = await self._acquire()
         try:
             try:
                 response = await connection.exchange(request)
             except _NothingReceived:
-                if not connection.reused:
+                if not connection.reused or not replayable:
                     raise
                 # The server closed this connection while it sat in the pool (its
                 # keep-alive timeout) and our request crossed the closing: it was not

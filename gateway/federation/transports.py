@@ -111,7 +111,10 @@ class KeepAliveTransport:
                 forwarded.append((lowered, value))
         try:
             response = await self._endpoint.post(
-                orjson.dumps({"query": document, "variables": variables}), forwarded
+                orjson.dumps({"query": document, "variables": variables}),
+                forwarded,
+                # The planner writes each fetch with its operation keyword first.
+                replayable=not document.lstrip().startswith("mutation"),
             )
         except HttpError as error:
             raise SubgraphUnavailable(str(error)) from error

@@ -313,6 +313,26 @@ async def test_a_request_crossing_the_servers_close_is_sent_again_on_a_fresh_con
     assert (server.connections, server.requests) == (2, 3)
 
 
+async def test_a_mutation_crossing_the_servers_close_is_not_sent_again() -> None:
+    # The same closing as above, but a mutation: the server may have run it before dying,
+    # so it fails instead of running twice.
+    def answer(connection: int, request: int) -> tuple[bytes, bool]:
+        return (b"", False) if (connection, request) == (0, 1) else (_ok(request), True)
+
+    client = KeepAliveClient(timeout=5.0)
+    async with ScriptedServer(answer) as server:
+        transport = _transport(client, server.url)
+        try:
+            await transport.fetch(ECHO, {}, {})
+            with pytest.raises(SubgraphUnavailable) as failure:
+                await transport.fetch("mutation Bump { bump }", {}, {})
+        finally:
+            await client.aclose()
+
+    assert str(failure.value) == "unreachable (connection closed before an answer)"
+    assert (server.connections, server.requests) == (1, 2)
+
+
 async def test_the_request_is_sent_again_only_once() -> None:
     def answer(connection: int, request: int) -> tuple[bytes, bool]:
         return (_ok(request), True) if connection == 0 and request == 0 else (b"", False)
