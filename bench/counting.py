@@ -11,8 +11,12 @@ requests. A process forked from it (`serve --workers N`) starts from zero and wr
 `<BENCH_COUNTS_NAME>.<pid>.json`; `read_counts` adds them all up.
 Counting costs an integer increment per statement, nothing on the wire.
 
-Redis stream commands (XREADGROUP, XADD, XACK, ...) are the event workers' and are
-counted apart: they are not what a request costs.
+Only what happens on behalf of an HTTP request is counted: the statements and commands
+of tasks started while one is handled (a contextvar set around every Starlette app's
+`__call__`, which dataloader batches inherit). The background workers (outbox relays
+polling, consumers, samplers) run from the lifespan, outside any request, so their
+traffic does not blur a count of a few requests. Redis stream commands (XREADGROUP,
+XADD, XACK, ...) are counted apart as well.
 """
 
 from __future__ import annotations
@@ -23,31 +27,52 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from redis.asyncio.client import Pipeline, Redis
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 _counts: Counter[str] = Counter()
+_in_request: ContextVar[bool] = ContextVar("bench_in_request", default=False)
 
 
 def _install() -> None:
+    starlette_call = Starlette.__call__
+
+    async def within_request(self: Starlette, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await starlette_call(self, scope, receive, send)
+        token = _in_request.set(True)
+        try:
+            return await starlette_call(self, scope, receive, send)
+        finally:
+            _in_request.reset(token)
+
+    Starlette.__call__ = within_request  # type: ignore[method-assign]
+
+    # SQLAlchemy runs the event in the greenlet of the awaiting task, with its context.
     @event.listens_for(Engine, "before_cursor_execute")
     def count_statement(*_args: Any) -> None:
-        _counts["sql"] += 1
+        if _in_request.get():
+            _counts["sql"] += 1
 
     execute_command: Any = Redis.execute_command  # untyped in redis-py
     pipeline_execute = Pipeline.execute
 
     async def counted_command(self: Redis, *args: Any, **options: Any) -> Any:
-        name = str(args[0]).upper() if args else ""
-        _counts["redis_streams" if name.startswith("X") else "redis"] += 1
+        if _in_request.get():
+            name = str(args[0]).upper() if args else ""
+            _counts["redis_streams" if name.startswith("X") else "redis"] += 1
         return await execute_command(self, *args, **options)
 
     async def counted_pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
-        _counts["redis"] += 1
+        if _in_request.get():
+            _counts["redis"] += 1
         return await pipeline_execute(self, raise_on_error)
 
     # Pipeline defines its own execute_command (it queues); only its execute is a trip.

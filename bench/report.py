@@ -106,8 +106,8 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     )
     if sizes and warm is not None:
         statements = [r["cold_sql_per_request"] for r in sizes]
-        # Counts are means over a few requests with the workers' background statements
-        # subtracted, so they wobble by a fraction; growth with the page is what matters.
+        # Counts are means over a few requests (the first of a cold pass may also load
+        # what later ones share); growth with the page is what matters.
         constant = statements[-1] - statements[0] < 1.0
         zero_warm = warm["warm"]["sql_per_request"] < 0.5
         verdict = (
@@ -345,9 +345,10 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
             "## SQL statements and Redis round trips per request",
             "",
             "Counted inside our processes (gateway and subgraphs; bench/counting.py), over "
-            f"{o['count_requests']} sequential requests, background worker traffic "
-            "subtracted. Peers are measured on our subgraphs, so their figures are what "
-            "their plans cost our subgraphs. The floor is one statement by construction.",
+            f"{o['count_requests']} sequential requests; only what a request causes is "
+            "counted, not the background workers. Peers are measured on our subgraphs, so "
+            "their figures are what their plans cost our subgraphs. The floor is one "
+            "statement by construction.",
             "",
             "| workload | system | SQL warm | Redis warm | SQL cold | Redis cold "
             "| p50 ms warm | p50 ms cold |",
