@@ -12,7 +12,9 @@ import asyncio
 import dataclasses
 import logging
 import os
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,16 +106,41 @@ def ensure_jwt_keys(settings: Settings) -> Settings:
     directory = settings.data_dir / "jwt"
     private_path, public_path = directory / "private.pem", directory / "public.pem"
     if not (private_path.exists() and public_path.exists()):
-        directory.mkdir(parents=True, exist_ok=True)
-        keys = JwtKeys.generate()
-        assert keys.private_pem is not None
-        private_path.write_text(keys.private_pem)
-        os.chmod(private_path, 0o600)
-        public_path.write_text(keys.public_pem)
-        logger.info("generated a development RS256 key pair in %s", directory)
+        _generate_jwt_keys(directory)
     return dataclasses.replace(
         settings, jwt_private_key=private_path.read_text(), jwt_public_key=public_path.read_text()
     )
+
+
+def _generate_jwt_keys(directory: Path) -> None:
+    """Write a new key pair to `directory`, unless another process gets there first.
+
+    Several commands may start at once on a fresh data directory (`shopgraph subgraph`
+    for each domain): each would write its own pair over the others', and tokens minted
+    with one key would fail verification in processes holding another. The pair is
+    written to a directory of its own, then renamed into place in one step; a rename
+    that finds the place taken loses, and its pair is thrown away.
+    """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    keys = JwtKeys.generate()
+    assert keys.private_pem is not None
+    staging = Path(tempfile.mkdtemp(prefix=".jwt-", dir=directory.parent))
+    try:
+        (staging / "private.pem").write_text(keys.private_pem)
+        os.chmod(staging / "private.pem", 0o600)
+        (staging / "public.pem").write_text(keys.public_pem)
+        try:
+            staging.rename(directory)
+        except OSError:
+            if (directory / "private.pem").exists() and (directory / "public.pem").exists():
+                return  # another process's pair is in place
+            # A directory left incomplete by something else: complete it with this pair.
+            directory.mkdir(exist_ok=True)
+            for name in ("private.pem", "public.pem"):
+                os.replace(staging / name, directory / name)
+        logger.info("generated a development RS256 key pair in %s", directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def resolve(settings: Settings) -> ResolvedBackends:
