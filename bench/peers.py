@@ -54,7 +54,17 @@ def apollo_gateway(started: list[Child], supergraph: Path, port: int, logs: Path
     return spawn(
         started,
         "apollo-gateway",
-        [node, str(GATEWAY_SCRIPT), "--port", str(port), "--supergraph", str(supergraph)],
+        [
+            node,
+            str(GATEWAY_SCRIPT),
+            "--port",
+            str(port),
+            "--supergraph",
+            str(supergraph),
+            # The shopper's token reaches the subgraphs, as our gateway forwards it.
+            "--forward-header",
+            "authorization",
+        ],
         python_env({"NODE_ENV": "production"}),
         logs,
     )
@@ -111,7 +121,9 @@ def grafbase_gateway(
     # read from (graph overrides): `dev` refuses either key in the other file.
     gateway_config = logs / "grafbase-gateway.toml"
     gateway_config.write_text(
-        "".join(f'[subgraphs.{name}]\nurl = "{url}"\n\n' for name, url in subgraph_urls.items())
+        # The shopper's token reaches the subgraphs, as our gateway forwards it.
+        '[[headers]]\nrule = "forward"\nname = "authorization"\n\n'
+        + "".join(f'[subgraphs.{name}]\nurl = "{url}"\n\n' for name, url in subgraph_urls.items())
     )
     overrides = logs / "grafbase-overrides.toml"
     overrides.write_text(

@@ -2,7 +2,7 @@
 // reference our own Python gateway is compared against in differential tests.
 //
 // Usage: node gateway.mjs --supergraph PATH.graphql [--port N] [--host H]
-//                         [--subgraph-timeout-ms MS]
+//                         [--subgraph-timeout-ms MS] [--forward-header NAME ...]
 //
 // Subgraph URLs are the supergraph's own `@join__graph(name:, url:)` values. Port 0
 // (the default) lets the OS pick a free port; either way, once listening the process
@@ -15,6 +15,8 @@
 //   - introspection on, whatever NODE_ENV says (the harness also unsets NODE_ENV);
 //   - no stack traces in error extensions: they name node internals and file
 //     paths, and would differ between runs and machines;
+//   - no client header reaches a subgraph (Apollo's default) unless named with
+//     --forward-header (the bench forwards `authorization` for its checkouts);
 //   - the experimental query-plan header is honoured whatever NODE_ENV says: send
 //     `Apollo-Query-Plan-Experimental: 1` and the response's
 //     `extensions.__queryPlanExperimental` holds the pretty-printed plan.
@@ -35,7 +37,7 @@ function usage(message) {
   process.stderr.write(
     `gateway.mjs: ${message}\n` +
       "usage: node gateway.mjs --supergraph PATH.graphql [--port N] [--host H] " +
-      "[--subgraph-timeout-ms MS]\n",
+      "[--subgraph-timeout-ms MS] [--forward-header NAME ...]\n",
   );
   process.exit(EXIT_USAGE);
 }
@@ -56,6 +58,7 @@ function options() {
         port: { type: "string", default: "0" },
         host: { type: "string", default: "127.0.0.1" },
         "subgraph-timeout-ms": { type: "string" },
+        "forward-header": { type: "string", multiple: true, default: [] },
       },
       strict: true,
     }));
@@ -71,14 +74,28 @@ function options() {
     port: nonNegativeInt("port", values.port),
     host: values.host,
     subgraphTimeoutMs: timeout === undefined ? null : nonNegativeInt("subgraph-timeout-ms", timeout),
+    forwardHeaders: values["forward-header"].map((name) => name.toLowerCase()),
   };
 }
 
 // The data source Apollo would build anyway (its make-fetch-happen fetcher, no
-// retries), with an optional per-request timeout that fetcher understands.
-function buildService(subgraphTimeoutMs) {
+// retries), with an optional per-request timeout that fetcher understands, copying the
+// named client headers (kept in the request context below) onto each subgraph request.
+function buildService(subgraphTimeoutMs, forwardHeaders) {
+  class ForwardingDataSource extends RemoteGraphQLDataSource {
+    willSendRequest({ request, context }) {
+      for (const name of forwardHeaders) {
+        const value = context?.clientHeaders?.[name];
+        if (typeof value === "string") {
+          request.http.headers.set(name, value);
+        }
+      }
+    }
+  }
   return ({ url }) => {
-    const dataSource = new RemoteGraphQLDataSource({ url });
+    const dataSource = forwardHeaders.length
+      ? new ForwardingDataSource({ url })
+      : new RemoteGraphQLDataSource({ url });
     if (subgraphTimeoutMs !== null) {
       const fetcher = dataSource.fetcher;
       dataSource.fetcher = (input, init) => fetcher(input, { ...init, timeout: subgraphTimeoutMs });
@@ -88,7 +105,7 @@ function buildService(subgraphTimeoutMs) {
 }
 
 async function main() {
-  const { supergraphPath, port, host, subgraphTimeoutMs } = options();
+  const { supergraphPath, port, host, subgraphTimeoutMs, forwardHeaders } = options();
   let supergraphSdl;
   try {
     supergraphSdl = await readFile(supergraphPath, "utf8");
@@ -98,7 +115,7 @@ async function main() {
 
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: buildService(subgraphTimeoutMs),
+    buildService: buildService(subgraphTimeoutMs, forwardHeaders),
     __exposeQueryPlanExperimental: true,
   });
   const server = new ApolloServer({
@@ -110,7 +127,10 @@ async function main() {
     // Handled below, the same way whatever NODE_ENV is (Apollo skips it under "test").
     stopOnTerminationSignals: false,
   });
-  const { url } = await startStandaloneServer(server, { listen: { port, host } });
+  const { url } = await startStandaloneServer(server, {
+    listen: { port, host },
+    context: async ({ req }) => ({ clientHeaders: req.headers }),
+  });
 
   let stopping = false;
   const stop = async () => {
