@@ -441,8 +441,9 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
             "",
             "Closed loop: each shopper fills a fresh cart (untimed), then checkoutComplete "
             "with a new idempotency key, answered once the saga (carts -> orders -> "
-            "products through Redis Streams) has reserved the stock. Only our gateways: "
-            "the peers would need header forwarding configured for the bearer token.",
+            "products through Redis Streams) has reserved the stock. Every gateway forwards "
+            "the shopper's bearer token to the subgraphs (bench/peers.py). The saga's "
+            "workers, not the gateway, set the pace here.",
             "",
             "| system | shoppers | checkouts/s | p50 ms | p95 ms | outcomes |",
             "| --- | --- | --- | --- | --- | --- |",
