@@ -16,6 +16,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from domains.kit.errors import DomainError
+from domains.kit.graphql.execution import LeafShortcutExecutor
 from graphql import GraphQLError
 
 logger = logging.getLogger("shopgraph.graphql")
@@ -78,7 +79,13 @@ class FederatedSchema(strawberry.federation.Schema):
             ParserCache,
             ValidationCache,
         ]
-        super().__init__(extensions=extensions, federation_version="2.7", **kwargs)
+        super().__init__(
+            extensions=extensions,
+            federation_version="2.7",
+            # Plain scalar fields answered without the per-field machinery (execution.py).
+            execution_context_class=LeafShortcutExecutor,
+            **kwargs,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
