@@ -7,7 +7,10 @@ from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domains.kit.cache import Codec, EntityCache
+from domains.kit.db import read_session
 from domains.kit.tracing import traced_batch
 
 KeyT = TypeVar("KeyT", bound=Hashable)
@@ -40,3 +43,25 @@ def loader(
     value per key, in order (see one_per_key / many_per_key).
     """
     return DataLoader(batch_load_fn=traced_batch(batch.__name__, batch), max_batch_size=1000)
+
+
+def cached_loader(
+    cache: EntityCache,
+    factory: async_sessionmaker[AsyncSession],
+    cache_key: Callable[[KeyT], str],
+    codec: Codec[ValueT],
+    fetch: Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
+) -> DataLoader[KeyT, ValueT]:
+    """A loader that reads through the entity cache: one MGET per batch, and one `fetch`
+    (one SQL statement, in a read session) for the keys Redis did not have."""
+
+    async def from_database(missed: list[KeyT]) -> list[ValueT]:
+        async with read_session(factory) as session:
+            return await fetch(session, missed)
+
+    async def batch(batch_keys: list[KeyT]) -> list[ValueT]:
+        return await cache.read_through(
+            batch_keys, cache_key=cache_key, fetch=from_database, codec=codec
+        )
+
+    return loader(batch)

@@ -8,6 +8,7 @@ and with Redis down every batch is still exactly one statement.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Hashable, Sequence
@@ -18,9 +19,9 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domains.kit.cache import Codec, EntityCache, ListCodec, ModelCodec, OptionalCodec
+from domains.kit.cache import EntityCache, ListCodec, ModelCodec, OptionalCodec
 from domains.kit.db import read_session
-from domains.kit.graphql.loaders import loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import cached_loader, loader, many_per_key, one_per_key
 from domains.kit.resources import Resources
 from domains.products import cache as keys
 from domains.products.models import (
@@ -128,21 +129,7 @@ def make_loaders(resources: Resources) -> ProductLoaders:
     factory = resources.read_session_factory
     cache = EntityCache.from_settings(resources.redis, resources.settings)
 
-    def cached(
-        cache_key: Callable[[KeyT], str],
-        codec: Codec[ValueT],
-        fetch: Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
-    ) -> DataLoader[KeyT, ValueT]:
-        async def from_database(missed: list[KeyT]) -> list[ValueT]:
-            async with read_session(factory) as session:
-                return await fetch(session, missed)
-
-        async def batch(batch_keys: list[KeyT]) -> list[ValueT]:
-            return await cache.read_through(
-                batch_keys, cache_key=cache_key, fetch=from_database, codec=codec
-            )
-
-        return loader(batch)
+    cached = functools.partial(cached_loader, cache, factory)
 
     async def products(session: AsyncSession, ids: list[uuid.UUID]) -> list[Product | None]:
         return one_per_key(ids, await product_repository.get_by_ids(session, ids), _id)

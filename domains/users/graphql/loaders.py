@@ -10,8 +10,9 @@ first. See domains/users/cache.py for the keys and what invalidates them.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,9 +20,9 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.cache import Codec, EntityCache, ModelCodec, OptionalCodec
+from domains.kit.cache import EntityCache, ModelCodec, OptionalCodec
 from domains.kit.db import read_session
-from domains.kit.graphql.loaders import loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import cached_loader, loader, many_per_key, one_per_key
 from domains.kit.resources import Resources
 from domains.users import cache as keys
 from domains.users.models import Address, SellerProfile, User
@@ -75,21 +76,7 @@ def make_loaders(resources: Resources) -> UserLoaders:
     factory = resources.read_session_factory
     cache = EntityCache.from_settings(resources.redis, resources.settings)
 
-    def cached(
-        cache_key: Callable[[KeyT], str],
-        codec: Codec[ValueT],
-        fetch: Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
-    ) -> DataLoader[KeyT, ValueT]:
-        async def from_database(missed: list[KeyT]) -> list[ValueT]:
-            async with read_session(factory) as session:
-                return await fetch(session, missed)
-
-        async def batch(batch_keys: list[KeyT]) -> list[ValueT]:
-            return await cache.read_through(
-                batch_keys, cache_key=cache_key, fetch=from_database, codec=codec
-            )
-
-        return loader(batch)
+    cached = functools.partial(cached_loader, cache, factory)
 
     async def users(ids: list[uuid.UUID]) -> list[User | None]:
         async with read_session(factory) as session:

@@ -3,13 +3,13 @@ from __future__ import annotations
 import strawberry
 
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import (
     ProductError,
     ProductsInfo,
     ProductVariant,
     product_errors,
 )
-from domains.products.graphql.unit_of_work import unit_of_work
 from domains.products.models import AdjustmentReason
 from domains.products.service import inventory, parse_id
 

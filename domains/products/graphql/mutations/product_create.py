@@ -3,8 +3,8 @@ from __future__ import annotations
 import strawberry
 
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
-from domains.products.graphql.unit_of_work import unit_of_work
 from domains.products.service import ProductFields, catalog
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import (
     Product,
     ProductError,
@@ -11,7 +12,6 @@ from domains.products.graphql.types import (
     product_errors,
     visible_product,
 )
-from domains.products.graphql.unit_of_work import unit_of_work
 from domains.products.service import images, parse_id
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
 from domains.products.graphql.types import (
     ProductError,
@@ -10,7 +11,6 @@ from domains.products.graphql.types import (
     ProductVariant,
     product_errors,
 )
-from domains.products.graphql.unit_of_work import unit_of_work
 from domains.products.service import UNCHANGED, VariantFields, parse_id, variants
 
 

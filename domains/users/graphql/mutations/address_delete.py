@@ -3,8 +3,8 @@ from __future__ import annotations
 import strawberry
 
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
-from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import addresses, parse_id
 
 

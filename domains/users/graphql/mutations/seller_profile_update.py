@@ -5,8 +5,8 @@ from typing import Annotated
 import strawberry
 
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import SellerProfile, UserError, UsersInfo, user_errors
-from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import parse_id, sellers
 
 

@@ -4,8 +4,8 @@ import strawberry
 
 from domains.kit.auth import ANONYMOUS
 from domains.kit.errors import AuthenticationRequired, InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
-from domains.users.graphql.unit_of_work import unit_of_work
 from domains.users.service import tokens
 
 

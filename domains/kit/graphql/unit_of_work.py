@@ -1,18 +1,20 @@
-"""The write boundary of a products mutation: commit, then evict what changed."""
+"""The write boundary of a mutation: commit, then evict what changed from the cache."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
 
 from domains.kit.cache import EntityCache
-from domains.products.graphql.types import ProductsInfo
+from domains.kit.graphql.context import RequestContext
 
 
 @asynccontextmanager
-async def unit_of_work(info: ProductsInfo) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(info: Info[RequestContext[Any], Any]) -> AsyncIterator[AsyncSession]:
     """A mutation's transaction; the cache keys it made stale are deleted after the commit.
 
     Deleting after the commit (not before) means no reader can refill the cache with the
