@@ -77,6 +77,6 @@ async def wait_for_decision(
         try:
             if subscribed:
                 await pubsub.unsubscribe()
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
         except RedisError:
             pass
