@@ -59,7 +59,7 @@ from gateway.telemetry import TraceRequests
 
 logger = logging.getLogger("shopgraph.gateway")
 
-__all__ = ["PLAN_HEADER", "GatewayConfig", "build_gateway_app"]
+__all__ = ["PLAN_HEADER", "GatewayConfig", "build_gateway_app", "check_graphql_path"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class GatewayConfig:
     subgraph_timeout: float = 30.0
     # Per-subgraph limits, overriding subgraph_timeout.
     subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
+    # Where GraphQL is answered. Apollo Router's default is "/"; ours keeps "/graphql".
+    graphql_path: str = "/graphql"
     expose_plans: bool = False
     extra_routes: list[BaseRoute] = field(default_factory=list)
     # Production masks execution errors (a message and a request id, details in the log).
@@ -134,7 +136,19 @@ def _redis_client(config: GatewayConfig) -> Redis | None:
     return Redis.from_url(config.redis_url, socket_timeout=1, socket_connect_timeout=1)
 
 
+def check_graphql_path(path: str) -> str:
+    """The path as given, or ValueError naming what is wrong with it."""
+    if not path.startswith("/"):
+        raise ValueError(f"the GraphQL path must start with '/' (got {path!r})")
+    if any(char in path for char in "?#{} ") or "//" in path:
+        raise ValueError(f"the GraphQL path must be a plain URL path (got {path!r})")
+    if path != "/" and path.endswith("/"):
+        raise ValueError(f"the GraphQL path must not end with '/' (got {path!r})")
+    return path
+
+
 def build_gateway_app(config: GatewayConfig) -> Starlette:
+    check_graphql_path(config.graphql_path)
     supergraph = Supergraph(config.supergraph_sdl)
     client = http_client(timeout=config.subgraph_timeout)
     keepalive = keepalive_client(timeout=config.subgraph_timeout)
@@ -224,7 +238,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
                 await engine.dispose()
 
     routes: list[BaseRoute] = [
-        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route(config.graphql_path, endpoint.handle, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         metrics_route(),
         Route("/ready", ready, methods=["GET"]),
@@ -239,7 +253,11 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
 
 def _middleware(config: GatewayConfig) -> list[Middleware]:
     # Outermost first: the trace spans everything, the metrics time everything inside.
-    middleware = [Middleware(TraceRequests), Middleware(CountRequests), Middleware(RequestId)]
+    middleware = [
+        Middleware(TraceRequests),
+        Middleware(CountRequests, path=config.graphql_path),
+        Middleware(RequestId),
+    ]
     if config.cors_origins:
         middleware.append(
             Middleware(

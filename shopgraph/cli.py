@@ -82,6 +82,24 @@ def _workers_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _graphql_path(value: str) -> str:
+    from gateway.app import check_graphql_path
+
+    try:
+        return check_graphql_path(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _path_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--path",
+        type=_graphql_path,
+        default="/graphql",
+        help="where the gateway answers GraphQL (default: /graphql; Apollo Router's is /)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the gateway, against remote subgraphs: users=http://...,products=... "
         "(default: SHOPGRAPH_SUBGRAPH_URLS; unset = every subgraph in-process)",
     )
+    _path_argument(serve)
     _workers_argument(serve)
     serve.set_defaults(handler=_serve)
 
@@ -164,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     gateway_cmd.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for a subgraph"
     )
+    _path_argument(gateway_cmd)
     _workers_argument(gateway_cmd)
     gateway_cmd.set_defaults(handler=_gateway)
 
@@ -436,15 +456,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from shopgraph.serving import serve
 
     port = args.port or settings.port
-    url = f"http://{args.host}:{port}/graphql"
+    url = f"http://{args.host}:{port}{args.path}"
     if args.subgraph_urls:
-        app = build_remote_gateway_app(settings, _parse_urls(args.subgraph_urls))
+        app = build_remote_gateway_app(
+            settings, _parse_urls(args.subgraph_urls), graphql_path=args.path
+        )
         logger.info("gateway over HTTP: %s", url)
         _serving("gateway")
         return serve(app, host=args.host, port=port, workers=args.workers)
     settings = _prepare(settings, seed=not args.no_seed)
     runtime = Runtime(settings)
-    app = build_platform_app(settings, runtime)
+    app = build_platform_app(settings, runtime, graphql_path=args.path)
     logger.info("GraphiQL: %s (demo sign-in: customer@shopgraph.dev / shopgraph-demo)", url)
     if args.open:
         # After a moment, so the server is listening; a headless machine just ignores it.
@@ -489,12 +511,13 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
             subgraphs=urls,
             auth=remote_auth(settings, urls.get("users")),
             subgraph_timeout=args.timeout,
+            graphql_path=args.path,
         )
     )
     port = args.port or settings.port
     for name, sub in supergraph.subgraphs.items():
         logger.info("subgraph %s at %s", name, sub.url)
-    logger.info("gateway: http://%s:%s/graphql", args.host, port)
+    logger.info("gateway: http://%s:%s%s", args.host, port, args.path)
     _serving("gateway")
     return serve(app, host=args.host, port=port, workers=args.workers)
 

@@ -68,6 +68,7 @@ def gateway_config(
     subgraphs: Mapping[str, str | GatewayLocalSubgraph],
     auth: EdgeAuth | None,
     subgraph_timeout: float = 30.0,
+    graphql_path: str = "/graphql",
 ) -> GatewayConfig:
     """The gateway's configuration from the settings: plain values, no domain code."""
     if settings.rate_limit_enabled and settings.redis_url is None:
@@ -81,6 +82,7 @@ def gateway_config(
         supergraph_sdl=supergraph_sdl,
         subgraphs=subgraphs,
         subgraph_timeout=subgraph_timeout,
+        graphql_path=graphql_path,
         expose_plans=not settings.is_production,
         production=settings.is_production,
         introspection=settings.introspection_enabled,
@@ -142,7 +144,9 @@ def remote_auth(settings: Settings, users_url: str | None) -> EdgeAuth | None:
     return None
 
 
-def build_platform_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+def build_platform_app(
+    settings: Settings, runtime: Runtime | None = None, *, graphql_path: str = "/graphql"
+) -> Starlette:
     """Every subgraph in this process behind the gateway. The background workers run in
     the lifespan unless `runtime.workers_enabled` is False by then (with several serving
     processes only one runs them; see shopgraph.serving)."""
@@ -154,6 +158,7 @@ def build_platform_app(settings: Settings, runtime: Runtime | None = None) -> St
             supergraph_sdl=compose_platform(specs),
             subgraphs={name: LocalSubgraph(spec, runtime) for name, spec in specs.items()},
             auth=local_auth(settings),
+            graphql_path=graphql_path,
         )
     )
     subgraph_apps = {
@@ -190,7 +195,9 @@ def spec_package(name: str) -> str:
     return next(entry.package for entry in DOMAINS if entry.name == name)
 
 
-def build_remote_gateway_app(settings: Settings, urls: Mapping[str, str]) -> Starlette:
+def build_remote_gateway_app(
+    settings: Settings, urls: Mapping[str, str], *, graphql_path: str = "/graphql"
+) -> Starlette:
     """Only the gateway, in front of subgraphs served elsewhere (`shopgraph subgraph NAME`).
 
     The supergraph is composed at start-up from what each subgraph reports about itself
@@ -210,5 +217,6 @@ def build_remote_gateway_app(settings: Settings, urls: Mapping[str, str]) -> Sta
             supergraph_sdl=compose(sdls),
             subgraphs=dict(urls),
             auth=remote_auth(settings, urls.get("users")),
+            graphql_path=graphql_path,
         )
     )

@@ -36,8 +36,14 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         await offers.record_stock(session, event)
 
+    async def offers_loaded(
+        session: AsyncSession, event: events.VariantOffersLoaded, meta: EventMeta
+    ) -> None:
+        await offers.record_loaded(session, event)
+
     return [
         Subscription(events.OrderStatusChanged, order_status_changed),
+        Subscription(events.VariantOffersLoaded, offers_loaded),
         Subscription(events.VariantPriceChanged, price_changed),
         Subscription(events.StockLevelChanged, stock_changed),
     ]

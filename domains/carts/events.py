@@ -105,7 +105,29 @@ class StockLevelChanged(Event):
     changed_at: datetime
 
 
-CONSUMED: tuple[type[Event], ...] = (OrderStatusChanged, VariantPriceChanged, StockLevelChanged)
+@dataclass(frozen=True)
+class LoadedOffer:
+    variant_id: uuid.UUID
+    price_amount: int
+    currency: str
+    available: int
+
+
+@dataclass(frozen=True)
+class VariantOffersLoaded(Event):
+    name = "VariantOffersLoaded"
+    version = 1
+
+    offers: list[LoadedOffer]
+    loaded_at: datetime
+
+
+CONSUMED: tuple[type[Event], ...] = (
+    OrderStatusChanged,
+    VariantPriceChanged,
+    StockLevelChanged,
+    VariantOffersLoaded,
+)
 
 
 async def publish(session: AsyncSession, event: Event) -> None:

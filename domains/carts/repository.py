@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, cast, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.models import Cart, CartLine, CartStatus, Checkout, CheckoutStatus, VariantOffer
@@ -100,6 +102,21 @@ class LineRepository:
         await session.flush()
 
 
+@dataclass(frozen=True)
+class PriceSeen:
+    variant_id: uuid.UUID
+    price_amount: int
+    currency: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class StockSeen:
+    variant_id: uuid.UUID
+    available: int
+    changed_at: datetime
+
+
 class OfferRepository:
     async def get_many(
         self, session: AsyncSession, variant_ids: Sequence[uuid.UUID]
@@ -109,21 +126,21 @@ class OfferRepository:
         )
         return {row.variant_id: row for row in rows}
 
-    async def record_price(
-        self,
-        session: AsyncSession,
-        variant_id: uuid.UUID,
-        *,
-        price_amount: int,
-        currency: str,
-        changed_at: datetime,
-    ) -> None:
-        """Keep the newest price: events of one variant may arrive out of order."""
+    async def record_prices(self, session: AsyncSession, prices: Sequence[PriceSeen]) -> None:
+        """Keep the newest price of each variant: events of one variant may arrive out of
+        order. One statement however many variants."""
+        if not prices:
+            return
         statement = insert(VariantOffer).values(
-            variant_id=variant_id,
-            price_amount=price_amount,
-            currency=currency,
-            price_changed_at=changed_at,
+            [
+                {
+                    "variant_id": price.variant_id,
+                    "price_amount": price.price_amount,
+                    "currency": price.currency,
+                    "price_changed_at": price.changed_at,
+                }
+                for price in prices
+            ]
         )
         await session.execute(
             statement.on_conflict_do_update(
@@ -138,11 +155,19 @@ class OfferRepository:
             )
         )
 
-    async def record_stock(
-        self, session: AsyncSession, variant_id: uuid.UUID, *, available: int, changed_at: datetime
-    ) -> None:
+    async def record_stock(self, session: AsyncSession, levels: Sequence[StockSeen]) -> None:
+        """Keep the newest stock level of each variant, in one statement."""
+        if not levels:
+            return
         statement = insert(VariantOffer).values(
-            variant_id=variant_id, available=available, stock_changed_at=changed_at
+            [
+                {
+                    "variant_id": level.variant_id,
+                    "available": level.available,
+                    "stock_changed_at": level.changed_at,
+                }
+                for level in levels
+            ]
         )
         await session.execute(
             statement.on_conflict_do_update(
@@ -154,6 +179,45 @@ class OfferRepository:
                 where=(VariantOffer.stock_changed_at.is_(None))
                 | (VariantOffer.stock_changed_at < statement.excluded.stock_changed_at),
             )
+        )
+
+
+class CurrencyRepository:
+    async def adopt_for_variants(
+        self, session: AsyncSession, currencies: Mapping[uuid.UUID, str]
+    ) -> None:
+        """Give open carts without a currency the currency of a variant they hold.
+
+        A line can be added before carts has heard of its variant's price (the event is
+        still on its way); the cart takes its currency when the price arrives, as it
+        would have at the add. A cart holding several such variants takes one of theirs.
+        """
+        if not currencies:
+            return
+        known = (
+            select(
+                func.unnest(cast(list(currencies), ARRAY(PG_UUID(as_uuid=True)))).label(
+                    "variant_id"
+                ),
+                func.unnest(cast(list(currencies.values()), ARRAY(String()))).label("currency"),
+            )
+        ).subquery("known")
+        adopted = (
+            select(func.min(known.c.currency))
+            .join(CartLine, CartLine.variant_id == known.c.variant_id)
+            .where(CartLine.cart_id == Cart.id)
+            .scalar_subquery()
+        )
+        holding = select(CartLine.cart_id).where(CartLine.variant_id.in_(list(currencies)))
+        await session.execute(
+            update(Cart)
+            .where(
+                Cart.id.in_(holding),
+                Cart.currency.is_(None),
+                Cart.status == CartStatus.OPEN.value,
+            )
+            .values(currency=adopted)
+            .execution_options(synchronize_session=False)
         )
 
 
@@ -208,4 +272,5 @@ class CheckoutRepository:
 cart_repository = CartRepository()
 line_repository = LineRepository()
 offer_repository = OfferRepository()
+currency_repository = CurrencyRepository()
 checkout_repository = CheckoutRepository()

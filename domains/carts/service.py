@@ -21,8 +21,11 @@ from domains.carts.models import (
     CheckoutStatus,
 )
 from domains.carts.repository import (
+    PriceSeen,
+    StockSeen,
     cart_repository,
     checkout_repository,
+    currency_repository,
     line_repository,
     offer_repository,
 )
@@ -494,17 +497,29 @@ class CheckoutService:
 
 class OfferService:
     async def record_price(self, session: AsyncSession, event: events.VariantPriceChanged) -> None:
-        await offer_repository.record_price(
+        await offer_repository.record_prices(
             session,
-            event.variant_id,
-            price_amount=event.price_amount,
-            currency=event.currency,
-            changed_at=event.changed_at,
+            [PriceSeen(event.variant_id, event.price_amount, event.currency, event.changed_at)],
         )
+        await currency_repository.adopt_for_variants(session, {event.variant_id: event.currency})
 
     async def record_stock(self, session: AsyncSession, event: events.StockLevelChanged) -> None:
         await offer_repository.record_stock(
-            session, event.variant_id, available=event.available, changed_at=event.changed_at
+            session, [StockSeen(event.variant_id, event.available, event.changed_at)]
+        )
+
+    async def record_loaded(self, session: AsyncSession, event: events.VariantOffersLoaded) -> None:
+        """A batch loaded in bulk: each offer as a price change and a stock change."""
+        at = event.loaded_at
+        await offer_repository.record_prices(
+            session,
+            [PriceSeen(o.variant_id, o.price_amount, o.currency, at) for o in event.offers],
+        )
+        await offer_repository.record_stock(
+            session, [StockSeen(o.variant_id, o.available, at) for o in event.offers]
+        )
+        await currency_repository.adopt_for_variants(
+            session, {offer.variant_id: offer.currency for offer in event.offers}
         )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, tuple_
+from sqlalchemy import and_, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +67,18 @@ class OrderRepository:
             query = query.where(tuple_(Order.created_at, Order.id) < tuple_(*after))
         query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
         return list((await session.scalars(query)).all())
+
+    async def count_for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> int:
+        query = select(func.count()).select_from(Order).where(Order.customer_id == customer_id)
+        return int(await session.scalar(query) or 0)
+
+    async def count_for_seller(self, session: AsyncSession, seller_id: uuid.UUID) -> int:
+        query = (
+            select(func.count())
+            .select_from(Order)
+            .where(exists().where(OrderLine.order_id == Order.id, OrderLine.seller_id == seller_id))
+        )
+        return int(await session.scalar(query) or 0)
 
     async def due_unpaid(self, session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
         rows = await session.scalars(

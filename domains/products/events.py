@@ -46,6 +46,27 @@ class StockLevelChanged(Event):
 
 
 @dataclass(frozen=True)
+class LoadedOffer:
+    variant_id: uuid.UUID
+    price_amount: int
+    currency: str
+    available: int
+
+
+@dataclass(frozen=True)
+class VariantOffersLoaded(Event):
+    """Variants entered the catalog in bulk (the demo and bench data): for each, what a
+    VariantPriceChanged and a StockLevelChanged would have said, in one event per batch
+    of up to a few thousand rather than two events per variant."""
+
+    name = "VariantOffersLoaded"
+    version = 1
+
+    offers: list[LoadedOffer]
+    loaded_at: datetime
+
+
+@dataclass(frozen=True)
 class ReservedLine:
     variant_id: uuid.UUID
     product_id: uuid.UUID
@@ -92,6 +113,7 @@ class StockReservationFailed(Event):
 PUBLISHED: tuple[type[Event], ...] = (
     VariantPriceChanged,
     StockLevelChanged,
+    VariantOffersLoaded,
     StockReserved,
     StockReservationFailed,
 )

@@ -214,6 +214,30 @@ class Product(TimestampedMixin, Base):
     rating: Mapped[ProductRating | None] = relationship(back_populates="product", lazy="raise")
 
 
+class SearchTerm(Base):
+    """The vocabulary of product names: one row per lowercase word any name has held.
+
+    A search word that is no word of any name looks here for the words it may have
+    meant (trigram similarity), which the full-text index then finds. Whole words compare
+    better than a word against a name: "jeens" is half "jeans" by trigrams but too little
+    of "Slim Jeans" to pass a name-similarity threshold. A trigger on products keeps it
+    (migration 0005), so every write path feeds it; a word whose last product is renamed
+    stays, and only ever offers a correction that then matches nothing.
+    """
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        Index(
+            "ix_search_terms_term_trgm",
+            "term",
+            postgresql_using="gin",
+            postgresql_ops={"term": f"{TRGM}.gin_trgm_ops"},
+        ),
+    )
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class Variant(TimestampedMixin, Base):
     __tablename__ = "variants"
     __table_args__ = (

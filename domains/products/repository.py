@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    column,
     delete,
     exists,
     func,
@@ -31,7 +33,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -43,6 +46,8 @@ from sqlalchemy.sql.expression import Executable
 from domains.products.models import (
     PRICE_UNKNOWN_LAST_ASC,
     PRICE_UNKNOWN_LAST_DESC,
+    SCHEMA,
+    SEARCH_CONFIG,
     TRGM,
     Category,
     Inventory,
@@ -742,15 +747,66 @@ def _tsquery(text: str) -> ColumnElement[Any]:
     return func.websearch_to_tsquery(_SEARCH_CONFIG, text)
 
 
-def _text_match(text: str) -> ColumnElement[bool]:
-    """Full-text match, or a name within typo distance (pg_trgm word similarity).
+# How many search words are corrected, and how many corrections each may have.
+_MAX_CORRECTED_WORDS = 8
+_MAX_CORRECTIONS = 5
 
-    Both sides are GIN-indexed, so Postgres answers the OR with a BitmapOr of the two
-    indexes rather than reading the table.
+# The search words as one tsquery in which every word unknown to the vocabulary also
+# stands for its nearest vocabulary words: "blue jeens" is blue & (jeens | jeans).
+# Words the vocabulary knows stay as they are, so "wool" never widens to "wood". Both the
+# search's words (search_words) and the vocabulary's are letters and digits only, so they
+# are safe in to_tsquery's syntax; the f-string holds only our own names and numbers.
+_CORRECTED_TSQUERY = f"""
+SELECT to_tsquery('{SEARCH_CONFIG}'::regconfig, string_agg(alternatives, ' & '))
+FROM (
+    SELECT '(' || concat_ws(' | ', query.word, string_agg(nearest.term, ' | ')) || ')'
+        AS alternatives
+    FROM unnest(CAST(:words AS text[])) AS query(word)
+    LEFT JOIN LATERAL (
+        SELECT term
+        FROM {SCHEMA}.search_terms
+        WHERE NOT EXISTS (SELECT FROM {SCHEMA}.search_terms known WHERE known.term = query.word)
+          AND term OPERATOR({TRGM}.%) query.word
+        ORDER BY {TRGM}.similarity(term, query.word) DESC, term
+        LIMIT {_MAX_CORRECTIONS}
+    ) AS nearest ON true
+    GROUP BY query.word
+) AS per_word
+"""  # noqa: S608
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search as the vocabulary holds them: lowercase letters and digits."""
+    words = [word for word in re.split(r"[^\w]+|_", text.lower()) if 2 <= len(word) <= 64]
+    return list(dict.fromkeys(words))[:_MAX_CORRECTED_WORDS]
+
+
+def _corrected_tsquery(text: str) -> ColumnElement[Any] | None:
+    words = search_words(text)
+    if not words:
+        return None
+    clause = sql_text(_CORRECTED_TSQUERY).bindparams(
+        bindparam("words", words, type_=ARRAY(Text()), unique=True)
+    )
+    return clause.columns(column("query", TSQUERY)).scalar_subquery()
+
+
+def _text_match(text: str) -> ColumnElement[bool]:
+    """Full-text match, a name within typo distance (pg_trgm word similarity), or a
+    full-text match of the search with its misspelt words corrected from the vocabulary.
+
+    Name similarity catches a typo in a long word ("wterproof"); the vocabulary catches
+    short ones, whose few trigrams are too small a part of a whole name ("jeens", "wol").
+    Every branch is GIN-indexed (the corrected query is computed once, before the scan),
+    so Postgres answers the OR with a BitmapOr of indexes rather than reading the table.
     """
     full_text = Product.search_vector.op("@@", return_type=Boolean)(_tsquery(text))
     similar_name = literal(text).op(f"OPERATOR({TRGM}.<%)", return_type=Boolean)(Product.name)
-    return or_(full_text, similar_name)
+    corrected = _corrected_tsquery(text)
+    if corrected is None:
+        return or_(full_text, similar_name)
+    corrected_text = Product.search_vector.op("@@", return_type=Boolean)(corrected)
+    return or_(full_text, similar_name, corrected_text)
 
 
 def _relevance(text: str) -> ColumnElement[float]:

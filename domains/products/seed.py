@@ -23,10 +23,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.seeding import SeedOptions, seed_id
+from domains.products import events
 
 # Products are generated and written in chunks of this many, so memory stays flat and
 # the progress bar moves.
 CHUNK = 2_000
+# Offers per VariantOffersLoaded event: a few hundred kilobytes of JSON at most.
+OFFERS_PER_EVENT = 1_000
 
 # Every timestamp is relative to this instant, not to now: the same seed, the same rows.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -249,11 +252,11 @@ async def seed(
         ("categories", "sellers", "products", "variants", "images", "reviews"), 0
     )
     leaves, category_rows = _categories()
-    inserted["categories"] = await _copy(session, "categories", category_rows)
+    inserted["categories"] = len(await _copy(session, "categories", category_rows))
     seller_rows = [
         (seed_id("seller", n), seed_id("user", f"seller-user-{n}")) for n in range(options.sellers)
     ]
-    inserted["sellers"] = await _copy(session, "sellers", seller_rows)
+    inserted["sellers"] = len(await _copy(session, "sellers", seller_rows))
     if options.sellers == 0:
         return inserted  # products need a seller
 
@@ -263,12 +266,14 @@ async def seed(
         chunk = _Chunk()
         for n in range(start, min(start + CHUNK, options.products)):
             _product(rng, n, options.sellers, leaves, authors, chunk)
-        inserted["products"] += await _copy(session, "products", chunk.products)
+        inserted["products"] += len(await _copy(session, "products", chunk.products))
         await _copy(session, "product_ratings", chunk.ratings)
-        inserted["variants"] += await _copy(session, "variants", chunk.variants)
+        new_variants = await _copy(session, "variants", chunk.variants)
+        inserted["variants"] += len(new_variants)
         await _copy(session, "inventory", chunk.inventory)
-        inserted["images"] += await _copy(session, "product_images", chunk.images)
-        inserted["reviews"] += await _copy(session, "reviews", chunk.reviews)
+        inserted["images"] += len(await _copy(session, "product_images", chunk.images))
+        inserted["reviews"] += len(await _copy(session, "reviews", chunk.reviews))
+        await _announce_offers(session, chunk, set(new_variants))
         bar.update(min(start + CHUNK, options.products))
     # Fresh statistics, so the planner picks the search indexes from the first query.
     for table, _ in _TABLES:
@@ -419,10 +424,37 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-async def _copy(session: AsyncSession, table: str, rows: list[tuple[Any, ...]]) -> int:
-    """Stream rows into a temporary table with COPY, then merge what is new."""
+async def _announce_offers(
+    session: AsyncSession, chunk: _Chunk, new_variants: set[uuid.UUID]
+) -> None:
+    """Tell other domains the new variants' prices and stock, as creating each through
+    the API would have: carts learns a line's currency and price from these. A variant
+    seeded before (a second run) is not announced again."""
+    available = {
+        variant_id: on_hand - reserved for variant_id, on_hand, reserved in chunk.inventory
+    }
+    offers = [
+        events.LoadedOffer(
+            variant_id=row[0], price_amount=row[4], currency=row[5], available=available[row[0]]
+        )
+        for row in chunk.variants
+        if row[0] in new_variants
+    ]
+    now = datetime.now(UTC)
+    for start in range(0, len(offers), OFFERS_PER_EVENT):
+        await events.publish(
+            session,
+            events.VariantOffersLoaded(
+                offers=offers[start : start + OFFERS_PER_EVENT], loaded_at=now
+            ),
+        )
+
+
+async def _copy(session: AsyncSession, table: str, rows: list[tuple[Any, ...]]) -> list[Any]:
+    """Stream rows into a temporary table with COPY, then merge what is new; return the
+    first column (the key) of each row inserted."""
     if not rows:
-        return 0
+        return []
     columns = _COLUMNS[table]
     column_list = ", ".join(columns)
     stage = f"seed_{table}"
@@ -439,7 +471,7 @@ async def _copy(session: AsyncSession, table: str, rows: list[tuple[Any, ...]]) 
     result = await session.execute(
         text(
             f"INSERT INTO products.{table} ({column_list}) "  # noqa: S608 - names are ours
-            f"SELECT {column_list} FROM {stage} ON CONFLICT DO NOTHING"
+            f"SELECT {column_list} FROM {stage} ON CONFLICT DO NOTHING RETURNING {columns[0]}"
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return list(result.scalars().all())

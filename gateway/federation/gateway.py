@@ -228,17 +228,17 @@ class Gateway:
             operation = select_operation(document, operation_name)
         except PlanningError as error:
             return GatewayResponse(400, {"errors": [_error(str(error), "INVALID_GRAPHQL")]})
-        if operation.operation.value not in allowed_operations:
+        kind = operation.operation.value
+        if kind not in allowed_operations:
+            # Only GET narrows the operations (a mutation must not ride on a cacheable,
+            # replayable request), so the way out is always the same: POST.
+            message = (
+                f"{kind} operations cannot be sent with GET: send them with POST."
+                if kind == "mutation"
+                else f"{kind} operations are not supported by this endpoint."
+            )
             return GatewayResponse(
-                405 if operation.operation.value == "mutation" else 400,
-                {
-                    "errors": [
-                        _error(
-                            f"{operation.operation.value} operations are not allowed here.",
-                            "BAD_REQUEST",
-                        )
-                    ]
-                },
+                405 if kind == "mutation" else 400, {"errors": [_error(message, "BAD_REQUEST")]}
             )
         raw_variables = dict(variables or {})
         limits = self.policy.limits

@@ -177,9 +177,12 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
     assert await _stock(resources, shirt_variant) == (10, 2)
     assert await _stock(resources, mug_variant) == (5, 2)
     listed = await _ok(
-        platform, "{ me { cart { id } orders { edges { node { id status } } } } }", token=token
+        platform,
+        "{ me { cart { id } orders { totalCount edges { node { id status } } } } }",
+        token=token,
     )
     assert listed["me"]["cart"] is None, "the checked-out cart is closed"
+    assert listed["me"]["orders"]["totalCount"] == 1
     assert listed["me"]["orders"]["edges"] == [
         {"node": {"id": order["id"], "status": "AWAITING_PAYMENT"}}
     ]
@@ -279,7 +282,9 @@ async def test_strangers_see_no_order_cart_or_foreign_lines(
     )
     as_mia = await _ok(platform, query, {"id": order["id"]}, mia_token)
     mia_orders = await _ok(
-        platform, "{ sellerOrders { edges { node { id lines { sku } } } } }", token=mia_token
+        platform,
+        "{ sellerOrders { totalCount edges { node { id lines { sku } } } } }",
+        token=mia_token,
     )
     fulfil_foreign = await _ok(
         platform,
@@ -293,6 +298,7 @@ async def test_strangers_see_no_order_cart_or_foreign_lines(
     assert cart_as_stranger.error_codes == ["FORBIDDEN"]
     assert cancel_as_stranger.error_codes == ["FORBIDDEN"]
     assert as_mia["order"]["lines"] == [{"sku": "SCARF"}], "a seller sees only their lines"
+    assert mia_orders["sellerOrders"]["totalCount"] == 1
     assert mia_orders["sellerOrders"]["edges"] == [
         {"node": {"id": order["id"], "lines": [{"sku": "SCARF"}]}}
     ]

@@ -199,6 +199,34 @@ def test_a_subgraph_runs_alone(serve_env: dict[str, str], tmp_path: Path) -> Non
     assert ready["status"] == "ready"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("serve_env", ["servers"], indirect=True)
+def test_serve_answers_graphql_at_the_path_given(serve_env: dict[str, str], tmp_path: Path) -> None:
+    server = Server(
+        serve_env, tmp_path / "serve.log", command=("serve", "--no-seed", "--path", "/")
+    )
+    try:
+        server.wait_ready()
+        at_root = httpx.post(server.url + "/", json={"query": "{ categories { id } }"}, timeout=30)
+        at_default = httpx.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+    finally:
+        server.stop()
+
+    assert at_root.status_code == 200
+    assert at_root.json() == {"data": {"categories": []}}
+    assert at_default.status_code == 404
+
+
+def test_a_graphql_path_must_be_a_path(capsys: pytest.CaptureFixture[str]) -> None:
+    from shopgraph.cli import main
+
+    for command in (["serve"], ["gateway", "--supergraph", "supergraph.graphql"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*command, "--path", "graphql"])
+        assert exit_.value.code == 2
+        assert "the GraphQL path must start with '/' (got 'graphql')" in capsys.readouterr().err
+
+
 def _children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return sorted(int(child) for child in text.split())

@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
+from gateway.metrics import SERVICE
 from tests.federation.topology import SUBGRAPHS
 from tests.gateway.edge import SchemaSubgraph, client_of, topology_gateway
 
@@ -103,6 +105,33 @@ async def test_mutations_over_get_are_405(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["message"] == (
+        "mutation operations cannot be sent with GET: send them with POST."
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/api/graphql"])
+async def test_the_graphql_path_is_configurable(path: str) -> None:
+    counted = {"service": SERVICE, "operation": "anonymous", "status": "ok"}
+    before = REGISTRY.get_sample_value("shopgraph_requests_total", counted) or 0.0
+    async with client_of(topology_gateway(graphql_path=path)) as http:
+        answered = await http.post(path, json={"query": "query PathProbe { __typename }"})
+        default = await http.post("/graphql", json={"query": "{ __typename }"})
+
+    assert answered.status_code == 200
+    assert answered.json() == {"data": {"__typename": "Query"}}
+    assert default.status_code == 404
+    # The request metrics follow the path.
+    assert REGISTRY.get_sample_value("shopgraph_requests_total", counted) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [("graphql", "must start with '/'"), ("/graphql/", "must not end with '/'")],
+)
+def test_a_malformed_graphql_path_is_refused_by_name(path: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        topology_gateway(graphql_path=path)
 
 
 @pytest.mark.parametrize(

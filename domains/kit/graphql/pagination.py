@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
@@ -28,13 +28,22 @@ class Edge(Generic[NodeT]):
     cursor: str
 
 
+# How a connection learns its total: a number already at hand (a stored counter), or a
+# count to run only when a query selects `totalCount`, so a page never pays for it unasked.
+TotalCount = int | Callable[[], Awaitable[int]]
+
+
 @strawberry.type(description="A page of results with the cursors to fetch the next one.")
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    total_count: int | None = strawberry.field(
-        default=None, description="How many items match, across all pages."
-    )
+    _total: strawberry.Private[TotalCount]
+
+    @strawberry.field(description="How many items match, across all pages.")
+    async def total_count(self) -> int:
+        if isinstance(self._total, int):
+            return self._total
+        return await self._total()
 
     @strawberry.field(description="The nodes of this page, without cursors.")
     def nodes(self) -> list[NodeT]:
@@ -48,7 +57,7 @@ def build_connection(
     to_node: Callable[[RowT], NodeT],
     cursor_of: Callable[[RowT], str],
     has_previous_page: bool,
-    total_count: int | None = None,
+    total_count: TotalCount,
 ) -> Connection[NodeT]:
     """`rows` holds up to first + 1 rows: the extra one only tells whether a next page exists."""
     page = rows[:first]
@@ -61,5 +70,5 @@ def build_connection(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=total_count,
+        _total=total_count,
     )

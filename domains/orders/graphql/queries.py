@@ -41,14 +41,21 @@ class Query:
         if seller_id is None:
             raise PermissionDenied("Only sellers have seller orders.")
         size = page_size(first)
-        async with read_session(info.context.resources.read_session_factory) as session:
+        session_factory = info.context.resources.read_session_factory
+        async with read_session(session_factory) as session:
             rows = await order_repository.page_for_seller(
                 session, seller_id, limit=size + 1, after=decode_order_cursor(after)
             )
+
+        async def count() -> int:
+            async with read_session(session_factory) as session:
+                return await order_repository.count_for_seller(session, seller_id)
+
         return build_connection(
             rows,
             first=size,
             to_node=Order.from_model,
             cursor_of=order_cursor,
             has_previous_page=after is not None,
+            total_count=count,
         )

@@ -169,18 +169,23 @@ class SellerProfile:
             (seller_id, size + 1, position)
         )
         criteria = ProductSearch(seller_id=seller_id)
+        loaders = info.context.loaders
+
+        def count() -> Awaitable[int]:
+            return loaders.product_count_by_seller.load(seller_id)
+
         connection = build_connection(
             rows,
             first=size,
             to_node=Product.from_model,
             cursor_of=_newest_cursor,
             has_previous_page=after is not None,
+            total_count=count,
         )
-        loaders = info.context.loaders
         return ProductConnection(
             edges=connection.edges,
             page_info=connection.page_info,
-            _total=lambda: loaders.product_count_by_seller.load(seller_id),
+            _total=count,
             _criteria=criteria,
         )
 

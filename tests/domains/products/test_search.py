@@ -72,6 +72,46 @@ async def test_search_tolerates_typos_in_names(
     assert await _names(products_client, filter={"search": "zzzz qqqq"}) == []
 
 
+async def test_search_corrects_short_misspelt_words_from_the_name_vocabulary(
+    products_client: GraphQLClient, catalog: Catalog
+) -> None:
+    seller = await catalog.seller()
+    await catalog.product(seller, "Slim Jeans", created_at=_at(1))
+    await catalog.product(seller, "Wool Scarf", created_at=_at(2))
+    await catalog.product(seller, "Oak Stool", description="Wood, oiled.", created_at=_at(3))
+
+    assert await _names(products_client, filter={"search": "jeens"}) == ["Slim Jeans"]
+    assert await _names(products_client, filter={"search": "wol"}) == ["Wool Scarf"]
+    assert await _names(products_client, filter={"search": "slim jeens"}) == ["Slim Jeans"]
+    # Every word must still match: a correction widens a word, never drops one.
+    assert await _names(products_client, filter={"search": "wol jeens"}) == []
+    # A word some name holds is taken as meant: "wool" does not widen to "wood".
+    assert await _names(products_client, filter={"search": "wool"}) == ["Wool Scarf"]
+
+
+async def test_exact_matches_rank_above_corrected_ones(
+    products_client: GraphQLClient, catalog: Catalog
+) -> None:
+    seller = await catalog.seller()
+    await catalog.product(seller, "Jeen Jacket", created_at=_at(1))
+    await catalog.product(seller, "Slim Jeans", created_at=_at(2))
+    await catalog.product(seller, "Jean Shorts", created_at=_at(3))
+
+    # "jeens" is no word of a name: it stands for its near words, "jeen" among them.
+    assert set(await _names(products_client, filter={"search": "jeens"})) == {
+        "Jeen Jacket",
+        "Slim Jeans",
+        "Jean Shorts",
+    }
+    # Words that names hold are searched as spelt, and the exact match leads.
+    assert (await _names(products_client, filter={"search": "jeen"}))[0] == "Jeen Jacket"
+    # "jeans" and "jean" share a stem; the vocabulary adds nothing to a known word.
+    assert set(await _names(products_client, filter={"search": "jeans"})) == {
+        "Slim Jeans",
+        "Jean Shorts",
+    }
+
+
 async def test_category_filter_includes_descendants(
     products_client: GraphQLClient, catalog: Catalog
 ) -> None:
