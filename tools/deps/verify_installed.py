@@ -47,7 +47,7 @@ def locked() -> dict[str, str]:
 
 
 def frozen() -> dict[str, str]:
-    lines = subprocess.run(  # noqa: S603 - pip of this interpreter
+    lines = subprocess.run(
         [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
         capture_output=True,
         text=True,
