@@ -47,9 +47,10 @@ from gateway.federation.transports import (
 )
 from gateway.graphiql import GraphiQL, load_examples
 from gateway.limits import Limits
-from gateway.metrics import CountRequests, metrics_route
+from gateway.metrics import CountRequests, metrics_routes
 from gateway.middleware.body_limit import BodySizeLimit
 from gateway.middleware.request_id import RequestId
+from gateway.middleware.security_headers import SecurityHeaders
 from gateway.partners.service import PartnerKeys
 from gateway.persisted.documents import PersistedDocuments
 from gateway.persisted.manifests import load_manifests
@@ -83,6 +84,10 @@ class GatewayConfig:
     # Where GraphQL is answered. Apollo Router's default is "/"; ours keeps "/graphql".
     graphql_path: str = "/graphql"
     expose_plans: bool = False
+    # Sent on every HTTP fetch to a subgraph (the shared token subgraphs require).
+    subgraph_headers: Mapping[str, str] = field(default_factory=dict)
+    # In production /metrics answers only this bearer token, and is absent without one.
+    metrics_token: str | None = None
     extra_routes: list[BaseRoute] = field(default_factory=list)
     # Production masks execution errors (a message and a request id, details in the log).
     production: bool = False
@@ -116,7 +121,7 @@ def build_transports(
     transports: dict[str, Transport] = {}
     for name, target in config.subgraphs.items():
         transports[name] = (
-            http_transport(target, client, keepalive)
+            http_transport(target, client, keepalive, config.subgraph_headers)
             if isinstance(target, str)
             else InProcessTransport(target)
         )
@@ -240,7 +245,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     routes: list[BaseRoute] = [
         Route(config.graphql_path, endpoint.handle, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
-        metrics_route(),
+        *metrics_routes(production=config.production, token=config.metrics_token),
         Route("/ready", ready, methods=["GET"]),
         *(endpoint.graphiql.routes() if endpoint.graphiql else ()),
         *config.extra_routes,
@@ -254,6 +259,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
 def _middleware(config: GatewayConfig) -> list[Middleware]:
     # Outermost first: the trace spans everything, the metrics time everything inside.
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(TraceRequests),
         Middleware(CountRequests, path=config.graphql_path),
         Middleware(RequestId),

@@ -8,6 +8,7 @@ otherwise, never the client's free text.
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any, TypeVar
 
@@ -86,5 +87,24 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def metrics_route() -> Route:
-    return Route("/metrics", metrics, methods=["GET"])
+def metrics_routes(*, production: bool, token: str | None) -> list[Route]:
+    """`/metrics`: open in development; in production only to the scraper's bearer token
+    (operation names and traffic are not for the public), and absent without one."""
+    if not production:
+        return [Route("/metrics", metrics, methods=["GET"])]
+    if token is None:
+        return []
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: Request) -> Response:
+        given = request.headers.get("authorization", "").encode("latin-1")
+        if not hmac.compare_digest(given, expected):
+            return Response(
+                "metrics need the scraper's token\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"www-authenticate": "Bearer"},
+            )
+        return await metrics(request)
+
+    return [Route("/metrics", guarded, methods=["GET"])]

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, help="default: PORT, else 8000")
     serve.add_argument("--open", action="store_true", help="open GraphiQL in a browser")
-    serve.add_argument("--no-seed", action="store_true", help="skip the demo data")
+    serve.add_argument(
+        "--no-seed", action="store_true", help="skip the demo data (required in production)"
+    )
     serve.add_argument(
         "--subgraph-urls",
         default=os.environ.get("SHOPGRAPH_SUBGRAPH_URLS"),
@@ -321,7 +323,18 @@ async def seed_all(settings: Settings, options: SeedOptions) -> dict[str, dict[s
         await engine.dispose()
 
 
+# Demo accounts share a published password (staff included): never in production.
+DEMO_REFUSED = (
+    "demo data is refused in production (APP_ENV=production): its accounts, staff "
+    "included, share the published password shopgraph-demo. It is for development, "
+    "where `shopgraph serve` loads it and `shopgraph serve --no-seed` leaves it out"
+)
+
+
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.is_production:
+        print(f"shopgraph seed: {DEMO_REFUSED}", file=sys.stderr)
+        return 2
     settings = _resolve(settings)
     options = SeedOptions(
         sellers=args.sellers,
@@ -464,10 +477,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         logger.info("gateway over HTTP: %s", url)
         _serving("gateway")
         return serve(app, host=args.host, port=port, workers=args.workers)
+    if settings.is_production and not args.no_seed:
+        print(f"shopgraph serve: {DEMO_REFUSED}; start with --no-seed", file=sys.stderr)
+        return 2
     settings = _prepare(settings, seed=not args.no_seed)
     runtime = Runtime(settings)
     app = build_platform_app(settings, runtime, graphql_path=args.path)
-    logger.info("GraphiQL: %s (demo sign-in: customer@shopgraph.dev / shopgraph-demo)", url)
+    # Only what is on: GraphiQL and the demo sign-in are development's.
+    if settings.graphiql_enabled and not args.no_seed:
+        logger.info("GraphiQL: %s (demo sign-in: customer@shopgraph.dev / shopgraph-demo)", url)
+    elif settings.graphiql_enabled:
+        logger.info("GraphiQL: %s", url)
+    else:
+        logger.info("GraphQL: %s", url)
     if args.open:
         # After a moment, so the server is listening; a headless machine just ignores it.
         opener = threading.Timer(1.5, lambda: webbrowser.open(url))

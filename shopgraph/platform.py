@@ -1,9 +1,10 @@
 """The whole platform in one process: the gateway with every subgraph in-process.
 
 This is what `shopgraph serve` runs. The gateway answers at `/graphql` and executes
-each subgraph's schema directly (no HTTP between them); each subgraph is also mounted
-under `/subgraphs/<name>/graphql` exactly as it is served alone, which is what a
-gateway elsewhere (or Apollo's) would call.
+each subgraph's schema directly (no HTTP between them). It is the one public edge: no
+subgraph endpoint is served beside it, since one would answer without the gateway's
+limits, rate limits and checks. A gateway elsewhere (or Apollo's) calls subgraphs served
+on their own (`shopgraph subgraph NAME`), which answer only the gateway's token.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
 from domains.kit.app import LocalSubgraph, Runtime, SubgraphSpec, run_workers
 from domains.kit.auth import AUDIENCE, JwtKeys
 from domains.kit.config import Settings
 from domains.kit.db import sqlalchemy_url
+from domains.kit.edge import GATEWAY_TOKEN_HEADER
 from domains.kit.health import health_routes
 from domains.kit.resources import open_resources
 from gateway.app import EdgeAuth, GatewayConfig, build_gateway_app
@@ -27,6 +30,7 @@ from gateway.caching import PublicCache
 from gateway.federation.compose import compose
 from gateway.federation.transports import LocalSubgraph as GatewayLocalSubgraph
 from gateway.limits import Limits
+from gateway.middleware.security_headers import SecurityHeaders
 from gateway.ratelimit import RateLimits
 from shopgraph.registry import DOMAINS, load
 
@@ -61,6 +65,13 @@ def compose_platform(
     )
 
 
+def subgraph_headers(settings: Settings) -> dict[str, str]:
+    """What the gateway sends with every request to a subgraph served on its own."""
+    if settings.subgraph_token is None:
+        return {}
+    return {GATEWAY_TOKEN_HEADER: settings.subgraph_token}
+
+
 def gateway_config(
     settings: Settings,
     *,
@@ -83,6 +94,8 @@ def gateway_config(
         subgraphs=subgraphs,
         subgraph_timeout=subgraph_timeout,
         graphql_path=graphql_path,
+        subgraph_headers=subgraph_headers(settings),
+        metrics_token=settings.metrics_token,
         expose_plans=not settings.is_production,
         production=settings.is_production,
         introspection=settings.introspection_enabled,
@@ -161,10 +174,6 @@ def build_platform_app(
             graphql_path=graphql_path,
         )
     )
-    subgraph_apps = {
-        name: load(f"{spec_package(name)}.app:create_app")(runtime, manage_resources=False)
-        for name in specs
-    }
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -185,10 +194,11 @@ def build_platform_app(
     routes: list[BaseRoute] = [
         *health_routes(lambda _request: runtime.get()),
         *(make_route(runtime) for spec in specs.values() for make_route in spec.routes),
-        *(Mount(f"/subgraphs/{name}", app=app) for name, app in subgraph_apps.items()),
         Mount("/", app=gateway_app),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # The gateway's own answers carry the headers already; these are for the routes
+    # beside it (health, webhooks, the users key set).
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
 
 
 def spec_package(name: str) -> str:
@@ -206,7 +216,7 @@ def build_remote_gateway_app(
     import httpx
 
     sdls = {}
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=10, headers=subgraph_headers(settings)) as client:
         for name, url in urls.items():
             response = client.post(url, json={"query": "{ _service { sdl } }"})
             response.raise_for_status()

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from domains.kit.app import BackgroundWorker, Runtime, SubgraphSpec, run_workers
 from domains.kit.config import Settings
 from domains.kit.health import health_routes
-from domains.kit.metrics import metrics_route
+from domains.kit.metrics import metrics_routes
 from domains.kit.resources import open_resources
 from shopgraph.registry import domain, load
 
@@ -57,7 +57,10 @@ def build_worker_app(settings: Settings, names: Sequence[str]) -> Starlette:
             runtime.resources = None
 
     return Starlette(
-        routes=[metrics_route(), *health_routes(lambda _request: runtime.get())],
+        routes=[
+            *metrics_routes(production=settings.is_production, token=settings.metrics_token),
+            *health_routes(lambda _request: runtime.get()),
+        ],
         lifespan=lifespan,
     )
 

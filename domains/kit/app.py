@@ -14,23 +14,27 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from domains.kit.config import Settings
+from domains.kit.config import ConfigError, Settings
+from domains.kit.edge import GatewayOnly, SecurityHeaders
 from domains.kit.graphql.context import RequestContext, build_context
+from domains.kit.graphql.document_guard import DocumentGuard, DocumentLimits
 from domains.kit.health import health_routes
-from domains.kit.metrics import metrics_route, operation_label, record_request, watch_pool
+from domains.kit.metrics import metrics_routes, operation_label, record_request, watch_pool
 from domains.kit.resources import Resources, open_resources
 from domains.kit.tracing import subgraph_request
 
@@ -64,16 +68,54 @@ class SubgraphSpec:
 
 
 class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
+    """A subgraph's `/graphql` over HTTP: its own document ceilings (document_guard.py),
+    and in production the gateway's defaults: no IDE, no introspection, no suggestions,
+    failures masked with the request id. Every answer, refusals included, is GraphQL."""
+
     def __init__(self, spec: SubgraphSpec, runtime: Runtime) -> None:
-        super().__init__(spec.schema, graphql_ide="graphiql")
+        settings = runtime.settings
+        super().__init__(spec.schema, graphql_ide=None if settings.is_production else "graphiql")
         self._spec = spec
         self._runtime = runtime
+        self._guard = DocumentGuard(
+            spec.schema._schema,
+            DocumentLimits(
+                max_depth=settings.subgraph_max_depth,
+                max_aliases=settings.subgraph_max_aliases,
+                max_cost=settings.subgraph_max_cost,
+            ),
+            production=settings.is_production,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         scope.setdefault("state", {})["started"] = time.perf_counter()
         with subgraph_request(self._spec.name, headers):
-            await super().__call__(scope, receive, send)
+            if scope["type"] != "http":
+                await super().__call__(scope, receive, send)
+                return
+            try:
+                response = await self.run(Request(scope, receive))
+            except HTTPException as error:
+                response = _graphql_error_response(error.status_code, error.reason)
+            await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext[Any],
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        variables = request_data.variables if isinstance(request_data.variables, dict) else {}
+        refused = self._guard.check(request_data.query or "", variables)
+        if refused:
+            return ExecutionResult(data=None, errors=refused)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -83,14 +125,23 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
             query = str(body.get("query", "")) if isinstance(body, dict) else ""
         except ValueError:
             query = ""
-        started = float(request.scope.get("state", {}).get("started", time.perf_counter()))
+        state = request.scope.get("state", {})
+        started = float(state.get("started", time.perf_counter()))
         record_request(
             self._spec.name,
             operation_label(query),
             ok=not result.errors,
             seconds=time.perf_counter() - started,
         )
-        return await super().process_result(request, result)
+        response = await super().process_result(request, result)
+        request_id = state.get("request_id")
+        if request_id:
+            # A masked failure names the request, so its log lines can be found.
+            for error in cast(list[dict[str, Any]], response.get("errors") or []):
+                extensions = error.get("extensions") or {}
+                if extensions.get("code") == "INTERNAL_SERVER_ERROR":
+                    error["extensions"] = {**extensions, "requestId": request_id}
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -205,10 +256,17 @@ async def run_workers(
             logger.error("background worker %s ignored cancellation; leaving it", task.get_name())
 
 
+def _graphql_error_response(status: int, message: str) -> Response:
+    code = "BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR"
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status)
+
+
 def subgraph_routes(spec: SubgraphSpec, runtime: Runtime) -> list[BaseRoute]:
+    settings = runtime.settings
     return [
         Route("/graphql", SubgraphGraphQL(spec, runtime)),
-        metrics_route(),
+        *metrics_routes(production=settings.is_production, token=settings.metrics_token),
         *health_routes(lambda _request: runtime.get()),
         *(make_route(runtime) for make_route in spec.routes),
     ]
@@ -217,6 +275,15 @@ def subgraph_routes(spec: SubgraphSpec, runtime: Runtime) -> list[BaseRoute]:
 def build_subgraph_app(
     spec: SubgraphSpec, runtime: Runtime, *, manage_resources: bool = True
 ) -> Starlette:
+    """The subgraph as its own service. Its `/graphql` answers only the gateway when
+    SUBGRAPH_TOKEN is set, which production requires (domains/kit/edge.py)."""
+    settings = runtime.settings
+    if settings.is_production and settings.subgraph_token is None:
+        raise ConfigError(
+            "APP_ENV=production requires SUBGRAPH_TOKEN: a subgraph served on its own "
+            "answers only the gateway, which sends the same token"
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not manage_resources:
@@ -230,4 +297,15 @@ def build_subgraph_app(
                 yield
             runtime.resources = None
 
-    return Starlette(routes=subgraph_routes(spec, runtime), lifespan=lifespan)
+    return Starlette(
+        routes=subgraph_routes(spec, runtime),
+        lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                GatewayOnly,
+                token=settings.subgraph_token,
+                max_body_bytes=settings.subgraph_max_body_size,
+            ),
+        ],
+    )

@@ -104,6 +104,17 @@ class Settings:
     rate_limit_per_ip: int = 50_000
     rate_limit_per_user: int = 100_000
     rate_limit_per_api_key: int = 500_000
+    # A subgraph served on its own answers `/graphql` only to requests carrying this
+    # token, which the gateway sends (domains/kit/edge.py); production requires it.
+    subgraph_token: str | None = field(default=None, repr=False)
+    # A subgraph's own ceilings, above anything the gateway's limits let through.
+    subgraph_max_body_size: int = 4_194_304
+    subgraph_max_depth: int = 24
+    subgraph_max_aliases: int = 100
+    subgraph_max_cost: int = 50_000
+    # In production /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, and is
+    # not served at all without one; in development it is open.
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -182,6 +193,12 @@ class Settings:
             rate_limit_per_ip=env.integer("RATE_LIMIT_PER_IP", 50_000, minimum=0),
             rate_limit_per_user=env.integer("RATE_LIMIT_PER_USER", 100_000, minimum=0),
             rate_limit_per_api_key=env.integer("RATE_LIMIT_PER_API_KEY", 500_000, minimum=0),
+            subgraph_token=env.secret("SUBGRAPH_TOKEN"),
+            subgraph_max_body_size=env.size("SUBGRAPH_MAX_BODY_SIZE", 4_194_304),
+            subgraph_max_depth=env.integer("SUBGRAPH_MAX_DEPTH", 24, minimum=1),
+            subgraph_max_aliases=env.integer("SUBGRAPH_MAX_ALIASES", 100, minimum=0),
+            subgraph_max_cost=env.integer("SUBGRAPH_MAX_COST", 50_000, minimum=1),
+            metrics_token=env.secret("METRICS_TOKEN"),
         )
         settings.check()
         return settings
@@ -232,6 +249,16 @@ class _Reader:
     def text(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def secret(self, name: str) -> str | None:
+        """A shared secret: at least 32 characters, so that it cannot be guessed."""
+        value = self.text(name)
+        if value is not None and len(value) < 32:
+            raise ConfigError(
+                f"{name} must be at least 32 characters (got {len(value)}); "
+                "generate one with: openssl rand -hex 32"
+            )
+        return value
 
     def flag(self, name: str, *, default: bool = False) -> bool:
         value = self.optional_flag(name)

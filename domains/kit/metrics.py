@@ -8,6 +8,7 @@ Label values are bounded: the service (the subgraph's name), the root field or
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,5 +165,24 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def metrics_route() -> Route:
-    return Route("/metrics", metrics, methods=["GET"])
+def metrics_routes(*, production: bool, token: str | None) -> list[Route]:
+    """`/metrics`: open in development; in production only to the scraper's bearer token
+    (operation names, backlog and lag are not for the public), and absent without one."""
+    if not production:
+        return [Route("/metrics", metrics, methods=["GET"])]
+    if token is None:
+        return []
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: Request) -> Response:
+        given = request.headers.get("authorization", "").encode("latin-1")
+        if not hmac.compare_digest(given, expected):
+            return Response(
+                "metrics need the scraper's token\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"www-authenticate": "Bearer"},
+            )
+        return await metrics(request)
+
+    return [Route("/metrics", guarded, methods=["GET"])]

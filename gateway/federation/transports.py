@@ -54,13 +54,18 @@ class InProcessTransport:
         return None
 
 
-# Headers a client sends that a subgraph should see: who is asking, and for tracing.
+# The client's address as the gateway saw it, for subgraphs that throttle per client
+# (sign-in). Only the gateway sets it: a client's own is dropped (gateway/endpoint.py).
+CLIENT_IP_HEADER = "x-shopgraph-client-ip"
+
+# Headers a subgraph should see: who is asking, from where, and for tracing.
 FORWARDED_HEADERS = (
     "authorization",
     "traceparent",
     "tracestate",
     "x-request-id",
     "accept-language",
+    CLIENT_IP_HEADER,
 )
 
 _STATIC_HEADERS = {
@@ -70,9 +75,12 @@ _STATIC_HEADERS = {
 
 
 class HttpTransport:
-    def __init__(self, url: str, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, url: str, client: httpx.AsyncClient, headers: Mapping[str, str] | None = None
+    ) -> None:
         self._url = url
         self._client = client
+        self._headers = {**_STATIC_HEADERS, **(headers or {})}
 
     async def fetch(
         self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
@@ -82,7 +90,7 @@ class HttpTransport:
                 self._url,
                 content=orjson.dumps({"query": document, "variables": variables}),
                 headers={
-                    **_STATIC_HEADERS,
+                    **self._headers,
                     **{k: v for k, v in headers.items() if k.lower() in FORWARDED_HEADERS},
                 },
             )
@@ -99,8 +107,10 @@ class HttpTransport:
 class KeepAliveTransport:
     """HTTP to a plain http:// subgraph through the gateway's own keep-alive client."""
 
-    def __init__(self, url: str, client: KeepAliveClient) -> None:
-        self._endpoint = client.endpoint(url, _STATIC_HEADERS)
+    def __init__(
+        self, url: str, client: KeepAliveClient, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self._endpoint = client.endpoint(url, {**_STATIC_HEADERS, **(headers or {})})
 
     async def fetch(
         self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
@@ -124,13 +134,19 @@ class KeepAliveTransport:
         return None
 
 
-def http_transport(url: str, client: httpx.AsyncClient, keepalive: KeepAliveClient) -> Transport:
-    """The transport for a subgraph URL: the keep-alive client for plain http://, else httpx."""
+def http_transport(
+    url: str,
+    client: httpx.AsyncClient,
+    keepalive: KeepAliveClient,
+    headers: Mapping[str, str] | None = None,
+) -> Transport:
+    """The transport for a subgraph URL: the keep-alive client for plain http://, else httpx.
+    `headers` go with every fetch (the token subgraphs require of the gateway)."""
     # Not httpx where it can be avoided: per fetch it costs the gateway 8 to 50 times the
     # CPU of the keep-alive client (bench/transport.py; keepalive.py says why).
     if is_plain_http(url):
-        return KeepAliveTransport(url, keepalive)
-    return HttpTransport(url, client)
+        return KeepAliveTransport(url, keepalive, headers)
+    return HttpTransport(url, client, headers)
 
 
 def _graphql_result(status: int, content: bytes) -> GraphQLResult:
