@@ -217,6 +217,93 @@ def test_serve_answers_graphql_at_the_path_given(serve_env: dict[str, str], tmp_
     assert at_default.status_code == 404
 
 
+def _production_env(serve_env: dict[str, str], settings: Settings) -> dict[str, str]:
+    assert settings.jwt_private_key is not None
+    assert settings.jwt_public_key is not None
+    return {
+        **serve_env,
+        "APP_ENV": "production",
+        "JWT_PRIVATE_KEY": settings.jwt_private_key,
+        "JWT_PUBLIC_KEY": settings.jwt_public_key,
+        "STRIPE_API_KEY": "sk_test_serve_production",
+        "STRIPE_WEBHOOK_SECRET": "whsec_serve_production",
+        "SUBGRAPH_TOKEN": "s" * 40,
+        "METRICS_TOKEN": "m" * 40,
+    }
+
+
+_SECURITY_HEADERS = ("x-content-type-options", "strict-transport-security", "referrer-policy")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("serve_env", ["servers"], indirect=True)
+def test_production_processes_keep_the_edge_shut(
+    serve_env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    env = _production_env(serve_env, settings)
+    platform = Server(env, tmp_path / "serve.log", command=("serve", "--no-seed"))
+    subgraph = Server(env, tmp_path / "subgraph.log", command=("subgraph", "products"))
+    token = {"x-shopgraph-gateway-token": env["SUBGRAPH_TOKEN"]}
+    introspect = {"query": "{ __schema { types { name } } }"}
+    try:
+        platform.wait_ready()
+        subgraph.wait_ready()
+        mounted = httpx.post(f"{platform.url}/subgraphs/products/graphql", json=introspect)
+        gateway = httpx.post(f"{platform.url}/graphql", json=introspect)
+        graphiql = httpx.get(f"{platform.url}/graphql", headers={"accept": "text/html"})
+        platform_metrics = httpx.get(f"{platform.url}/metrics")
+        anonymous = httpx.post(f"{subgraph.url}/graphql", json=introspect)
+        as_gateway = httpx.post(f"{subgraph.url}/graphql", json=introspect, headers=token)
+        subgraph_metrics = httpx.get(f"{subgraph.url}/metrics")
+        log = (tmp_path / "serve.log").read_text()
+    finally:
+        platform.stop()
+        subgraph.stop()
+
+    assert mounted.status_code == 404
+    assert gateway.json()["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+    assert graphiql.status_code == 406
+    assert platform_metrics.status_code == 401
+    assert anonymous.status_code == 401
+    assert as_gateway.json()["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+    assert subgraph_metrics.status_code == 401
+    for response in (gateway, anonymous, as_gateway, subgraph_metrics):
+        for header in _SECURITY_HEADERS:
+            assert header in response.headers
+    assert "GraphiQL" not in log
+    assert "shopgraph-demo" not in log
+
+
+@pytest.mark.parametrize("serve_env", ["servers"], indirect=True)
+def test_production_refuses_demo_data_and_a_subgraph_without_a_token(
+    serve_env: dict[str, str], settings: Settings
+) -> None:
+    env = _production_env(serve_env, settings)
+    without_token = {k: v for k, v in env.items() if k != "SUBGRAPH_TOKEN"}
+
+    def run(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shopgraph.cli", *command],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    serve = run(["serve"], env)
+    seed = run(["seed"], env)
+    subgraph = run(["subgraph", "products", "--no-migrate"], without_token)
+
+    assert serve.returncode == 2
+    assert "demo data is refused in production" in serve.stderr
+    assert "--no-seed" in serve.stderr
+    assert seed.returncode == 2
+    assert "demo data is refused in production" in seed.stderr
+    assert subgraph.returncode == 2
+    assert "SUBGRAPH_TOKEN" in subgraph.stderr
+
+
 def test_a_graphql_path_must_be_a_path(capsys: pytest.CaptureFixture[str]) -> None:
     from shopgraph.cli import main
 
