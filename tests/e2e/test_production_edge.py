@@ -263,3 +263,29 @@ def test_demo_data_is_refused_in_production(
     error = capsys.readouterr().err
     assert "demo data is refused in production" in error
     assert "--no-seed" in error
+
+
+async def test_the_gateway_reaches_subgraphs_served_apart_with_their_token(
+    settings: Settings,
+) -> None:
+    from domains.products.app import create_app
+    from shopgraph.platform import build_remote_gateway_app
+    from tests.gateway.edge import serve_app
+
+    with_token = dataclasses.replace(settings, subgraph_token=TOKEN)
+    subgraph = create_app(Runtime(with_token, workers_enabled=False))
+    with serve_app(subgraph) as base_url:
+        urls = {"products": f"{base_url}/graphql"}
+        app = build_remote_gateway_app(with_token, urls)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gw"
+            ) as gateway,
+        ):
+            answer = await gateway.post("/graphql", json={"query": "{ categories { id } }"})
+        wrong = dataclasses.replace(settings, subgraph_token="w" * 40)
+        with pytest.raises(httpx.HTTPStatusError, match="401"):
+            build_remote_gateway_app(wrong, urls)
+
+    assert answer.json() == {"data": {"categories": []}}
