@@ -31,7 +31,7 @@ from domains.carts.repository import (
 )
 from domains.kit.auth import Viewer
 from domains.kit.countries import normalize_country_code
-from domains.kit.errors import FieldError, InputErrors, PermissionDenied
+from domains.kit.errors import FieldError, InputErrors, PermissionDenied, quoted
 
 Code = CartErrorCode
 
@@ -47,7 +47,9 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise InputErrors.single(field, Code.INVALID, f"{value!r} is not a valid ID.") from None
+        raise InputErrors.single(
+            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
+        ) from None
 
 
 # --------------------------------------------------------------------------- who
@@ -361,7 +363,7 @@ def clean_address(raw: AddressInput) -> events.ShippingAddress:
             FieldError(
                 "shippingAddress.countryCode",
                 Code.INVALID_ADDRESS,
-                f"{raw.country_code!r} is not an ISO 3166-1 alpha-2 country code.",
+                f"{quoted(raw.country_code)} is not an ISO 3166-1 alpha-2 country code.",
             )
         )
     if errors:

@@ -9,6 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+# An error message quotes what the client sent, so they can find it, but only this much:
+# an error must not hand back (or write to a log) an input of any length.
+QUOTED_LENGTH = 40
+
+
+def quoted(value: object) -> str:
+    """`value` as a message quotes it: repr()'d, cut to QUOTED_LENGTH characters."""
+    text = str(value)
+    if len(text) > QUOTED_LENGTH:
+        text = text[: QUOTED_LENGTH - 1] + "\u2026"
+    return repr(text)
+
 
 class DomainError(Exception):
     """An expected failure whose message is safe to show to the client."""

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from domains.kit.errors import DomainError
+from domains.kit.errors import DomainError, quoted
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -37,7 +37,7 @@ def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:
         if not (isinstance(key, list) and len(key) == arity):
             raise ValueError
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidPaginationArgument(f"The cursor {cursor!r} is malformed.") from None
+        raise InvalidPaginationArgument(f"The cursor {quoted(cursor)} is malformed.") from None
     return key
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
-from domains.kit.errors import DomainError, InputErrors, PermissionDenied
+from domains.kit.errors import DomainError, InputErrors, PermissionDenied, quoted
 from domains.orders import events, pricing
 from domains.orders.errors import OrderErrorCode
 from domains.orders.models import Order, OrderLine, OrderStatus
@@ -71,7 +71,9 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise InputErrors.single(field, Code.INVALID, f"{value!r} is not a valid ID.") from None
+        raise InputErrors.single(
+            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
+        ) from None
 
 
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
-from domains.kit.errors import InputErrors, PermissionDenied
+from domains.kit.errors import InputErrors, PermissionDenied, quoted
 from domains.payments import events
 from domains.payments.errors import PaymentErrorCode
 from domains.payments.models import (
@@ -100,7 +100,9 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise InputErrors.single(field, Code.INVALID, f"{value!r} is not a valid ID.") from None
+        raise InputErrors.single(
+            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
+        ) from None
 
 
 def intent_reference(event_type: str, obj: dict[str, Any]) -> str | None:

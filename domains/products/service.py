@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Role, Viewer
 from domains.kit.cache import mark_stale
-from domains.kit.errors import DomainError, FieldError, InputErrors, PermissionDenied
+from domains.kit.errors import DomainError, FieldError, InputErrors, PermissionDenied, quoted
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
 from domains.products import cache as keys
 from domains.products import events
@@ -96,7 +96,9 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise InputErrors.single(field, Code.INVALID, f"{value!r} is not a valid ID.") from None
+        raise InputErrors.single(
+            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
+        ) from None
 
 
 def clean_text(raw: str, field: str, *, max_length: int, required: bool = True) -> str:
@@ -144,7 +146,7 @@ def _clean_slug(raw: str) -> str:
         raise InputErrors.single(
             "slug",
             Code.INVALID_SLUG,
-            f"A slug is 2 to 200 lowercase letters, digits and single hyphens (got {raw!r}).",
+            f"A slug is 2 to 200 lowercase letters, digits and single hyphens (got {quoted(raw)}).",
         )
     return slug
 
@@ -362,7 +364,7 @@ class CatalogService:
         try:
             status = ProductStatus(raw)
         except ValueError:
-            errors.add("status", Code.INVALID_STATUS, f"{raw!r} is not a product status.")
+            errors.add("status", Code.INVALID_STATUS, f"{quoted(raw)} is not a product status.")
             return None
         if status is ProductStatus.ACTIVE and product.price_min is None:
             errors.add(
@@ -426,7 +428,7 @@ def _clean_sku(raw: str) -> str:
             "sku",
             Code.INVALID_SKU,
             "A SKU is 1 to 64 letters, digits, dots, hyphens and underscores, starting and "
-            f"ending with a letter or digit (got {raw!r}).",
+            f"ending with a letter or digit (got {quoted(raw)}).",
         )
     return sku
 
@@ -452,7 +454,7 @@ def _clean_money(money: MoneyInput, field: str, errors: _Errors) -> MoneyInput |
         errors.add(
             f"{field}.currency",
             Code.INVALID_CURRENCY,
-            f"{money.currency!r} is not an ISO 4217 currency code.",
+            f"{quoted(money.currency)} is not an ISO 4217 currency code.",
         )
         ok = False
     return MoneyInput(money.amount, currency) if ok and currency else None
@@ -477,7 +479,7 @@ def _clean_options(raw: Sequence[tuple[str, str]], errors: _Errors) -> list[dict
             errors.add(
                 f"options.{index}.name",
                 Code.INVALID_OPTIONS,
-                f"The option {name!r} is given twice.",
+                f"The option {quoted(name)} is given twice.",
             )
             return None
         seen.add(name.lower())
@@ -840,7 +842,7 @@ class InventoryService:
         try:
             why = AdjustmentReason(reason)
         except ValueError:
-            errors.add("reason", Code.INVALID, f"{reason!r} is not an adjustment reason.")
+            errors.add("reason", Code.INVALID, f"{quoted(reason)} is not an adjustment reason.")
         clean_note = errors.check(
             lambda: clean_text(note or "", "note", max_length=500, required=False)
         )
@@ -1095,7 +1097,7 @@ def storage_key_of(raw: str, base: str) -> str:
             "url",
             Code.INVALID_IMAGE,
             "An image path looks like products/<id>/front.jpg (jpg, png, webp, avif or gif; "
-            f"no '..') (got {raw!r}).",
+            f"no '..') (got {quoted(raw)}).",
         )
     return value
 
@@ -1285,7 +1287,7 @@ def _parse_filter_id(raw: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise InvalidSearchArgument(f"`filter.{field}`: {raw!r} is not a valid ID.") from None
+        raise InvalidSearchArgument(f"`filter.{field}`: {quoted(raw)} is not a valid ID.") from None
 
 
 class SearchService:
@@ -1315,7 +1317,7 @@ class SearchService:
             currency = normalize_currency(raw.currency)
             if currency is None:
                 raise InvalidSearchArgument(
-                    f"`filter.currency`: {raw.currency!r} is not an ISO 4217 currency code."
+                    f"`filter.currency`: {quoted(raw.currency)} is not an ISO 4217 currency code."
                 )
         seller_id = None if raw.seller_id is None else _parse_filter_id(raw.seller_id, "sellerId")
         statuses: tuple[str, ...] = (ProductStatus.ACTIVE.value,)
@@ -1354,7 +1356,7 @@ class SearchService:
             raw = decode_cursor(kind, after, arity=sort_key_count(criteria, sort))
             return parse_cursor_values(criteria, sort, raw)
         except ValueError:
-            raise InvalidPaginationArgument(f"The cursor {after!r} is malformed.") from None
+            raise InvalidPaginationArgument(f"The cursor {quoted(after)} is malformed.") from None
 
     async def page(
         self,

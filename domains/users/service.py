@@ -20,7 +20,7 @@ from domains.kit.auth import JwtKeys, Role, Viewer
 from domains.kit.cache import mark_stale
 from domains.kit.config import Settings
 from domains.kit.countries import normalize_country_code
-from domains.kit.errors import FieldError, InputErrors, NotFound, PermissionDenied
+from domains.kit.errors import FieldError, InputErrors, NotFound, PermissionDenied, quoted
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
 from domains.users import cache as cache_keys
 from domains.users import mail
@@ -58,16 +58,24 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise InputErrors.single(field, Code.INVALID, f"{value!r} is not a valid ID.") from None
+        raise InputErrors.single(
+            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
+        ) from None
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
     email = raw.strip().lower()
     if not email:
         raise InputErrors.single(field, Code.REQUIRED, "Enter an email address.")
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH:
         raise InputErrors.single(
-            field, Code.INVALID_EMAIL, f"{raw.strip()!r} is not a valid email address."
+            field,
+            Code.INVALID_EMAIL,
+            f"An email address is at most {MAX_EMAIL_LENGTH} characters.",
+        )
+    if not _EMAIL.match(email):
+        raise InputErrors.single(
+            field, Code.INVALID_EMAIL, f"{quoted(raw.strip())} is not a valid email address."
         )
     return email
 
@@ -442,7 +450,7 @@ def _clean_address(fields: AddressFields, *, creating: bool) -> dict[str, object
                 FieldError(
                     "countryCode",
                     Code.INVALID_COUNTRY,
-                    f"{fields.country_code!r} is not an ISO 3166-1 alpha-2 country code.",
+                    f"{quoted(fields.country_code)} is not an ISO 3166-1 alpha-2 country code.",
                 )
             )
         else:
@@ -521,7 +529,8 @@ def _clean_slug(raw: str) -> str:
         raise InputErrors.single(
             "slug",
             Code.INVALID_SLUG,
-            f"A shop slug is 3 to 50 lowercase letters, digits and single hyphens (got {raw!r}).",
+            "A shop slug is 3 to 50 lowercase letters, digits and single hyphens "
+            f"(got {quoted(raw)}).",
         )
     return slug
 
@@ -624,7 +633,9 @@ class SellerService:
             try:
                 key = (datetime.fromisoformat(created_at), uuid.UUID(str(profile_id)))
             except (TypeError, ValueError):
-                raise InvalidPaginationArgument(f"The cursor {after!r} is malformed.") from None
+                raise InvalidPaginationArgument(
+                    f"The cursor {quoted(after)} is malformed."
+                ) from None
         rows = await seller_profile_repository.list_page(session, limit=first + 1, after=key)
         return rows, after is not None
 

@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from domains.kit.errors import DomainError
 from domains.kit.graphql.execution import LeafShortcutExecutor
+from domains.kit.graphql.input_text import RefuseUnstorableText
 from graphql import GraphQLError
 
 logger = logging.getLogger("shopgraph.graphql")
@@ -64,7 +65,8 @@ class ClassifyErrors(SchemaExtension):
 
 
 class FederatedSchema(strawberry.federation.Schema):
-    """A federation schema whose errors are classified (and logged) by ClassifyErrors.
+    """A federation schema whose errors are classified (and logged) by ClassifyErrors,
+    and which refuses text Postgres cannot store before any resolver runs.
 
     Strawberry would otherwise log every error with a traceback, including expected ones
     such as a wrong password, burying the unexpected ones.
@@ -78,6 +80,8 @@ class FederatedSchema(strawberry.federation.Schema):
             ClassifyErrors,
             ParserCache,
             ValidationCache,
+            # Every subgraph refuses text Postgres cannot store (input_text.py).
+            RefuseUnstorableText,
         ]
         super().__init__(
             extensions=extensions,

@@ -11,7 +11,7 @@ from typing import Annotated, TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from domains.kit.errors import InputErrors
+from domains.kit.errors import InputErrors, quoted
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.pagination import Connection, Edge, PageInfo, build_connection
 from domains.kit.graphql.selection import now_or_later
@@ -588,4 +588,4 @@ def _decode_newest_cursor(
     try:
         return datetime.fromisoformat(str(created_at)), uuid.UUID(str(row_id))
     except ValueError:
-        raise InvalidPaginationArgument(f"The cursor {after!r} is malformed.") from None
+        raise InvalidPaginationArgument(f"The cursor {quoted(after)} is malformed.") from None

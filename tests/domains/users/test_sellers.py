@@ -9,6 +9,7 @@ from typing import Any
 import jwt
 from sqlalchemy import func, select
 
+from domains.kit.errors import quoted
 from domains.kit.pagination import encode_cursor
 from domains.kit.resources import Resources
 from domains.users.models import SellerProfile, User
@@ -410,7 +411,7 @@ async def test_malformed_cursors_are_refused_naming_the_cursor(
         response = await users_client.execute(SELLERS, {"first": 2, "after": cursor})
         assert response.data is None, cursor
         assert response.error_codes == ["BAD_USER_INPUT"], cursor
-        assert response.errors[0]["message"] == f"The cursor {cursor!r} is malformed."
+        assert response.errors[0]["message"] == f"The cursor {quoted(cursor)} is malformed."
 
 
 async def test_total_count_counts_every_profile(
