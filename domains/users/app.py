@@ -29,6 +29,7 @@ from domains.users.graphql.schema import schema
 from domains.users.mail import run_mail_worker
 from domains.users.models import EVENT_TABLES
 from domains.users.repository import count_users_signed_in_since
+from domains.users.revocations import revocation_cache_worker
 
 logger = logging.getLogger("shopgraph.users")
 
@@ -78,6 +79,7 @@ SPEC = SubgraphSpec(
     workers=(
         mail_worker,
         active_users_worker,
+        revocation_cache_worker,
         consumer_worker(EVENT_TABLES, group="users", subscriptions=subscriptions),
     ),
 )

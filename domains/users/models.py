@@ -88,6 +88,31 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class RevokedAccess(Base):
+    """An access token, or every access token of a sign-in session, refused until the
+    moment the last of them expires: the record behind the Redis cache of revocations
+    (domains/kit/revocation.py, domains/users/revocations.py)."""
+
+    __tablename__ = "revoked_access"
+    __table_args__ = (
+        CheckConstraint("kind IN ('token', 'session')", name="kind"),
+        Index("ix_revoked_access_not_cached", "revoked_at", postgresql_where=text("NOT cached")),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # The token's jti, or the session's id (the refresh token family).
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    # False when Redis could not be written before the commit (only a replayed refresh
+    # token commits its revocations anyway); the users worker copies such rows over.
+    cached: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
 class AccountToken(Base):
     """Single-use, expiring tokens mailed to the user (password reset, email confirmation)."""
 

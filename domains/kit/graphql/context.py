@@ -21,6 +21,7 @@ from domains.kit.auth import (
 from domains.kit.db import transaction
 from domains.kit.errors import AuthenticationRequired
 from domains.kit.resources import Resources
+from domains.kit.revocation import TokenCheckUnavailable, Verdict
 
 LoadersT = TypeVar("LoadersT")
 
@@ -34,6 +35,11 @@ class RequestContext(Generic[LoadersT]):
     # field that needs the viewer reports exactly what was wrong with the token.
     _viewer: Viewer = ANONYMOUS
     _auth_error: AuthenticationRequired | None = None
+    # A signed token whose revocation Redis could not vouch for (UNAVAILABLE or
+    # INCOMPLETE, domains/kit/revocation.py), for a subgraph holding the revocation record
+    # to settle before execution. Without that, UNAVAILABLE is refused and INCOMPLETE
+    # is accepted.
+    unverified: tuple[Viewer, Verdict] | None = None
     loaders: LoadersT = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +50,22 @@ class RequestContext(Generic[LoadersT]):
         if self._auth_error is not None:
             raise self._auth_error
         return self._viewer
+
+    def settle_token_check(self, *, revoked: bool | None) -> None:
+        """Decide the unverified token from the revocation record (None: unreadable)."""
+        if self.unverified is None:
+            return
+        viewer, _ = self.unverified
+        self.unverified = None
+        if revoked is None:
+            self._viewer = ANONYMOUS
+            self._auth_error = TokenCheckUnavailable()
+        elif revoked:
+            self._viewer = ANONYMOUS
+            self._auth_error = InvalidToken("The access token has been revoked.")
+        else:
+            self._viewer = viewer
+            self._auth_error = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -59,16 +81,18 @@ class RequestContext(Generic[LoadersT]):
         self.loaders = self.make_loaders(self.resources)
 
 
-async def authenticate(resources: Resources, authorization: str | None) -> Viewer:
-    """Resolve the Authorization header into a viewer; raise InvalidToken when it is bad."""
+async def authenticate(resources: Resources, authorization: str | None) -> tuple[Viewer, Verdict]:
+    """Resolve the Authorization header into a viewer and the revocation check's verdict;
+    raise InvalidToken when the token is bad or revoked."""
     token = bearer_token(authorization)
     if token is None:
-        return ANONYMOUS
+        return ANONYMOUS, Verdict.VALID
     claims = decode_access_token(token, resources.jwt_keys, issuer=resources.settings.jwt_issuer)
     viewer = viewer_from_claims(claims)
-    if await resources.revocations.is_revoked(viewer):
+    verdict = await resources.revocations.check(viewer)
+    if verdict is Verdict.REVOKED:
         raise InvalidToken("The access token has been revoked.")
-    return viewer
+    return viewer, verdict
 
 
 async def build_context(
@@ -78,7 +102,16 @@ async def build_context(
     authorization: str | None,
 ) -> RequestContext[LoadersT]:
     try:
-        viewer = await authenticate(resources, authorization)
+        viewer, verdict = await authenticate(resources, authorization)
     except AuthenticationRequired as error:
         return RequestContext(request, resources, make_loaders, _auth_error=error)
-    return RequestContext(request, resources, make_loaders, _viewer=viewer)
+    if verdict is Verdict.UNAVAILABLE:
+        return RequestContext(
+            request,
+            resources,
+            make_loaders,
+            _auth_error=TokenCheckUnavailable(),
+            unverified=(viewer, verdict),
+        )
+    unverified = (viewer, verdict) if verdict is Verdict.INCOMPLETE else None
+    return RequestContext(request, resources, make_loaders, _viewer=viewer, unverified=unverified)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.graphql.errors import FederatedSchema
 from domains.users.graphql.mutations.account_confirm import account_confirm
 from domains.users.graphql.mutations.account_register import account_register
 from domains.users.graphql.mutations.account_update import account_update
@@ -20,6 +19,7 @@ from domains.users.graphql.mutations.token_create import token_create
 from domains.users.graphql.mutations.token_refresh import token_refresh
 from domains.users.graphql.mutations.token_revoke import token_revoke
 from domains.users.graphql.queries import Query
+from domains.users.graphql.revocation_check import UsersSchema
 from domains.users.graphql.types import Address, SellerProfile, User
 
 
@@ -78,4 +78,4 @@ class Mutation:
     )
 
 
-schema = FederatedSchema(query=Query, mutation=Mutation, types=[User, SellerProfile, Address])
+schema = UsersSchema(query=Query, mutation=Mutation, types=[User, SellerProfile, Address])

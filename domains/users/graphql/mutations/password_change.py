@@ -5,6 +5,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.revocations import revocations
 from domains.users.service import account
 
 
@@ -22,7 +23,9 @@ async def password_change(
             outcome = await account.change_password(
                 session, info.context.viewer, old_password=old_password, new_password=new_password
             )
+            await revocations.revoke(
+                session, info.context.resources.revocations, sessions=outcome.sessions
+            )
     except InputErrors as error:
         return PasswordChangePayload(errors=user_errors(error))
-    await info.context.resources.revocations.revoke_sessions(outcome.sessions)
     return PasswordChangePayload(user=User.from_model(outcome.user))

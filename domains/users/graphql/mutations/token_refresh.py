@@ -7,6 +7,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.revocations import revocations
 from domains.users.service import RefreshTokenReused, tokens
 
 
@@ -28,11 +29,19 @@ async def token_refresh(info: UsersInfo, refresh_token: str) -> TokenRefreshPayl
             outcome = await tokens.refresh(
                 session, resources.settings, resources.jwt_keys, refresh_token=refresh_token
             )
+            if isinstance(outcome, RefreshTokenReused):
+                # The family's access tokens stop working too. The revocation is
+                # committed even when Redis is unreachable: a replayed refresh token
+                # must not get another try (domains/users/revocations.py).
+                await revocations.revoke(
+                    session,
+                    resources.revocations,
+                    sessions=[outcome.session],
+                    commit_without_cache=True,
+                )
     except InputErrors as error:
         return TokenRefreshPayload(errors=user_errors(error))
     if isinstance(outcome, RefreshTokenReused):
-        # The family's revocation is committed; its access tokens stop working too.
-        await resources.revocations.revoke_sessions([outcome.session])
         return TokenRefreshPayload(errors=user_errors(InputErrors(outcome.error)))
     return TokenRefreshPayload(
         access_token=outcome.access_token,

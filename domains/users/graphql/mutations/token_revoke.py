@@ -6,6 +6,7 @@ from domains.kit.auth import ANONYMOUS
 from domains.kit.errors import AuthenticationRequired, InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
+from domains.users.revocations import revocations
 from domains.users.service import tokens
 
 
@@ -17,20 +18,25 @@ class TokenRevokePayload:
 
 async def token_revoke(info: UsersInfo, refresh_token: str) -> TokenRevokePayload:
     context = info.context
-    try:
-        async with unit_of_work(info) as session:
-            session_id = await tokens.revoke(session, refresh_token=refresh_token)
-    except InputErrors as error:
-        return TokenRevokePayload(errors=user_errors(error))
     # Sign out the access token of this request too, until it would have expired anyway.
-    # One that is expired, revoked or forged opens nothing already: the sign-out, which
-    # is committed by now, stands and is reported as done.
+    # One that is expired, revoked or forged opens nothing already: the sign-out of the
+    # refresh token stands and is reported as done.
     try:
         viewer = context.viewer
     except AuthenticationRequired:
         viewer = ANONYMOUS
-    revocations = context.resources.revocations
-    await revocations.revoke_sessions([session_id])
+    token = None
     if viewer.token_id is not None and viewer.token_expires_at is not None:
-        await revocations.revoke_token(viewer.token_id, viewer.token_expires_at)
+        token = (viewer.token_id, viewer.token_expires_at)
+    try:
+        # One transaction: the refresh token's family and the revocation of its access
+        # tokens are both committed, or (Redis unreachable: RevocationUnavailable)
+        # neither is.
+        async with unit_of_work(info) as session:
+            session_id = await tokens.revoke(session, refresh_token=refresh_token)
+            await revocations.revoke(
+                session, context.resources.revocations, sessions=[session_id], token=token
+            )
+    except InputErrors as error:
+        return TokenRevokePayload(errors=user_errors(error))
     return TokenRevokePayload(revoked=True)
