@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domains.products.media import DEFAULT_MEDIA_BASE_URL
+from domains.kit.config import Settings
 
 # What the product's own Rating type answers: null average and zero count without reviews.
 _RATING = """
@@ -238,7 +238,7 @@ PRODUCT = PRODUCT.replace("$MEDIA", "$2")
 
 
 def _media() -> str:
-    return os.environ.get("MEDIA_BASE_URL", DEFAULT_MEDIA_BASE_URL).rstrip("/")
+    return Settings.from_env().media_base_url
 
 
 def build_app(database_url: str, *, pool_size: int = 10) -> Starlette:

@@ -20,6 +20,7 @@ from graphql import GraphQLError
 from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
+from shopgraph.media import media_directory
 from shopgraph.registry import DOMAINS, MIGRATED, check_domain_settings, domain, load, migrated
 
 if TYPE_CHECKING:
@@ -174,6 +175,12 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--customers", type=int, default=SeedOptions.customers)
     seed.add_argument("--products", type=int, default=SeedOptions.products)
     seed.add_argument("--random-seed", type=int, default=SeedOptions.random_seed)
+    seed.add_argument(
+        "--no-images",
+        action="store_true",
+        help="draw no pictures for the product images into the local media store "
+        "(<data dir>/media); the rows are seeded either way",
+    )
     seed.set_defaults(handler=_seed)
 
     gateway_cmd = commands.add_parser(
@@ -341,6 +348,7 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
         customers=args.customers,
         products=args.products,
         random_seed=args.random_seed,
+        media_dir=None if args.no_images else media_directory(settings),
     )
     for name, counts in asyncio.run(seed_all(settings, options)).items():
         summary = ", ".join(f"{count} {what}" for what, count in counts.items())
@@ -457,9 +465,13 @@ def _prepare(settings: Settings, *, seed: bool, migrate: bool = True) -> Setting
         migrate_all(settings)
         logger.info("migrations applied")
     if seed:
-        counts = asyncio.run(seed_all(settings, SeedOptions()))
+        options = SeedOptions(media_dir=media_directory(settings))
+        counts = asyncio.run(seed_all(settings, options))
+        pictures = counts.get("products", {}).pop("pictures", 0)
         inserted = sum(sum(by_kind.values()) for by_kind in counts.values())
         logger.info("demo data: %s", f"{inserted} rows inserted" if inserted else "already present")
+        if pictures:
+            logger.info("demo data: %d product pictures drawn into %s", pictures, options.media_dir)
     return settings
 
 

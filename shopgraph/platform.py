@@ -32,6 +32,7 @@ from gateway.federation.transports import LocalSubgraph as GatewayLocalSubgraph
 from gateway.limits import Limits
 from gateway.middleware.security_headers import SecurityHeaders
 from gateway.ratelimit import RateLimits
+from shopgraph.media import media_routes
 from shopgraph.registry import DOMAINS, load
 
 logger = logging.getLogger("shopgraph")
@@ -165,6 +166,9 @@ def build_platform_app(
     processes only one runs them; see shopgraph.serving)."""
     runtime = runtime or Runtime(settings)
     specs = domain_specs()
+    for spec in specs.values():
+        if spec.configure is not None:
+            spec.configure(settings)
     gateway_app = build_gateway_app(
         gateway_config(
             settings,
@@ -194,10 +198,11 @@ def build_platform_app(
     routes: list[BaseRoute] = [
         *health_routes(lambda _request: runtime.get()),
         *(make_route(runtime) for spec in specs.values() for make_route in spec.routes),
+        *media_routes(settings),
         Mount("/", app=gateway_app),
     ]
     # The gateway's own answers carry the headers already; these are for the routes
-    # beside it (health, webhooks, the users key set).
+    # beside it (health, webhooks, the users key set, media).
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
 
 

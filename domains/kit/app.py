@@ -65,6 +65,9 @@ class SubgraphSpec:
     make_loaders: Callable[[Resources], Any]
     routes: Sequence[Callable[[Runtime], BaseRoute]] = ()
     workers: Sequence[BackgroundWorker] = field(default_factory=tuple)
+    # Applies settings the domain reads outside a request (e.g. where media is served
+    # from); called once by whoever serves the schema, alone or mounted in the platform.
+    configure: Callable[[Settings], None] | None = None
 
 
 class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
@@ -283,6 +286,8 @@ def build_subgraph_app(
             "APP_ENV=production requires SUBGRAPH_TOKEN: a subgraph served on its own "
             "answers only the gateway, which sends the same token"
         )
+    if spec.configure is not None:
+        spec.configure(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -26,6 +26,10 @@ class AppEnv(StrEnum):
     PRODUCTION = "production"
 
 
+# Where product media is served from in production when MEDIA_BASE_URL is not set (the
+# bucket's CDN); elsewhere the default is the platform's own /media (PUBLIC_URL + /media).
+PRODUCTION_MEDIA_BASE_URL = "https://cdn.shopgraph.dev/media"
+
 _GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _SIZE = re.compile(r"^\s*(\d+)\s*((?:[KkMm][Bb])?)\s*$")
 _SIZE_UNITS = {"": 1, "KB": 1024, "MB": 1024 * 1024}
@@ -69,7 +73,8 @@ class Settings:
     sendgrid_api_url: str = "https://api.sendgrid.com"
     email_from: str = "Shopgraph <no-reply@shopgraph.dev>"
     public_url: str = "http://127.0.0.1:8000"
-    media_base_url: str = "https://cdn.shopgraph.dev/media"
+    # Outside production, `shopgraph serve` serves the local media store at /media.
+    media_base_url: str = "http://127.0.0.1:8000/media"
     aws_region: str | None = None
     s3_bucket_name: str | None = None
     sentry_dsn: str | None = field(default=None, repr=False)
@@ -133,8 +138,10 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Reader(os.environ if environ is None else environ)
+        app_env = env.choice("APP_ENV", AppEnv, AppEnv.DEVELOPMENT)
+        public_url = env.url("PUBLIC_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
         settings = cls(
-            app_env=env.choice("APP_ENV", AppEnv, AppEnv.DEVELOPMENT),
+            app_env=app_env,
             port=env.integer("PORT", 8000, minimum=1, maximum=65535),
             api_version=env.text("API_VERSION") or "v1",
             database_url=env.url("DATABASE_URL", schemes=("postgresql", "postgres")),
@@ -158,10 +165,11 @@ class Settings:
             sendgrid_api_url=env.url("SENDGRID_API_URL", schemes=("http", "https"))
             or "https://api.sendgrid.com",
             email_from=env.email("EMAIL_FROM") or "Shopgraph <no-reply@shopgraph.dev>",
-            public_url=env.url("PUBLIC_URL", schemes=("http", "https")) or "http://127.0.0.1:8000",
+            public_url=public_url,
             media_base_url=(
                 env.url("MEDIA_BASE_URL", schemes=("http", "https"))
-                or "https://cdn.shopgraph.dev/media"
+                or (PRODUCTION_MEDIA_BASE_URL if app_env is AppEnv.PRODUCTION else None)
+                or f"{public_url.rstrip('/')}/media"
             ).rstrip("/"),
             aws_region=env.text("AWS_REGION"),
             s3_bucket_name=env.text("S3_BUCKET_NAME"),

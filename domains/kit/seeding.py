@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 # uuid5 ids under this namespace make seed rows identical across runs and machines, so
 # domains can refer to each other's seed rows (a product's seller) without a lookup.
@@ -23,3 +24,6 @@ class SeedOptions:
     customers: int = 20
     products: int = 200
     random_seed: int = 42
+    # The local media store (Settings.data_dir / "media") to draw pictures for the seeded
+    # product images into; None draws none (the bench's large catalogs, tests).
+    media_dir: Path | None = None

@@ -25,6 +25,10 @@ async def reservation_sweeper(resources: Resources) -> None:
     await run_reservation_sweeper(resources)
 
 
+def configure(settings: Settings) -> None:
+    media.configure(settings.media_base_url)
+
+
 SPEC = SubgraphSpec(
     name="products",
     schema=schema,
@@ -34,11 +38,11 @@ SPEC = SubgraphSpec(
         relay_worker(EVENT_TABLES, producer="products"),
         consumer_worker(EVENT_TABLES, group="products", subscriptions=subscriptions),
     ),
+    configure=configure,
 )
 
 
 def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    media.configure(runtime.settings.media_base_url)
     return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
 
 

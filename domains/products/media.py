@@ -2,12 +2,15 @@
 
 Rows keep the path of an image inside the media store ("products/<id>/front.jpg"); the
 URL is the media base plus that path, so moving to another bucket or CDN rewrites no
-rows. The base comes from MEDIA_BASE_URL (an S3 bucket or CDN address).
+rows. The base comes from MEDIA_BASE_URL: an S3 bucket or CDN address in production,
+and by default elsewhere the platform's own /media, which serves the local media store.
 """
 
 from __future__ import annotations
 
-DEFAULT_MEDIA_BASE_URL = "https://cdn.shopgraph.dev/media"
+from domains.kit.config import Settings
+
+DEFAULT_MEDIA_BASE_URL = Settings().media_base_url
 
 # Set once at start-up from Settings.media_base_url (validated there, from MEDIA_BASE_URL).
 _base_url = DEFAULT_MEDIA_BASE_URL

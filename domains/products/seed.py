@@ -1,5 +1,7 @@
 """A deterministic demo catalog: a category tree, products with variants, stock, images,
 reviews and their ratings, sized by SeedOptions (`shopgraph seed --products 10000`).
+With `SeedOptions.media_dir`, each image row also gets a picture drawn at its storage key
+in the local media store (demo_images.py), which `shopgraph serve` serves at /media.
 
 The same random seed gives the same catalog on every machine. Ids are uuid5s: sellers
 are `seed_id("seller", n)` and review authors `seed_id("user", f"customer-{n}")`, the
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.seeding import SeedOptions, seed_id
 from domains.products import events
+from domains.products.demo_images import DemoImage, write_demo_images
 
 # Products are generated and written in chunks of this many, so memory stays flat and
 # the progress bar moves.
@@ -184,6 +187,7 @@ class _Chunk:
     inventory: list[tuple[Any, ...]] = field(default_factory=list)
     images: list[tuple[Any, ...]] = field(default_factory=list)
     reviews: list[tuple[Any, ...]] = field(default_factory=list)
+    pictures: list[DemoImage] = field(default_factory=list)
 
 
 # (table, columns) in insertion order: parents before children.
@@ -251,6 +255,8 @@ async def seed(
     inserted = dict.fromkeys(
         ("categories", "sellers", "products", "variants", "images", "reviews"), 0
     )
+    if options.media_dir is not None:
+        inserted["pictures"] = 0
     leaves, category_rows = _categories()
     inserted["categories"] = len(await _copy(session, "categories", category_rows))
     seller_rows = [
@@ -274,6 +280,8 @@ async def seed(
         inserted["images"] += len(await _copy(session, "product_images", chunk.images))
         inserted["reviews"] += len(await _copy(session, "reviews", chunk.reviews))
         await _announce_offers(session, chunk, set(new_variants))
+        if options.media_dir is not None:
+            inserted["pictures"] += write_demo_images(options.media_dir, chunk.pictures)
         bar.update(min(start + CHUNK, options.products))
     # Fresh statistics, so the planner picks the search indexes from the first query.
     for table, _ in _TABLES:
@@ -326,7 +334,9 @@ def _product(
 
     prices = []
     in_stock = False
+    colour = None  # of the first variant, for the demo pictures
     for position, options in enumerate(_variant_options(rng, leaf)):
+        colour = colour or next((o["value"] for o in options if o["name"] == "Colour"), None)
         variant_id = seed_id("variant", f"{n}-{position}")
         price = base_price + (position * 200 if leaf.top in ("Home", "Outdoors") else 0)
         compare_at = (price * 5 // 4) // 100 * 100 + 99 if rng.random() < 0.2 else None
@@ -366,15 +376,26 @@ def _product(
             created_at,
         )
     )
-    for position in range(rng.randint(1, 3)):
+    views = rng.randint(1, 3)
+    for position in range(views):
+        storage_key = f"products/{product_id}/{position}.jpg"
         chunk.images.append(
             (
                 seed_id("image", f"{n}-{position}"),
                 product_id,
-                f"products/{product_id}/{position}.jpg",
+                storage_key,
                 f"{name}, view {position + 1}",
                 position,
                 created_at,
+            )
+        )
+        chunk.pictures.append(
+            DemoImage(
+                storage_key,
+                name,
+                f"{leaf.name} · view {position + 1} of {views}",
+                colour,
+                position,
             )
         )
     total = 0

@@ -97,8 +97,26 @@ def test_keys_must_come_in_pairs_and_may_use_escaped_newlines() -> None:
     assert settings.jwt_private_key == keys.private_pem
 
 
+def test_media_is_the_platforms_own_outside_production_and_the_cdn_in_production() -> None:
+    assert Settings.from_env({}).media_base_url == "http://127.0.0.1:8000/media"
+    assert Settings().media_base_url == Settings.from_env({}).media_base_url
+    public = Settings.from_env({"PUBLIC_URL": "http://localhost:9000/"})
+    assert public.media_base_url == "http://localhost:9000/media"
+    keys = JwtKeys.generate()
+    assert keys.private_pem is not None
+    production = Settings.from_env(
+        {
+            "APP_ENV": "production",
+            "DATABASE_URL": "postgresql://db/shop",
+            "REDIS_URL": "redis://cache:6379/0",
+            "JWT_PRIVATE_KEY": keys.private_pem,
+            "JWT_PUBLIC_KEY": keys.public_pem,
+        }
+    )
+    assert production.media_base_url == "https://cdn.shopgraph.dev/media"
+
+
 def test_media_base_url_is_validated_and_trimmed() -> None:
-    assert Settings.from_env({}).media_base_url == "https://cdn.shopgraph.dev/media"
     custom = Settings.from_env({"MEDIA_BASE_URL": "https://media.example.com/shop/"})
     assert custom.media_base_url == "https://media.example.com/shop"
     with pytest.raises(ConfigError, match="MEDIA_BASE_URL must be a URL starting with http://"):
