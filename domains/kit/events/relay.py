@@ -1,9 +1,26 @@
-"""The relay: committed outbox rows to Redis Streams.
+"""The relay: committed outbox rows to Redis Streams, and again when Redis loses them.
 
 Several relays of one domain may run at once (one per process): each claims a batch with
 `FOR UPDATE SKIP LOCKED`, adds it to the streams, and marks it relayed in the same
 transaction. A crash between the XADD and the commit sends the batch again on the next
 round; consumers drop the duplicate by event id, so at least once is enough here.
+
+The outbox is the record and the streams are only a transport. Redis can lose entries:
+restarted without persistence, or failed over to a replica that lagged. So:
+
+- A relayed row keeps where it went: the Redis *epoch* it was added in and its entry
+  id. The epoch is a random token in a Redis key that every relay of the domain reads
+  each round and the first one to find it missing creates: a Redis that lost its data
+  lost that key too, so its new epoch differs from the one on every row relayed before.
+- A relayed row stays *undelivered* until every consumer group of its stream is known
+  to have passed its entry (XINFO GROUPS and XPENDING, every DELIVERY_CHECK_SECONDS).
+- Undelivered rows of an older epoch are published again, as are the undelivered rows
+  of a stream that Redis answers for with a last entry older than the newest the outbox
+  recorded (a replica that lagged), or not at all.
+
+Consumers drop duplicates by event id, so publishing again what a group had in fact
+handled costs a lookup and nothing else. Production Redis needs no persistence for
+this; persistence only saves the republishing.
 """
 
 from __future__ import annotations
@@ -12,14 +29,19 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from redis.exceptions import ResponseError
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.events.outbox import wakeup
-from domains.kit.events.streams import STREAM_MAX_LENGTH, stream_key
+from domains.kit.events.streams import STREAM_MAX_LENGTH, relay_epoch_key, stream_key
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
 
@@ -29,6 +51,32 @@ logger = logging.getLogger("shopgraph.events")
 # (events written by another replica of the same domain).
 IDLE_POLL_INTERVAL_SECONDS = 0.5
 RELAYED_RETENTION = timedelta(days=7)
+# How often the relay learns what consumer groups have passed, and checks that Redis
+# still holds what it was given.
+DELIVERY_CHECK_SECONDS = 2.0
+# Undelivered rows looked at per stream in one delivery check.
+DELIVERY_CHECK_ROWS = 5_000
+
+EntryId = tuple[int, int]
+
+
+def parse_entry_id(raw: str | bytes) -> EntryId:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    milliseconds, _, sequence = text.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _where(epoch: str, entry_id: str) -> str:
+    return f"{epoch}:{entry_id}"
+
+
+def _split(recorded: str) -> tuple[str, EntryId]:
+    epoch, _, entry_id = recorded.partition(":")
+    return epoch, parse_entry_id(entry_id)
 
 
 class Relay:
@@ -40,10 +88,24 @@ class Relay:
         self.producer = producer
         self.batch = batch
 
+    async def current_epoch(self) -> tuple[str, bool]:
+        """The epoch of the Redis the streams are in now, and whether this call began it."""
+        redis = self.resources.redis
+        key = relay_epoch_key(self.resources.settings, self.producer)
+        epoch = await redis.get(key)
+        if epoch is not None:
+            return _text(epoch), False
+        candidate = secrets.token_hex(6)
+        if await redis.set(key, candidate, nx=True):
+            return candidate, True
+        epoch = await redis.get(key)
+        return (_text(epoch) if epoch is not None else candidate), False
+
     async def relay_once(self) -> int:
-        """Relay one batch of committed events; how many were sent."""
+        """Relay one batch of committed events; how many were sent. Whoever finds Redis
+        in a new epoch then publishes the rows it lost again."""
+        epoch, began = await self.current_epoch()
         outbox = self.tables.outbox
-        settings = self.resources.settings
         async with transaction(self.resources.session_factory) as session:
             rows = (
                 await session.execute(
@@ -60,32 +122,188 @@ class Relay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            if not rows:
-                return 0
-            pipe = self.resources.redis.pipeline(transaction=False)
-            for row in rows:
-                pipe.xadd(
-                    stream_key(settings, row.name),
-                    {
-                        "id": str(row.id),
-                        "name": row.name,
-                        "version": str(row.version),
-                        "producer": self.producer,
-                        "occurred_at": row.occurred_at.isoformat(),
-                        "payload": json.dumps(row.payload, separators=(",", ":")),
-                    },
-                    maxlen=STREAM_MAX_LENGTH,
-                    approximate=True,
-                )
-            await pipe.execute()
-            await session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([row.id for row in rows]))
-                .values(relayed_at=datetime.now(UTC))
-            )
+            if rows:
+                await self._record(session, rows, epoch, await self._add(rows))
+        if began:
+            await self.republish_lost(epoch)
         return len(rows)
 
+    async def _add(self, rows: Sequence[Any]) -> list[str]:
+        settings = self.resources.settings
+        pipe = self.resources.redis.pipeline(transaction=False)
+        for row in rows:
+            pipe.xadd(
+                stream_key(settings, row.name),
+                {
+                    "id": str(row.id),
+                    "name": row.name,
+                    "version": str(row.version),
+                    "producer": self.producer,
+                    "occurred_at": row.occurred_at.isoformat(),
+                    "payload": json.dumps(row.payload, separators=(",", ":")),
+                },
+                maxlen=STREAM_MAX_LENGTH,
+                approximate=True,
+            )
+        return [
+            entry.decode() if isinstance(entry, bytes) else str(entry)
+            for entry in await pipe.execute()
+        ]
+
+    async def _record(
+        self, session: AsyncSession, rows: Sequence[Any], epoch: str, entry_ids: Sequence[str]
+    ) -> None:
+        outbox = self.tables.outbox
+        await session.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to")),
+            [
+                {"row_id": row.id, "went_to": _where(epoch, entry_id)}
+                for row, entry_id in zip(rows, entry_ids, strict=True)
+            ],
+        )
+
+    async def republish_lost(self, epoch: str, names: Sequence[str] | None = None) -> int:
+        """Publish again the undelivered rows Redis no longer holds: those added in an
+        older epoch, and with `names` every undelivered row of those events."""
+        outbox = self.tables.outbox
+        lost = or_(
+            outbox.c.stream_entry_id.is_(None),
+            ~outbox.c.stream_entry_id.startswith(f"{epoch}:", autoescape=True),
+        )
+        if names is not None:
+            lost = or_(lost, outbox.c.name.in_(sorted(set(names))))
+        after = 0
+        sent = 0
+        while True:
+            async with transaction(self.resources.session_factory) as session:
+                rows = (
+                    await session.execute(
+                        select(
+                            outbox.c.id,
+                            outbox.c.position,
+                            outbox.c.name,
+                            outbox.c.version,
+                            outbox.c.payload,
+                            outbox.c.occurred_at,
+                        )
+                        .where(
+                            outbox.c.relayed_at.is_not(None),
+                            outbox.c.delivered_at.is_(None),
+                            outbox.c.position > after,
+                            lost,
+                        )
+                        .order_by(outbox.c.position)
+                        .limit(self.batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+                if not rows:
+                    break
+                await self._record(session, rows, epoch, await self._add(rows))
+            after = rows[-1].position
+            sent += len(rows)
+        if sent:
+            logger.warning(
+                "%s: Redis had lost %d relayed, undelivered events; published them again",
+                self.producer,
+                sent,
+            )
+        return sent
+
+    async def check_delivery(self) -> int:
+        """Mark rows every consumer group has passed as delivered, and publish again
+        what Redis has lost. How many rows were marked delivered."""
+        epoch, _ = await self.current_epoch()
+        outbox = self.tables.outbox
+        async with self.resources.session_factory() as session:
+            names = list(
+                (
+                    await session.execute(
+                        select(outbox.c.name)
+                        .where(outbox.c.relayed_at.is_not(None), outbox.c.delivered_at.is_(None))
+                        .group_by(outbox.c.name)
+                    )
+                ).scalars()
+            )
+        marked = 0
+        lost_streams: list[str] = []
+        stale_epoch = False
+        for name in names:
+            async with self.resources.session_factory() as session:
+                rows = (
+                    await session.execute(
+                        select(outbox.c.id, outbox.c.stream_entry_id)
+                        .where(
+                            outbox.c.name == name,
+                            outbox.c.relayed_at.is_not(None),
+                            outbox.c.delivered_at.is_(None),
+                        )
+                        .order_by(outbox.c.position)
+                        .limit(DELIVERY_CHECK_ROWS)
+                    )
+                ).all()
+            in_this_epoch: list[tuple[Any, EntryId]] = []
+            for row in rows:
+                if row.stream_entry_id is None:
+                    stale_epoch = True
+                    continue
+                row_epoch, entry = _split(row.stream_entry_id)
+                if row_epoch == epoch:
+                    in_this_epoch.append((row.id, entry))
+                else:
+                    stale_epoch = True
+            if not in_this_epoch:
+                continue
+            newest = max(entry for _, entry in in_this_epoch)
+            passed_below = await self._passed_below(
+                stream_key(self.resources.settings, name), newest
+            )
+            if passed_below is None:
+                lost_streams.append(name)
+                continue
+            delivered = [row_id for row_id, entry in in_this_epoch if entry < passed_below]
+            if delivered:
+                async with transaction(self.resources.session_factory) as session:
+                    await session.execute(
+                        update(outbox)
+                        .where(outbox.c.id.in_(delivered), outbox.c.delivered_at.is_(None))
+                        .values(delivered_at=func.now())
+                    )
+                marked += len(delivered)
+        if stale_epoch or lost_streams:
+            await self.republish_lost(epoch, lost_streams)
+        return marked
+
+    async def _passed_below(self, stream: str, newest_recorded: EntryId) -> EntryId | None:
+        """The entry id below which every consumer group of `stream` has passed; None
+        when Redis no longer holds what the outbox says was added to the stream."""
+        redis = self.resources.redis
+        try:
+            info = await redis.xinfo_stream(stream)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():
+                return None
+            raise
+        if parse_entry_id(info["last-generated-id"]) < newest_recorded:
+            return None
+        groups = await redis.xinfo_groups(stream)
+        if not groups:
+            return (0, 0)  # nobody has read anything yet: nothing is delivered
+        bounds: list[EntryId] = []
+        for group in groups:
+            last = parse_entry_id(group["last-delivered-id"])
+            bound = (last[0], last[1] + 1)
+            if int(group["pending"]):
+                summary = await redis.xpending(stream, group["name"])
+                bound = min(bound, parse_entry_id(summary["min"]))
+            bounds.append(bound)
+        return min(bounds)
+
     async def prune(self, *, older_than: timedelta = RELAYED_RETENTION) -> None:
+        """Drop rows relayed longer ago than the retention, delivered or not: a group that
+        has not read for that long is a consumer gone, not one to wait for."""
         outbox = self.tables.outbox
         async with transaction(self.resources.session_factory) as session:
             await session.execute(
@@ -94,13 +312,18 @@ class Relay:
 
     async def run(self) -> None:
         wake = wakeup(self.tables.outbox.fullname)
+        loop = asyncio.get_running_loop()
         rounds = 0
+        next_delivery_check = 0.0
         while True:
             wake.clear()
             sent = 0
             try:
                 sent = await self.relay_once()
                 rounds += 1
+                if loop.time() >= next_delivery_check:
+                    await self.check_delivery()
+                    next_delivery_check = loop.time() + DELIVERY_CHECK_SECONDS
                 if rounds % 10_000 == 0:
                     await self.prune()
             except Exception as error:  # a database or Redis hiccup must not end the relay

@@ -24,3 +24,9 @@ def stream_key(settings: Settings, event_name: str) -> str:
 
 def dead_letter_key(settings: Settings, group: str) -> str:
     return f"{settings.redis_key_prefix}{EVENTS_TAG}:dead:{group}"
+
+
+def relay_epoch_key(settings: Settings, producer: str) -> str:
+    """Set by a domain's relay once Redis holds every event it has not seen delivered;
+    gone when Redis has lost its data (relay.py)."""
+    return f"{settings.redis_key_prefix}{EVENTS_TAG}:epoch:{producer}"

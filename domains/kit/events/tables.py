@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 
 class EventTables:
-    """`outbox`: events written with the state change they describe, until relayed.
+    """`outbox`: events written with the state change they describe, kept until every
+    consumer group has passed them (and the retention after).
     `processed_events`: ids of events this domain's handlers have applied (dedup)."""
 
     def __init__(self, metadata: MetaData) -> None:
@@ -36,12 +37,24 @@ class EventTables:
                 "occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()
             ),
             Column("relayed_at", DateTime(timezone=True)),
+            # "<epoch>:<entry id>": the Redis epoch the event was added in and the entry id
+            # its XADD got; and when every consumer group of its stream was known to have
+            # passed that entry. Until then the row is the record to publish again should
+            # Redis lose the entry (relay.py).
+            Column("stream_entry_id", String(64)),
+            Column("delivered_at", DateTime(timezone=True)),
             Index(
                 "ix_outbox_unrelayed",
                 "position",
                 postgresql_where=text("relayed_at IS NULL"),
             ),
             Index("ix_outbox_relayed_at", "relayed_at"),
+            Index(
+                "ix_outbox_undelivered",
+                "name",
+                "position",
+                postgresql_where=text("relayed_at IS NOT NULL AND delivered_at IS NULL"),
+            ),
         )
         self.processed_events = Table(
             "processed_events",

@@ -14,6 +14,7 @@ import pytest
 from domains.kit.app import Runtime
 from domains.kit.config import AppEnv, Settings
 from domains.kit.db import transaction
+from domains.kit.edge import GATEWAY_TOKEN_HEADER
 from domains.kit.resources import Resources
 from domains.payments import events
 from domains.payments.models import Payment
@@ -29,7 +30,11 @@ async def _client(settings: Settings, resources: Resources) -> AsyncIterator[Gra
 
     app = create_app(Runtime(settings, resources), manage_resources=False)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://payments.test") as http:
+    # As the gateway calls it: with the token a subgraph served on its own requires.
+    headers = {GATEWAY_TOKEN_HEADER: settings.subgraph_token} if settings.subgraph_token else {}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://payments.test", headers=headers
+    ) as http:
         yield GraphQLClient(http)
 
 
@@ -89,8 +94,16 @@ async def test_the_client_secret_is_for_the_customer_alone(
         "clientSecret": payment.client_secret,
     }
     assert staff.ok()["payment"]["clientSecret"] is None
-    assert stranger.error_codes == ["FORBIDDEN"]
+    # Another customer's payment is null, as an unknown id is; anonymous callers are
+    # told to sign in whatever the id.
+    unknown = str(uuid.uuid4())
+    assert stranger.body == {"data": {"payment": None}}
+    assert (
+        stranger.body
+        == (await client.execute(PAYMENT, {"id": unknown}, token=catalog.customer().token)).body
+    )
     assert anonymous.error_codes == ["UNAUTHENTICATED"]
+    assert (await client.execute(PAYMENT, {"id": unknown})).error_codes == ["UNAUTHENTICATED"]
 
 
 async def test_bad_input_names_the_field_and_changes_nothing(
@@ -141,7 +154,10 @@ async def test_the_simulation_is_refused_in_production(
     customer = Catalog(resources).customer()
     payment = await _payment(resources, customer)
     production = dataclasses.replace(
-        resources.settings, app_env=AppEnv.PRODUCTION, stripe_api_key="sk_live_unused"
+        resources.settings,
+        app_env=AppEnv.PRODUCTION,
+        stripe_api_key="sk_live_unused",
+        subgraph_token="t" * 40,
     )
 
     # The same connections, seen by a process whose settings say production.
