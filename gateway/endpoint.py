@@ -28,7 +28,7 @@ from gateway.caching import NO_STORE, PublicCache
 from gateway.errors import INTERNAL_ERROR_MESSAGE, Refusal, mask_errors, request_error
 from gateway.federation.gateway import Gateway, GatewayResponse, PreparedOperation
 from gateway.federation.plan_printer import plan_as_dict
-from gateway.federation.transports import FORWARDED_HEADERS
+from gateway.federation.transports import CLIENT_IP_HEADER, FORWARDED_HEADERS
 from gateway.graphiql import GraphiQL, wants_html
 from gateway.limits import Limits
 from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
@@ -148,7 +148,9 @@ class GraphQLEndpoint:
         await self._spend(caller, cost)
         if resolved.register is not None:
             await self.documents.store.put(resolved.register, resolved.query)
-        result = await self.gateway.run(prepared, _forwarded(request.headers, request_id))
+        result = await self.gateway.run(
+            prepared, _forwarded(request.headers, request_id, caller.ip)
+        )
         return self._result(
             request, media_type, request_id, result, prepared, resolved.persisted, caller
         )
@@ -247,15 +249,17 @@ def _preflighted(request: Request) -> bool:
     return bool(content_type) and content_type not in _SIMPLE_CONTENT_TYPES
 
 
-def _forwarded(headers: Mapping[str, str], request_id: str) -> dict[str, str]:
+def _forwarded(headers: Mapping[str, str], request_id: str, client_ip: str) -> dict[str, str]:
     """What subgraphs see of the request: an allowlist, so no client header can pose as
     one the gateway sets (the verified token is forwarded as is; subgraphs verify it)."""
     forwarded = {
         name: value
         for name, value in headers.items()
-        if name in FORWARDED_HEADERS and name != REQUEST_ID_HEADER
+        if name in FORWARDED_HEADERS and name not in (REQUEST_ID_HEADER, CLIENT_IP_HEADER)
     }
     forwarded[REQUEST_ID_HEADER] = request_id
+    if client_ip != "unknown":
+        forwarded[CLIENT_IP_HEADER] = client_ip
     return forwarded
 
 

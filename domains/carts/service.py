@@ -31,7 +31,7 @@ from domains.carts.repository import (
 )
 from domains.kit.auth import Viewer
 from domains.kit.countries import normalize_country_code
-from domains.kit.errors import FieldError, InputErrors, PermissionDenied, quoted
+from domains.kit.errors import FieldError, InputErrors, quoted
 
 Code = CartErrorCode
 
@@ -63,9 +63,10 @@ def can_open(cart: Cart, viewer: Viewer) -> bool:
     return viewer.user_id == cart.customer_id or viewer.is_staff
 
 
-def _ensure_can_change(cart: Cart, viewer: Viewer) -> None:
+def _ensure_can_change(cart: Cart, viewer: Viewer, field: str = "cartId") -> None:
+    # Another customer's cart answers as an unknown id does, so ids cannot be confirmed.
     if cart.customer_id is not None and viewer.user_id != cart.customer_id:
-        raise PermissionDenied("This is another customer's cart.")
+        raise InputErrors.single(field, Code.NOT_FOUND, "No such cart.")
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class CartService:
         if guest is None:
             raise InputErrors.single("guestCartId", Code.NOT_FOUND, "No such cart.")
         if guest.customer_id is not None:
+            _ensure_can_change(guest, viewer, "guestCartId")
             raise InputErrors.single(
                 "guestCartId", Code.NOT_A_GUEST_CART, "Only a guest cart can be merged."
             )
@@ -406,7 +408,7 @@ class CheckoutService:
                     Code.NOT_A_GUEST_CART,
                     "Merge the guest cart into your cart (cartMerge) and check that out.",
                 )
-            raise PermissionDenied("This is another customer's cart.")
+            raise InputErrors.single("cartId", Code.NOT_FOUND, "No such cart.")
         # A retry that waited for the first request's lock finds its checkout now.
         existing = await checkout_repository.get_by_key(session, customer_id, key)
         if existing is not None:

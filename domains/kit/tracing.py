@@ -26,6 +26,13 @@ tracer = trace.get_tracer("shopgraph.subgraph")
 
 # The gateway's id of the request being served (its x-request-id), for log lines.
 request_id_var: ContextVar[str | None] = ContextVar("shopgraph_request_id", default=None)
+# The address of the client the gateway served the request to. The gateway sets the
+# header itself, dropping any a client sent; a subgraph is reached only through the
+# gateway, so without the header there is no client address to speak of (a direct
+# caller's peer is usually a proxy, and counting everyone behind it as one client would
+# throttle them all together).
+CLIENT_IP_HEADER = "x-shopgraph-client-ip"
+client_ip_var: ContextVar[str | None] = ContextVar("shopgraph_client_ip", default=None)
 
 T = TypeVar("T")
 
@@ -40,6 +47,7 @@ def subgraph_request(name: str, headers: Mapping[str, str]) -> Iterator[Span]:
     lowered = {k.lower(): v for k, v in headers.items()}
     parent = propagate.extract(lowered)
     token = request_id_var.set(lowered.get("x-request-id"))
+    client_token = client_ip_var.set(lowered.get(CLIENT_IP_HEADER) or None)
     try:
         with tracer.start_as_current_span(
             f"subgraph {name}", context=parent, kind=SpanKind.SERVER
@@ -47,6 +55,7 @@ def subgraph_request(name: str, headers: Mapping[str, str]) -> Iterator[Span]:
             span.set_attribute("shopgraph.subgraph", name)
             yield span
     finally:
+        client_ip_var.reset(client_token)
         request_id_var.reset(token)
 
 

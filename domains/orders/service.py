@@ -96,17 +96,21 @@ def seller_of(viewer: Viewer) -> uuid.UUID | None:
     return viewer.seller_profile_id
 
 
-async def ensure_can_view(session: AsyncSession, viewer: Viewer, order: Order) -> None:
+async def can_view(session: AsyncSession, viewer: Viewer, order: Order) -> bool:
     """Its customer, staff, or a seller with a line in it (who then sees only those)."""
     user_id = viewer.require_user()
     if user_id == order.customer_id or viewer.is_staff:
-        return
+        return True
     seller_id = seller_of(viewer)
-    if seller_id is not None and await line_repository.seller_has_line(
+    return seller_id is not None and await line_repository.seller_has_line(
         session, order.id, seller_id
-    ):
-        return
-    raise PermissionDenied("This order is not yours.")
+    )
+
+
+async def _ensure_visible(session: AsyncSession, viewer: Viewer, order: Order, field: str) -> None:
+    """Anyone who may not see the order gets the answer an unknown id gets."""
+    if not await can_view(session, viewer, order):
+        raise InputErrors.single(field, Code.NOT_FOUND, "No such order.")
 
 
 def visible_lines(viewer: Viewer, order: Order, lines: Sequence[OrderLine]) -> list[OrderLine]:
@@ -286,8 +290,8 @@ class OrderService:
         self, session: AsyncSession, viewer: Viewer, order_id: uuid.UUID
     ) -> Order | None:
         order = await order_repository.get(session, order_id)
-        if order is not None:
-            await ensure_can_view(session, viewer, order)
+        if order is None or not await can_view(session, viewer, order):
+            return None
         return order
 
     async def cancel(
@@ -309,6 +313,9 @@ class OrderService:
         elif user_id == order.customer_id:
             allowed = CUSTOMER_CANCELLABLE
         else:
+            # A seller of one of its lines sees the order and may hear why not; anyone
+            # else gets the answer an unknown id gets, so ids cannot be confirmed.
+            await _ensure_visible(session, viewer, order, "id")
             raise PermissionDenied("Only the order's customer or staff can cancel it.")
         if status not in allowed:
             raise InputErrors.single(
@@ -423,7 +430,8 @@ class OrderService:
             raise InputErrors.single("orderId", Code.NOT_FOUND, "No such order.")
         lines = await line_repository.for_orders(session, [order.id])
         if not viewer.is_staff and not any(line.seller_id == seller_id for line in lines):
-            raise PermissionDenied("This order has none of your lines.")
+            # An order without the seller's lines is none of theirs: as an unknown id.
+            raise InputErrors.single("orderId", Code.NOT_FOUND, "No such order.")
         tracking = tracking_number.strip()
         if not (1 <= len(tracking) <= 100):
             raise InputErrors.single(

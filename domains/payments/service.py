@@ -632,10 +632,9 @@ class PaymentService:
             )
         viewer.require_user()
         payment = await payment_repository.get_for_update(session, payment_id)
-        if payment is None:
+        if payment is None or not can_view(viewer, payment):
+            # Another customer's payment answers as an unknown id does.
             raise InputErrors.single("paymentId", Code.NOT_FOUND, "No such payment.")
-        if not can_view(viewer, payment):
-            raise PermissionDenied("This payment is not yours.")
         if payment.provider != "local":
             raise InputErrors.single(
                 "paymentId",

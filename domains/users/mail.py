@@ -77,6 +77,26 @@ async def enqueue_password_reset(
     )
 
 
+async def enqueue_registration_attempt(
+    session: AsyncSession, settings: Settings, *, recipient: str, name: str
+) -> None:
+    """To the owner of an address someone tried to register again: the registration was
+    answered as if it had worked, so this mail is how a forgetful owner finds out."""
+    await enqueue(
+        session,
+        recipient=recipient,
+        subject="Someone tried to register with your address",
+        body=(
+            f"Hello {name},\n\nSomeone tried to create a Shopgraph account with this "
+            "email address, which already has one. No second account was created.\n\n"
+            f"If it was you, sign in at {settings.public_url.rstrip('/')} with your "
+            "password, or ask there for a password reset if you forgot it.\n\n"
+            "If it was not you, ignore this message: your account is unchanged.\n"
+        ),
+        template="registration_attempt",
+    )
+
+
 def format_money(amount: int, currency: str | None) -> str:
     """Minor units as the customer reads them: 2 decimals for the currencies we sell in."""
     return f"{amount // 100}.{amount % 100:02d} {currency or ''}".strip()

@@ -149,13 +149,14 @@ class AccountService:
         if errors:
             raise InputErrors(*errors)
 
-        if await user_repository.email_exists(session, normalized):
-            raise InputErrors.single(
-                "email", Code.DUPLICATE_EMAIL, "An account with this email already exists."
-            )
+        # The password is hashed either way, so the time taken does not tell either.
+        password_hash = await hash_password(password)
+        existing = await user_repository.get_by_email(session, normalized)
+        if existing is not None:
+            return await self._answer_existing(session, settings, existing, name)
         user = User(
             email=normalized,
-            password_hash=await hash_password(password),
+            password_hash=password_hash,
             name=name.strip(),
             roles=[Role.CUSTOMER.value],
         )
@@ -164,12 +165,33 @@ class AccountService:
                 await user_repository.add(session, user)
         except IntegrityError:
             # Two registrations raced past the existence check; the unique index decided.
-            raise InputErrors.single(
-                "email", Code.DUPLICATE_EMAIL, "An account with this email already exists."
-            ) from None
+            existing = await user_repository.get_by_email(session, normalized)
+            if existing is None:  # the winner was deleted again since: let the client retry
+                raise
+            return await self._answer_existing(session, settings, existing, name)
         mark_stale(session, cache_keys.user(user.id))
         await self._send_confirmation(session, settings, user)
         return user
+
+    async def _answer_existing(
+        self, session: AsyncSession, settings: Settings, owner: User, name: str
+    ) -> User:
+        """Registering an email that has an account answers as a new registration does
+        (OWASP: no account enumeration), with an account that is never stored, and tells
+        the owner instead: only whoever reads that mailbox learns the address is taken."""
+        await mail.enqueue_registration_attempt(
+            session, settings, recipient=owner.email, name=owner.name
+        )
+        return User(
+            id=uuid.uuid4(),
+            email=owner.email,
+            password_hash="",
+            name=name.strip(),
+            roles=[Role.CUSTOMER.value],
+            is_active=True,
+            is_email_confirmed=False,
+            created_at=_now(),
+        )
 
     async def _send_confirmation(
         self, session: AsyncSession, settings: Settings, user: User

@@ -14,7 +14,7 @@ from domains.carts.errors import CartErrorCode
 from domains.carts.graphql.loaders import CartLoaders
 from domains.carts.models import CartStatus, CheckoutStatus
 from domains.carts.service import can_open, parse_id
-from domains.kit.errors import InputErrors, PermissionDenied
+from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 
 CartsInfo: TypeAlias = Info[RequestContext[CartLoaders], None]
@@ -144,6 +144,9 @@ class Cart:
 
 
 async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:
+    # The viewer first, for every id alike: a bad token fails the same way whether or
+    # not the id names a cart.
+    viewer = info.context.viewer
     try:
         cart_id = parse_id(raw_id)
     except InputErrors:
@@ -151,8 +154,9 @@ async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:
     model = await info.context.loaders.cart_by_id.load(cart_id)
     if model is None:
         return None
-    if not can_open(model, info.context.viewer):
-        raise PermissionDenied("This is another customer's cart.")
+    # Another customer's cart is null, as an unknown id is: ids cannot be confirmed.
+    if not can_open(model, viewer):
+        return None
     return Cart.from_model(model)
 
 

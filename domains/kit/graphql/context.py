@@ -22,6 +22,7 @@ from domains.kit.db import transaction
 from domains.kit.errors import AuthenticationRequired
 from domains.kit.resources import Resources
 from domains.kit.revocation import TokenCheckUnavailable, Verdict
+from domains.kit.tracing import client_ip_var
 
 LoadersT = TypeVar("LoadersT")
 
@@ -50,6 +51,11 @@ class RequestContext(Generic[LoadersT]):
         if self._auth_error is not None:
             raise self._auth_error
         return self._viewer
+
+    @property
+    def client_ip(self) -> str | None:
+        """The client's address as the gateway saw it; None when not served through it."""
+        return client_ip_var.get()
 
     def settle_token_check(self, *, revoked: bool | None) -> None:
         """Decide the unverified token from the revocation record (None: unreadable)."""

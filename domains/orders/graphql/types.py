@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from domains.kit.errors import InputErrors, PermissionDenied
+from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.pagination import Connection, build_connection
 from domains.kit.pagination import decode_cursor, encode_cursor, page_size
@@ -250,7 +250,11 @@ class Order:
 
 
 async def load_visible_order(info: OrdersInfo, raw_id: str) -> Order | None:
-    """Its customer, staff, or a seller of one of its lines; anyone else: FORBIDDEN."""
+    """Its customer, staff, or a seller of one of its lines; anyone else: null, as for an
+    unknown id, so that ids cannot be confirmed by probing. Signing in comes first, for
+    every id alike."""
+    viewer = info.context.viewer
+    user_id = viewer.require_user()
     try:
         order_id = parse_id(raw_id)
     except InputErrors:
@@ -258,13 +262,11 @@ async def load_visible_order(info: OrdersInfo, raw_id: str) -> Order | None:
     model = await info.context.loaders.order_by_id.load(order_id)
     if model is None:
         return None
-    viewer = info.context.viewer
-    user_id = viewer.require_user()
     if user_id != model.customer_id and not viewer.is_staff:
         seller_id = seller_of(viewer)
         lines = await info.context.loaders.lines_by_order_id.load(model.id)
         if seller_id is None or not any(line.seller_id == seller_id for line in lines):
-            raise PermissionDenied("This order is not yours.")
+            return None
     return Order.from_model(model)
 
 

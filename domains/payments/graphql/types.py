@@ -9,7 +9,7 @@ from typing import TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from domains.kit.errors import InputErrors, PermissionDenied
+from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.payments import models
 from domains.payments.config import PaymentsConfig
@@ -178,17 +178,17 @@ class Order:
 
 
 async def load_visible_payment(info: PaymentsInfo, raw_id: str) -> Payment | None:
+    # Signing in comes first, for every id alike; another customer's payment is then
+    # null, as an unknown id is, so that ids cannot be confirmed by probing.
+    viewer = info.context.viewer
+    viewer.require_user()
     try:
         payment_id = parse_id(raw_id)
     except InputErrors:
         return None
     model = await info.context.loaders.payment_by_id.load(payment_id)
-    if model is None:
+    if model is None or not can_view(viewer, model):
         return None
-    viewer = info.context.viewer
-    viewer.require_user()
-    if not can_view(viewer, model):
-        raise PermissionDenied("This payment is not yours.")
     return Payment.from_model(model)
 
 

@@ -136,19 +136,16 @@ async def test_a_customer_cart_is_theirs_alone(
 ) -> None:
     mine = (await _create(carts_client, customer.token))["cart"]
     again = (await _create(carts_client, customer.token))["cart"]
-
-    as_other = await carts_client.execute(
-        "query($id: ID!) { cart(id: $id) { id } }", {"id": mine["id"]}, token=other_customer.token
-    )
-    as_guest = await carts_client.execute(
-        "query($id: ID!) { cart(id: $id) { id } }", {"id": mine["id"]}
-    )
-    add_as_other = await carts_client.execute(
+    unknown = str(uuid.uuid4())
+    read = "query($id: ID!) { cart(id: $id) { id } }"
+    add = (
         "mutation($id: ID!) { cartLinesAdd(cartId: $id, lines: [{variantId: "
-        f'"{uuid.uuid4()}"}}]) {{ cart {{ id }} errors {{ code }} }} }}',
-        {"id": mine["id"]},
-        token=other_customer.token,
+        f'"{uuid.uuid4()}"}}]) {{ cart {{ id }} errors {{ field code message }} }} }}'
     )
+
+    as_other = await carts_client.execute(read, {"id": mine["id"]}, token=other_customer.token)
+    as_guest = await carts_client.execute(read, {"id": mine["id"]})
+    add_as_other = await carts_client.execute(add, {"id": mine["id"]}, token=other_customer.token)
     via_entity = await carts_client.execute(
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { cart { id } } } }",
         {"r": [{"__typename": "User", "id": str(customer.id)}]},
@@ -162,9 +159,18 @@ async def test_a_customer_cart_is_theirs_alone(
 
     assert again["id"] == mine["id"], "one open cart per customer"
     assert mine["isGuest"] is False
-    assert as_other.error_codes == ["FORBIDDEN"]
-    assert as_guest.error_codes == ["FORBIDDEN"]
-    assert add_as_other.error_codes == ["FORBIDDEN"]
+    # Another customer's cart answers exactly as an id that names no cart: no oracle.
+    assert as_other.body == {"data": {"cart": None}}
+    assert (
+        as_other.body
+        == (await carts_client.execute(read, {"id": unknown}, token=other_customer.token)).body
+    )
+    assert as_guest.body == (await carts_client.execute(read, {"id": unknown})).body
+    assert (
+        add_as_other.body
+        == (await carts_client.execute(add, {"id": unknown}, token=other_customer.token)).body
+    )
+    assert add_as_other.ok()["cartLinesAdd"]["errors"][0]["code"] == "NOT_FOUND"
     assert via_entity.ok()["_entities"] == [{"cart": {"id": mine["id"]}}]
     assert via_entity_other.error_codes == ["FORBIDDEN"]
 

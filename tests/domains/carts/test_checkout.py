@@ -102,8 +102,11 @@ async def test_another_customers_cart_cannot_be_checked_out(
     cart = await _cart(carts_client, customer.token)
 
     response = await _checkout(carts_client, other_customer.token, cart["id"])
+    unknown = await _checkout(carts_client, other_customer.token, str(uuid.uuid4()))
 
-    assert response.error_codes == ["FORBIDDEN"]
+    # Exactly the answer an id that names no cart gets: the id cannot be confirmed.
+    assert response.body == unknown.body
+    assert [e["code"] for e in response.ok()["checkoutComplete"]["errors"]] == ["NOT_FOUND"]
 
 
 async def test_retries_with_one_key_ask_for_one_order(

@@ -276,21 +276,36 @@ async def test_a_rolled_back_transaction_queues_no_mail(
     assert fake_sendgrid.requests == []
 
 
-async def test_a_failed_registration_queues_no_mail(
+async def test_a_refused_registration_queues_no_mail(
     users_client: GraphQLClient,
     resources: Resources,
     fake_sendgrid: FakeSendGrid,
     sender: mail.SendGridSender,
 ) -> None:
-    await insert_user(resources, "ada@example.com")
-    duplicate = await register(users_client, "ADA@example.com")
     weak = await register(users_client, "bob@example.com", password="short")
 
-    assert [e["code"] for e in duplicate["errors"]] == ["DUPLICATE_EMAIL"]
     assert [e["code"] for e in weak["errors"]] == ["PASSWORD_TOO_WEAK"]
     assert await outbox(resources) == []
     assert await mail.deliver_due(resources.session_factory, sender) == 0
     assert fake_sendgrid.requests == []
+
+
+async def test_registering_a_taken_address_mails_its_owner_not_a_confirmation(
+    users_client: GraphQLClient,
+    resources: Resources,
+    fake_sendgrid: FakeSendGrid,
+    sender: mail.SendGridSender,
+) -> None:
+    await insert_user(resources, "ada@example.com", name="Ada")
+
+    duplicate = await register(users_client, "ADA@example.com")
+
+    assert duplicate["errors"] == []  # answered as a registration is
+    assert [m.template for m in await outbox(resources)] == ["registration_attempt"]
+    assert await mail.deliver_due(resources.session_factory, sender) == 1
+    [request] = fake_sendgrid.requests
+    assert request["json"]["personalizations"] == [{"to": [{"email": "ada@example.com"}]}]
+    assert request["json"]["subject"] == "Someone tried to register with your address"
 
 
 async def test_file_sender_writes_an_eml_file(

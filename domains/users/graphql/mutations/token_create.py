@@ -6,8 +6,10 @@ import strawberry
 
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.users.errors import UserErrorCode
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
 from domains.users.service import tokens
+from domains.users.throttle import Throttle
 
 
 @strawberry.type
@@ -25,13 +27,21 @@ class TokenCreatePayload:
 
 async def token_create(info: UsersInfo, email: str, password: str) -> TokenCreatePayload:
     resources = info.context.resources
+    throttle = Throttle.of(resources)
+    client_ip = info.context.client_ip
     try:
+        # A locked sign-in is refused before the password is checked: a right password
+        # waits too, or guessing would simply go on through the lock.
+        await throttle.check_sign_in(email, client_ip)
         async with unit_of_work(info) as session:
             pair = await tokens.create(
                 session, resources.settings, resources.jwt_keys, email=email, password=password
             )
     except InputErrors as error:
+        if any(item.code is UserErrorCode.INVALID_CREDENTIALS for item in error.errors):
+            await throttle.sign_in_failed(email, client_ip)
         return TokenCreatePayload(errors=user_errors(error))
+    await throttle.sign_in_succeeded(email)
     return TokenCreatePayload(
         access_token=pair.access_token,
         access_token_expires_at=pair.access_token_expires_at,
