@@ -1,8 +1,8 @@
 """The products subgraph as a standalone ASGI app.
 
 `shopgraph subgraph products` serves it; with DATABASE_URL, REDIS_URL, the JWT public
-key and optionally MEDIA_BASE_URL in the environment it also runs under any ASGI server:
-`uvicorn --factory domains.products.app:create_app_from_env`.
+key and optionally MEDIA_BASE_URL and STOREFRONT_URL (with its secret) in the environment
+it also runs under any ASGI server: `uvicorn --factory domains.products.app:create_app_from_env`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from domains.products.consumers import subscriptions
 from domains.products.graphql.loaders import make_loaders
 from domains.products.graphql.schema import schema
 from domains.products.models import EVENT_TABLES
+from domains.products.storefront import revalidation_worker
 from domains.products.sweeper import run_reservation_sweeper
 
 
@@ -37,6 +38,7 @@ SPEC = SubgraphSpec(
         reservation_sweeper,
         relay_worker(EVENT_TABLES, producer="products"),
         consumer_worker(EVENT_TABLES, group="products", subscriptions=subscriptions),
+        revalidation_worker(),
     ),
     configure=configure,
 )

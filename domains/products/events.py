@@ -110,12 +110,42 @@ class StockReservationFailed(Event):
     lines: list[ShortLine]
 
 
+@dataclass(frozen=True)
+class ReviewPublished(Event):
+    """A customer reviewed a product; its rating now counts the review."""
+
+    name = "ReviewPublished"
+    version = 1
+
+    review_id: uuid.UUID
+    product_id: uuid.UUID
+    author_id: uuid.UUID
+    rating: int
+    verified_purchase: bool
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewRemoved(Event):
+    """A review was deleted (by its author or staff); its rating no longer counts."""
+
+    name = "ReviewRemoved"
+    version = 1
+
+    review_id: uuid.UUID
+    product_id: uuid.UUID
+    rating: int
+    removed_at: datetime
+
+
 PUBLISHED: tuple[type[Event], ...] = (
     VariantPriceChanged,
     StockLevelChanged,
     VariantOffersLoaded,
     StockReserved,
     StockReservationFailed,
+    ReviewPublished,
+    ReviewRemoved,
 )
 
 

@@ -1221,6 +1221,17 @@ class ReviewService:
         except IntegrityError:
             raise _already_reviewed() from None
         await rating_repository.add_review(session, product.id, rating)
+        await events.publish(
+            session,
+            events.ReviewPublished(
+                review_id=review.id,
+                product_id=product.id,
+                author_id=author_id,
+                rating=rating,
+                verified_purchase=review.verified_purchase,
+                published_at=_now(),
+            ),
+        )
         mark_stale(
             session,
             keys.review(review.id),
@@ -1239,6 +1250,15 @@ class ReviewService:
             raise PermissionDenied("Only the review's author or staff can delete it.")
         await review_repository.delete(session, review.id)
         await rating_repository.remove_review(session, review.product_id, review.rating)
+        await events.publish(
+            session,
+            events.ReviewRemoved(
+                review_id=review.id,
+                product_id=review.product_id,
+                rating=review.rating,
+                removed_at=_now(),
+            ),
+        )
         mark_stale(
             session,
             keys.review(review.id),
