@@ -1,0 +1,46 @@
+import { randomUUID } from "node:crypto";
+import type { Metadata } from "next";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { getViewer } from "@/components/account/viewer";
+import { getCart, stockWarnings } from "@/components/cart/get-cart";
+import { CheckoutForm } from "@/components/checkout/CheckoutForm";
+import { formatMoney } from "@/lib/format/money";
+
+export const metadata: Metadata = { title: "Checkout", robots: { index: false } };
+
+export default async function CheckoutPage() {
+  const viewer = await getViewer();
+  if (!viewer) redirect("/sign-in?next=/checkout");
+  const cart = await getCart();
+  if (!cart || cart.lines.length === 0) {
+    return (
+      <section className="flex flex-col gap-4">
+        <h1 className="text-2xl font-semibold">Checkout</h1>
+        <p>Your cart is empty.</p>
+        <Link href="/" className="underline">Continue shopping</Link>
+      </section>
+    );
+  }
+  const warnings = stockWarnings(cart);
+  const lines = cart.lines.map((line) => ({
+    id: line.id,
+    name: line.variant.product?.name ?? line.variant.sku,
+    options: line.variant.options.map((option) => option.value).join(" / "),
+    seller: line.variant.product?.seller.shopName ?? "",
+    quantity: line.quantity,
+    price: formatMoney(line.variant.price.amount * line.quantity, line.variant.price.currency),
+    warning: warnings[line.id],
+  }));
+  const subtotal = cart.lines.reduce((sum, line) => sum + line.variant.price.amount * line.quantity, 0);
+  return (
+    <section className="flex flex-col gap-4">
+      <h1 className="text-2xl font-semibold">Checkout</h1>
+      <CheckoutForm
+        lines={lines}
+        subtotal={formatMoney(subtotal, cart.currency)}
+        initial={{ idempotencyKey: randomUUID(), values: { firstName: viewer.name.split(" ")[0] ?? "" } }}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+import Image from "next/image";
+import Link from "next/link";
+import { formatMoney } from "@/lib/format/money";
+import type { ProductCardFragment } from "@/lib/shopgraph/gql/graphql";
+
+export function ProductCard({ product }: { product: ProductCardFragment }) {
+  const image = product.images[0];
+  const price = product.priceRange?.start;
+  return (
+    <li className="flex flex-col overflow-hidden rounded-lg border border-stone-200 bg-white">
+      <Link href={`/product/${product.slug}`} className="flex flex-1 flex-col" data-testid="product-card">
+        <div className="relative aspect-square bg-stone-100">
+          {image ? (
+            <Image src={image.url} alt={image.altText} fill sizes="(min-width: 768px) 25vw, 50vw" className="object-cover" />
+          ) : null}
+        </div>
+        <div className="flex flex-1 flex-col gap-1 p-3">
+          <span className="font-medium">{product.name}</span>
+          <span className="text-sm text-stone-500">{product.seller.shopName}</span>
+          <span className="mt-auto flex items-center justify-between text-sm">
+            <span className="font-semibold">{price ? formatMoney(price.amount, price.currency) : "—"}</span>
+            {product.rating.average !== null ? (
+              <span aria-label={`Rated ${product.rating.average} out of 5`}>★ {product.rating.average.toFixed(1)}</span>
+            ) : null}
+          </span>
+          {!product.inStock ? <span className="text-sm text-red-700">Sold out</span> : null}
+        </div>
+      </Link>
+    </li>
+  );
+}
