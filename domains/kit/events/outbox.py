@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -19,18 +19,33 @@ _COMMIT_HOOKS = "shopgraph.events.after_commit"
 _PUBLISHED = "shopgraph.events.published"
 
 # One wake-up per outbox table in this process: a commit that wrote events wakes that
-# domain's relay at once instead of at its next poll. Relays of other processes poll.
+# domain's relay at once instead of at its next poll. Relays of other processes (other
+# workers of `serve --workers`, other replicas) are woken through Postgres: the
+# transaction that writes events also NOTIFYs the outbox's channel, which Postgres
+# delivers only once it commits, and each relay LISTENs (relay.py).
 _wakeups: dict[str, asyncio.Event] = {}
+_NOTIFIED = "shopgraph.events.notified"
 
 
 def wakeup(outbox_name: str) -> asyncio.Event:
     return _wakeups.setdefault(outbox_name, asyncio.Event())
 
 
+def notify_channel(tables: EventTables) -> str:
+    """The Postgres channel a commit of new outbox rows is announced on."""
+    return f"shopgraph_outbox_{tables.outbox.schema or 'public'}"
+
+
 def _after_commit(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)
     for name in session.info.pop(_PUBLISHED, ()):
         if name in _wakeups:
             _wakeups[name].set()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_NOTIFIED, None)
+    session.info.pop(_PUBLISHED, None)
 
 
 CommitHook = Callable[[], Awaitable[None]]
@@ -46,6 +61,7 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
     published: set[str] = session.info.setdefault(_PUBLISHED, set())
     if not published and not sa_event.contains(session.sync_session, "after_commit", _after_commit):
         sa_event.listen(session.sync_session, "after_commit", _after_commit)
+        sa_event.listen(session.sync_session, "after_rollback", _after_rollback)
     published.add(tables.outbox.fullname)
     await session.execute(
         insert(tables.outbox).values(
@@ -56,6 +72,13 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
             occurred_at=datetime.now(UTC),
         )
     )
+    # Once per transaction and outbox: Postgres holds the notification until the commit
+    # (and drops it on a rollback), so a relay is never woken for rows it cannot see.
+    notified: set[str] = session.info.setdefault(_NOTIFIED, set())
+    channel = notify_channel(tables)
+    if channel not in notified:
+        notified.add(channel)
+        await session.execute(select(func.pg_notify(channel, "")))
     return event_id
 
 

@@ -34,22 +34,26 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from redis.exceptions import ResponseError
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
-from domains.kit.events.outbox import wakeup
+from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import STREAM_MAX_LENGTH, relay_epoch_key, stream_key
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.events")
 
-# Commits in this process wake the relay at once; this bounds the delay for the rest
-# (events written by another replica of the same domain).
+# Commits wake the relay at once, in this process through an asyncio event and in any
+# other through Postgres NOTIFY; the poll only bounds the delay should a wake-up be lost
+# (the LISTEN connection down, PgBouncer's transaction pooling).
 IDLE_POLL_INTERVAL_SECONDS = 0.5
+LISTEN_CHECK_SECONDS = 10.0
+LISTEN_RETRY_SECONDS = 5.0
 RELAYED_RETENTION = timedelta(days=7)
 # How often the relay learns what consumer groups have passed, and checks that Redis
 # still holds what it was given.
@@ -310,8 +314,46 @@ class Relay:
                 delete(outbox).where(outbox.c.relayed_at < datetime.now(UTC) - older_than)
             )
 
-    async def run(self) -> None:
+    async def listen(self, wake: asyncio.Event) -> None:
+        """Wake the relay when any process commits outbox rows (their transaction
+        NOTIFYs the outbox's channel; outbox.py). Behind PgBouncer's transaction pooling a
+        session cannot LISTEN, and the poll alone bounds the delay."""
+        settings = self.resources.settings
+        if settings.database_url is None or settings.database_pgbouncer:
+            return
+        channel = notify_channel(self.tables)
+        while True:
+            try:
+                connection = await asyncpg.connect(settings.database_url)
+            except Exception as error:
+                raise_if_stopping(error)
+                logger.warning("%s: cannot LISTEN (%s); polling meanwhile", self.producer, error)
+                await asyncio.sleep(LISTEN_RETRY_SECONDS)
+                continue
+            try:
+                await connection.add_listener(channel, lambda *_: wake.set())
+                wake.set()  # whatever was committed while nobody listened
+                while True:  # a dead connection shows itself here, then it is replaced
+                    await asyncio.sleep(LISTEN_CHECK_SECONDS)
+                    await connection.execute("SELECT 1")
+            except Exception as error:
+                raise_if_stopping(error)
+                logger.warning("%s: LISTEN connection lost (%s)", self.producer, error)
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=2)
+
+    async def run(self, *, idle_poll_seconds: float = IDLE_POLL_INTERVAL_SECONDS) -> None:
         wake = wakeup(self.tables.outbox.fullname)
+        listener = asyncio.create_task(self.listen(wake), name=f"{self.producer}_outbox_listen")
+        try:
+            await self._relay_forever(wake, idle_poll_seconds)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
+
+    async def _relay_forever(self, wake: asyncio.Event, idle_poll_seconds: float) -> None:
         loop = asyncio.get_running_loop()
         rounds = 0
         next_delivery_check = 0.0
@@ -332,5 +374,5 @@ class Relay:
                 await asyncio.sleep(1.0)
             if sent < self.batch:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(IDLE_POLL_INTERVAL_SECONDS):
+                    async with asyncio.timeout(idle_poll_seconds):
                         await wake.wait()

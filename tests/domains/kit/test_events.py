@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from domains.kit.events import (
 )
 from domains.kit.events.codec import EventDecodeError
 from domains.kit.events.consumer import SimulatedCrash
-from domains.kit.events.outbox import wakeup
+from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import dead_letter_key
 from domains.kit.resources import Resources
 from tests.support.schemas import scratch_schema
@@ -332,3 +333,46 @@ async def test_a_stopped_consumer_acknowledges_the_entry_in_hand_first(bus: Bus)
 
     assert await bus.count(bus.effects) == 1
     assert await bus.pending() == 0
+
+
+async def test_a_commit_in_another_process_wakes_the_relay(bus: Bus) -> None:
+    """The relay polls only every minute here: the event reaches the stream because the
+    other process's commit NOTIFYs the outbox's channel, which the relay LISTENs on."""
+    relay = bus.relay()
+    running = asyncio.create_task(relay.run(idle_poll_seconds=60))
+    stream = stream_key(bus.resources.settings, "ParcelShipped")
+    outbox = bus.tables.outbox
+    event_id = uuid.uuid4()
+    # Another process writes the event as publish() would: the row and the NOTIFY, in one
+    # transaction (the relay has already had its first round, and now waits).
+    writer = f"""
+import asyncio, asyncpg, json
+async def main():
+    connection = await asyncpg.connect({bus.resources.settings.database_url!r})
+    async with connection.transaction():
+        await connection.execute(
+            "INSERT INTO {outbox.schema}.outbox (id, name, version, payload) "
+            "VALUES ($1, 'ParcelShipped', 1, $2::jsonb)",
+            {str(event_id)!r},
+            json.dumps({{"parcel_id": {str(uuid.uuid4())!r}}}),
+        )
+        await connection.execute("SELECT pg_notify($1, '')", {notify_channel(bus.tables)!r})
+    await connection.close()
+asyncio.run(main())
+"""
+    try:
+        await asyncio.sleep(0.5)  # the relay's first round is over; it waits to be woken
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", writer)
+        assert await process.wait() == 0
+
+        sent: list[str] = []
+        for _ in range(100):  # bounded: ten seconds, far below the minute's poll
+            entries = await bus.resources.redis.xrange(stream)
+            sent = [entry[1][b"id"].decode() for entry in entries]
+            if sent:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await stop_tasks([running])
+
+    assert sent == [str(event_id)]
