@@ -20,7 +20,7 @@ const SitemapProductsQuery = graphql(`
   }
 `);
 
-export const revalidate = 3600;
+export const dynamic = "force-dynamic";
 
 export default async function sitemap(): Promise<MetadataRoute.Sitemap> {
   const entries: MetadataRoute.Sitemap = [{ url: `${siteUrl}/`, changeFrequency: "daily" }];

@@ -1,0 +1,164 @@
+// Shopper journeys in Chromium against a running platform and a production build.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export async function guestToPaidOrder(browser, base, shots) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const shot = async (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const step = async (name, run) => {
+    try {
+      await run();
+    } finally {
+      await shot(name).catch(() => {});
+    }
+  };
+
+  await step("01-home", async () => {
+    await page.goto(`${base}/`);
+    assert.ok((await page.getByTestId("product-card").count()) > 0, "the home page lists products");
+  });
+
+  await step("02-category", async () => {
+    await page.getByRole("navigation", { name: "Categories" }).getByRole("link", { name: "Clothing" }).click();
+    await page.waitForURL(/\/category\/clothing/);
+    await page.getByRole("heading", { name: "Clothing", level: 1 }).waitFor();
+  });
+
+  await step("03-filtered", async () => {
+    await page.getByTestId("in-stock-filter").click();
+    await page.waitForURL(/inStock=1/);
+    await page.getByTestId("price-facet").first().click();
+    await page.waitForURL(/minPrice=/);
+    assert.ok((await page.getByTestId("product-card").count()) > 0, "the filtered listing is not empty");
+  });
+
+  await step("04-search-typo", async () => {
+    await page.getByRole("searchbox", { name: "Search products" }).fill("jeens");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/\/search\?q=jeens/);
+    const names = await page.getByTestId("product-card").allInnerTexts();
+    assert.ok(names.some((text) => /jeans/i.test(text)), "a misspelt search finds jeans");
+  });
+
+  // Two products of two different sellers, in stock.
+  await page.goto(`${base}/search?inStock=1&sort=NEWEST`);
+  const cards = await page.getByTestId("product-card").evaluateAll((links) =>
+    links.map((link) => ({ href: link.getAttribute("href"), text: link.textContent ?? "" })),
+  );
+  const picked = [];
+  for (const card of cards) {
+    await page.goto(`${base}${card.href}`);
+    const seller = await page.getByTestId("seller-name").innerText();
+    const enabled = page.locator('input[name="variantId"]:not([disabled])');
+    if ((await enabled.count()) < 2 || picked.some((p) => p.seller === seller)) continue;
+    picked.push({ href: card.href, seller });
+    if (picked.length === 2) break;
+  }
+  assert.equal(picked.length, 2, "two in-stock products of two sellers exist");
+
+  for (const [index, product] of picked.entries()) {
+    await step(`05-product-${index + 1}`, async () => {
+      await page.goto(`${base}${product.href}`);
+      await page.locator('input[name="variantId"]:not([disabled])').nth(1).check();
+      await page.getByRole("button", { name: "Add to cart" }).click();
+      await page.waitForURL(/\/cart$/);
+    });
+  }
+  await step("06-guest-cart", async () => {
+    assert.equal(await page.getByTestId("cart-line").count(), 2, "the guest cart holds two lines");
+  });
+
+  const email = `shopper-${Date.now()}@example.com`;
+  await step("07-registered-cart-merged", async () => {
+    await page.goto(`${base}/register?next=/cart`);
+    await page.getByLabel("Name").fill("Ada Lovelace");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel(/^Password/).fill("a long passphrase");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(/\/cart$/);
+    await page.getByTestId("viewer-name").waitFor();
+    assert.equal(await page.getByTestId("cart-line").count(), 2, "the guest cart was merged at sign-in");
+  });
+
+  await step("08-checkout", async () => {
+    await page.getByRole("link", { name: "Check out" }).click();
+    await page.waitForURL(/\/checkout$/);
+    await fillAddress(page);
+    await page.getByRole("button", { name: "Place order" }).click();
+    await page.waitForURL(/\/account\/orders\//);
+    await page.getByRole("button", { name: "Decline (test card)" }).waitFor({ timeout: 30_000 });
+  });
+
+  await step("09-declined", async () => {
+    await page.getByRole("button", { name: "Decline (test card)" }).click();
+    await page.getByText("Your payment was declined").waitFor({ timeout: 30_000 });
+  });
+
+  await step("10-paid", async () => {
+    await page.getByRole("button", { name: "Pay (test card)" }).click();
+    await page.getByTestId("order-status").filter({ hasText: /^PAID$/ }).waitFor({ timeout: 30_000 });
+    const history = await page.getByTestId("status-history").innerText();
+    for (const status of ["PENDING", "AWAITING_PAYMENT", "PAID"]) {
+      assert.ok(history.includes(status), `the status history shows ${status}`);
+    }
+  });
+
+  await step("11-order-history", async () => {
+    await page.goto(`${base}/account/orders`);
+    assert.equal(await page.getByTestId("order-row").count(), 1, "the order is in the history");
+  });
+
+  await step("12-out-of-stock-refused", async () => {
+    await page.goto(`${base}${picked[0].href}`);
+    await page.getByLabel("Quantity").fill("999");
+    await page.getByRole("button", { name: "Add to cart" }).click();
+    await page.waitForURL(/\/cart$/);
+    await page.getByTestId("stock-warning").first().waitFor();
+    await page.getByRole("link", { name: "Check out" }).click();
+    await fillAddress(page);
+    await page.getByRole("button", { name: "Place order" }).click();
+    await page.getByTestId("line-error").first().waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId("line-error").first().innerText(), /Not enough in stock/);
+  });
+
+  await context.close();
+  return { email };
+}
+
+async function fillAddress(page) {
+  await page.getByLabel("First name").fill("Ada");
+  await page.getByLabel("Last name").fill("Lovelace");
+  await page.getByLabel("Street address").fill("12 St James's Square");
+  await page.getByLabel("City").fill("London");
+  await page.getByLabel("Postal code").fill("SW1Y 4JH");
+  await page.getByLabel(/^Country code/).fill("GB");
+}
+
+export async function withoutJavaScript(browser, base, shots) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${base}/search?q=jeans`);
+  const href = await page.getByTestId("product-card").first().getAttribute("href");
+  await page.goto(`${base}${href}`);
+  await page.screenshot({ path: join(shots, "nojs-01-product.png"), fullPage: true });
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.waitForURL(/\/cart$/);
+  assert.equal(await page.getByTestId("cart-line").count(), 1, "a form post adds to the cart without JavaScript");
+  await page.getByLabel("Quantity").fill("2");
+  await page.getByRole("button", { name: "Update" }).click();
+  await page.waitForURL(/\/cart$/);
+  assert.equal(await page.getByTestId("cart-count").innerText(), "2");
+  await page.screenshot({ path: join(shots, "nojs-02-cart.png"), fullPage: true });
+  await page.getByRole("link", { name: "Check out" }).click();
+  await page.waitForURL(/\/sign-in/);
+  await page.screenshot({ path: join(shots, "nojs-03-sign-in.png"), fullPage: true });
+  await context.close();
+}
+
+export function screenshotsDir(root) {
+  const dir = join(root, "test-results");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
