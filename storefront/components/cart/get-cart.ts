@@ -12,7 +12,7 @@ export const getCart = cache(async (): Promise<Cart | null> => {
   const jar = await cookies();
   if (jar.get(ACCESS_COOKIE)) {
     const { data } = await shopgraph(ViewerCartQuery, {});
-    if (data?.me) return data.me.cart ?? null;
+    if (data?.me) return data.me.cart?.status === "OPEN" ? data.me.cart : null;
   }
   const guestCartId = jar.get(CART_COOKIE)?.value;
   if (!guestCartId) return null;
