@@ -1,0 +1,342 @@
+"""Flash sale: N shoppers race for M units of one variant, each with their own cart and
+idempotency key, arriving over a few seconds. Exactly M orders must be placed, every
+other shopper refused INSUFFICIENT_STOCK, and the stock must add up afterwards.
+
+    task bench:flash                              # 1,000 shoppers, 100 units, 3 rounds
+    task bench:flash -- --shoppers 300 --units 30 --rounds 1
+
+Localhost only and bounded: `shopgraph serve --workers 2` (the platform in-process, one
+process per core) on a fresh database and a Redis of its own. Shoppers are signed in
+with tokens minted from the platform's own key pair, so a thousand sign-ins (a password
+hash each) are not part of what is measured. It prints, per round: orders placed,
+refusals by code, decision latency p50/p95/p99 (from the request to a decided
+checkout: AWAITING_PAYMENT or FAILED), checkouts decided per second, the time until the
+last shopper had an answer, and the stock audit. Results go to bench/results/flash.md
+and flash.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.harness import (
+    ROOT,
+    bench_database,
+    children,
+    free_port,
+    postgres_server_url,
+    python_env,
+    shopgraph,
+    spawn,
+    wait_until_answering,
+)
+from bench.workloads import ADDRESS
+
+RESULTS = ROOT / "bench" / "results"
+
+CART = """
+mutation Cart($lines: [CartLineInput!]) {
+  cartCreate(lines: $lines) { cart { id } errors { code } }
+}
+"""
+CHECKOUT = """
+mutation Checkout($cartId: ID!, $address: ShippingAddressInput!, $key: String!) {
+  checkoutComplete(cartId: $cartId, shippingAddress: $address, idempotencyKey: $key) {
+    status
+    order { id status failureReason }
+    errors { code }
+  }
+}
+"""
+TARGET = """
+{ products(first: 1, sort: NEWEST, filter: {inStock: true}) { nodes { variants { id } } } }
+"""
+
+
+@dataclass
+class Answer:
+    shopper: int
+    started: float
+    decided: float
+    outcome: str  # ORDERED | a refusal code | ERROR
+
+
+@dataclass
+class RoundResult:
+    answers: list[Answer] = field(default_factory=list)
+    audit: dict[str, int] = field(default_factory=dict)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
+
+async def _checkout(
+    client: httpx.AsyncClient, url: str, token: str, cart_id: str, shopper: int, delay: float
+) -> Answer:
+    await asyncio.sleep(delay)
+    started = time.monotonic()
+    headers = {"authorization": f"Bearer {token}"}
+    variables = {"cartId": cart_id, "address": ADDRESS, "key": uuid.uuid4().hex}
+    body = {"query": CHECKOUT, "variables": variables}
+    outcome = "ERROR"
+    # PENDING means the wait bound passed first: asking again with the same key is how a
+    # client learns the decision (the idempotency key returns the same checkout).
+    for _ in range(60):
+        try:
+            response = await client.post(url, json=body, headers=headers)
+            payload = response.json()["data"]["checkoutComplete"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            break
+        if payload["errors"]:
+            outcome = payload["errors"][0]["code"]
+            break
+        if payload["status"] == "AWAITING_PAYMENT":
+            outcome = "ORDERED"
+            break
+        if payload["status"] == "FAILED":
+            outcome = (payload.get("order") or {}).get("failureReason") or "FAILED"
+            break
+        await asyncio.sleep(0.05)
+    return Answer(shopper, started, time.monotonic(), outcome)
+
+
+async def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> list[Answer]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        carts: list[str] = []
+        for start in range(0, len(tokens), 50):  # carts are set up before the race
+            batch = tokens[start : start + 50]
+            made = await asyncio.gather(
+                *(
+                    client.post(
+                        url,
+                        json={
+                            "query": CART,
+                            "variables": {"lines": [{"variantId": variant, "quantity": 1}]},
+                        },
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                    for token in batch
+                )
+            )
+            carts += [r.json()["data"]["cartCreate"]["cart"]["id"] for r in made]
+        rng = random.Random(7)
+        return await asyncio.gather(
+            *(
+                _checkout(client, url, token, cart, index, rng.uniform(0, arrival_seconds))
+                for index, (token, cart) in enumerate(zip(tokens, carts, strict=True))
+            )
+        )
+
+
+async def _stock(database: str, variant: str) -> dict[str, int]:
+    connection = await asyncpg.connect(database)
+    try:
+        row = await connection.fetchrow(
+            "SELECT on_hand, reserved FROM products.inventory WHERE variant_id = $1",
+            uuid.UUID(variant),
+        )
+        held = await connection.fetchval(
+            "SELECT coalesce(sum(quantity), 0) FROM products.stock_reservations "
+            "WHERE variant_id = $1 AND status = 'RESERVED'",
+            uuid.UUID(variant),
+        )
+        orders = await connection.fetchval(
+            "SELECT count(*) FROM orders.orders WHERE status = 'AWAITING_PAYMENT'"
+        )
+        return {
+            "on_hand": int(row["on_hand"]),
+            "reserved": int(row["reserved"]),
+            "reservations_held": int(held),
+            "orders_awaiting_payment": int(orders),
+        }
+    finally:
+        await connection.close()
+
+
+async def _restock(database: str, variant: str, units: int) -> None:
+    """A fresh round: the variant holds `units`, nothing reserved, no orders or carts."""
+    connection = await asyncpg.connect(database)
+    try:
+        async with connection.transaction():
+            await connection.execute(
+                "UPDATE products.inventory SET on_hand = $2, reserved = 0 WHERE variant_id = $1",
+                uuid.UUID(variant),
+                units,
+            )
+            await connection.execute(
+                "UPDATE products.stock_reservations SET status = 'RELEASED' "
+                "WHERE variant_id = $1 AND status = 'RESERVED'",
+                uuid.UUID(variant),
+            )
+            await connection.execute(
+                "UPDATE orders.orders SET status = 'CANCELLED' "
+                "WHERE status IN ('PENDING', 'AWAITING_PAYMENT')"
+            )
+    finally:
+        await connection.close()
+
+
+def _tokens(private_pem: str, public_pem: str, count: int) -> list[str]:
+    """Access tokens of the seeded customers (seed ids), as tokenCreate would issue."""
+    from domains.kit.auth import JwtKeys
+    from domains.kit.seeding import seed_id
+    from domains.users.tokens import issue_access_token
+
+    keys = JwtKeys(private_pem=private_pem, public_pem=public_pem)
+    return [
+        issue_access_token(
+            keys,
+            user_id=seed_id("user", f"customer-{n}"),
+            roles=["CUSTOMER"],
+            session_id=uuid.uuid4(),
+            issuer="shopgraph",
+            lifetime=timedelta(hours=1),
+        )[0]
+        for n in range(count)
+    ]
+
+
+def summarise(round_number: int, result: RoundResult, units: int) -> dict[str, Any]:
+    answers = result.answers
+    outcomes = Counter(answer.outcome for answer in answers)
+    latencies = [(a.decided - a.started) * 1000 for a in answers]
+    first = min(a.started for a in answers)
+    last = max(a.decided for a in answers)
+    audit = result.audit
+    clean = (
+        audit["on_hand"] - audit["reserved"] == units - outcomes["ORDERED"]
+        and audit["reserved"] == audit["reservations_held"] == outcomes["ORDERED"]
+    )
+    return {
+        "round": round_number,
+        "orders": outcomes["ORDERED"],
+        "outcomes": dict(outcomes),
+        "decision_p50_ms": round(_percentile(latencies, 0.50), 1),
+        "decision_p95_ms": round(_percentile(latencies, 0.95), 1),
+        "decision_p99_ms": round(_percentile(latencies, 0.99), 1),
+        "decided_per_second": round(len(answers) / max(last - first, 1e-9), 1),
+        "seconds_until_last_answer": round(last - first, 2),
+        "exactly_units_ordered": outcomes["ORDERED"] == units,
+        "stock": audit,
+        "stock_audit_clean": clean,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.flash", description=__doc__)
+    parser.add_argument("--shoppers", type=int, default=1_000)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--arrival-seconds", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.units < 1 or args.shoppers < args.units or args.rounds < 1:
+        parser.error("need --units >= 1, --shoppers >= --units and --rounds >= 1")
+    from domains.kit.auth import JwtKeys
+    from tests.support.private_redis import PrivateRedis
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    logs = RESULTS / "flash-logs"
+    logs.mkdir(exist_ok=True)
+    keys = JwtKeys.generate()
+    assert keys.private_pem is not None
+    redis = PrivateRedis()
+    redis.start()
+    summaries: list[dict[str, Any]] = []
+    try:
+        with children() as started, bench_database(postgres_server_url()) as database:
+            port = free_port()
+            env = python_env(
+                {
+                    "DATABASE_URL": database,
+                    "REDIS_URL": redis.url,
+                    "JWT_PRIVATE_KEY": keys.private_pem,
+                    "JWT_PUBLIC_KEY": keys.public_pem,
+                    "SHOPGRAPH_DATA_DIR": str(logs / "data"),
+                    "PAYMENTS_PROVIDER": "local",
+                    "CHECKOUT_WAIT": "10s",
+                    "RATE_LIMIT_ENABLED": "false",
+                    "LOG_FORMAT": "text",
+                }
+            )
+            for command in (
+                shopgraph("migrate", "up"),
+                shopgraph(
+                    "seed",
+                    *("--products", "20", "--customers", str(args.shoppers), "--no-images"),
+                ),
+            ):
+                subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+            server = spawn(
+                started,
+                "serve",
+                shopgraph(
+                    "serve", "--no-seed", "--port", str(port), "--workers", str(args.workers)
+                ),
+                env,
+                logs,
+            )
+            url = f"http://127.0.0.1:{port}/graphql"
+            wait_until_answering(server, url)
+            target = httpx.post(url, json={"query": TARGET}, timeout=30).json()
+            variant = target["data"]["products"]["nodes"][0]["variants"][0]["id"]
+            for number in range(1, args.rounds + 1):
+                asyncio.run(_restock(database, variant, args.units))
+                tokens = _tokens(keys.private_pem, keys.public_pem, args.shoppers)
+                result = RoundResult(
+                    answers=asyncio.run(_race(url, tokens, variant, args.arrival_seconds))
+                )
+                result.audit = asyncio.run(_stock(database, variant))
+                summary = summarise(number, result, args.units)
+                summaries.append(summary)
+                print(json.dumps(summary))
+    finally:
+        redis.kill()
+    (RESULTS / "flash.json").write_text(json.dumps(summaries, indent=2))
+    (RESULTS / "flash.md").write_text(report(summaries, args))
+    print(report(summaries, args))
+    return 0 if all(s["exactly_units_ordered"] and s["stock_audit_clean"] for s in summaries) else 1
+
+
+def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        "# Flash sale",
+        "",
+        f"{args.shoppers} shoppers, {args.units} units of one variant, arrivals over "
+        f"{args.arrival_seconds} s, `shopgraph serve --workers {args.workers}`, this machine.",
+        "",
+        "| round | orders | outcomes | decision p50 / p95 / p99 ms | decided per s | "
+        "last answer after s | stock audit |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in summaries:
+        lines.append(
+            f"| {s['round']} | {s['orders']} | {s['outcomes']} | {s['decision_p50_ms']} / "
+            f"{s['decision_p95_ms']} / {s['decision_p99_ms']} | {s['decided_per_second']} | "
+            f"{s['seconds_until_last_answer']} | "
+            f"{'clean' if s['stock_audit_clean'] else s['stock']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
