@@ -242,11 +242,14 @@ def test_production_processes_keep_the_edge_shut(
 ) -> None:
     env = _production_env(serve_env, settings)
     platform = Server(env, tmp_path / "serve.log", command=("serve", "--no-seed"))
-    subgraph = Server(env, tmp_path / "subgraph.log", command=("subgraph", "products"))
     token = {"x-shopgraph-gateway-token": env["SUBGRAPH_TOKEN"]}
     introspect = {"query": "{ __schema { types { name } } }"}
+    subgraph: Server | None = None
     try:
-        platform.wait_ready()
+        platform.wait_ready()  # migrated by serve: the subgraph starts on the same schema
+        subgraph = Server(
+            env, tmp_path / "subgraph.log", command=("subgraph", "products", "--no-migrate")
+        )
         subgraph.wait_ready()
         mounted = httpx.post(f"{platform.url}/subgraphs/products/graphql", json=introspect)
         gateway = httpx.post(f"{platform.url}/graphql", json=introspect)
@@ -258,7 +261,8 @@ def test_production_processes_keep_the_edge_shut(
         log = (tmp_path / "serve.log").read_text()
     finally:
         platform.stop()
-        subgraph.stop()
+        if subgraph is not None:
+            subgraph.stop()
 
     assert mounted.status_code == 404
     assert gateway.json()["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
