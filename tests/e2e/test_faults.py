@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ async def _store(stack: Stack) -> Store:
     catalog = Catalog(stack.resources)
     seller = await catalog.seller()
     variants = []
-    for index, stock in enumerate((500, 500, 500, 3)):
+    for index, stock in enumerate((500, 500, 500, 12)):
         product = await catalog.product(
             seller,
             f"Fault Line Item {index}",
@@ -137,9 +138,14 @@ async def _recovered(
     """Stop the shoppers, decide every checkout, and audit the platform."""
     stop.set()
     await shopping
+    began = time.monotonic()
     undecided = await finish(client, ledger)
+    decided_after = time.monotonic() - began
     findings = await settled(stack.settings, answered=ledger.answered)
-    print(f"\nanswers: {ledger.summary()}; paid: {ledger.paid}")
+    print(
+        f"\nanswers: {ledger.summary()}; paid: {ledger.paid}; every checkout decided "
+        f"{decided_after:.1f}s and the audit clean {time.monotonic() - began:.1f}s after"
+    )
     assert ledger.bad == [], ledger.bad
     assert undecided == [], undecided
     assert findings == [], findings
@@ -160,4 +166,20 @@ async def test_redis_killed_and_restarted_empty_under_traffic(stack: Stack) -> N
         await _run_for(3.0)
         stack.redis.start()  # empty: streams, groups, caches, the revocation marker gone
         await _run_for(4.0)
+        await _recovered(client, stack, ledger, stop, shopping)
+
+
+async def test_postgres_crashed_and_restarted_under_checkouts(stack: Stack) -> None:
+    store = await _store(stack)
+    ledger = Ledger()
+    stop = asyncio.Event()
+    async with in_process_platform(stack.settings) as client:
+        shopping = asyncio.create_task(
+            traffic(client, ledger, store.shoppers, store.variants, stop)
+        )
+        await _run_for(3.0)
+        await asyncio.to_thread(stack.postgres.crash)  # every connection cut, no checkpoint
+        await _run_for(2.0)
+        await asyncio.to_thread(stack.postgres.start)  # recovery replays the WAL
+        await _run_for(5.0)
         await _recovered(client, stack, ledger, stop, shopping)

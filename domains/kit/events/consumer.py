@@ -26,8 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.aio import raise_if_stopping
@@ -229,6 +232,12 @@ class Consumer:
                 await run_commit_hooks(session)
         except Exception as error:
             raise_if_stopping(error)
+            if _outage(error):
+                # Not the event's fault, so not one of its deliveries: the round fails and
+                # `run` retries this consumer's pending entries a second later, instead of
+                # leaving them to the reclaim (half a minute) or dead-lettering them after
+                # an outage of a few seconds.
+                raise
             failures = self._failures.get(entry_id, 0) + 1
             self._failures[entry_id] = failures
             logger.exception(
@@ -288,6 +297,21 @@ class Consumer:
                 logger.exception("%s: event consumer round failed", self.group)
                 recovering = True
                 await asyncio.sleep(1.0)
+
+
+def _outage(error: BaseException) -> bool:
+    """Postgres or Redis unreachable, restarting or gone mid-statement."""
+    if isinstance(error, OSError | RedisConnectionError | RedisTimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        # SQLSTATE class 08 (connection exception) and 57P (shutting down, starting up).
+        state = str(getattr(error.orig, "sqlstate", None) or "")
+        return (
+            error.connection_invalidated
+            or isinstance(error, OperationalError | InterfaceError)
+            or state.startswith(("08", "57P"))
+        )
+    return False
 
 
 def _text(value: Any) -> str:

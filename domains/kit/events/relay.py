@@ -301,7 +301,8 @@ class Relay:
             bound = (last[0], last[1] + 1)
             if int(group["pending"]):
                 summary = await redis.xpending(stream, group["name"])
-                bound = min(bound, parse_entry_id(summary["min"]))
+                if summary["min"] is not None:  # None: acknowledged since XINFO GROUPS
+                    bound = min(bound, parse_entry_id(summary["min"]))
             bounds.append(bound)
         return min(bounds)
 
