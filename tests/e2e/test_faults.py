@@ -19,9 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,3 +188,133 @@ async def test_postgres_crashed_and_restarted_under_checkouts(stack: Stack) -> N
         await asyncio.to_thread(stack.postgres.start)  # recovery replays the WAL
         await _run_for(5.0)
         await _recovered(client, stack, ledger, stop, shopping)
+
+
+class WorkerProcess:
+    """`shopgraph worker DOMAIN...` as deployed: the background side of some domains."""
+
+    def __init__(self, stack: Stack, log: Path, *domains: str) -> None:
+        self.domains = domains
+        self._stack = stack
+        self._log = log
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def _env(self) -> dict[str, str]:
+        settings = self._stack.settings
+        assert settings.database_url is not None
+        assert settings.redis_url is not None
+        assert settings.jwt_private_key is not None
+        assert settings.jwt_public_key is not None
+        return {
+            **os.environ,
+            "APP_ENV": "test",
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+            "JWT_PRIVATE_KEY": settings.jwt_private_key,
+            "JWT_PUBLIC_KEY": settings.jwt_public_key,
+            "SHOPGRAPH_DATA_DIR": str(settings.data_dir),
+            "CHECKOUT_WAIT": CHECKOUT_WAIT,
+            "PAYMENTS_PROVIDER": "local",
+        }
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.port = _free_port()
+        command = ["worker", *self.domains, "--port", str(self.port)]
+        with self._log.open("ab") as output:
+            return subprocess.Popen(
+                [sys.executable, "-m", "shopgraph.cli", *command],
+                cwd=ROOT,
+                env=self._env(),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def start(self) -> None:
+        self._process = self._spawn()
+        async with httpx.AsyncClient(timeout=2) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                assert self._process.poll() is None, self._log.read_text()
+                assert time.monotonic() < deadline, f"not ready:\n{self._log.read_text()}"
+                with contextlib.suppress(httpx.TransportError):
+                    response = await http.get(f"http://127.0.0.1:{self.port}/ready")
+                    if response.status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL: no entry finished, no acknowledgement sent, no pool closed."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait(30)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def worker_processes(
+    stack: Stack, log: Path, groups: Sequence[Sequence[str]]
+) -> AsyncIterator[dict[str, WorkerProcess]]:
+    """One `shopgraph worker` process per group of domains, keyed by its first domain."""
+    workers = {group[0]: WorkerProcess(stack, log, *group) for group in groups}
+    try:
+        await asyncio.gather(*(worker.start() for worker in workers.values()))
+        yield workers
+    finally:
+        for worker in workers.values():
+            worker.stop()
+
+
+WORKER_GROUPS = (("products",), ("orders",), ("carts", "payments", "users"))
+
+
+async def _kill_and_restart_worker(stack: Stack, tmp_path: Path, victim: str) -> None:
+    store = await _store(stack)
+    ledger = Ledger()
+    stop = asyncio.Event()
+    log = tmp_path / "workers.log"
+    async with (
+        worker_processes(stack, log, WORKER_GROUPS) as workers,
+        in_process_platform(
+            stack.settings, Runtime(stack.settings, workers_enabled=False)
+        ) as client,
+    ):
+        shopping = asyncio.create_task(
+            traffic(client, ledger, store.shoppers, store.variants, stop)
+        )
+        await _run_for(4.0)
+        workers[victim].kill()
+        await _run_for(3.0)  # the saga's other half goes on, its events pile up
+        await workers[victim].start()
+        await _run_for(3.0)
+        await _recovered(client, stack, ledger, stop, shopping)
+
+
+async def test_the_products_worker_killed_mid_saga_and_restarted(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Products reserves stock for OrderPlaced and commits it for PaymentSucceeded."""
+    await _kill_and_restart_worker(stack, tmp_path, "products")
+
+
+async def test_the_orders_relay_and_consumer_killed_with_events_pending(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """Orders is the saga's hub: its consumer reads CheckoutRequested, StockReserved and
+    PaymentSucceeded, its relay sends OrderPlaced and OrderStatusChanged."""
+    await _kill_and_restart_worker(stack, tmp_path, "orders")
