@@ -276,7 +276,8 @@ async def seed(
         await _copy(session, "product_ratings", chunk.ratings)
         new_variants = await _copy(session, "variants", chunk.variants)
         inserted["variants"] += len(new_variants)
-        await _copy(session, "inventory", chunk.inventory)
+        stocked = await _copy(session, "inventory", chunk.inventory)
+        await _record_opening_stock(session, stocked)
         inserted["images"] += len(await _copy(session, "product_images", chunk.images))
         inserted["reviews"] += len(await _copy(session, "reviews", chunk.reviews))
         await _announce_offers(session, chunk, set(new_variants))
@@ -443,6 +444,23 @@ def _json(value: Any) -> str:
     import json
 
     return json.dumps(value, separators=(",", ":"))
+
+
+async def _record_opening_stock(session: AsyncSession, variant_ids: list[Any]) -> None:
+    """The ledger's first line for each new inventory row: the stock it opened with, as
+    a RECEIVED adjustment, so that the movements of a variant always add up to its row."""
+    if not variant_ids:
+        return
+    await session.execute(
+        text(
+            "INSERT INTO products.inventory_movements (variant_id, kind, reason, note, "
+            "on_hand_delta, reserved_delta, on_hand_after, reserved_after) "
+            "SELECT variant_id, 'ADJUSTMENT', 'RECEIVED', 'opening stock', on_hand, 0, "
+            "on_hand, 0 FROM products.inventory "
+            "WHERE variant_id = ANY(:ids) AND on_hand > 0"
+        ),
+        {"ids": variant_ids},
+    )
 
 
 async def _announce_offers(

@@ -90,3 +90,28 @@ async def test_the_seeded_catalog_is_consistent(resources: Resources) -> None:
     }
     assert set(statuses) == {"ACTIVE", "DRAFT", "ARCHIVED"}
     assert statuses["ACTIVE"] > 100
+
+
+async def test_seeded_stock_is_in_the_inventory_ledger(resources: Resources) -> None:
+    async with transaction(resources.session_factory) as session:
+        await seed(session, OPTIONS, progress=io.StringIO())
+        await seed(session, OPTIONS, progress=io.StringIO())  # a second run adds nothing
+
+    async with resources.session_factory() as session:
+        disagreeing = (
+            await session.execute(
+                text(
+                    "SELECT i.variant_id FROM products.inventory i "
+                    "LEFT JOIN products.inventory_movements m USING (variant_id) "
+                    "GROUP BY i.variant_id, i.on_hand, i.reserved "
+                    "HAVING coalesce(sum(m.on_hand_delta), 0) <> i.on_hand "
+                    "OR coalesce(sum(m.reserved_delta), 0) <> i.reserved"
+                )
+            )
+        ).all()
+        stocked = await session.scalar(
+            text("SELECT count(*) FROM products.inventory WHERE on_hand > 0")
+        )
+
+    assert stocked
+    assert disagreeing == []
