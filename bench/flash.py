@@ -172,6 +172,26 @@ async def _stock(database: str, variant: str) -> dict[str, int]:
         await connection.close()
 
 
+async def _work_done(database: str, redis_url: str) -> tuple[int, int]:
+    """Transactions committed in the database and commands Redis has run, so far: the
+    difference over a round, per checkout, is what a checkout costs (carts, orders,
+    products and payments together, requests and background workers alike)."""
+    from redis.asyncio import Redis
+
+    connection = await asyncpg.connect(database)
+    try:
+        commits = int(
+            await connection.fetchval(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            )
+        )
+    finally:
+        await connection.close()
+    async with Redis.from_url(redis_url) as redis:
+        commands = int((await redis.info("stats"))["total_commands_processed"])
+    return commits, commands
+
+
 async def _restock(database: str, variant: str, units: int) -> None:
     """A fresh round: the variant holds `units`, nothing reserved, no orders or carts."""
     connection = await asyncpg.connect(database)
@@ -302,11 +322,21 @@ def main(argv: list[str] | None = None) -> int:
             for number in range(1, args.rounds + 1):
                 asyncio.run(_restock(database, variant, args.units))
                 tokens = _tokens(keys.private_pem, keys.public_pem, args.shoppers)
+                before = asyncio.run(_work_done(database, redis.url))
                 result = RoundResult(
                     answers=asyncio.run(_race(url, tokens, variant, args.arrival_seconds))
                 )
                 result.audit = asyncio.run(_stock(database, variant))
+                after = asyncio.run(_work_done(database, redis.url))
                 summary = summarise(number, result, args.units)
+                # Carts made before the race are in these figures too: a cart and its
+                # checkout are what one shopper costs.
+                summary["postgres_commits_per_shopper"] = round(
+                    (after[0] - before[0]) / args.shoppers, 1
+                )
+                summary["redis_commands_per_shopper"] = round(
+                    (after[1] - before[1]) / args.shoppers, 1
+                )
                 summaries.append(summary)
                 print(json.dumps(summary))
     finally:
@@ -325,14 +355,15 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"{args.arrival_seconds} s, `shopgraph serve --workers {args.workers}`, this machine.",
         "",
         "| round | orders | outcomes | decision p50 / p95 / p99 ms | decided per s | "
-        "last answer after s | stock audit |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "last answer after s | commits / Redis commands per shopper | stock audit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in summaries:
         lines.append(
             f"| {s['round']} | {s['orders']} | {s['outcomes']} | {s['decision_p50_ms']} / "
             f"{s['decision_p95_ms']} / {s['decision_p99_ms']} | {s['decided_per_second']} | "
-            f"{s['seconds_until_last_answer']} | "
+            f"{s['seconds_until_last_answer']} | {s['postgres_commits_per_shopper']} / "
+            f"{s['redis_commands_per_shopper']} | "
             f"{'clean' if s['stock_audit_clean'] else s['stock']} |"
         )
     return "\n".join(lines) + "\n"
