@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 from gateway.auth.jwks import KeySet, RemoteKeySet, StaticKeySet
 from gateway.auth.tokens import TokenVerifier
 from gateway.caching import PublicCache
+from gateway.clients import FirstPartyClients
 from gateway.endpoint import API_KEY_HEADER, PLAN_HEADER, PREFLIGHT_HEADERS, GraphQLEndpoint
 from gateway.federation.gateway import DocumentPolicy, Gateway
 from gateway.federation.keepalive import KeepAliveClient
@@ -106,11 +107,17 @@ class GatewayConfig:
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
     # Trusted-document manifests (schema/operations/*.json).
     manifests_dir: Path | None = None
+    # Run only the manifests' documents: no free-form text, no automatic persisted queries.
+    trusted_documents_only: bool = False
     # Partner API keys live in Postgres (the gateway schema); None: keys are refused.
     database_url: str | None = None
     partner_cache_seconds: float = 5.0
     # None: no rate limiting. It needs redis_url.
     rate_limits: RateLimits | None = None
+    # name -> key of first-party clients (X-Shopgraph-Client-Key), whose X-Forwarded-For
+    # names the shopper; and proxies (addresses or CIDR ranges) whose X-Forwarded-For counts.
+    first_party_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     public_cache: PublicCache = field(default_factory=PublicCache)
 
@@ -183,7 +190,11 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
         raise ValueError("rate limiting needs Redis: set redis_url")
     endpoint = GraphQLEndpoint(
         gateway=gateway,
-        documents=PersistedDocuments(load_manifests(config.manifests_dir), store),
+        documents=PersistedDocuments(
+            load_manifests(config.manifests_dir),
+            store,
+            trusted_only=config.trusted_documents_only,
+        ),
         limits=config.limits,
         verifier=_verifier(config.auth, client),
         partners=(
@@ -196,6 +207,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
             if config.rate_limits is not None and redis is not None
             else None
         ),
+        clients=FirstPartyClients(config.first_party_keys, config.trusted_proxies),
         public_cache=config.public_cache,
         graphiql=(
             GraphiQL(load_examples(config.graphiql_examples, gateway.schema))

@@ -2,7 +2,7 @@
 
 1. HTTP: method, media types, parameters (gateway/protocol.py); a browser gets GraphiQL.
 2. Who is asking: the access token is verified (401 before any planning), the partner
-   API key recognised.
+   API key and the first-party client key recognised, the shopper's address found.
 3. Which document: sent, or persisted by hash; a partner only from its manifest.
 4. The document: parsed within the token limit, shape limits, validation, variables;
    mutations only over POST; a GET with a document in it must be preflighted.
@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from gateway.auth.tokens import TokenIdentity, TokenVerifier
 from gateway.caching import NO_STORE, PublicCache
+from gateway.clients import CLIENT_KEY_HEADER, FORWARDED_FOR_HEADER, FirstPartyClients
 from gateway.errors import INTERNAL_ERROR_MESSAGE, Refusal, mask_errors, request_error
 from gateway.federation.gateway import Gateway, GatewayResponse, PreparedOperation
 from gateway.federation.plan_printer import plan_as_dict
@@ -53,6 +54,10 @@ class Caller:
     token: TokenIdentity | None
     partner: PartnerIdentity | None
     authorization: str | None
+    # The first-party client (the storefront's server) sending on a shopper's behalf.
+    client: str | None = None
+    # `ip` is the shopper's, named by the first-party client or a trusted proxy.
+    forwarded: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -61,11 +66,14 @@ class Caller:
     def buckets(self) -> list[Bucket]:
         # A partner is known by its key and spends the key's budget, not its address's:
         # partners call from a few servers that would exhaust any per-IP budget.
-        buckets = (
-            [Bucket("api_key", str(self.partner.id))]
-            if self.partner is not None
-            else [Bucket("ip", self.ip)]
-        )
+        # A first-party client that names no shopper (a catalog read it caches for all of
+        # them) spends its own budget; naming one, it spends that shopper's.
+        if self.partner is not None:
+            buckets = [Bucket("api_key", str(self.partner.id))]
+        elif self.client is not None and not self.forwarded:
+            buckets = [Bucket("client", self.client)]
+        else:
+            buckets = [Bucket("ip", self.ip)]
         if self.token is not None:
             buckets.append(Bucket("user", self.token.subject))
         return buckets
@@ -79,6 +87,7 @@ class GraphQLEndpoint:
     verifier: TokenVerifier | None = None
     partners: PartnerKeys | None = None
     limiter: RateLimiter | None = None
+    clients: FirstPartyClients = field(default_factory=FirstPartyClients)
     public_cache: PublicCache = field(default_factory=PublicCache)
     graphiql: GraphiQL | None = None
     production: bool = False
@@ -164,8 +173,27 @@ class GraphQLEndpoint:
         api_key = request.headers.get(API_KEY_HEADER, "").strip()
         if api_key:
             partner = await self._partner(api_key)
-        ip = request.client.host if request.client else "unknown"
-        return Caller(ip, token, partner, authorization)
+        client = None
+        client_key = request.headers.get(CLIENT_KEY_HEADER, "").strip()
+        if client_key:
+            client = self._first_party(client_key)
+        peer = request.client.host if request.client else "unknown"
+        forwarded_for = ",".join(request.headers.getlist(FORWARDED_FOR_HEADER)) or None
+        address = self.clients.address(peer, forwarded_for, first_party=client is not None)
+        return Caller(address.ip, token, partner, authorization, client, address.forwarded)
+
+    def _first_party(self, client_key: str) -> str:
+        if not self.clients.configured:
+            raise Refusal.of(
+                "This gateway has no first-party clients: drop the client key, or configure "
+                "it on the gateway (GATEWAY_FIRST_PARTY_KEYS).",
+                "UNAUTHENTICATED",
+                status=401,
+            )
+        client = self.clients.identify(client_key)
+        if client is None:
+            raise Refusal.of("The client key is not valid.", "UNAUTHENTICATED", status=401)
+        return client
 
     async def _partner(self, api_key: str) -> PartnerIdentity:
         if self.partners is None:

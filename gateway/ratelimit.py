@@ -1,5 +1,8 @@
 """Rate limiting in Redis: a sliding window per API key, per user and per IP, by cost.
 
+A first-party client (gateway/clients.py) counts as the shopper it names, or, naming none,
+spends a budget of its own.
+
 Each request spends its cost (gateway/limits/cost.py), so one listing of 100 products
 weighs what 100 single-product requests do. The window slides the way Cloudflare's
 does: the count of the previous fixed window, weighted by how much of it still overlaps
@@ -53,14 +56,20 @@ class RateLimits:
     per_ip: int = 50_000
     per_user: int = 100_000
     per_api_key: int = 500_000
+    per_client: int = 500_000
 
     def limit(self, kind: str) -> int:
-        return {"ip": self.per_ip, "user": self.per_user, "api_key": self.per_api_key}[kind]
+        return {
+            "ip": self.per_ip,
+            "user": self.per_user,
+            "api_key": self.per_api_key,
+            "client": self.per_client,
+        }[kind]
 
 
 @dataclass(frozen=True)
 class Bucket:
-    kind: str  # "ip", "user" or "api_key"
+    kind: str  # "ip", "user", "api_key" or "client"
     identity: str
 
 

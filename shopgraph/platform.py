@@ -118,6 +118,9 @@ def gateway_config(
         redis_key_prefix=settings.redis_key_prefix,
         persisted_query_ttl_seconds=int(settings.gateway_persisted_query_ttl.total_seconds()),
         manifests_dir=settings.gateway_operations_dir,
+        trusted_documents_only=settings.gateway_trusted_documents_only,
+        first_party_keys=dict(settings.gateway_first_party_keys),
+        trusted_proxies=settings.gateway_trusted_proxies,
         database_url=sqlalchemy_url(settings.database_url) if settings.database_url else None,
         rate_limits=(
             RateLimits(
@@ -125,6 +128,7 @@ def gateway_config(
                 per_ip=settings.rate_limit_per_ip,
                 per_user=settings.rate_limit_per_user,
                 per_api_key=settings.rate_limit_per_api_key,
+                per_client=settings.rate_limit_per_client,
             )
             if settings.rate_limit_enabled and settings.redis_url is not None
             else None

@@ -6,6 +6,7 @@ message naming the variable and what was expected, instead of failing later on f
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ class AppEnv(StrEnum):
 PRODUCTION_MEDIA_BASE_URL = "https://cdn.shopgraph.dev/media"
 
 _GRAPHQL_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+_CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SIZE = re.compile(r"^\s*(\d+)\s*((?:[KkMm][Bb])?)\s*$")
 _SIZE_UNITS = {"": 1, "KB": 1024, "MB": 1024 * 1024}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
@@ -104,11 +106,18 @@ class Settings:
     gateway_jwks_url: str | None = None
     gateway_persisted_query_ttl: timedelta = timedelta(days=7)
     gateway_operations_dir: Path = Path("schema/operations")
+    # Only the manifests' documents run (by documentId, or their exact text).
+    gateway_trusted_documents_only: bool = False
+    # First-party clients (name, key): their X-Forwarded-For names the shopper, who is then
+    # the one rate-limited; and proxies in front of the gateway whose X-Forwarded-For counts.
+    gateway_first_party_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    gateway_trusted_proxies: tuple[str, ...] = ()
     rate_limit_enabled: bool = True
     rate_limit_window: timedelta = timedelta(minutes=1)
     rate_limit_per_ip: int = 50_000
     rate_limit_per_user: int = 100_000
     rate_limit_per_api_key: int = 500_000
+    rate_limit_per_client: int = 500_000
     # A subgraph served on its own answers `/graphql` only to requests carrying this
     # token, which the gateway sends (domains/kit/edge.py); production requires it.
     subgraph_token: str | None = field(default=None, repr=False)
@@ -127,7 +136,10 @@ class Settings:
 
     @property
     def graphiql_enabled(self) -> bool:
-        return not self.is_production if self.gateway_graphiql is None else self.gateway_graphiql
+        if self.gateway_graphiql is not None:
+            return self.gateway_graphiql
+        # GraphiQL sends document text, which a gateway of trusted documents only refuses.
+        return not self.is_production and not self.gateway_trusted_documents_only
 
     @property
     def introspection_enabled(self) -> bool:
@@ -196,11 +208,15 @@ class Settings:
                 "GATEWAY_PERSISTED_QUERY_TTL", timedelta(days=7)
             ),
             gateway_operations_dir=Path(env.text("GATEWAY_OPERATIONS_DIR") or "schema/operations"),
+            gateway_trusted_documents_only=env.flag("GATEWAY_TRUSTED_DOCUMENTS_ONLY"),
+            gateway_first_party_keys=env.client_keys("GATEWAY_FIRST_PARTY_KEYS"),
+            gateway_trusted_proxies=env.networks("GATEWAY_TRUSTED_PROXIES"),
             rate_limit_enabled=env.flag("RATE_LIMIT_ENABLED", default=True),
             rate_limit_window=env.duration("RATE_LIMIT_WINDOW", timedelta(minutes=1)),
             rate_limit_per_ip=env.integer("RATE_LIMIT_PER_IP", 50_000, minimum=0),
             rate_limit_per_user=env.integer("RATE_LIMIT_PER_USER", 100_000, minimum=0),
             rate_limit_per_api_key=env.integer("RATE_LIMIT_PER_API_KEY", 500_000, minimum=0),
+            rate_limit_per_client=env.integer("RATE_LIMIT_PER_CLIENT", 500_000, minimum=0),
             subgraph_token=env.secret("SUBGRAPH_TOKEN"),
             subgraph_max_body_size=env.size("SUBGRAPH_MAX_BODY_SIZE", 4_194_304),
             subgraph_max_depth=env.integer("SUBGRAPH_MAX_DEPTH", 24, minimum=1),
@@ -293,6 +309,46 @@ class _Reader:
                     f"(got {item!r})"
                 )
         return items
+
+    def client_keys(self, name: str) -> tuple[tuple[str, str], ...]:
+        """Comma-separated `name:key` pairs; each key a secret of at least 32 characters."""
+        raw = self.text(name) or ""
+        pairs: dict[str, str] = {}
+        entries = [item.strip() for item in raw.split(",") if item.strip()]
+        for position, item in enumerate(entries, start=1):
+            client, _, key = item.partition(":")
+            client, key = client.strip(), key.strip()
+            if not _CLIENT_NAME.match(client) or not key:
+                # The entry itself is not echoed: it may be a bare key.
+                raise ConfigError(
+                    f"{name} must be comma-separated name:key pairs such as "
+                    f"storefront:<key>, names in lower case (entry {position} is not)"
+                )
+            if len(key) < 32:
+                raise ConfigError(
+                    f"{name}: the key of {client!r} must be at least 32 characters "
+                    f"(got {len(key)}); generate one with: openssl rand -hex 32"
+                )
+            if client in pairs or key in pairs.values():
+                raise ConfigError(f"{name}: {client!r} or its key appears twice")
+            pairs[client] = key
+        return tuple(pairs.items())
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        """Comma-separated IP addresses or CIDR ranges."""
+        raw = self.text(name) or ""
+        networks = []
+        for item in (item.strip() for item in raw.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be comma-separated addresses or CIDR ranges such as "
+                    f"10.0.0.0/8,127.0.0.1 (got {item!r})"
+                ) from None
+        return tuple(networks)
 
     def origins(self, name: str) -> tuple[str, ...]:
         """A comma-separated list of web origins: scheme://host[:port], no path."""

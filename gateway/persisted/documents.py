@@ -8,6 +8,10 @@
 - A document sent with a hash must match it; it is registered once it validates.
 - A request with a partner API key runs only its manifest's operations, named by hash
   or sent in full (a byte-identical document is the same operation).
+- With `trusted_only`, every request is held to that rule over all the manifests: other
+  text is refused (`PERSISTED_QUERY_REQUIRED`), as is a hash no manifest holds
+  (`PERSISTED_QUERY_NOT_IN_LIST`), and nothing is registered as an automatic persisted
+  query. A browser, or a stolen page, can then run only what the clients shipped.
 """
 
 from __future__ import annotations
@@ -36,9 +40,12 @@ class Resolved:
 
 
 class PersistedDocuments:
-    def __init__(self, manifests: Mapping[str, Manifest], store: DocumentStore) -> None:
+    def __init__(
+        self, manifests: Mapping[str, Manifest], store: DocumentStore, *, trusted_only: bool = False
+    ) -> None:
         self.manifests = dict(manifests)
         self.store = store
+        self.trusted_only = trusted_only
         self._trusted = {
             operation.id: operation.body
             for manifest in self.manifests.values()
@@ -62,11 +69,23 @@ class PersistedDocuments:
                 )
             if partner is not None:
                 self._allowed(partner, actual)
+            elif self.trusted_only and actual not in self._trusted:
+                raise request_error(
+                    "This gateway runs only registered documents: send the documentId "
+                    "('sha256:<hex>') of an operation in its manifests, not document text.",
+                    "PERSISTED_QUERY_REQUIRED",
+                )
             register = sha256 if sha256 is not None and sha256 not in self._trusted else None
             return Resolved(params.query, persisted=False, register=register)
         assert sha256 is not None  # read_params refuses a request with neither
         if partner is not None:
             return Resolved(self._allowed(partner, sha256), persisted=True)
+        if self.trusted_only and sha256 not in self._trusted:
+            raise request_error(
+                f"No manifest of this gateway holds the document sha256:{sha256}, and it "
+                "runs only registered documents.",
+                "PERSISTED_QUERY_NOT_IN_LIST",
+            )
         document = self._trusted.get(sha256) or await self.store.get(sha256)
         if document is None:
             raise request_error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")

@@ -8,6 +8,7 @@ Windows and locks are made short through the environment rather than waited out.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -231,3 +232,53 @@ async def test_another_customers_cart_reads_as_an_unknown_one(clients: Clients) 
     for theirs, nothing in answers.values():
         assert theirs == nothing
     assert answers["eve", "read"][0] == {"data": {"cart": None}}
+
+
+async def test_behind_the_storefront_each_shopper_is_throttled_by_their_own_address(
+    settings: Settings, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The storefront's server signs every shopper in from one address; with its client
+    key, the address it forwards is the one counted, so one shopper's guesses lock only
+    that shopper's address."""
+    monkeypatch.setenv("SIGN_IN_FAILURES_PER_IP", "3")
+    key = "storefront-" + "k" * 32
+    app = build_platform_app(
+        dataclasses.replace(settings, gateway_first_party_keys=(("storefront", key),))
+    )
+    transport = httpx.ASGITransport(app=app, client=("10.20.0.5", 40000))
+
+    def shopper(address: str) -> dict[str, str]:
+        return {"X-Shopgraph-Client-Key": key, "X-Forwarded-For": address}
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://shop") as http,
+    ):
+        storefront = GraphQLClient(http)
+        assert (await _register(storefront, "ada@example.com")).ok()["accountRegister"][
+            "errors"
+        ] == []
+        for index in range(3):
+            await storefront.execute(
+                SIGN_IN,
+                {"email": f"victim{index}@example.com", "password": "wrong guess"},
+                headers=shopper("198.51.100.1"),
+            )
+        guesser = (
+            await storefront.execute(
+                SIGN_IN,
+                {"email": "ada@example.com", "password": PASSWORD},
+                headers=shopper("198.51.100.1"),
+            )
+        ).ok()["tokenCreate"]
+        owner = (
+            await storefront.execute(
+                SIGN_IN,
+                {"email": "ada@example.com", "password": PASSWORD},
+                headers=shopper("198.51.100.2"),
+            )
+        ).ok()["tokenCreate"]
+
+    assert _codes(guesser) == ["TOO_MANY_ATTEMPTS"]
+    assert owner["errors"] == []
+    assert owner["accessToken"]

@@ -47,6 +47,10 @@ def test_every_edge_variable_is_read() -> None:
             "RATE_LIMIT_PER_IP": "100",
             "RATE_LIMIT_PER_USER": "200",
             "RATE_LIMIT_PER_API_KEY": "0",
+            "RATE_LIMIT_PER_CLIENT": "300",
+            "GATEWAY_TRUSTED_DOCUMENTS_ONLY": "on",
+            "GATEWAY_FIRST_PARTY_KEYS": f"storefront:{'k' * 32}, console:{'c' * 40}",
+            "GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7",
         }
     )
     config = gateway_config(settings, supergraph_sdl="", subgraphs={}, auth=None)
@@ -70,6 +74,10 @@ def test_every_edge_variable_is_read() -> None:
     assert str(config.manifests_dir) == "/srv/operations"
     assert settings.gateway_jwks_url == "https://users.internal/.well-known/jwks.json"
     assert settings.rate_limit_window == timedelta(seconds=30)
+    assert settings.rate_limit_per_client == 300
+    assert config.trusted_documents_only is True
+    assert config.first_party_keys == {"storefront": "k" * 32, "console": "c" * 40}
+    assert config.trusted_proxies == ("10.0.0.0/8", "192.0.2.7/32")
     # No REDIS_URL here: no rate limiting, whatever RATE_LIMIT_ENABLED says.
     assert config.rate_limits is None
 
@@ -103,11 +111,27 @@ def test_production_turns_graphiql_introspection_and_error_details_off() -> None
         ("GATEWAY_JWKS_URL", "ftp://keys"),
         ("RATE_LIMIT_WINDOW", "0"),
         ("RATE_LIMIT_PER_IP", "-1"),
+        ("GATEWAY_FIRST_PARTY_KEYS", "k" * 40),
+        ("GATEWAY_FIRST_PARTY_KEYS", "storefront:short"),
+        ("GATEWAY_FIRST_PARTY_KEYS", f"Store Front:{'k' * 32}"),
+        ("GATEWAY_FIRST_PARTY_KEYS", f"a:{'k' * 32},b:{'k' * 32}"),
+        ("GATEWAY_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("GATEWAY_TRUSTED_DOCUMENTS_ONLY", "sometimes"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
-    with pytest.raises(ConfigError, match=variable):
+    with pytest.raises(ConfigError, match=variable) as raised:
         Settings.from_env({variable: value})
+    assert "k" * 32 not in str(raised.value)  # a key is never echoed
+
+
+def test_graphiql_is_off_by_default_when_only_trusted_documents_run() -> None:
+    trusted = Settings.from_env({"GATEWAY_TRUSTED_DOCUMENTS_ONLY": "true"})
+    asked = Settings.from_env({"GATEWAY_TRUSTED_DOCUMENTS_ONLY": "true", "GATEWAY_GRAPHIQL": "on"})
+
+    assert Settings.from_env({}).graphiql_enabled is True
+    assert trusted.graphiql_enabled is False
+    assert asked.graphiql_enabled is True
 
 
 def test_remote_gateways_find_the_key_set_next_to_the_users_subgraph() -> None:

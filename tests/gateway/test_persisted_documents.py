@@ -157,3 +157,38 @@ async def test_with_redis_down_persisted_queries_degrade_to_sending_the_document
 
     assert _code(miss) == "PERSISTED_QUERY_NOT_FOUND"
     assert full.json()["data"]["topProducts"]
+
+
+async def test_trusted_documents_only_runs_nothing_but_the_manifests(
+    manifests: Path, resources: Resources
+) -> None:
+    settings = resources.settings
+    app = topology_gateway(
+        manifests_dir=manifests,
+        trusted_documents_only=True,
+        redis_url=settings.redis_url,
+        redis_key_prefix=settings.redis_key_prefix,
+    )
+    operations = json.loads((manifests / "storefront.json").read_text())["operations"]
+    top = next(op for op in operations if op["name"] == "Top")
+    free_form = "{ topProducts(first: 5) { name price } }"
+    strict = {"accept": "application/graphql-response+json"}
+    async with client_of(app) as client:
+        by_id = await client.post("/graphql", json={"documentId": f"sha256:{top['id']}"})
+        as_text = await client.post("/graphql", json={"query": top["body"]})
+        refused = await client.post("/graphql", json={"query": free_form}, headers=strict)
+        register = await client.post(
+            "/graphql", json={"query": free_form, "extensions": _apq(_sha(free_form))}
+        )
+        unlisted = await client.post(
+            "/graphql", json={"extensions": _apq(_sha(free_form))}, headers=strict
+        )
+
+    assert by_id.json()["data"]["topProducts"]
+    assert as_text.json()["data"]["topProducts"]  # its exact text is the same document
+    assert refused.status_code == 400
+    assert _code(refused) == "PERSISTED_QUERY_REQUIRED"
+    assert "documentId" in refused.json()["errors"][0]["message"]
+    assert _code(register) == "PERSISTED_QUERY_REQUIRED"
+    assert _code(unlisted) == "PERSISTED_QUERY_NOT_IN_LIST"
+    assert await resources.redis.get(f"{settings.redis_key_prefix}gw:apq:{_sha(free_form)}") is None
