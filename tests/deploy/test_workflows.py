@@ -109,28 +109,44 @@ def test_ci_lints_and_tests_against_postgres_15_and_redis_7() -> None:
         assert "--health-cmd" in service["options"], "wait until the service answers"
     assert test["env"]["TEST_DATABASE_URL"].startswith("postgresql://")
     assert test["env"]["TEST_REDIS_URL"].startswith("redis://")
-    build = next(
-        s for s in jobs["image"]["steps"] if "docker/build-push-action" in s.get("uses", "")
-    )
-    assert build["with"]["file"] == "deploy/Dockerfile"
-    assert build["with"]["push"] is False
+    builds = {
+        step["with"]["file"]: step
+        for step in jobs["image"]["steps"]
+        if "docker/build-push-action" in step.get("uses", "")
+    }
+    assert set(builds) == {"deploy/Dockerfile", "deploy/storefront.Dockerfile"}
+    assert all(build["with"]["push"] is False for build in builds.values())
+    # Each image keeps its own layer cache.
+    scopes = {build["with"]["cache-from"] for build in builds.values()}
+    assert len(scopes) == 2
+    smoke = _run_lines(jobs["image"])
+    assert "--read-only" in smoke
+    assert "shopgraph-storefront:ci" in smoke
+    assert "/robots.txt" in smoke
 
 
 def test_release_pushes_then_migrates_then_rolls_out_every_deployment() -> None:
     release = _workflow("release.yml")
     image_job, deploy = release["jobs"]["image"], release["jobs"]["deploy"]
     assert image_job["permissions"]["packages"] == "write"
-    push = next(s for s in image_job["steps"] if "docker/build-push-action" in s.get("uses", ""))
-    assert push["with"]["push"] is True
-    assert push["with"]["file"] == "deploy/Dockerfile"
+    pushes = {
+        step["with"]["file"]: step
+        for step in image_job["steps"]
+        if "docker/build-push-action" in step.get("uses", "")
+    }
+    assert set(pushes) == {"deploy/Dockerfile", "deploy/storefront.Dockerfile"}
+    assert all(push["with"]["push"] is True for push in pushes.values())
+    assert set(image_job["outputs"]) == {"image", "storefront-image"}
     assert deploy["needs"] == "image"
+    assert deploy["env"]["STOREFRONT_IMAGE"] == "${{ needs.image.outputs.storefront-image }}"
 
     manifests = render("prod")
     deployments = [m for m in manifests if m["kind"] == "Deployment"]
     namespace = deployments[0]["metadata"]["namespace"]
     assert release["env"]["NAMESPACE"] == namespace
     services = deploy["env"]["SERVICES"].split()
-    assert sorted(services) == sorted(d["metadata"]["name"] for d in deployments)
+    # The platform's image goes to the gateway and every subgraph; the storefront has its own.
+    assert sorted([*services, "storefront"]) == sorted(d["metadata"]["name"] for d in deployments)
     assert services[-1] == "gateway", "subgraphs first, then the gateway"
 
     steps = [step.get("run", "") for step in deploy["steps"]]
@@ -139,12 +155,22 @@ def test_release_pushes_then_migrates_then_rolls_out_every_deployment() -> None:
     assert migrate < rollout, "migrations finish before any pod gets the new image"
     assert 'set image "deployment/$service" "app=$IMAGE"' in steps[rollout]
     assert 'rollout status "deployment/$service"' in steps[rollout]
+    storefront = steps[rollout].index('set image deployment/storefront "app=$STOREFRONT_IMAGE"')
+    assert steps[rollout].index("for service in $SERVICES") < storefront, "after the gateway"
+    assert "rollout status deployment/storefront" in steps[rollout][storefront:]
+    assert 'echo storefront >> "$RUNNER_TEMP/updated"' in steps[rollout], "rolled back too"
     assert "'app.kubernetes.io/component in (config,migration)'" in steps[migrate]
 
     # The pinned overlay rewrites the image name the prod overlay produces.
     prod_image = deployments[0]["spec"]["template"]["spec"]["containers"][0]["image"]
     pin = next(run for run in steps if "k8s/release/kustomization.yaml" in run)
     assert f"- name: {prod_image.split(':')[0]}" in pin
+    storefront_image = next(
+        d["spec"]["template"]["spec"]["containers"][0]["image"]
+        for d in deployments
+        if d["metadata"]["name"] == "storefront"
+    )
+    assert f"- name: {storefront_image.split(':')[0]}" in pin
     cronjob = next(m for m in manifests if m["kind"] == "CronJob")
     backup = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert (
@@ -183,7 +209,12 @@ def test_the_pinned_overlay_puts_the_new_image_on_every_workload(tmp_path: Path)
     subprocess.run(["cp", "-r", str(REPO_ROOT / "k8s" / "base"), str(work / "k8s")], check=True)
     subprocess.run(["cp", "-r", str(REPO_ROOT / "k8s" / "overlays"), str(work / "k8s")], check=True)
     image = "ghcr.io/acme/shopgraph@sha256:" + "ab" * 32
-    env = {"PATH": f"{Path(kubectl).parent}:/usr/bin:/bin", "IMAGE": image}
+    storefront = "ghcr.io/acme/shopgraph-storefront@sha256:" + "cd" * 32
+    env = {
+        "PATH": f"{Path(kubectl).parent}:/usr/bin:/bin",
+        "IMAGE": image,
+        "STOREFRONT_IMAGE": storefront,
+    }
     result = subprocess.run(
         ["bash", "-e", "-c", pin], cwd=work, env=env, capture_output=True, text=True, check=False
     )
@@ -195,4 +226,4 @@ def test_the_pinned_overlay_puts_the_new_image_on_every_workload(tmp_path: Path)
         check=True,
     ).stdout
     images = set(re.findall(r"image: (\S+)", rendered))
-    assert images == {image}
+    assert images == {image, storefront}
