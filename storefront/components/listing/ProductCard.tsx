@@ -3,7 +3,8 @@ import Link from "next/link";
 import { formatMoney } from "@/lib/format/money";
 import type { ProductCardFragment } from "@/lib/shopgraph/gql/graphql";
 
-export function ProductCard({ product }: { product: ProductCardFragment }) {
+/** `firstRow`: above the fold on a phone (two columns), so its picture is fetched at once. */
+export function ProductCard({ product, firstRow = false }: { product: ProductCardFragment; firstRow?: boolean }) {
   const image = product.images[0];
   const price = product.priceRange?.start;
   return (
@@ -11,7 +12,14 @@ export function ProductCard({ product }: { product: ProductCardFragment }) {
       <Link href={`/product/${product.slug}`} className="flex flex-1 flex-col" data-testid="product-card">
         <div className="relative aspect-square bg-stone-100">
           {image ? (
-            <Image src={image.url} alt={image.altText} fill sizes="(min-width: 768px) 25vw, 50vw" className="object-cover" />
+            <Image
+              src={image.url}
+              alt={image.altText}
+              fill
+              preload={firstRow}
+              sizes="(min-width: 768px) 25vw, 50vw"
+              className="object-cover"
+            />
           ) : null}
         </div>
         <div className="flex flex-1 flex-col gap-1 p-3">

@@ -106,8 +106,8 @@ export async function ProductListing(props: { path: string; state: ListingState;
           <p>No products match. Try fewer filters or another spelling.</p>
         ) : (
           <ul className="grid grid-cols-2 gap-4 lg:grid-cols-4">
-            {products.nodes.map((product) => (
-              <ProductCard key={product.id} product={product} />
+            {products.nodes.map((product, index) => (
+              <ProductCard key={product.id} product={product} firstRow={index < 2} />
             ))}
           </ul>
         )}

@@ -82,7 +82,7 @@ export default async function ProductPage(props: PageProps<"/product/[slug]">) {
         <div className="grid grid-cols-2 gap-2">
           {product.images.map((image, index) => (
             <div key={image.url} className={`relative aspect-square bg-stone-100 ${index === 0 ? "col-span-2" : ""}`}>
-              <Image src={image.url} alt={image.altText} fill priority={index === 0} sizes="(min-width: 768px) 50vw, 100vw" className="object-cover" />
+              <Image src={image.url} alt={image.altText} fill preload={index === 0} sizes="(min-width: 768px) 50vw, 100vw" className="object-cover" />
             </div>
           ))}
         </div>
