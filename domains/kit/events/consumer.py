@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.events.codec import Event, EventDecodeError, decode_event
-from domains.kit.events.outbox import run_commit_hooks
+from domains.kit.events.outbox import commit_work, restore_commit_work, run_commit_hooks
 from domains.kit.events.streams import dead_letter_key, stream_key
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
@@ -71,6 +71,16 @@ class Subscription(Generic[E]):
 
     event: type[E]
     handler: Handler[E]
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    stream: str
+    entry_id: str
+    fields: dict[str, str]
+    subscription: Subscription[Any]
+    event: Any
+    meta: EventMeta
 
 
 class SimulatedCrash(Exception):
@@ -145,13 +155,17 @@ class Consumer:
                 raise
             await self.ensure_groups()
             return 0
-        handled = 0
         batches: list[Any] = list(response or [])
-        for stream, entries in batches:
-            for entry_id, fields in entries:
-                await self._process_to_the_end(_text(stream), _text(entry_id), fields)
-                handled += 1
-        return handled
+        items = [
+            (_text(stream), _text(entry_id), fields)
+            for stream, entries in batches
+            for entry_id, fields in entries
+        ]
+        if len(items) == 1:
+            await self._process_to_the_end(*items[0])
+        elif items:
+            await self._shielded(self._process_batch(items), items[-1][1])
+        return len(items)
 
     async def reclaim_once(self, *, min_idle_ms: int = RECLAIM_IDLE_MILLISECONDS) -> int:
         """Take over entries other consumers (or this one, before a crash) left pending."""
@@ -187,7 +201,10 @@ class Consumer:
         pending until another consumer reclaims it (harmless, the event id dedups it, but
         late). Entries of the batch not begun stay pending for the same reclaim.
         """
-        task = asyncio.ensure_future(self._process(stream, entry_id, raw))
+        await self._shielded(self._process(stream, entry_id, raw), entry_id)
+
+    async def _shielded(self, work: Awaitable[None], entry_id: str) -> None:
+        task = asyncio.ensure_future(work)
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -199,13 +216,67 @@ class Consumer:
                     logger.error("%s: entry %s failed while stopping", self.group, entry_id)
             raise
 
+    async def _process_batch(self, items: Sequence[tuple[str, str, Mapping[Any, Any]]]) -> None:
+        """Handle a batch of entries in one transaction, each in a savepoint of its own.
+
+        One commit for the batch instead of one per event: under a burst (a flash sale)
+        the commits are what the saga waits on. Each event still has its effect exactly
+        once (its id is recorded in its savepoint), and one that fails rolls back its
+        savepoint alone, counts a failed delivery and stays pending, as it would alone.
+        """
+        ready: list[_Decoded] = []
+        for stream, entry_id, raw in items:
+            decoded = await self._decode(stream, entry_id, raw)
+            if decoded is not None:
+                ready.append(decoded)
+        if not ready:
+            return
+        handled: list[_Decoded] = []
+        failed: list[tuple[_Decoded, Exception]] = []
+        try:
+            async with transaction(self.resources.session_factory) as session:
+                for item in ready:
+                    saved = commit_work(session)
+                    try:
+                        async with session.begin_nested():
+                            if await self._record(session, item.meta):
+                                await item.subscription.handler(session, item.event, item.meta)
+                        handled.append(item)
+                    except Exception as error:
+                        raise_if_stopping(error)
+                        if _outage(error):
+                            raise
+                        restore_commit_work(session, saved)
+                        failed.append((item, error))
+        except Exception as error:
+            raise_if_stopping(error)
+            if _outage(error):
+                raise
+            # The commit itself failed: each entry alone, so that one cannot hold the
+            # others back.
+            for item in ready:
+                await self._handle(item)
+            return
+        await run_commit_hooks(session)
+        for item, failure in failed:
+            await self._failed(item, failure)
+        for item in handled:
+            await self._acknowledge(item)
+
     async def _process(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> None:
+        decoded = await self._decode(stream, entry_id, raw)
+        if decoded is not None:
+            await self._handle(decoded)
+
+    async def _decode(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> _Decoded | None:
+        """The entry as its subscription reads it; None when it was settled here
+        (acknowledged as not ours, or dead-lettered as undecodable)."""
         fields = {_text(key): _text(value) for key, value in raw.items()}
         name = fields.get("name", "")
         subscription = self._by_name.get(name)
         if subscription is None:
             await self._ack(stream, entry_id)
-            return
+            return None
         try:
             meta = EventMeta(
                 event_id=uuid.UUID(fields["id"]),
@@ -222,12 +293,15 @@ class Consumer:
             event = decode_event(subscription.event, json.loads(fields["payload"]))
         except (KeyError, ValueError) as error:
             await self._dead_letter(stream, entry_id, fields, f"undecodable: {error}")
-            return
+            return None
+        return _Decoded(stream, entry_id, fields, subscription, event, meta)
+
+    async def _handle(self, item: _Decoded) -> None:
         try:
             async with transaction(self.resources.session_factory) as session:
-                first_time = await self._record(session, meta)
+                first_time = await self._record(session, item.meta)
                 if first_time:
-                    await subscription.handler(session, event, meta)
+                    await item.subscription.handler(session, item.event, item.meta)
             if first_time:
                 await run_commit_hooks(session)
         except Exception as error:
@@ -238,18 +312,29 @@ class Consumer:
                 # leaving them to the reclaim (half a minute) or dead-lettering them after
                 # an outage of a few seconds.
                 raise
-            failures = self._failures.get(entry_id, 0) + 1
-            self._failures[entry_id] = failures
-            logger.exception(
-                "%s: handling %s %s failed (attempt %d)", self.group, name, meta.event_id, failures
-            )
-            if failures >= self.max_deliveries:
-                await self._dead_letter(stream, entry_id, fields, repr(error))
+            await self._failed(item, error)
             return
-        self._failures.pop(entry_id, None)
+        await self._acknowledge(item)
+
+    async def _failed(self, item: _Decoded, error: Exception) -> None:
+        failures = self._failures.get(item.entry_id, 0) + 1
+        self._failures[item.entry_id] = failures
+        logger.error(
+            "%s: handling %s %s failed (attempt %d)",
+            self.group,
+            item.meta.name,
+            item.meta.event_id,
+            failures,
+            exc_info=error,
+        )
+        if failures >= self.max_deliveries:
+            await self._dead_letter(item.stream, item.entry_id, item.fields, repr(error))
+
+    async def _acknowledge(self, item: _Decoded) -> None:
+        self._failures.pop(item.entry_id, None)
         if self.before_ack is not None:
-            await self.before_ack(entry_id)
-        await self._ack(stream, entry_id)
+            await self.before_ack(item.entry_id)
+        await self._ack(item.stream, item.entry_id)
 
     async def _record(self, session: AsyncSession, meta: EventMeta) -> bool:
         processed = self.tables.processed_events

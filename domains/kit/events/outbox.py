@@ -92,3 +92,16 @@ async def run_commit_hooks(session: AsyncSession) -> None:
     hooks: list[CommitHook] = session.info.pop(_COMMIT_HOOKS, [])
     for hook in hooks:
         await hook()
+
+
+def commit_work(session: AsyncSession) -> tuple[list[CommitHook], set[str]]:
+    """What the session will do at commit (hooks, notifications still to send), as it is
+    now: taken before a savepoint, so that a rolled-back savepoint can leave no hook
+    behind and give back the notification it had sent."""
+    return list(session.info.get(_COMMIT_HOOKS, [])), set(session.info.get(_NOTIFIED, set()))
+
+
+def restore_commit_work(session: AsyncSession, saved: tuple[list[CommitHook], set[str]]) -> None:
+    hooks, notified = saved
+    session.info[_COMMIT_HOOKS] = list(hooks)
+    session.info[_NOTIFIED] = set(notified)

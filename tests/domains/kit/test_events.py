@@ -376,3 +376,31 @@ asyncio.run(main())
         await stop_tasks([running])
 
     assert sent == [str(event_id)]
+
+
+async def test_a_batch_commits_once_and_a_failing_event_alone_stays_pending(bus: Bus) -> None:
+    from sqlalchemy import event as sa_event
+
+    ids = [await bus.publish(_parcel()) for _ in range(5)]
+    await bus.relay().relay_once()
+    consumer = bus.consumer()
+    await consumer.ensure_groups()
+    bus.fail_next.append("the first event's handler fails")
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    sa_event.listen(bus.resources.engine.sync_engine, "commit", count)
+    try:
+        assert await consumer.consume_once() == 5
+    finally:
+        sa_event.remove(bus.resources.engine.sync_engine, "commit", count)
+
+    assert len(commits) == 1, "the batch's effects commit together"
+    assert await bus.count(bus.effects) == 4, "the failed event's savepoint rolled back alone"
+    assert await bus.pending() == 1
+    assert await consumer.consume_once(own_pending=True) == 1
+    assert await bus.count(bus.effects) == 5
+    assert await bus.pending() == 0
+    assert len(ids) == 5
