@@ -9,10 +9,7 @@ and a restarted Redis gets every revocation back from the record.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -39,6 +36,8 @@ from tests.domains.users.helpers import (
     token_from_mail,
 )
 from tests.support.graphql import GraphQLClient
+from tests.support.private_redis import PrivateRedis
+from tests.support.private_redis import private_redis as running_private_redis
 
 TOKEN_REVOKE = """
 mutation($refreshToken: String!) {
@@ -61,54 +60,10 @@ def _free_port() -> int:
         return port
 
 
-class PrivateRedis:
-    """A `redis-server` of the test's own, keeping nothing on disk: a restart is empty."""
-
-    def __init__(self, binary: str) -> None:
-        self.binary = binary
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    server = PrivateRedis(binary)
-    server.start()
-    try:
+    with running_private_redis() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -191,7 +146,7 @@ async def test_a_revoked_token_stays_refused_while_redis_is_down(
     )
     assert revoked.ok()["tokenRevoke"] == {"revoked": True, "errors": []}
 
-    private_redis.stop()
+    private_redis.kill()
 
     # The users subgraph answers from its record: refused, and the other sign-in works.
     assert await _me_errors(users, signed_out.access_token) == REVOKED
@@ -223,7 +178,7 @@ async def test_token_revoke_with_redis_down_changes_nothing(
     users, _ = clients
     user_id = str(await insert_user(on_private_redis, "ada@example.com"))
     session = await start_session(on_private_redis, user_id)
-    private_redis.stop()
+    private_redis.kill()
 
     response = await users.execute(
         TOKEN_REVOKE, {"refreshToken": session.refresh_token}, token=session.access_token
@@ -256,7 +211,7 @@ async def test_password_change_with_redis_down_changes_nothing(
     user_id = str(await insert_user(on_private_redis, "ada@example.com"))
     here = await start_session(on_private_redis, user_id)
     elsewhere = await start_session(on_private_redis, user_id)
-    private_redis.stop()
+    private_redis.kill()
 
     response = await users.execute(
         PASSWORD_CHANGE, {"old": PASSWORD, "new": NEW_PASSWORD}, token=here.access_token
@@ -279,7 +234,7 @@ async def test_password_change_with_redis_down_changes_nothing(
         PASSWORD_CHANGE, {"old": PASSWORD, "new": NEW_PASSWORD}, token=here.access_token
     )
     assert changed.ok()["passwordChange"]["errors"] == []
-    private_redis.stop()
+    private_redis.kill()
     await _restarted(private_redis, on_private_redis)
     await keep_cache_complete(on_private_redis)  # the users worker's round
     assert await _cart_errors(carts, elsewhere.access_token) == ["UNAUTHENTICATED"]
@@ -349,7 +304,7 @@ async def test_password_reset_with_redis_down_changes_nothing(
             session, on_private_redis.settings, email="ada@example.com"
         )
     reset_token = token_from_mail((await outbox(on_private_redis))[-1])
-    private_redis.stop()
+    private_redis.kill()
 
     response = await users.execute(PASSWORD_RESET, {"token": reset_token, "password": NEW_PASSWORD})
 
