@@ -162,3 +162,64 @@ export function screenshotsDir(root) {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+async function platformQuery(graphqlUrl, query, variables, token) {
+  const response = await fetch(graphqlUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/graphql-response+json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  assert.ok(!body.errors, `the platform answered ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+function money(amount, currency) {
+  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return new Intl.NumberFormat("en", { style: "currency", currency }).format(amount / 10 ** digits);
+}
+
+/**
+ * Staff change a variant's price through the API; the product page, cached by the
+ * storefront, shows the new price once the platform's event reaches /api/revalidate.
+ * Returns how many times the page was fetched until it did.
+ */
+export async function priceChangeReachesTheProductPage(base, graphqlUrl) {
+  const { products } = await platformQuery(
+    graphqlUrl,
+    "{ products(first: 1, sort: NEWEST) { nodes { slug variants { id price { amount currency } } } } }",
+  );
+  const [{ slug, variants }] = products.nodes;
+  const [variant] = variants;
+  const pageUrl = `${base}/product/${slug}`;
+  const before = await (await fetch(pageUrl)).text();
+  assert.ok(before.includes(money(variant.price.amount, variant.price.currency)), "the page shows the current price");
+
+  const { tokenCreate } = await platformQuery(
+    graphqlUrl,
+    "mutation($email: String!, $password: String!) { tokenCreate(email: $email, password: $password) { accessToken errors { code } } }",
+    { email: "staff@shopgraph.dev", password: "shopgraph-demo" },
+  );
+  assert.ok(tokenCreate.accessToken, `staff sign in: ${JSON.stringify(tokenCreate.errors)}`);
+  const amount = 987_600 + Math.floor(Math.random() * 99);
+  const { variantUpdate } = await platformQuery(
+    graphqlUrl,
+    // A price above any the demo has; the compare-at price (which must be higher) goes.
+    "mutation($id: ID!, $price: MoneyInput!) { variantUpdate(id: $id, input: {price: $price, compareAtPrice: null}) { errors { code message } } }",
+    { id: variant.id, price: { amount, currency: variant.price.currency } },
+    tokenCreate.accessToken,
+  );
+  assert.deepEqual(variantUpdate.errors, []);
+
+  const shown = money(amount, variant.price.currency);
+  assert.ok(!before.includes(shown), `the page showed ${shown} already`);
+  for (let polls = 1; polls <= 120; polls++) {
+    if ((await (await fetch(pageUrl)).text()).includes(shown)) return polls;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+  throw new Error(`the product page never showed the new price ${shown}`);
+}

@@ -7,11 +7,15 @@ import { createServer as createNetServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { guestToPaidOrder, screenshotsDir, withoutJavaScript } from "./journeys.mjs";
+import { guestToPaidOrder, priceChangeReachesTheProductPage, screenshotsDir, withoutJavaScript } from "./journeys.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(root, "..");
 const children = [];
+// Shared by the platform and the storefront: the revalidation route's secret, and the key
+// that makes the storefront a first-party client whose shoppers are limited one by one.
+const revalidateSecret = "e2e-revalidate-secret-0123456789abcdef";
+const clientKey = "e2e-storefront-client-key-0123456789abcdef";
 
 function freePort() {
   return new Promise((done, fail) => {
@@ -99,13 +103,25 @@ function assertOnlyDocumentIds(seen) {
 }
 
 async function main() {
+  const storefrontPort = await freePort();
+  const base = `http://127.0.0.1:${storefrontPort}`;
+  // A platform of our own announces catalog changes to this storefront; one named by
+  // E2E_PLATFORM_URL was configured by whoever started it.
+  const ownPlatform = !process.env.E2E_PLATFORM_URL;
   let platform = process.env.E2E_PLATFORM_URL;
   if (!platform) {
     const port = await freePort();
     const shopgraph = process.env.SHOPGRAPH_BIN ?? join(repo, ".venv/bin/shopgraph");
     start("platform", shopgraph, ["serve", "--port", String(port)], {
       cwd: repo,
-      env: { ...process.env, GATEWAY_OPERATIONS_DIR: join(repo, "schema/operations"), PUBLIC_URL: "http://127.0.0.1" },
+      env: {
+        ...process.env,
+        GATEWAY_OPERATIONS_DIR: join(repo, "schema/operations"),
+        PUBLIC_URL: "http://127.0.0.1",
+        STOREFRONT_URL: base,
+        STOREFRONT_REVALIDATE_SECRET: revalidateSecret,
+        GATEWAY_FIRST_PARTY_KEYS: `storefront:${clientKey}`,
+      },
     });
     platform = `http://127.0.0.1:${port}`;
   }
@@ -122,7 +138,6 @@ async function main() {
 
   const proxyPort = await freePort();
   const proxy = await recordingProxy(`${platform}/graphql`, proxyPort);
-  const storefrontPort = await freePort();
   start("storefront", process.execPath, [join(root, ".next/standalone/server.js")], {
     cwd: join(root, ".next/standalone"),
     env: {
@@ -133,11 +148,11 @@ async function main() {
       HOSTNAME: "127.0.0.1",
       SHOPGRAPH_GRAPHQL_URL: `http://127.0.0.1:${proxyPort}/graphql`,
       SHOPGRAPH_MEDIA_URL: `${platform}/media`,
-      STOREFRONT_URL: `http://127.0.0.1:${storefrontPort}`,
-      STOREFRONT_REVALIDATE_SECRET: "e2e-secret",
+      STOREFRONT_URL: base,
+      STOREFRONT_REVALIDATE_SECRET: revalidateSecret,
+      ...(ownPlatform ? { SHOPGRAPH_CLIENT_KEY: clientKey } : {}),
     },
   });
-  const base = `http://127.0.0.1:${storefrontPort}`;
   await waitFor(`${base}/robots.txt`, "the storefront", 60);
 
   const browser = await chromium.launch({
@@ -151,9 +166,13 @@ async function main() {
     console.log(`journey: browse, filter, search, two sellers, register + merge, checkout, decline, pay, PAID, out of stock refused (${Date.now() - started} ms)`);
     await withoutJavaScript(browser, base, shots);
     console.log("journey without JavaScript: product page, add to cart, update quantity, checkout asks to sign in");
+    if (ownPlatform) {
+      const polls = await priceChangeReachesTheProductPage(base, `${platform}/graphql`);
+      console.log(`revalidation: a price changed through the API shows on the cached product page (${polls} polls)`);
+    }
     const revalidate = await fetch(`${base}/api/revalidate`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-storefront-revalidate-secret": "e2e-secret" },
+      headers: { "content-type": "application/json", "x-revalidate-secret": revalidateSecret },
       body: JSON.stringify({ tags: ["products"] }),
     });
     if (revalidate.status !== 200) throw new Error(`revalidate answered ${revalidate.status}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTags, secretMatches } from "@/lib/revalidate/tags";
+import { SECRET_HEADER, parseTags, secretMatches } from "@/lib/revalidate/tags";
 import { ACCESS_COOKIE, REFRESH_COOKIE, clientAddress, guestCartCookie, sessionCookies } from "@/lib/shopgraph/session";
 
 describe("session cookies", () => {
@@ -34,6 +34,10 @@ describe("session cookies", () => {
 });
 
 describe("revalidation requests", () => {
+  it("reads the secret from the header the platform sends", () => {
+    expect(SECRET_HEADER).toBe("x-revalidate-secret");
+  });
+
   it("needs the exact secret", () => {
     expect(secretMatches("s3cret", "s3cret")).toBe(true);
     expect(secretMatches("s3cre", "s3cret")).toBe(false);

@@ -1,5 +1,7 @@
 """The storefront (storefront/, Next.js): its type check, lint and unit tests, and its
-Chromium journeys against `shopgraph serve` on a fresh database and the production build."""
+Chromium journeys against `shopgraph serve` on a fresh database and the production build:
+the storefront as a first-party client, and a price changed through the API reaching
+the cached product page through the revalidation route."""
 
 from __future__ import annotations
 
@@ -103,3 +105,4 @@ def test_storefront_journeys_in_chromium(
         _admin(server, f'DROP DATABASE "{name}" WITH (FORCE)')
     assert "no document text" in output
     assert "PAID" in output
+    assert "shows on the cached product page" in output

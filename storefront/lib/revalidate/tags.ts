@@ -1,5 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 
+/** The header the platform's products domain sends its shared secret in. */
+export const SECRET_HEADER = "x-revalidate-secret";
+
 const TAG = /^[a-z]+(:[A-Za-z0-9._-]+){0,2}$/;
 
 /** Whether the header carries the shared secret (compared in constant time). */

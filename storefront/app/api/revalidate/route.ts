@@ -1,10 +1,8 @@
 import { revalidateTag } from "next/cache";
 import { NextResponse } from "next/server";
 import { shopgraph } from "@/lib/shopgraph/fetch";
-import { parseTags, secretMatches } from "@/lib/revalidate/tags";
+import { SECRET_HEADER, parseTags, secretMatches } from "@/lib/revalidate/tags";
 import { ProductSlugQuery } from "./operations";
-
-export const SECRET_HEADER = "x-storefront-revalidate-secret";
 
 // Called by the platform when a product event is published: {"tags": ["product:<id>", "products"]}.
 export async function POST(request: Request) {
