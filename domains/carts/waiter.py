@@ -2,18 +2,28 @@
 
 Carts never reads the orders schema: the orders domain's OrderStatusChanged events land
 in carts' own `checkouts` table (see consumers.py), whose consumer then publishes on a
-Redis channel named after the checkout. The waiting request listens on that channel and
-re-reads its row on each message; the row, not the message, is the truth, so a message
-lost or sent before the request listened costs at most one re-read interval.
+Redis channel named after the checkout. The waiting request re-reads its row when that
+message comes; the row, not the message, is the truth, so a message lost or sent before
+the request listened costs at most one re-read interval.
+
+One subscription per process serves every waiting request (a pattern over all checkout
+channels), not one each: a flash sale puts a thousand checkouts in wait at once, and a
+Redis connection apiece would empty the pool that everything else needs. The listener
+runs only while someone waits, and stops when the last one is answered. While it is
+subscribed, rows are re-read only on a message or every NOTIFIED_REREAD_SECONDS; without
+it (Redis away), every REREAD_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+import weakref
 from datetime import timedelta
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domains.carts.models import Checkout, CheckoutStatus
@@ -24,12 +34,20 @@ from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.carts")
 
-# Without a message (Redis away, a message missed), the row is re-read this often.
+# Without notifications (Redis away), the row is re-read this often.
 REREAD_SECONDS = 0.5
+# With them, a missed message costs at most this long.
+NOTIFIED_REREAD_SECONDS = 3.0
+_CHANNEL = "checkout:"
 
 
 def channel(settings: Settings, checkout_id: uuid.UUID) -> str:
-    return f"{settings.redis_key_prefix}checkout:{checkout_id}"
+    return f"{settings.redis_key_prefix}{_CHANNEL}{checkout_id}"
+
+
+def _pattern(settings: Settings) -> str:
+    escaped = "".join(f"\\{c}" if c in "*?[]\\" else c for c in settings.redis_key_prefix)
+    return f"{escaped}{_CHANNEL}*"
 
 
 async def notify(resources: Resources, checkout_id: uuid.UUID) -> None:
@@ -37,6 +55,86 @@ async def notify(resources: Resources, checkout_id: uuid.UUID) -> None:
         await resources.redis.publish(channel(resources.settings, checkout_id), b"1")
     except RedisError:
         logger.warning("could not notify checkout %s; its waiter re-reads its row", checkout_id)
+
+
+class _Decisions:
+    """This process's one subscription to decisions, and who waits for which."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._settings = settings
+        self._waiting: dict[uuid.UUID, set[asyncio.Event]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self.subscribed = False
+
+    def register(self, checkout_id: uuid.UUID, woken: asyncio.Event) -> None:
+        self._waiting.setdefault(checkout_id, set()).add(woken)
+        self.ensure_listening()
+
+    def ensure_listening(self) -> None:
+        """Start the listener if it is not running (it stops when nobody waits)."""
+        if self._waiting and (self._listener is None or self._listener.done()):
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen(), name="checkout_decisions"
+            )
+
+    def unregister(self, checkout_id: uuid.UUID, woken: asyncio.Event) -> None:
+        events = self._waiting.get(checkout_id)
+        if events is not None:
+            events.discard(woken)
+            if not events:
+                del self._waiting[checkout_id]
+        if not self._waiting and self._listener is not None:
+            # Nobody waits: the subscription closes now rather than at its next poll.
+            self._listener.cancel()
+            self._listener = None
+
+    def _wake(self, checkout_id: uuid.UUID | None = None) -> None:
+        targets = (
+            self._waiting.values()
+            if checkout_id is None
+            else [self._waiting.get(checkout_id, set())]
+        )
+        for events in targets:
+            for woken in events:
+                woken.set()
+
+    async def _listen(self) -> None:
+        prefix = f"{self._settings.redis_key_prefix}{_CHANNEL}"
+        while self._waiting:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.psubscribe(_pattern(self._settings))
+                self.subscribed = True
+                self._wake()  # a decision may have come before the subscription
+                while self._waiting:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is None:
+                        continue
+                    name = message["channel"]
+                    name = name.decode() if isinstance(name, bytes) else str(name)
+                    with contextlib.suppress(ValueError):
+                        self._wake(uuid.UUID(name.removeprefix(prefix)))
+            except RedisError as error:
+                if self.subscribed:
+                    logger.warning("checkout decisions: subscription lost (%s)", error)
+                self.subscribed = False
+                self._wake()
+                await asyncio.sleep(REREAD_SECONDS)
+            finally:
+                self.subscribed = False
+                with contextlib.suppress(RedisError):
+                    await pubsub.aclose()
+
+
+_decisions: weakref.WeakKeyDictionary[Redis, _Decisions] = weakref.WeakKeyDictionary()
+
+
+def _decisions_of(resources: Resources) -> _Decisions:
+    decisions = _decisions.get(resources.redis)
+    if decisions is None:
+        decisions = _decisions[resources.redis] = _Decisions(resources.redis, resources.settings)
+    return decisions
 
 
 async def _read(resources: Resources, checkout_id: uuid.UUID) -> Checkout:
@@ -52,31 +150,20 @@ async def wait_for_decision(
     """The checkout once it left PENDING, or as it is when `bound` has passed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + bound.total_seconds()
-    pubsub = resources.redis.pubsub()
-    subscribed = False
+    decisions = _decisions_of(resources)
+    woken = asyncio.Event()
+    decisions.register(checkout_id, woken)
     try:
-        try:
-            await pubsub.subscribe(channel(resources.settings, checkout_id))
-            subscribed = True
-        except RedisError:
-            logger.warning("checkout %s: waiting without notifications", checkout_id)
         while True:
+            woken.clear()
+            decisions.ensure_listening()
             checkout = await _read(resources, checkout_id)
             remaining = deadline - loop.time()
             if checkout.status != CheckoutStatus.PENDING.value or remaining <= 0:
                 return checkout
-            pause = min(remaining, REREAD_SECONDS)
-            if subscribed:
-                try:
-                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=pause)
-                    continue
-                except RedisError:
-                    subscribed = False
-            await asyncio.sleep(pause)
+            pause = NOTIFIED_REREAD_SECONDS if decisions.subscribed else REREAD_SECONDS
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(remaining, pause)):
+                    await woken.wait()
     finally:
-        try:
-            if subscribed:
-                await pubsub.unsubscribe()
-            await pubsub.aclose()
-        except RedisError:
-            pass
+        decisions.unregister(checkout_id, woken)
