@@ -62,9 +62,6 @@ mutation Checkout($cartId: ID!, $address: ShippingAddressInput!, $key: String!) 
   }
 }
 """
-TARGET = """
-{ products(first: 1, sort: NEWEST, filter: {inStock: true}) { nodes { variants { id } } } }
-"""
 
 
 @dataclass
@@ -160,7 +157,10 @@ async def _stock(database: str, variant: str) -> dict[str, int]:
             uuid.UUID(variant),
         )
         orders = await connection.fetchval(
-            "SELECT count(*) FROM orders.orders WHERE status = 'AWAITING_PAYMENT'"
+            "SELECT count(DISTINCT o.id) FROM orders.orders o "
+            "JOIN orders.order_lines l ON l.order_id = o.id "
+            "WHERE l.variant_id = $1 AND o.status = 'AWAITING_PAYMENT'",
+            uuid.UUID(variant),
         )
         return {
             "on_hand": int(row["on_hand"]),
@@ -192,31 +192,67 @@ async def _work_done(database: str, redis_url: str) -> tuple[int, int]:
     return commits, commands
 
 
-async def _restock(database: str, variant: str, units: int) -> None:
-    """A fresh round: the variant holds `units`, nothing reserved, no orders or carts."""
-    connection = await asyncpg.connect(database)
-    try:
-        async with connection.transaction():
-            await connection.execute(
-                "UPDATE products.inventory SET on_hand = $2, reserved = 0 WHERE variant_id = $1",
-                uuid.UUID(variant),
-                units,
-            )
-            await connection.execute(
-                "UPDATE products.stock_reservations SET status = 'RELEASED' "
-                "WHERE variant_id = $1 AND status = 'RESERVED'",
-                uuid.UUID(variant),
-            )
-            await connection.execute(
-                "UPDATE orders.orders SET status = 'CANCELLED' "
-                "WHERE status IN ('PENDING', 'AWAITING_PAYMENT')"
-            )
-    finally:
-        await connection.close()
+CREATE_PRODUCT = """
+mutation Create($input: ProductCreateInput!) {
+  productCreate(input: $input) { product { id } errors { code message } }
+}
+"""
+CREATE_VARIANT = """
+mutation Variant($product: ID!, $input: VariantCreateInput!) {
+  variantCreate(productId: $product, input: $input) { variant { id } errors { code message } }
+}
+"""
+ACTIVATE = """
+mutation Activate($id: ID!) {
+  productUpdate(id: $id, input: {status: ACTIVE}) { product { status } errors { code } }
+}
+"""
 
 
-def _tokens(private_pem: str, public_pem: str, count: int) -> list[str]:
-    """Access tokens of the seeded customers (seed ids), as tokenCreate would issue."""
+def _on_sale(url: str, staff_token: str, units: int, number: int) -> str:
+    """A new product of one variant with `units` in stock, created as staff would: each
+    round races for stock nobody has touched, and every domain hears of it by events."""
+    from domains.kit.seeding import seed_id
+
+    headers = {"authorization": f"Bearer {staff_token}"}
+
+    def call(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        body = httpx.post(
+            url, json={"query": query, "variables": variables}, headers=headers, timeout=30
+        ).json()
+        if body.get("errors"):
+            raise RuntimeError(f"setting up the sale failed: {body['errors']}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+    product = call(
+        CREATE_PRODUCT,
+        {
+            "input": {
+                "name": f"Limited Edition Sneaker {number}",
+                "sellerId": str(seed_id("seller", 0)),
+            }
+        },
+    )["productCreate"]["product"]["id"]
+    variant = call(
+        CREATE_VARIANT,
+        {
+            "product": product,
+            "input": {
+                "sku": f"FLASH-{number}-{uuid.uuid4().hex[:6]}",
+                "price": {"amount": 12_900, "currency": "USD"},
+                "stock": units,
+            },
+        },
+    )["variantCreate"]["variant"]["id"]
+    call(ACTIVATE, {"id": product})
+    return str(variant)
+
+
+def _tokens(
+    private_pem: str, public_pem: str, customers: range, roles: tuple[str, ...] = ("CUSTOMER",)
+) -> list[str]:
+    """Access tokens of seeded accounts (seed ids), as tokenCreate would issue them."""
     from domains.kit.auth import JwtKeys
     from domains.kit.seeding import seed_id
     from domains.users.tokens import issue_access_token
@@ -225,13 +261,13 @@ def _tokens(private_pem: str, public_pem: str, count: int) -> list[str]:
     return [
         issue_access_token(
             keys,
-            user_id=seed_id("user", f"customer-{n}"),
-            roles=["CUSTOMER"],
+            user_id=seed_id("user", "staff" if "STAFF" in roles else f"customer-{n}"),
+            roles=list(roles),
             session_id=uuid.uuid4(),
             issuer="shopgraph",
             lifetime=timedelta(hours=1),
         )[0]
-        for n in range(count)
+        for n in customers
     ]
 
 
@@ -302,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
                 shopgraph("migrate", "up"),
                 shopgraph(
                     "seed",
-                    *("--products", "20", "--customers", str(args.shoppers), "--no-images"),
+                    "--products",
+                    "20",
+                    # A new crowd each round: a customer has one open cart at a time.
+                    *("--customers", str(args.shoppers * args.rounds), "--no-images"),
                 ),
             ):
                 subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -317,11 +356,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             url = f"http://127.0.0.1:{port}/graphql"
             wait_until_answering(server, url)
-            target = httpx.post(url, json={"query": TARGET}, timeout=30).json()
-            variant = target["data"]["products"]["nodes"][0]["variants"][0]["id"]
+            (staff,) = _tokens(keys.private_pem, keys.public_pem, range(1), ("CUSTOMER", "STAFF"))
             for number in range(1, args.rounds + 1):
-                asyncio.run(_restock(database, variant, args.units))
-                tokens = _tokens(keys.private_pem, keys.public_pem, args.shoppers)
+                variant = _on_sale(url, staff, args.units, number)
+                time.sleep(1.0)  # the new variant's events reach every domain
+                crowd = range((number - 1) * args.shoppers, number * args.shoppers)
+                tokens = _tokens(keys.private_pem, keys.public_pem, crowd)
                 before = asyncio.run(_work_done(database, redis.url))
                 result = RoundResult(
                     answers=asyncio.run(_race(url, tokens, variant, args.arrival_seconds))
