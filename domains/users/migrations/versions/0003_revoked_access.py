@@ -52,5 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_revoked_access_not_cached", table_name="revoked_access", schema="users")
-    op.drop_index(op.f("ix_users_revoked_access_expires_at"), table_name="revoked_access", schema="users")
+    op.drop_index(
+        op.f("ix_users_revoked_access_expires_at"), table_name="revoked_access", schema="users"
+    )
     op.drop_table("revoked_access", schema="users")
