@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import subprocess
 import sys
 import time
@@ -44,7 +43,6 @@ from bench.harness import (
     spawn,
     wait_until_answering,
 )
-from bench.workloads import ADDRESS
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -85,63 +83,36 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
 
 
-async def _checkout(
-    client: httpx.AsyncClient, url: str, token: str, cart_id: str, shopper: int, delay: float
-) -> Answer:
-    await asyncio.sleep(delay)
-    started = time.monotonic()
-    headers = {"authorization": f"Bearer {token}"}
-    variables = {"cartId": cart_id, "address": ADDRESS, "key": uuid.uuid4().hex}
-    body = {"query": CHECKOUT, "variables": variables}
-    outcome = "ERROR"
-    # PENDING means the wait bound passed first: asking again with the same key is how a
-    # client learns the decision (the idempotency key returns the same checkout).
-    for _ in range(60):
-        try:
-            response = await client.post(url, json=body, headers=headers)
-            payload = response.json()["data"]["checkoutComplete"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            break
-        if payload["errors"]:
-            outcome = payload["errors"][0]["code"]
-            break
-        if payload["status"] == "AWAITING_PAYMENT":
-            outcome = "ORDERED"
-            break
-        if payload["status"] == "FAILED":
-            outcome = (payload.get("order") or {}).get("failureReason") or "FAILED"
-            break
-        await asyncio.sleep(0.05)
-    return Answer(shopper, started, time.monotonic(), outcome)
+def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> list[Answer]:
+    """The shoppers, in Node (tools/bench/flash.mjs): carts first, then the race."""
+    import tempfile
 
+    from tests.support.apollo import default_toolchain
 
-async def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> list[Answer]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        carts: list[str] = []
-        for start in range(0, len(tokens), 50):  # carts are set up before the race
-            batch = tokens[start : start + 50]
-            made = await asyncio.gather(
-                *(
-                    client.post(
-                        url,
-                        json={
-                            "query": CART,
-                            "variables": {"lines": [{"variantId": variant, "quantity": 1}]},
-                        },
-                        headers={"authorization": f"Bearer {token}"},
-                    )
-                    for token in batch
-                )
-            )
-            carts += [r.json()["data"]["cartCreate"]["cart"]["id"] for r in made]
-        rng = random.Random(7)
-        return await asyncio.gather(
-            *(
-                _checkout(client, url, token, cart, index, rng.uniform(0, arrival_seconds))
-                for index, (token, cart) in enumerate(zip(tokens, carts, strict=True))
-            )
+    node, _npm = default_toolchain()
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as shoppers:
+        json.dump(tokens, shoppers)
+        shoppers.flush()
+        completed = subprocess.run(
+            [
+                node,
+                str(ROOT / "tools" / "bench" / "flash.mjs"),
+                *("--url", url, "--shoppers-file", shoppers.name),
+                *("--variant", variant, "--arrival", str(arrival_seconds)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
+    return [
+        Answer(
+            shopper=int(item["shopper"]),
+            started=float(item["started"]) / 1000,
+            decided=float(item["decided"]) / 1000,
+            outcome=str(item["outcome"]),
+        )
+        for item in json.loads(completed.stdout)["answers"]
+    ]
 
 
 async def _stock(database: str, variant: str) -> dict[str, int]:
@@ -304,6 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--arrival-seconds", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers-in-serve",
+        action="store_true",
+        help="run the background workers inside the first serving process (serve's "
+        "default) instead of a `shopgraph worker` process of their own",
+    )
     args = parser.parse_args(argv)
     if args.units < 1 or args.shoppers < args.units or args.rounds < 1:
         parser.error("need --units >= 1, --shoppers >= --units and --rounds >= 1")
@@ -345,15 +322,14 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ):
                 subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
-            server = spawn(
-                started,
-                "serve",
-                shopgraph(
-                    "serve", "--no-seed", "--port", str(port), "--workers", str(args.workers)
-                ),
-                env,
-                logs,
-            )
+            serve_args = ["serve", "--no-seed", "--port", str(port), "--workers", str(args.workers)]
+            if not args.workers_in_serve:
+                # As deployed (k8s/components/workers): the sagas' relays and consumers in
+                # a process of their own, where the requests waiting on them cannot slow
+                # them down.
+                serve_args.append("--no-workers")
+                spawn(started, "worker", shopgraph("worker"), env, logs)
+            server = spawn(started, "serve", shopgraph(*serve_args), env, logs)
             url = f"http://127.0.0.1:{port}/graphql"
             wait_until_answering(server, url)
             (staff,) = _tokens(keys.private_pem, keys.public_pem, range(1), ("CUSTOMER", "STAFF"))
@@ -363,9 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                 crowd = range((number - 1) * args.shoppers, number * args.shoppers)
                 tokens = _tokens(keys.private_pem, keys.public_pem, crowd)
                 before = asyncio.run(_work_done(database, redis.url))
-                result = RoundResult(
-                    answers=asyncio.run(_race(url, tokens, variant, args.arrival_seconds))
-                )
+                result = RoundResult(answers=_race(url, tokens, variant, args.arrival_seconds))
                 result.audit = asyncio.run(_stock(database, variant))
                 after = asyncio.run(_work_done(database, redis.url))
                 summary = summarise(number, result, args.units)
@@ -392,7 +366,13 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "# Flash sale",
         "",
         f"{args.shoppers} shoppers, {args.units} units of one variant, arrivals over "
-        f"{args.arrival_seconds} s, `shopgraph serve --workers {args.workers}`, this machine.",
+        f"{args.arrival_seconds} s, `shopgraph serve --workers {args.workers}`"
+        + (
+            " with the background workers in its first process"
+            if args.workers_in_serve
+            else " and `shopgraph worker` (the sagas' workers in a process of their own)"
+        )
+        + ", this machine.",
         "",
         "| round | orders | outcomes | decision p50 / p95 / p99 ms | decided per s | "
         "last answer after s | commits / Redis commands per shopper | stock audit |",

@@ -118,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the gateway, against remote subgraphs: users=http://...,products=... "
         "(default: SHOPGRAPH_SUBGRAPH_URLS; unset = every subgraph in-process)",
     )
+    serve.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="serve only; the background workers (relays, consumers, sweepers) run in "
+        "`shopgraph worker`, where request load cannot slow the sagas down",
+    )
     _path_argument(serve)
     _workers_argument(serve)
     serve.set_defaults(handler=_serve)
@@ -493,7 +499,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"shopgraph serve: {DEMO_REFUSED}; start with --no-seed", file=sys.stderr)
         return 2
     settings = _prepare(settings, seed=not args.no_seed)
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, workers_enabled=not args.no_workers)
     app = build_platform_app(settings, runtime, graphql_path=args.path)
     # Only what is on: GraphiQL and the demo sign-in are development's.
     if settings.graphiql_enabled and not args.no_seed:

@@ -10,8 +10,9 @@ One subscription per process serves every waiting request (a pattern over all ch
 channels), not one each: a flash sale puts a thousand checkouts in wait at once, and a
 Redis connection apiece would empty the pool that everything else needs. The listener
 runs only while someone waits, and stops when the last one is answered. While it is
-subscribed, rows are re-read only on a message or every NOTIFIED_REREAD_SECONDS; without
-it (Redis away), every REREAD_SECONDS.
+subscribed, a row is re-read only on its message or when the subscription is made again
+(a message may have been missed meanwhile); without it (Redis away), every
+REREAD_SECONDS.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.carts")
 
-# Without notifications (Redis away), the row is re-read this often.
+# Without notifications (Redis away), the row is re-read this often. With them, only on
+# a message, when the subscription is (re)made, and at the bound: a live subscription
+# loses no message, and a lost one wakes every waiter.
 REREAD_SECONDS = 0.5
-# With them, a missed message costs at most this long.
-NOTIFIED_REREAD_SECONDS = 3.0
 _CHANNEL = "checkout:"
 
 
@@ -161,9 +162,9 @@ async def wait_for_decision(
             remaining = deadline - loop.time()
             if checkout.status != CheckoutStatus.PENDING.value or remaining <= 0:
                 return checkout
-            pause = NOTIFIED_REREAD_SECONDS if decisions.subscribed else REREAD_SECONDS
+            pause = remaining if decisions.subscribed else min(remaining, REREAD_SECONDS)
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(remaining, pause)):
+                async with asyncio.timeout(pause):
                     await woken.wait()
     finally:
         decisions.unregister(checkout_id, woken)
