@@ -36,7 +36,20 @@ from typing import Any
 
 import asyncpg
 from redis.exceptions import ResponseError
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.aio import raise_if_stopping
@@ -58,8 +71,6 @@ RELAYED_RETENTION = timedelta(days=7)
 # How often the relay learns what consumer groups have passed, and checks that Redis
 # still holds what it was given.
 DELIVERY_CHECK_SECONDS = 2.0
-# Undelivered rows looked at per stream in one delivery check.
-DELIVERY_CHECK_ROWS = 5_000
 
 EntryId = tuple[int, int]
 
@@ -218,64 +229,58 @@ class Relay:
 
     async def check_delivery(self) -> int:
         """Mark rows every consumer group has passed as delivered, and publish again
-        what Redis has lost. How many rows were marked delivered."""
+        what Redis has lost. How many rows were marked delivered.
+
+        A few statements whatever the backlog: the newest undelivered entry of each
+        event in this epoch, then one UPDATE per event comparing entry ids in SQL."""
         epoch, _ = await self.current_epoch()
         outbox = self.tables.outbox
+        undelivered = and_(outbox.c.relayed_at.is_not(None), outbox.c.delivered_at.is_(None))
+        in_epoch = outbox.c.stream_entry_id.startswith(f"{epoch}:", autoescape=True)
         async with self.resources.session_factory() as session:
-            names = list(
-                (
-                    await session.execute(
-                        select(outbox.c.name)
-                        .where(outbox.c.relayed_at.is_not(None), outbox.c.delivered_at.is_(None))
-                        .group_by(outbox.c.name)
+            stale_epoch = bool(
+                await session.scalar(
+                    select(
+                        exists().where(
+                            undelivered,
+                            or_(outbox.c.stream_entry_id.is_(None), ~in_epoch),
+                        )
                     )
-                ).scalars()
+                )
             )
+            newest = (
+                await session.execute(
+                    select(outbox.c.name, outbox.c.stream_entry_id)
+                    .where(undelivered, in_epoch)
+                    .ext(distinct_on(outbox.c.name))
+                    .order_by(outbox.c.name, outbox.c.position.desc())
+                )
+            ).all()
+        entry = func.split_part(outbox.c.stream_entry_id, ":", 2)
+        milliseconds = cast(func.split_part(entry, "-", 1), BigInteger)
+        sequence = cast(func.split_part(entry, "-", 2), BigInteger)
         marked = 0
         lost_streams: list[str] = []
-        stale_epoch = False
-        for name in names:
-            async with self.resources.session_factory() as session:
-                rows = (
-                    await session.execute(
-                        select(outbox.c.id, outbox.c.stream_entry_id)
-                        .where(
-                            outbox.c.name == name,
-                            outbox.c.relayed_at.is_not(None),
-                            outbox.c.delivered_at.is_(None),
-                        )
-                        .order_by(outbox.c.position)
-                        .limit(DELIVERY_CHECK_ROWS)
-                    )
-                ).all()
-            in_this_epoch: list[tuple[Any, EntryId]] = []
-            for row in rows:
-                if row.stream_entry_id is None:
-                    stale_epoch = True
-                    continue
-                row_epoch, entry = _split(row.stream_entry_id)
-                if row_epoch == epoch:
-                    in_this_epoch.append((row.id, entry))
-                else:
-                    stale_epoch = True
-            if not in_this_epoch:
-                continue
-            newest = max(entry for _, entry in in_this_epoch)
-            passed_below = await self._passed_below(
-                stream_key(self.resources.settings, name), newest
-            )
+        for name, recorded in newest:
+            stream = stream_key(self.resources.settings, name)
+            passed_below = await self._passed_below(stream, _split(recorded)[1])
             if passed_below is None:
                 lost_streams.append(name)
                 continue
-            delivered = [row_id for row_id, entry in in_this_epoch if entry < passed_below]
-            if delivered:
-                async with transaction(self.resources.session_factory) as session:
-                    await session.execute(
-                        update(outbox)
-                        .where(outbox.c.id.in_(delivered), outbox.c.delivered_at.is_(None))
-                        .values(delivered_at=func.now())
+            if passed_below == (0, 0):
+                continue
+            async with transaction(self.resources.session_factory) as session:
+                result = await session.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.name == name,
+                        undelivered,
+                        in_epoch,
+                        tuple_(milliseconds, sequence) < tuple_(*passed_below),
                     )
-                marked += len(delivered)
+                    .values(delivered_at=func.now())
+                )
+                marked += int(result.rowcount)  # type: ignore[attr-defined]
         if stale_epoch or lost_streams:
             await self.republish_lost(epoch, lost_streams)
         return marked
@@ -346,27 +351,38 @@ class Relay:
 
     async def run(self, *, idle_poll_seconds: float = IDLE_POLL_INTERVAL_SECONDS) -> None:
         wake = wakeup(self.tables.outbox.fullname)
-        listener = asyncio.create_task(self.listen(wake), name=f"{self.producer}_outbox_listen")
+        helpers = [
+            asyncio.create_task(self.listen(wake), name=f"{self.producer}_outbox_listen"),
+            asyncio.create_task(self._check_forever(), name=f"{self.producer}_delivery_check"),
+        ]
         try:
             await self._relay_forever(wake, idle_poll_seconds)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
+            for helper in helpers:
+                helper.cancel()
+            for helper in helpers:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await helper
+
+    async def _check_forever(self) -> None:
+        """The delivery check in a loop of its own: however long it takes, relaying does
+        not wait for it."""
+        while True:
+            try:
+                await self.check_delivery()
+            except Exception as error:
+                raise_if_stopping(error)
+                logger.exception("%s: delivery check failed", self.producer)
+            await asyncio.sleep(DELIVERY_CHECK_SECONDS)
 
     async def _relay_forever(self, wake: asyncio.Event, idle_poll_seconds: float) -> None:
-        loop = asyncio.get_running_loop()
         rounds = 0
-        next_delivery_check = 0.0
         while True:
             wake.clear()
             sent = 0
             try:
                 sent = await self.relay_once()
                 rounds += 1
-                if loop.time() >= next_delivery_check:
-                    await self.check_delivery()
-                    next_delivery_check = loop.time() + DELIVERY_CHECK_SECONDS
                 if rounds % 10_000 == 0:
                     await self.prune()
             except Exception as error:  # a database or Redis hiccup must not end the relay
