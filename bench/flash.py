@@ -324,11 +324,15 @@ def main(argv: list[str] | None = None) -> int:
                 subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
             serve_args = ["serve", "--no-seed", "--port", str(port), "--workers", str(args.workers)]
             if not args.workers_in_serve:
-                # As deployed (k8s/components/workers): the sagas' relays and consumers in
-                # a process of their own, where the requests waiting on them cannot slow
-                # them down.
+                # As deployed (k8s/components/workers): each domain's relay and consumers
+                # in a process of their own, where the requests waiting on them cannot
+                # slow them down and the domains' sagas run in parallel.
                 serve_args.append("--no-workers")
-                spawn(started, "worker", shopgraph("worker"), env, logs)
+                # Orders twice: it is the sagas' hub (a checkout request and a stock answer
+                # per shopper), and its consumer group shares the entries between them.
+                for domain in ("users", "products", "carts", "orders", "orders", "payments"):
+                    name = f"worker-{domain}-{len(started)}"
+                    spawn(started, name, shopgraph("worker", domain), env, logs)
             server = spawn(started, "serve", shopgraph(*serve_args), env, logs)
             url = f"http://127.0.0.1:{port}/graphql"
             wait_until_answering(server, url)
@@ -370,7 +374,8 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
         + (
             " with the background workers in its first process"
             if args.workers_in_serve
-            else " and `shopgraph worker` (the sagas' workers in a process of their own)"
+            else " and a `shopgraph worker DOMAIN` process per domain, two for orders "
+            "(as k8s deploys them)"
         )
         + ", this machine.",
         "",
