@@ -60,7 +60,10 @@ async function checkout(index, token, cartId, delay, epoch) {
     try {
       payload = (await post(token, CHECKOUT, variables)).data.checkoutComplete;
     } catch {
-      break;
+      // A pooled connection the server closed while idle (keep-alive): the same key
+      // asks again safely, checkoutComplete being idempotent by it.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
     }
     if (payload.errors.length) {
       outcome = payload.errors[0].code;
