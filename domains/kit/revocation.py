@@ -37,11 +37,11 @@ marker. Its verdict:
   working. An outage of the cache can deny signed-in requests for its length; it cannot
   bring a revoked, stolen or pre-password-change token back to life.
 - INCOMPLETE (Redis answers without the marker): the users subgraph answers from
-  Postgres and copies the record back. Other subgraphs accept what Redis says; until the
-  copy lands (a few seconds after Redis lost its data) a token revoked before the loss
-  may pass there. Refusing instead would sign every shopper out of carts and orders
-  whenever the users domain is slow to notice, which the outage itself already does for
-  the length of the outage.
+  Postgres and copies the record back (at once, and from its worker every few seconds).
+  Other subgraphs refuse fields that need the viewer with `TOKEN_CHECK_UNAVAILABLE`
+  until the copy lands: Redis that lost its data cannot vouch for a token, and accepting
+  it would let one revoked before the loss pass. The price is signed-in requests refused
+  for those few seconds after Redis comes back empty, on top of the outage itself.
 """
 
 from __future__ import annotations
@@ -127,9 +127,11 @@ class TokenRevocations:
         return Verdict.VALID if complete is not None else Verdict.INCOMPLETE
 
     async def is_revoked(self, viewer: Viewer) -> bool:
-        """For callers without the record: raises TokenCheckUnavailable when Redis is down."""
+        """For callers without the record: raises TokenCheckUnavailable when Redis is down
+        or cannot vouch for the whole record (it lost its data and the users domain has not
+        copied the record back yet)."""
         verdict = await self.check(viewer)
-        if verdict is Verdict.UNAVAILABLE:
+        if verdict in (Verdict.UNAVAILABLE, Verdict.INCOMPLETE):
             raise TokenCheckUnavailable()
         return verdict is Verdict.REVOKED
 

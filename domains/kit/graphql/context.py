@@ -38,8 +38,7 @@ class RequestContext(Generic[LoadersT]):
     _auth_error: AuthenticationRequired | None = None
     # A signed token whose revocation Redis could not vouch for (UNAVAILABLE or
     # INCOMPLETE, domains/kit/revocation.py), for a subgraph holding the revocation record
-    # to settle before execution. Without that, UNAVAILABLE is refused and INCOMPLETE
-    # is accepted.
+    # to settle before execution. Without that, it is refused (TOKEN_CHECK_UNAVAILABLE).
     unverified: tuple[Viewer, Verdict] | None = None
     loaders: LoadersT = field(init=False)
 
@@ -111,7 +110,8 @@ async def build_context(
         viewer, verdict = await authenticate(resources, authorization)
     except AuthenticationRequired as error:
         return RequestContext(request, resources, make_loaders, _auth_error=error)
-    if verdict is Verdict.UNAVAILABLE:
+    if verdict in (Verdict.UNAVAILABLE, Verdict.INCOMPLETE):
+        # Refused unless a subgraph holding the revocation record settles it first.
         return RequestContext(
             request,
             resources,
@@ -119,5 +119,4 @@ async def build_context(
             _auth_error=TokenCheckUnavailable(),
             unverified=(viewer, verdict),
         )
-    unverified = (viewer, verdict) if verdict is Verdict.INCOMPLETE else None
-    return RequestContext(request, resources, make_loaders, _viewer=viewer, unverified=unverified)
+    return RequestContext(request, resources, make_loaders, _viewer=viewer)

@@ -161,8 +161,11 @@ async def test_a_revoked_token_stays_refused_while_redis_is_down(
 
     await _restarted(private_redis, on_private_redis)
 
-    # Back, but empty: the users subgraph still refuses from its record, and puts the
-    # record back into Redis ...
+    # Back, but empty: Redis cannot vouch for any token yet, so carts refuses both, the
+    # revoked one included, until the record is back in Redis.
+    assert await _cart_errors(carts, signed_out.access_token) == ["TOKEN_CHECK_UNAVAILABLE"]
+    assert await _cart_errors(carts, still_in.access_token) == ["TOKEN_CHECK_UNAVAILABLE"]
+    # The users subgraph still refuses from its record, and puts the record back ...
     assert await _me_errors(users, signed_out.access_token) == REVOKED
     # ... after which carts refuses the revoked token and serves the other one.
     assert await _cart_errors(carts, signed_out.access_token) == ["UNAUTHENTICATED"]
