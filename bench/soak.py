@@ -81,6 +81,14 @@ mutation CustomerCart($lines: [CartLineInput!]) {
   cartCreate(lines: $lines) { cart { id } errors { code message } }
 }
 """
+MY_CART = """
+query MyCart { me { cart { id lines { id } } } }
+"""
+CLEAR_CART = """
+mutation ClearCart($id: ID!, $lines: [ID!]!) {
+  cartLinesRemove(cartId: $id, lineIds: $lines) { cart { id } errors { code } }
+}
+"""
 CHECKOUT = """
 mutation Checkout($cartId: ID!, $address: ShippingAddressInput!, $key: String!) {
   checkoutComplete(cartId: $cartId, shippingAddress: $address, idempotencyKey: $key) {
@@ -316,6 +324,19 @@ async def _shopper(
 
 
 async def _checkout_and_pay(client: httpx.AsyncClient, run: Run, token: str, variant: str) -> None:
+    # A shopper's open cart keeps what a refused checkout (no stock) left in it: empty it
+    # first, as a person buying one thing would, or the lines pile up to the cart's limit.
+    mine = await _post(client, run, "cart", MY_CART, {}, token)
+    open_cart = ((mine or {}).get("me") or {}).get("cart")
+    if open_cart and open_cart["lines"]:
+        await _post(
+            client,
+            run,
+            "cart",
+            CLEAR_CART,
+            {"id": open_cart["id"], "lines": [line["id"] for line in open_cart["lines"]]},
+            token,
+        )
     cart = await _post(
         client,
         run,
