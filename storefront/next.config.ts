@@ -11,7 +11,9 @@ const nextConfig: NextConfig = {
       {
         protocol: media.protocol === "https:" ? "https" : "http",
         hostname: media.hostname,
-        port: media.port,
+        // On this machine the platform may listen on any port (a test's, a second
+        // checkout's); elsewhere the media host is exactly the one configured.
+        ...(loopback ? {} : { port: media.port }),
         pathname: `${media.pathname.replace(/\/$/, "")}/**`,
       },
     ],

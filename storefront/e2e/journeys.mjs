@@ -16,8 +16,22 @@ export async function guestToPaidOrder(browser, base, shots) {
   };
 
   await step("01-home", async () => {
-    await page.goto(`${base}/`);
+    const images = [];
+    page.on("response", (response) => {
+      if (response.request().resourceType() === "image") {
+        images.push({ url: response.url(), status: response.status() });
+      }
+    });
+    await page.goto(`${base}/`, { waitUntil: "load" });
     assert.ok((await page.getByTestId("product-card").count()) > 0, "the home page lists products");
+    // The demo pictures load: every image the page asked for answered, none with an error.
+    const broken = images.filter((image) => image.status >= 400);
+    assert.deepEqual(broken, [], `no image of the home page fails: ${JSON.stringify(broken.slice(0, 3))}`);
+    assert.ok(images.some((image) => image.status === 200), "the home page shows pictures");
+    const blank = await page.evaluate(() =>
+      Array.from(document.images).filter((img) => img.complete && img.naturalWidth === 0).length,
+    );
+    assert.equal(blank, 0, "every loaded picture has pixels");
   });
 
   await step("02-category", async () => {

@@ -117,7 +117,8 @@ async function main() {
       env: {
         ...process.env,
         GATEWAY_OPERATIONS_DIR: join(repo, "schema/operations"),
-        PUBLIC_URL: "http://127.0.0.1",
+        // The platform's own address: the demo pictures are served from it.
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
         STOREFRONT_URL: base,
         STOREFRONT_REVALIDATE_SECRET: revalidateSecret,
         GATEWAY_FIRST_PARTY_KEYS: `storefront:${clientKey}`,
@@ -131,7 +132,13 @@ async function main() {
     const build = spawnSync("npm", ["run", "build"], {
       cwd: root,
       stdio: "inherit",
-      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+      // next.config fixes the media host allowed to next/image when it builds.
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        SHOPGRAPH_MEDIA_URL: `${platform}/media`,
+      },
     });
     if (build.status !== 0) throw new Error("npm run build failed");
   }
