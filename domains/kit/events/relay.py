@@ -67,6 +67,7 @@ logger = logging.getLogger("shopgraph.events")
 IDLE_POLL_INTERVAL_SECONDS = 0.5
 LISTEN_CHECK_SECONDS = 10.0
 LISTEN_RETRY_SECONDS = 5.0
+HELPER_STOP_SECONDS = 2.0
 RELAYED_RETENTION = timedelta(days=7)
 # How often the relay learns what consumer groups have passed, and checks that Redis
 # still holds what it was given.
@@ -351,29 +352,38 @@ class Relay:
 
     async def run(self, *, idle_poll_seconds: float = IDLE_POLL_INTERVAL_SECONDS) -> None:
         wake = wakeup(self.tables.outbox.fullname)
+        stopping = asyncio.Event()
         helpers = [
             asyncio.create_task(self.listen(wake), name=f"{self.producer}_outbox_listen"),
-            asyncio.create_task(self._check_forever(), name=f"{self.producer}_delivery_check"),
+            asyncio.create_task(
+                self._check_until(stopping), name=f"{self.producer}_delivery_check"
+            ),
         ]
         try:
             await self._relay_forever(wake, idle_poll_seconds)
         finally:
+            stopping.set()
             for helper in helpers:
                 helper.cancel()
-            for helper in helpers:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await helper
+            # Bounded: a helper caught in a library's own clean-up must not hold the
+            # relay's shutdown (stop_tasks in domains/kit/app.py says why).
+            await asyncio.wait(helpers, timeout=HELPER_STOP_SECONDS)
 
-    async def _check_forever(self) -> None:
+    async def _check_until(self, stopping: asyncio.Event) -> None:
         """The delivery check in a loop of its own: however long it takes, relaying does
-        not wait for it."""
-        while True:
+        not wait for it. It ends when the relay stops, even should a library it awaits
+        have swallowed the cancellation."""
+        while not stopping.is_set():
             try:
                 await self.check_delivery()
             except Exception as error:
                 raise_if_stopping(error)
+                if stopping.is_set():
+                    return
                 logger.exception("%s: delivery check failed", self.producer)
-            await asyncio.sleep(DELIVERY_CHECK_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DELIVERY_CHECK_SECONDS):
+                    await stopping.wait()
 
     async def _relay_forever(self, wake: asyncio.Event, idle_poll_seconds: float) -> None:
         rounds = 0

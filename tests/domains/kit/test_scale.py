@@ -37,6 +37,7 @@ from domains.kit.events import (
 from domains.kit.events.monitor import consumer_lag
 from domains.kit.events.streams import dead_letter_key, stream_key
 from domains.kit.resources import Resources, create_redis, open_resources
+from domains.kit.revocation import TokenCheckUnavailable
 from domains.users.app import create_app as create_users_app
 from gateway.ratelimit import Bucket, RateLimiter, RateLimits
 from shopgraph.registry import DOMAINS, consumed_events, published_events
@@ -359,6 +360,11 @@ async def test_cache_and_revocations_read_many_keys_across_the_cluster(
 
     viewer = Viewer(user_id=uuid.uuid4(), roles=frozenset(), token_id="t1", session_id="s1")
     revocations = on_cluster.revocations
+    # A cluster that holds no record cannot vouch for any token ...
+    with pytest.raises(TokenCheckUnavailable):
+        await revocations.is_revoked(viewer)
+    # ... until the users domain has copied the (here empty) record into it.
+    await revocations.write(mark_complete=True)
     assert await revocations.is_revoked(viewer) is False
     await revocations.revoke_sessions(["s1"])
     assert await revocations.is_revoked(viewer) is True
