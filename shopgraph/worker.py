@@ -21,9 +21,11 @@ import signal
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from domains.kit.app import BackgroundWorker, Runtime, SubgraphSpec, run_workers
 from domains.kit.config import Settings
+from domains.kit.edge import SecurityHeaders
 from domains.kit.health import health_routes
 from domains.kit.metrics import metrics_routes
 from domains.kit.resources import open_resources
@@ -62,6 +64,9 @@ def build_worker_app(settings: Settings, names: Sequence[str]) -> Starlette:
             *health_routes(lambda _request: runtime.get()),
         ],
         lifespan=lifespan,
+        # The same headers as every other served app (its port is internal, but answers
+        # are answers).
+        middleware=[Middleware(SecurityHeaders)],
     )
 
 

@@ -289,3 +289,18 @@ async def test_the_gateway_reaches_subgraphs_served_apart_with_their_token(
             build_remote_gateway_app(wrong, urls)
 
     assert answer.json() == {"data": {"categories": []}}
+
+
+async def test_a_worker_keeps_its_metrics_behind_the_token(resources: Resources) -> None:
+    from shopgraph.worker import build_worker_app
+
+    app = build_worker_app(_production(resources.settings), ["orders"])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker:9000") as http:
+        anonymous = await http.get("/metrics")
+        scraper = await http.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert anonymous.status_code == 401
+    assert scraper.status_code == 200
+    for header in SECURITY_HEADERS:
+        assert header in anonymous.headers, header
