@@ -38,6 +38,7 @@ from bench.harness import (
     Child,
     bench_database,
     children,
+    free_port,
     postgres_server_url,
     python_env,
     shopgraph,
@@ -172,8 +173,8 @@ class Platform:
                 "LOG_FORMAT": "text",
             }
         )
-        self.ports = {name: _free_port() for name in DOMAINS}
-        self.gateway_port = _free_port()
+        self.ports = {name: free_port() for name in DOMAINS}
+        self.gateway_port = free_port()
         self.subgraphs: dict[str, Child] = {}
         self.gateway: Child | None = None
 
@@ -228,12 +229,6 @@ class Platform:
 
     def processes(self) -> list[Child]:
         return [*self.subgraphs.values(), *([self.gateway] if self.gateway else [])]
-
-
-def _free_port() -> int:
-    from bench.harness import free_port
-
-    return free_port()
 
 
 async def _post(

@@ -37,7 +37,7 @@ from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.events.codec import Event, EventDecodeError, decode_event
 from domains.kit.events.outbox import commit_work, restore_commit_work, run_commit_hooks
-from domains.kit.events.streams import dead_letter_key, stream_key
+from domains.kit.events.streams import as_text, dead_letter_key, stream_key
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
 
@@ -157,7 +157,7 @@ class Consumer:
             return 0
         batches: list[Any] = list(response or [])
         items = [
-            (_text(stream), _text(entry_id), fields)
+            (as_text(stream), as_text(entry_id), fields)
             for stream, entries in batches
             for entry_id, fields in entries
         ]
@@ -182,11 +182,11 @@ class Consumer:
                         raise
                     await self.ensure_groups()
                     break
-                next_start, entries = _text(result[0]), result[1]
+                next_start, entries = as_text(result[0]), result[1]
                 for entry_id, fields in entries:
                     if fields is None:  # trimmed from the stream meanwhile
                         continue
-                    await self._process_to_the_end(stream, _text(entry_id), fields)
+                    await self._process_to_the_end(stream, as_text(entry_id), fields)
                     handled += 1
                 if next_start == "0-0":
                     break
@@ -271,7 +271,7 @@ class Consumer:
     async def _decode(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> _Decoded | None:
         """The entry as its subscription reads it; None when it was settled here
         (acknowledged as not ours, or dead-lettered as undecodable)."""
-        fields = {_text(key): _text(value) for key, value in raw.items()}
+        fields = {as_text(key): as_text(value) for key, value in raw.items()}
         name = fields.get("name", "")
         subscription = self._by_name.get(name)
         if subscription is None:
@@ -397,7 +397,3 @@ def _outage(error: BaseException) -> bool:
             or state.startswith(("08", "57P"))
         )
     return False
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

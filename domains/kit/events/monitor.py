@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from domains.kit.aio import raise_if_stopping
 from domains.kit.db import read_session
+from domains.kit.events.streams import as_text
 from domains.kit.events.tables import EventTables
 from domains.kit.metrics import OUTBOX_BACKLOG, STREAM_CONSUMER_LAG
 from domains.kit.resources import Resources
@@ -84,7 +85,7 @@ async def consumer_lag(
         pending = int(info.get("pending") or 0)
         lag = info.get("lag")
         if lag is None:
-            last = _text(info.get("last-delivered-id", "0-0"))
+            last = as_text(info.get("last-delivered-id", "0-0"))
             undelivered = await redis.xrange(stream, min=f"({last}", count=LAG_SCAN_LIMIT)
             lag = len(undelivered or ())
         lags[stream] = int(lag) + pending
@@ -116,11 +117,7 @@ async def sample_forever(what: str, sample: Any) -> None:
 
 def _group_info(groups: Any, group: str) -> Mapping[str, Any] | None:
     for info in groups or ():
-        fields = {_text(key): value for key, value in dict(info).items()}
-        if _text(fields.get("name", "")) == group:
+        fields = {as_text(key): value for key, value in dict(info).items()}
+        if as_text(fields.get("name", "")) == group:
             return fields
     return None
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

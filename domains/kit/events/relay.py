@@ -55,7 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.aio import raise_if_stopping
 from domains.kit.db import transaction
 from domains.kit.events.outbox import notify_channel, wakeup
-from domains.kit.events.streams import STREAM_MAX_LENGTH, relay_epoch_key, stream_key
+from domains.kit.events.streams import STREAM_MAX_LENGTH, as_text, relay_epoch_key, stream_key
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
 
@@ -82,10 +82,6 @@ def parse_entry_id(raw: str | bytes) -> EntryId:
     return int(milliseconds), int(sequence or 0)
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _where(epoch: str, entry_id: str) -> str:
     return f"{epoch}:{entry_id}"
 
@@ -110,12 +106,12 @@ class Relay:
         key = relay_epoch_key(self.resources.settings, self.producer)
         epoch = await redis.get(key)
         if epoch is not None:
-            return _text(epoch), False
+            return as_text(epoch), False
         candidate = secrets.token_hex(6)
         if await redis.set(key, candidate, nx=True):
             return candidate, True
         epoch = await redis.get(key)
-        return (_text(epoch) if epoch is not None else candidate), False
+        return (as_text(epoch) if epoch is not None else candidate), False
 
     async def relay_once(self) -> int:
         """Relay one batch of committed events; how many were sent. Whoever finds Redis

@@ -8,6 +8,8 @@ order of an aggregate's changes compare a sequence number carried by the event.
 
 from __future__ import annotations
 
+from typing import Any
+
 from domains.kit.config import Settings
 from domains.kit.redis_keys import EVENTS_TAG
 
@@ -30,3 +32,8 @@ def relay_epoch_key(settings: Settings, producer: str) -> str:
     """Set by a domain's relay once Redis holds every event it has not seen delivered;
     gone when Redis has lost its data (relay.py)."""
     return f"{settings.redis_key_prefix}{EVENTS_TAG}:epoch:{producer}"
+
+
+def as_text(value: Any) -> str:
+    """A stream field, id or name as redis-py hands it over (bytes, or str when decoded)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
