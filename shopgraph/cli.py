@@ -20,15 +20,21 @@ from graphql import GraphQLError
 from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
+from shopgraph.contracts import (
+    SCHEMA_DIR,
+    event_schema_files,
+    subgraph_files,
+    supergraph_files,
+    write_or_check,
+)
 from shopgraph.media import media_directory
+from shopgraph.provisioning import migrate_all, seed_all
 from shopgraph.registry import DOMAINS, MIGRATED, check_domain_settings, domain, load, migrated
 
 if TYPE_CHECKING:
     from domains.kit.app import Runtime
 
 logger = logging.getLogger("shopgraph")
-
-SCHEMA_DIR = Path("schema")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,23 +284,6 @@ def _resolve(settings: Settings) -> Settings:
     return resolved.settings
 
 
-def migrate_all(
-    settings: Settings, action: str = "up", *, only: str | None = None, to: str | None = None
-) -> None:
-    assert settings.database_url is not None
-    entries = [migrated(only)] if only else list(MIGRATED)
-    if action == "down":
-        entries.reverse()  # later domains may depend on earlier ones' data, never the reverse
-    for entry in entries:
-        from domains.kit.migrations import DomainMigrations
-
-        migrations = DomainMigrations(entry.name, entry.migrations_directory)
-        if action == "up":
-            migrations.upgrade(settings.database_url, to or "head")
-        elif action == "down":
-            migrations.downgrade(settings.database_url, to or "-1")
-
-
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from domains.kit.migrations import DomainMigrations
 
@@ -319,21 +308,6 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         current_text = ", ".join(current) or "base"
         print(f"{entry.name}: current {current_text}; head {', '.join(heads)} ({state})")
     return 1 if stale and args.action == "status" else 0
-
-
-async def seed_all(settings: Settings, options: SeedOptions) -> dict[str, dict[str, int]]:
-    from domains.kit.db import create_engine, create_session_factory, transaction
-
-    engine = create_engine(settings)
-    try:
-        factory = create_session_factory(engine)
-        counts = {}
-        for entry in DOMAINS:
-            async with transaction(factory) as session:
-                counts[entry.name] = await load(entry.seed)(session, options)
-        return counts
-    finally:
-        await engine.dispose()
 
 
 # Demo accounts share a published password (staff included): never in production.
@@ -362,66 +336,10 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def subgraph_sdl(name: str) -> str:
-    """The SDL a gateway reads from `_service { sdl }`: federation directives, no _entities."""
-    schema = load(f"{domain(name).package}.graphql.schema:schema")
-    result = schema.execute_sync("{ _service { sdl } }")
-    assert result.errors is None, result.errors
-    return str(result.data["_service"]["sdl"]).strip() + "\n"
-
-
 def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
-    files = {
-        SCHEMA_DIR / "subgraphs" / f"{entry.name}.graphql": subgraph_sdl(entry.name)
-        for entry in DOMAINS
-    }
+    files = subgraph_files()
     files.update(event_schema_files())
-    return _write_or_check(files, args.check)
-
-
-def event_schema_files() -> dict[Path, str]:
-    """schema/events/<Name>.v<version>.json: the JSON Schema of every published event."""
-    import json
-
-    from domains.kit.events import json_schema
-    from shopgraph.registry import published_events
-
-    return {
-        SCHEMA_DIR / "events" / f"{event.name}.v{event.version}.json": json.dumps(
-            json_schema(event), indent=2
-        )
-        + "\n"
-        for events in published_events().values()
-        for event in events
-    }
-
-
-def supergraph_files() -> dict[Path, str]:
-    """The committed contracts: the supergraph and the client-facing API schema."""
-    from graphql import print_schema
-
-    from gateway.federation.supergraph import Supergraph
-    from shopgraph.platform import compose_platform, domain_specs
-
-    supergraph_sdl = compose_platform(domain_specs())
-    api_sdl = print_schema(Supergraph(supergraph_sdl).api_schema) + "\n"
-    return {SCHEMA_DIR / "supergraph.graphql": supergraph_sdl, SCHEMA_DIR / "api.graphql": api_sdl}
-
-
-def _write_or_check(files: dict[Path, str], check: bool) -> int:
-    stale = []
-    for path, content in files.items():
-        if check:
-            if not path.exists() or path.read_text() != content:
-                stale.append(str(path))
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-        print(f"wrote {path}")
-    if stale:
-        print(f"stale: {', '.join(stale)}; run `./task schema`", file=sys.stderr)
-        return 1
-    return 0
+    return write_or_check(files, args.check)
 
 
 def _compose(settings: Settings, args: argparse.Namespace) -> int:
@@ -434,7 +352,7 @@ def _compose(settings: Settings, args: argparse.Namespace) -> int:
             "composition failed:\n" + "\n".join(f"  - {e}" for e in error.errors), file=sys.stderr
         )
         return 1
-    return _write_or_check(files, args.check)
+    return write_or_check(files, args.check)
 
 
 def _plan(settings: Settings, args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ from domains.kit.auth import JwtKeys
 from domains.kit.config import AppEnv, Settings
 from domains.kit.resources import Resources, open_resources
 from shopgraph import backends
-from shopgraph.cli import migrate_all
+from shopgraph.provisioning import migrate_all
 from shopgraph.registry import DOMAINS
 from tests.support.graphql import GraphQLClient
 

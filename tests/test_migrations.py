@@ -15,7 +15,7 @@ from domains.kit.config import Settings
 from domains.kit.db import sqlalchemy_url
 from domains.kit.migrations import DomainMigrations
 from shopgraph import backends
-from shopgraph.cli import migrate_all
+from shopgraph.provisioning import migrate_all
 from shopgraph.registry import DOMAINS, load
 
 

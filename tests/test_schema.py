@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shopgraph.cli import subgraph_sdl
+from shopgraph.contracts import subgraph_sdl
 from shopgraph.registry import DOMAINS
 from tests.support.apollo import compose_with_apollo
 
@@ -40,7 +40,7 @@ def test_subgraphs_compose_under_apollo_composition() -> None:
 
 
 def test_committed_supergraph_and_api_schema_match_the_code() -> None:
-    from shopgraph.cli import supergraph_files
+    from shopgraph.contracts import supergraph_files
 
     for path, content in supergraph_files().items():
         assert path.read_text() == content, f"{path.name} is stale: run `./task schema`"

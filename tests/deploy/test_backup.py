@@ -15,7 +15,8 @@ from domains.kit.config import Settings
 from domains.kit.seeding import SeedOptions
 from shopgraph import backends
 from shopgraph.backup import BackupError, backup, choose_tool, libpq_connection
-from shopgraph.cli import main, migrate_all, seed_all
+from shopgraph.cli import main
+from shopgraph.provisioning import migrate_all, seed_all
 from shopgraph.registry import DOMAINS
 
 # Tables compared row by row (md5 of every row in a fixed order), when they exist.

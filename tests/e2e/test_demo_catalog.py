@@ -14,8 +14,8 @@ import pytest
 from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.kit.seeding import DEMO_PASSWORD, SeedOptions
-from shopgraph.cli import seed_all
 from shopgraph.platform import build_platform_app
+from shopgraph.provisioning import seed_all
 from tests.support.graphql import GraphQLClient
 
 CART = "cart { id currency lines { quantity } } errors { code message }"

@@ -37,8 +37,8 @@ import pytest
 from domains.kit.app import Runtime
 from domains.kit.config import Settings
 from domains.kit.resources import Resources, open_resources
-from shopgraph.cli import migrate_all
 from shopgraph.platform import build_platform_app
+from shopgraph.provisioning import migrate_all
 from tests.domains.products.helpers import Catalog, VariantSpec
 from tests.support.consistency import settled
 from tests.support.graphql import GraphQLClient

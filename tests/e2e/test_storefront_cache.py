@@ -21,8 +21,8 @@ from domains.kit.app import Runtime
 from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.kit.seeding import SeedOptions
-from shopgraph.cli import seed_all
 from shopgraph.platform import build_platform_app
+from shopgraph.provisioning import seed_all
 
 
 @pytest.fixture

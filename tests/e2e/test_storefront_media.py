@@ -18,9 +18,9 @@ from domains.kit.app import Runtime
 from domains.kit.config import AppEnv, Settings
 from domains.kit.resources import Resources
 from domains.kit.seeding import SeedOptions
-from shopgraph.cli import seed_all
 from shopgraph.media import media_directory, media_routes
 from shopgraph.platform import build_platform_app
+from shopgraph.provisioning import seed_all
 
 LISTING = "{ products(first: 12) { nodes { name images { url altText } } } }"
 

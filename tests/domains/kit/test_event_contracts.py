@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from domains.kit.events import Event, json_schema
-from shopgraph.cli import event_schema_files
+from shopgraph.contracts import event_schema_files
 
 
 def test_committed_event_schemas_match_the_code() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shopgraph.cli import subgraph_sdl
+from shopgraph.contracts import subgraph_sdl
 from tests.support.apollo import compose_with_apollo
 
 SUBGRAPHS = Path(__file__).resolve().parents[3] / "schema" / "subgraphs"
