@@ -31,13 +31,8 @@ from typing import Any
 
 import orjson
 
-from gateway.federation.transports import (
-    HttpTransport,
-    KeepAliveTransport,
-    Transport,
-    http_client,
-    keepalive_client,
-)
+from gateway.transport.http import HttpTransport, KeepAliveTransport, http_client, keepalive_client
+from gateway.transport.types import Transport
 
 DOCUMENT = """query Listing($first: Int!) { products(first: $first) { edges { node {
   id name slug priceRange { start { amount currency } } seller { id } } } } }"""

@@ -36,28 +36,24 @@ from gateway.caching import PublicCache
 from gateway.clients import FirstPartyClients
 from gateway.endpoint import API_KEY_HEADER, PLAN_HEADER, PREFLIGHT_HEADERS, GraphQLEndpoint
 from gateway.federation.gateway import DocumentPolicy, Gateway
-from gateway.federation.keepalive import KeepAliveClient
 from gateway.federation.supergraph import Supergraph
-from gateway.federation.transports import (
-    InProcessTransport,
-    LocalSubgraph,
-    Transport,
-    http_client,
-    http_transport,
-    keepalive_client,
-)
 from gateway.graphiql import GraphiQL, load_examples
 from gateway.limits import Limits
-from gateway.metrics import CountRequests, metrics_routes
+from gateway.metrics import metrics_routes
 from gateway.middleware.body_limit import BodySizeLimit
 from gateway.middleware.request_id import RequestId
+from gateway.middleware.request_metrics import CountRequests
 from gateway.middleware.security_headers import SecurityHeaders
+from gateway.middleware.telemetry import TraceRequests
 from gateway.partners.service import PartnerKeys
 from gateway.persisted.documents import PersistedDocuments
 from gateway.persisted.manifests import load_manifests
 from gateway.persisted.store import DocumentStore, MemoryDocumentStore, RedisDocumentStore
 from gateway.ratelimit import RateLimiter, RateLimits
-from gateway.telemetry import TraceRequests
+from gateway.transport.http import http_client, http_transport, keepalive_client
+from gateway.transport.in_process import InProcessTransport, LocalSubgraph
+from gateway.transport.keepalive import KeepAliveClient
+from gateway.transport.types import Transport
 
 logger = logging.getLogger("shopgraph.gateway")
 

@@ -29,7 +29,6 @@ from gateway.clients import CLIENT_KEY_HEADER, FORWARDED_FOR_HEADER, FirstPartyC
 from gateway.errors import INTERNAL_ERROR_MESSAGE, Refusal, mask_errors, request_error
 from gateway.federation.gateway import Gateway, GatewayResponse, PreparedOperation
 from gateway.federation.plan_printer import plan_as_dict
-from gateway.federation.transports import CLIENT_IP_HEADER, FORWARDED_HEADERS
 from gateway.graphiql import GraphiQL, wants_html
 from gateway.limits import Limits
 from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
@@ -37,6 +36,7 @@ from gateway.partners.service import PartnerIdentity, PartnerKeys
 from gateway.persisted.documents import PersistedDocuments
 from gateway.protocol import GRAPHQL_RESPONSE_JSON, JSON, negotiate, read_params
 from gateway.ratelimit import Bucket, RateLimiter
+from gateway.transport.http import CLIENT_IP_HEADER, FORWARDED_HEADERS
 
 logger = logging.getLogger("shopgraph.gateway")
 

@@ -1,22 +1,17 @@
 """The gateway's request metrics and `/metrics`, named as deploy/metrics.md says.
 
-A pure ASGI middleware times every `/graphql` request and counts it by operation and
-outcome. The operation label is bounded: the name of a persisted or manifest operation
-when the endpoint recognised one (it sets `scope["state"]["operation"]`), `anonymous`
-otherwise, never the client's free text.
+The metrics are observed by a middleware (gateway/middleware/request_metrics.py).
 """
 
 from __future__ import annotations
 
 import hmac
-import time
 from typing import Any, TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MetricT = TypeVar("MetricT", Counter, Histogram)
 
@@ -49,38 +44,6 @@ REQUEST_DURATION = _shared(
     labelnames=("service",),
     buckets=DURATION_BUCKETS,
 )
-
-
-class CountRequests:
-    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
-        self.app = app
-        self.path = path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") != self.path:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        outcome = {"error": False, "first_body": True}
-
-        async def observe(message: Message) -> None:
-            if message["type"] == "http.response.start" and int(message["status"]) >= 500:
-                outcome["error"] = True
-            elif message["type"] == "http.response.body" and outcome["first_body"]:
-                outcome["first_body"] = False
-                # Our responses put `errors` first whenever there are any.
-                if bytes(message.get("body", b"")).lstrip().startswith(b'{"errors"'):
-                    outcome["error"] = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            state = scope.get("state") or {}
-            operation = str(state.get("operation") or "anonymous")
-            status = "error" if outcome["error"] else "ok"
-            REQUESTS.labels(service=SERVICE, operation=operation, status=status).inc()
-            REQUEST_DURATION.labels(service=SERVICE).observe(time.perf_counter() - started)
 
 
 async def metrics(request: Request) -> Response:

@@ -28,10 +28,10 @@ from domains.kit.resources import open_resources
 from gateway.app import EdgeAuth, GatewayConfig, build_gateway_app
 from gateway.caching import PublicCache
 from gateway.federation.compose import compose
-from gateway.federation.transports import LocalSubgraph as GatewayLocalSubgraph
 from gateway.limits import Limits
 from gateway.middleware.security_headers import SecurityHeaders
 from gateway.ratelimit import RateLimits
+from gateway.transport.in_process import LocalSubgraph as GatewayLocalSubgraph
 from shopgraph.media import media_routes
 from shopgraph.registry import DOMAINS, load
 

@@ -48,7 +48,7 @@ from gateway.federation.planner import (
     SequenceNode,
 )
 from gateway.federation.selections import FieldSelection, FragmentSelection, SelectionSet
-from gateway.federation.transports import GraphQLResult, SubgraphUnavailable, Transport
+from gateway.transport.types import GraphQLResult, SubgraphUnavailable, Transport
 
 ResponsePath = list[str | int]
 

@@ -26,10 +26,10 @@ from gateway.errors import graphql_error
 from gateway.federation.executor import PlanExecutor
 from gateway.federation.planner import PlanningError, QueryPlan, QueryPlanner, select_operation
 from gateway.federation.supergraph import Supergraph
-from gateway.federation.transports import Transport
 from gateway.limits import Limits
 from gateway.limits.cost import operation_cost
 from gateway.limits.document import check_document, list_size_error, longest_list
+from gateway.transport.types import Transport
 
 
 @dataclass

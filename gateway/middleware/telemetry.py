@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway.middleware.base import HttpMiddleware
 
 tracer = trace.get_tracer("shopgraph.gateway")
 
 
-class TraceRequests:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class TraceRequests(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         parent = propagate.extract(headers)
         name = f"{scope.get('method', 'HTTP')} {scope.get('path', '')}"

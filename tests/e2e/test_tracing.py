@@ -19,8 +19,10 @@ from domains.kit.app import LocalSubgraph, Runtime
 from domains.kit.resources import Resources
 from gateway.federation.gateway import Gateway
 from gateway.federation.supergraph import Supergraph
-from gateway.federation.transports import HttpTransport, InProcessTransport, Transport
-from gateway.telemetry import TraceRequests
+from gateway.middleware.telemetry import TraceRequests
+from gateway.transport.http import HttpTransport
+from gateway.transport.in_process import InProcessTransport
+from gateway.transport.types import Transport
 from shopgraph.platform import compose_platform, domain_specs
 from shopgraph.registry import load
 from tests.support.tracing import sdk_tracer_provider

@@ -26,13 +26,9 @@ from starlette.routing import Route
 
 from domains.kit.config import Settings
 from gateway.app import GatewayConfig, build_gateway_app
-from gateway.federation.keepalive import KeepAliveClient, is_plain_http
-from gateway.federation.transports import (
-    HttpTransport,
-    KeepAliveTransport,
-    SubgraphUnavailable,
-    http_client,
-)
+from gateway.transport.http import HttpTransport, KeepAliveTransport, http_client
+from gateway.transport.keepalive import KeepAliveClient, is_plain_http
+from gateway.transport.types import SubgraphUnavailable
 from shopgraph.platform import build_remote_gateway_app
 from tests.federation.topology import ServedTopology, serve_topology
 from tests.gateway.edge import client_of, serve_app
