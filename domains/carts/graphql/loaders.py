@@ -9,8 +9,7 @@ from aiodataloader import DataLoader
 
 from domains.carts.models import Cart, CartLine
 from domains.carts.repository import cart_repository, line_repository
-from domains.kit.db import read_session
-from domains.kit.graphql.loaders import loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 
 
@@ -22,25 +21,14 @@ class CartLoaders:
 
 
 def make_loaders(resources: Resources) -> CartLoaders:
-    factory = resources.read_session_factory
-
-    async def carts(ids: list[uuid.UUID]) -> list[Cart | None]:
-        async with read_session(factory) as session:
-            rows = await cart_repository.get_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
-    async def lines(ids: list[uuid.UUID]) -> list[list[CartLine]]:
-        async with read_session(factory) as session:
-            rows = await line_repository.for_carts(session, ids)
-        return many_per_key(ids, rows, lambda row: row.cart_id)
-
-    async def open_carts(ids: list[uuid.UUID]) -> list[Cart | None]:
-        async with read_session(factory) as session:
-            rows = await cart_repository.open_for_customer(session, ids)
-        return one_per_key(ids, rows, lambda row: row.customer_id)  # type: ignore[arg-type,return-value]
-
     return CartLoaders(
-        cart_by_id=loader(carts),
-        lines_by_cart_id=loader(lines),
-        open_cart_by_customer_id=loader(open_carts),
+        cart_by_id=by_id_loader(resources, cart_repository.get_by_ids),
+        lines_by_cart_id=many_by_key_loader(
+            resources, line_repository.for_carts, lambda row: row.cart_id
+        ),
+        open_cart_by_customer_id=by_id_loader(
+            resources,
+            cart_repository.open_for_customer,
+            lambda row: row.customer_id,  # type: ignore[arg-type,return-value]
+        ),
     )

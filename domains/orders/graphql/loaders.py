@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from domains.kit.db import read_session
-from domains.kit.graphql.loaders import loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 from domains.orders.models import Order, OrderLine, OrderStatusChange
 from domains.orders.repository import history_repository, line_repository, order_repository
@@ -22,25 +21,12 @@ class OrderLoaders:
 
 
 def make_loaders(resources: Resources) -> OrderLoaders:
-    factory = resources.read_session_factory
-
-    async def orders(ids: list[uuid.UUID]) -> list[Order | None]:
-        async with read_session(factory) as session:
-            rows = await order_repository.get_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
-    async def lines(ids: list[uuid.UUID]) -> list[list[OrderLine]]:
-        async with read_session(factory) as session:
-            rows = await line_repository.for_orders(session, ids)
-        return many_per_key(ids, rows, lambda row: row.order_id)
-
-    async def history(ids: list[uuid.UUID]) -> list[list[OrderStatusChange]]:
-        async with read_session(factory) as session:
-            rows = await history_repository.for_orders(session, ids)
-        return many_per_key(ids, rows, lambda row: row.order_id)
-
     return OrderLoaders(
-        order_by_id=loader(orders),
-        lines_by_order_id=loader(lines),
-        history_by_order_id=loader(history),
+        order_by_id=by_id_loader(resources, order_repository.get_by_ids),
+        lines_by_order_id=many_by_key_loader(
+            resources, line_repository.for_orders, lambda row: row.order_id
+        ),
+        history_by_order_id=many_by_key_loader(
+            resources, history_repository.for_orders, lambda row: row.order_id
+        ),
     )

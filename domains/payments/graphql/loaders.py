@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
-from domains.kit.db import read_session
-from domains.kit.graphql.loaders import loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 from domains.payments.models import Payment, PaymentTransaction
 from domains.payments.repository import payment_repository, transaction_repository
@@ -22,25 +21,12 @@ class PaymentLoaders:
 
 
 def make_loaders(resources: Resources) -> PaymentLoaders:
-    factory = resources.session_factory
-
-    async def payments(ids: list[uuid.UUID]) -> list[Payment | None]:
-        async with read_session(factory) as session:
-            rows = await payment_repository.get_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
-    async def payments_of_orders(ids: list[uuid.UUID]) -> list[list[Payment]]:
-        async with read_session(factory) as session:
-            rows = await payment_repository.for_orders(session, ids)
-        return many_per_key(ids, rows, lambda row: row.order_id)
-
-    async def transactions(ids: list[uuid.UUID]) -> list[list[PaymentTransaction]]:
-        async with read_session(factory) as session:
-            rows = await transaction_repository.for_payments(session, ids)
-        return many_per_key(ids, rows, lambda row: row.payment_id)
-
     return PaymentLoaders(
-        payment_by_id=loader(payments),
-        payments_by_order_id=loader(payments_of_orders),
-        transactions_by_payment_id=loader(transactions),
+        payment_by_id=by_id_loader(resources, payment_repository.get_by_ids),
+        payments_by_order_id=many_by_key_loader(
+            resources, payment_repository.for_orders, lambda row: row.order_id
+        ),
+        transactions_by_payment_id=many_by_key_loader(
+            resources, transaction_repository.for_payments, lambda row: row.payment_id
+        ),
     )

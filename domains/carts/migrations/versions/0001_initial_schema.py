@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from domains.kit.events.migrations import create_event_tables, drop_event_tables
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -109,45 +111,7 @@ def upgrade() -> None:
         schema="carts",
     )
     op.create_index("ix_checkouts_cart_id", "checkouts", ["cart_id"], unique=False, schema="carts")
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "occurred_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        schema="carts",
-    )
-    op.create_index("ix_outbox_relayed_at", "outbox", ["relayed_at"], unique=False, schema="carts")
-    op.create_index(
-        "ix_outbox_unrelayed",
-        "outbox",
-        ["position"],
-        unique=False,
-        schema="carts",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_processed_events")),
-        schema="carts",
-    )
+    create_event_tables("carts")
     op.create_table(
         "variant_offers",
         sa.Column("variant_id", sa.UUID(), nullable=False),
@@ -187,15 +151,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("cart_lines", schema="carts")
     op.drop_table("variant_offers", schema="carts")
-    op.drop_table("processed_events", schema="carts")
-    op.drop_index(
-        "ix_outbox_unrelayed",
-        table_name="outbox",
-        schema="carts",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.drop_index("ix_outbox_relayed_at", table_name="outbox", schema="carts")
-    op.drop_table("outbox", schema="carts")
+    drop_event_tables("carts")
     op.drop_index("ix_checkouts_cart_id", table_name="checkouts", schema="carts")
     op.drop_table("checkouts", schema="carts")
     op.drop_index(

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from domains.kit.events.migrations import create_event_tables, drop_event_tables
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -90,45 +92,7 @@ def upgrade() -> None:
         schema="orders",
         postgresql_where=sa.text("status IN ('PENDING', 'AWAITING_PAYMENT')"),
     )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "occurred_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        schema="orders",
-    )
-    op.create_index("ix_outbox_relayed_at", "outbox", ["relayed_at"], unique=False, schema="orders")
-    op.create_index(
-        "ix_outbox_unrelayed",
-        "outbox",
-        ["position"],
-        unique=False,
-        schema="orders",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_processed_events")),
-        schema="orders",
-    )
+    create_event_tables("orders")
     op.create_table(
         "order_lines",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -206,15 +170,7 @@ def downgrade() -> None:
     op.drop_table("order_status_history", schema="orders")
     op.drop_index("ix_order_lines_seller_order", table_name="order_lines", schema="orders")
     op.drop_table("order_lines", schema="orders")
-    op.drop_table("processed_events", schema="orders")
-    op.drop_index(
-        "ix_outbox_unrelayed",
-        table_name="outbox",
-        schema="orders",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.drop_index("ix_outbox_relayed_at", table_name="outbox", schema="orders")
-    op.drop_table("outbox", schema="orders")
+    drop_event_tables("orders")
     op.drop_index(
         "ix_orders_payment_due",
         table_name="orders",

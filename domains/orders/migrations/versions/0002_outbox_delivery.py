@@ -12,8 +12,7 @@ nothing recorded where they went.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from domains.kit.events.migrations import add_outbox_delivery, drop_outbox_delivery
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -22,31 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "outbox", sa.Column("stream_entry_id", sa.String(length=64), nullable=True), schema="orders"
-    )
-    op.add_column(
-        "outbox",
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        schema="orders",
-    )
-    op.execute("UPDATE orders.outbox SET delivered_at = relayed_at WHERE relayed_at IS NOT NULL")
-    op.create_index(
-        "ix_outbox_undelivered",
-        "outbox",
-        ["name", "position"],
-        unique=False,
-        schema="orders",
-        postgresql_where=sa.text("relayed_at IS NOT NULL AND delivered_at IS NULL"),
-    )
+    add_outbox_delivery("orders")
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_outbox_undelivered",
-        table_name="outbox",
-        schema="orders",
-        postgresql_where=sa.text("relayed_at IS NOT NULL AND delivered_at IS NULL"),
-    )
-    op.drop_column("outbox", "delivered_at", schema="orders")
-    op.drop_column("outbox", "stream_entry_id", schema="orders")
+    drop_outbox_delivery("orders")

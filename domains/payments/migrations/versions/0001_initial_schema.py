@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from domains.kit.events.migrations import create_event_tables, drop_event_tables
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -22,34 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("CREATE SCHEMA IF NOT EXISTS payments")
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "occurred_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        schema="payments",
-    )
-    op.create_index(
-        "ix_outbox_relayed_at", "outbox", ["relayed_at"], unique=False, schema="payments"
-    )
-    op.create_index(
-        "ix_outbox_unrelayed",
-        "outbox",
-        ["position"],
-        unique=False,
-        schema="payments",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
+    create_event_tables("payments")
     op.create_table(
         "payments",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -102,19 +77,6 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_payments_order", "payments", ["order_id", "created_at"], unique=False, schema="payments"
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_processed_events")),
-        schema="payments",
     )
     op.create_table(
         "webhook_events",
@@ -194,7 +156,7 @@ def downgrade() -> None:
         postgresql_where=sa.text("status = 'PENDING'"),
     )
     op.drop_table("webhook_events", schema="payments")
-    op.drop_table("processed_events", schema="payments")
+    drop_event_tables("payments")
     op.drop_index("ix_payments_order", table_name="payments", schema="payments")
     op.drop_index(
         "ix_payments_open",
@@ -203,12 +165,4 @@ def downgrade() -> None:
         postgresql_where=sa.text("status IN ('REQUIRES_ACTION', 'PROCESSING')"),
     )
     op.drop_table("payments", schema="payments")
-    op.drop_index(
-        "ix_outbox_unrelayed",
-        table_name="outbox",
-        schema="payments",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.drop_index("ix_outbox_relayed_at", table_name="outbox", schema="payments")
-    op.drop_table("outbox", schema="payments")
     op.execute("DROP SCHEMA IF EXISTS payments")

@@ -12,8 +12,7 @@ nothing recorded where they went.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from domains.kit.events.migrations import add_outbox_delivery, drop_outbox_delivery
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -22,33 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "outbox",
-        sa.Column("stream_entry_id", sa.String(length=64), nullable=True),
-        schema="payments",
-    )
-    op.add_column(
-        "outbox",
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        schema="payments",
-    )
-    op.execute("UPDATE payments.outbox SET delivered_at = relayed_at WHERE relayed_at IS NOT NULL")
-    op.create_index(
-        "ix_outbox_undelivered",
-        "outbox",
-        ["name", "position"],
-        unique=False,
-        schema="payments",
-        postgresql_where=sa.text("relayed_at IS NOT NULL AND delivered_at IS NULL"),
-    )
+    add_outbox_delivery("payments")
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_outbox_undelivered",
-        table_name="outbox",
-        schema="payments",
-        postgresql_where=sa.text("relayed_at IS NOT NULL AND delivered_at IS NULL"),
-    )
-    op.drop_column("outbox", "delivered_at", schema="payments")
-    op.drop_column("outbox", "stream_entry_id", schema="payments")
+    drop_outbox_delivery("payments")

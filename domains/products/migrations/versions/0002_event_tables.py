@@ -10,9 +10,7 @@ and price events and reacts to orders.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
+from domains.kit.events.migrations import create_event_tables, drop_event_tables
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -21,58 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.UUID(), nullable=False),
-        sa.Column("position", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "occurred_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        schema="products",
-    )
-    op.create_index(
-        "ix_outbox_relayed_at", "outbox", ["relayed_at"], unique=False, schema="products"
-    )
-    op.create_index(
-        "ix_outbox_unrelayed",
-        "outbox",
-        ["position"],
-        unique=False,
-        schema="products",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_processed_events")),
-        schema="products",
-    )
+    create_event_tables("products")
 
 
 def downgrade() -> None:
-
-    op.drop_table("processed_events", schema="products")
-    op.drop_index(
-        "ix_outbox_unrelayed",
-        table_name="outbox",
-        schema="products",
-        postgresql_where=sa.text("relayed_at IS NULL"),
-    )
-    op.drop_index("ix_outbox_relayed_at", table_name="outbox", schema="products")
-    op.drop_table("outbox", schema="products")
+    drop_event_tables("products")
