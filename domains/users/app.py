@@ -28,8 +28,8 @@ from domains.users.graphql.loaders import make_loaders
 from domains.users.graphql.schema import schema
 from domains.users.mail import run_mail_worker
 from domains.users.models import EVENT_TABLES
-from domains.users.repository import count_users_signed_in_since
 from domains.users.revocations import revocation_cache_worker
+from domains.users.services.tokens import tokens
 
 logger = logging.getLogger("shopgraph.users")
 
@@ -56,7 +56,7 @@ ACTIVE_USERS_INTERVAL_SECONDS = 30.0
 async def refresh_active_users(resources: Resources) -> int:
     """Set the active-users gauge from the database; return the count."""
     async with read_session(resources.session_factory) as session:
-        count = await count_users_signed_in_since(session, datetime.now(UTC) - ACTIVE_WINDOW)
+        count = await tokens.count_users_signed_in_since(session, datetime.now(UTC) - ACTIVE_WINDOW)
     ACTIVE_USERS.labels(service="users").set(count)
     return count
 

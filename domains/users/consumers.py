@@ -14,13 +14,13 @@ from domains.kit.events import EventMeta, Subscription
 from domains.kit.resources import Resources
 from domains.users import events, mail
 from domains.users.models import User
-from domains.users.repository import user_repository
+from domains.users.services.accounts import account
 
 logger = logging.getLogger("shopgraph.users")
 
 
 async def _customer(session: AsyncSession, customer_id: Any) -> User | None:
-    user = await user_repository.get_by_id(session, customer_id)
+    user = await account.get(session, customer_id)
     if user is None:
         # Accounts can be deleted while orders live on: nobody to write to.
         logger.info("order mail skipped: customer %s has no account", customer_id)

@@ -19,7 +19,7 @@ from domains.kit.aio import raise_if_stopping
 from domains.kit.config import Settings
 from domains.kit.db import transaction
 from domains.users.models import EmailOutbox
-from domains.users.repository import email_outbox_repository
+from domains.users.repositories.mail import email_outbox_repository
 
 logger = logging.getLogger("shopgraph.users.mail")
 

@@ -34,7 +34,7 @@ from domains.kit.db import read_session, transaction
 from domains.kit.resources import Resources
 from domains.kit.revocation import RevocationUnavailable, TokenRevocations
 from domains.users.models import RevokedAccess
-from domains.users.repository import revoked_access_repository
+from domains.users.repositories.revocations import revoked_access_repository
 
 logger = logging.getLogger("shopgraph.auth")
 

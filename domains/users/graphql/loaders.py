@@ -26,12 +26,9 @@ from domains.kit.graphql.loaders import cached_loader, loader, many_per_key, one
 from domains.kit.resources import Resources
 from domains.users import cache as keys
 from domains.users.models import Address, SellerProfile, User
-from domains.users.repository import (
-    PublicUser,
-    address_repository,
-    seller_profile_repository,
-    user_repository,
-)
+from domains.users.services.accounts import PublicUser, account
+from domains.users.services.addresses import addresses as address_book
+from domains.users.services.sellers import sellers
 
 KeyT = TypeVar("KeyT", bound=Hashable)
 ValueT = TypeVar("ValueT")
@@ -80,37 +77,37 @@ def make_loaders(resources: Resources) -> UserLoaders:
 
     async def users(ids: list[uuid.UUID]) -> list[User | None]:
         async with read_session(factory) as session:
-            rows = await user_repository.get_by_ids(session, ids)
+            rows = await account.get_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
 
     async def public_users(session: AsyncSession, ids: list[uuid.UUID]) -> list[PublicUser | None]:
-        rows = await user_repository.get_public_by_ids(session, ids)
+        rows = await account.get_public_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
 
     async def profiles(session: AsyncSession, ids: list[uuid.UUID]) -> list[SellerProfile | None]:
-        rows = await seller_profile_repository.get_by_ids(session, ids)
+        rows = await sellers.get_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
 
     async def profiles_by_user(
         session: AsyncSession, user_ids: list[uuid.UUID]
     ) -> list[SellerProfile | None]:
-        rows = await seller_profile_repository.get_by_user_ids(session, user_ids)
+        rows = await sellers.get_by_user_ids(session, user_ids)
         return one_per_key(user_ids, rows, lambda row: row.user_id)
 
     async def profiles_by_slug(
         session: AsyncSession, slugs: list[str]
     ) -> list[SellerProfile | None]:
-        rows = await seller_profile_repository.get_by_slugs(session, slugs)
+        rows = await sellers.get_by_slugs(session, slugs)
         return one_per_key(slugs, rows, lambda row: row.slug)
 
     async def addresses(user_ids: list[uuid.UUID]) -> list[list[Address]]:
         async with read_session(factory) as session:
-            rows = await address_repository.list_by_user_ids(session, user_ids)
+            rows = await address_book.list_by_user_ids(session, user_ids)
         return many_per_key(user_ids, rows, lambda row: row.user_id)
 
     async def addresses_by_id(ids: list[uuid.UUID]) -> list[Address | None]:
         async with read_session(factory) as session:
-            rows = await address_repository.get_by_ids(session, ids)
+            rows = await address_book.get_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
 
     return UserLoaders(

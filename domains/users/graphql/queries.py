@@ -8,8 +8,9 @@ from domains.kit.db import read_session
 from domains.kit.graphql.pagination import build_connection
 from domains.kit.pagination import page_size
 from domains.users.graphql.types import SellerProfile, SellerProfileConnection, User, UsersInfo
-from domains.users.repository import seller_profile_repository
-from domains.users.service import account, parse_id, sellers
+from domains.users.services.accounts import account
+from domains.users.services.inputs import parse_id
+from domains.users.services.sellers import sellers
 
 
 @strawberry.type
@@ -44,7 +45,7 @@ class Query:
         size = page_size(first)
         async with read_session(info.context.resources.read_session_factory) as session:
             rows, has_previous = await sellers.list_page(session, first=size, after=after)
-            total = await seller_profile_repository.count(session)
+            total = await sellers.count(session)
         return build_connection(
             rows,
             first=size,

@@ -16,8 +16,8 @@ from domains.kit.graphql.pagination import Connection
 from domains.users import models
 from domains.users.errors import UserErrorCode as UserErrorCodeValue
 from domains.users.graphql.loaders import UserLoaders
-from domains.users.repository import PublicUser
-from domains.users.service import parse_id
+from domains.users.services.accounts import PublicUser
+from domains.users.services.inputs import parse_id
 
 UsersInfo: TypeAlias = Info[RequestContext[UserLoaders], None]
 

@@ -19,7 +19,7 @@ from domains.kit.db import transaction
 from domains.kit.resources import Resources
 from domains.users.models import EmailOutbox, SellerProfile, User
 from domains.users.passwords import hash_password
-from domains.users.service import tokens
+from domains.users.services.tokens import tokens
 from domains.users.tokens import issue_access_token
 from tests.support.graphql import GraphQLClient
 

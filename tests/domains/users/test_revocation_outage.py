@@ -24,7 +24,7 @@ from domains.kit.resources import Resources, create_redis
 from domains.users.models import RefreshToken, RevokedAccess
 from domains.users.passwords import verify_password
 from domains.users.revocations import copy_record_to_cache, keep_cache_complete
-from domains.users.service import account
+from domains.users.services.accounts import account
 from tests.domains.users.helpers import (
     ME,
     PASSWORD,

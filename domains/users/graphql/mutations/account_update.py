@@ -5,7 +5,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
-from domains.users.service import account
+from domains.users.services.accounts import account
 
 
 @strawberry.input(description="Fields left out are not changed.")

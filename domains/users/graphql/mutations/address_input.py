@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.users.service import AddressFields
+from domains.users.services.addresses import AddressFields
 
 
 @strawberry.input(

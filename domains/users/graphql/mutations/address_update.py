@@ -6,7 +6,8 @@ from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.mutations.address_input import AddressInput
 from domains.users.graphql.types import Address, UserError, UsersInfo, user_errors
-from domains.users.service import addresses, parse_id
+from domains.users.services.addresses import addresses
+from domains.users.services.inputs import parse_id
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
 from domains.users.revocations import revocations
-from domains.users.service import account
+from domains.users.services.accounts import account
 
 
 @strawberry.type

@@ -5,7 +5,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import SellerProfile, UserError, UsersInfo, user_errors
-from domains.users.service import sellers
+from domains.users.services.sellers import sellers
 
 
 @strawberry.input

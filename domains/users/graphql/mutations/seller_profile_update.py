@@ -7,7 +7,8 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import SellerProfile, UserError, UsersInfo, user_errors
-from domains.users.service import parse_id, sellers
+from domains.users.services.inputs import parse_id
+from domains.users.services.sellers import sellers
 
 
 @strawberry.input(description="Fields left out are not changed.")

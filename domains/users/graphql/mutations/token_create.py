@@ -8,7 +8,7 @@ from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.errors import UserErrorCode
 from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
-from domains.users.service import tokens
+from domains.users.services.tokens import tokens
 from domains.users.throttle import Throttle
 
 

@@ -7,7 +7,7 @@ from domains.kit.errors import AuthenticationRequired, InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.users.graphql.types import UserError, UsersInfo, user_errors
 from domains.users.revocations import revocations
-from domains.users.service import tokens
+from domains.users.services.tokens import tokens
 
 
 @strawberry.type

@@ -1,0 +1,81 @@
+"""SQL of the users domain's seller profiles: the shops accounts run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.users.models import SellerProfile
+
+
+class SellerProfileRepository:
+    async def get_by_ids(
+        self, session: AsyncSession, ids: Sequence[uuid.UUID]
+    ) -> Sequence[SellerProfile]:
+        result = await session.scalars(select(SellerProfile).where(SellerProfile.id.in_(ids)))
+        return result.all()
+
+    async def get_by_user_ids(
+        self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
+    ) -> Sequence[SellerProfile]:
+        result = await session.scalars(
+            select(SellerProfile).where(SellerProfile.user_id.in_(user_ids))
+        )
+        return result.all()
+
+    async def get_by_slugs(
+        self, session: AsyncSession, slugs: Sequence[str]
+    ) -> Sequence[SellerProfile]:
+        result = await session.scalars(select(SellerProfile).where(SellerProfile.slug.in_(slugs)))
+        return result.all()
+
+    async def get_by_user_id_for_update(
+        self, session: AsyncSession, user_id: uuid.UUID
+    ) -> SellerProfile | None:
+        return await session.scalar(
+            select(SellerProfile).where(SellerProfile.user_id == user_id).with_for_update()
+        )
+
+    async def get_for_update(
+        self, session: AsyncSession, profile_id: uuid.UUID
+    ) -> SellerProfile | None:
+        return await session.scalar(
+            select(SellerProfile).where(SellerProfile.id == profile_id).with_for_update()
+        )
+
+    async def slug_exists(self, session: AsyncSession, slug: str) -> bool:
+        return (
+            await session.scalar(
+                select(SellerProfile.id).where(SellerProfile.slug == slug).limit(1)
+            )
+        ) is not None
+
+    async def add(self, session: AsyncSession, profile: SellerProfile) -> None:
+        session.add(profile)
+        await session.flush()
+
+    async def list_page(
+        self,
+        session: AsyncSession,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> Sequence[SellerProfile]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        query = select(SellerProfile).order_by(
+            SellerProfile.created_at.desc(), SellerProfile.id.desc()
+        )
+        if after is not None:
+            query = query.where(tuple_(SellerProfile.created_at, SellerProfile.id) < tuple_(*after))
+        result = await session.scalars(query.limit(limit))
+        return result.all()
+
+    async def count(self, session: AsyncSession) -> int:
+        return int(await session.scalar(select(func.count()).select_from(SellerProfile)) or 0)
+
+
+seller_profile_repository = SellerProfileRepository()

@@ -1,0 +1,6 @@
+"""The service layer of the users domain: business rules, one module per concept.
+
+Every method takes the session first and never commits: the caller's unit of work does,
+so a rule that fails half-way leaves nothing written. Methods record the cache keys their
+writes make stale (`mark_stale`); the caller deletes them once the commit succeeded.
+"""
