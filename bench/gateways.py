@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             logs,
         )
 
-        from gateway.federation.compose import compose
+        from gateway.federation.composition import compose
 
         sdls = {
             name: (

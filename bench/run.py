@@ -367,7 +367,7 @@ def start_systems(
         wait_until_answering(child, subgraph_urls[name])
     http_processes = list(subgraphs.values())
 
-    from gateway.federation.compose import compose
+    from gateway.federation.composition import compose
 
     sdls = {
         name: (url, httpx.post(url, json={"query": "{ _service { sdl } }"}).json()["data"])

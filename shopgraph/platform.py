@@ -27,7 +27,7 @@ from domains.kit.health import health_routes
 from domains.kit.resources import open_resources
 from gateway.app import EdgeAuth, GatewayConfig, build_gateway_app
 from gateway.caching import PublicCache
-from gateway.federation.compose import compose
+from gateway.federation.composition import compose
 from gateway.limits import Limits
 from gateway.middleware.security_headers import SecurityHeaders
 from gateway.ratelimit import RateLimits

@@ -26,7 +26,7 @@ import pytest
 from starlette.applications import Starlette
 
 from gateway.app import GatewayConfig, build_gateway_app
-from gateway.federation.compose import compose
+from gateway.federation.composition import compose
 from tests.federation.corpus import OPERATIONS, Operation
 from tests.federation.topology import SUBGRAPHS, ServedTopology, reset, serve_topology, subgraph_sdl
 from tests.support.apollo_gateway import query_apollo, run_apollo_gateway

@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from gateway.app import GatewayConfig, build_gateway_app
-from gateway.federation.compose import compose
+from gateway.federation.composition import compose
 from tests.federation.topology import SUBGRAPHS, subgraph_sdl
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

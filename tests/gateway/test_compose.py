@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from graphql import lexicographic_sort_schema, print_schema
 
-from gateway.federation.compose import CompositionError, compose
+from gateway.federation.composition import CompositionError, compose
 from gateway.federation.supergraph import Supergraph
 from shopgraph.registry import DOMAINS
 from tests.support.apollo import compose_with_apollo
