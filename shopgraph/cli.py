@@ -343,7 +343,7 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _compose(settings: Settings, args: argparse.Namespace) -> int:
-    from gateway.federation.compose import CompositionError
+    from gateway.federation.composition import CompositionError
 
     try:
         files = supergraph_files()
@@ -359,7 +359,8 @@ def _plan(settings: Settings, args: argparse.Namespace) -> int:
     from graphql import GraphQLError, parse, validate
 
     from gateway.federation.plan_printer import print_plan
-    from gateway.federation.planner import PlanningError, QueryPlanner
+    from gateway.federation.plan import PlanningError
+    from gateway.federation.planner import QueryPlanner
     from gateway.federation.supergraph import Supergraph
     from shopgraph.platform import compose_platform, domain_specs
 

@@ -30,6 +30,7 @@ from shopgraph import backends
 from shopgraph.provisioning import migrate_all
 from shopgraph.registry import DOMAINS
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 pytest_plugins = ["tests.support.watchdog"]
 
@@ -156,20 +157,6 @@ async def users_client(resources: Resources) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://users.test") as http:
         yield GraphQLClient(http)
-
-
-class SqlCounter:
-    """Counts SQL statements sent through the engine while active."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def reset(self) -> None:
-        self.statements.clear()
 
 
 @pytest.fixture

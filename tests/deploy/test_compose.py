@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.tools import REPO_ROOT, unavailable
+from tests.support.tools import REPO_ROOT, unavailable
 
 COMPOSE_FILE = REPO_ROOT / "deploy" / "docker-compose.yml"
 SUBGRAPHS = ("users", "products", "carts", "orders", "payments")

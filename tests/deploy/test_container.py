@@ -22,7 +22,7 @@ import pytest
 from setuptools import find_namespace_packages
 
 from shopgraph.registry import DOMAINS
-from tests.deploy.tools import REPO_ROOT, require_tool
+from tests.support.tools import REPO_ROOT, require_tool
 
 DOCKERFILE = REPO_ROOT / "deploy" / "Dockerfile"
 ENTRYPOINT = REPO_ROOT / "deploy" / "entrypoint.sh"

@@ -10,22 +10,15 @@ for writing manifests in Python, not a renderer.
 from __future__ import annotations
 
 import copy
-import functools
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
 
-from tests.deploy.tools import REPO_ROOT, find_tool, unavailable
+from tests.support.kubernetes import OVERLAYS, SUBGRAPHS, Manifest, of_kind, render
 
-K8S = REPO_ROOT / "k8s"
-OVERLAYS = {"dev": "shopgraph-dev", "prod": "shopgraph"}
-SUBGRAPHS = ("users", "products", "carts", "orders", "payments")
 SERVICES = ("gateway", *SUBGRAPHS)
 # The storefront runs its own image (deploy/storefront.Dockerfile) on port 3000.
 STOREFRONT = "storefront"
@@ -44,47 +37,6 @@ SECRET_VARIABLES = {
     "STOREFRONT_REVALIDATE_SECRET",
     "SHOPGRAPH_CLIENT_KEY",
 }
-Manifest = dict[str, Any]
-
-
-@functools.cache
-def _renderer() -> tuple[str, ...] | None:
-    kustomize = find_tool("kustomize")
-    if kustomize is not None:
-        version = subprocess.run(
-            [kustomize, "version"], capture_output=True, text=True, check=False
-        ).stdout
-        if "v5" in version or "v4" in version:  # the Go kustomize, not the PyPI library
-            return (kustomize, "build")
-    kubectl = find_tool("kubectl")
-    if kubectl is not None:
-        return (kubectl, "kustomize")
-    return None
-
-
-@functools.cache
-def _render_cached(overlay: str) -> tuple[Manifest, ...]:
-    renderer = _renderer()
-    assert renderer is not None
-    result = subprocess.run(
-        [*renderer, str(K8S / "overlays" / overlay)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
-
-
-def render(overlay: str) -> list[Manifest]:
-    if _renderer() is None:
-        unavailable("no kustomize renderer: install kubectl (it embeds kustomize) or kustomize")
-    return copy.deepcopy(list(_render_cached(overlay)))
-
-
-def _of_kind(manifests: list[Manifest], kind: str) -> dict[str, Manifest]:
-    return {m["metadata"]["name"]: m for m in manifests if m["kind"] == kind}
 
 
 def _pod_specs(manifests: list[Manifest]) -> Iterator[tuple[str, Manifest]]:
@@ -113,7 +65,7 @@ def test_every_object_is_valid_for_the_newest_kubernetes(overlay: str) -> None:
 
 
 def test_the_validator_rejects_what_kubernetes_would() -> None:
-    deployment = copy.deepcopy(_of_kind(render("prod"), "Deployment")["gateway"])
+    deployment = copy.deepcopy(of_kind(render("prod"), "Deployment")["gateway"])
     deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), True)
@@ -121,7 +73,7 @@ def test_the_validator_rejects_what_kubernetes_would() -> None:
 
 def test_everything_lives_in_the_overlays_namespace(overlay: str) -> None:
     manifests = render(overlay)
-    namespaces = _of_kind(manifests, "Namespace")
+    namespaces = of_kind(manifests, "Namespace")
     assert set(namespaces) == {OVERLAYS[overlay]}
     labels = namespaces[OVERLAYS[overlay]]["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -132,8 +84,8 @@ def test_everything_lives_in_the_overlays_namespace(overlay: str) -> None:
 
 def test_a_deployment_and_a_service_for_every_workload(overlay: str) -> None:
     manifests = render(overlay)
-    deployments = _of_kind(manifests, "Deployment")
-    services = _of_kind(manifests, "Service")
+    deployments = of_kind(manifests, "Deployment")
+    services = of_kind(manifests, "Service")
     assert set(deployments) == set(WORKLOADS)
     assert set(services) == set(WORKLOADS)
     for name, deployment in deployments.items():
@@ -159,19 +111,19 @@ def test_a_deployment_and_a_service_for_every_workload(overlay: str) -> None:
 
 def test_the_storefront_runs_its_own_image_against_the_gateway(overlay: str) -> None:
     manifests = render(overlay)
-    deployments = _of_kind(manifests, "Deployment")
+    deployments = of_kind(manifests, "Deployment")
     container = deployments[STOREFRONT]["spec"]["template"]["spec"]["containers"][0]
     gateway = deployments["gateway"]["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].split(":")[0] == gateway["image"].split(":")[0] + "-storefront"
     assert container["image"].split(":")[1] == gateway["image"].split(":")[1], "one release"
     (config_name,) = [item["configMapRef"]["name"] for item in container["envFrom"]]
     assert re.fullmatch(r"storefront-config-[a-z0-9]{10}", config_name)
-    config = _of_kind(manifests, "ConfigMap")[config_name]["data"]
+    config = of_kind(manifests, "ConfigMap")[config_name]["data"]
     assert config["SHOPGRAPH_GRAPHQL_URL"] == "http://gateway:8000/graphql"
     assert config["SHOPGRAPH_MEDIA_URL"].startswith("https://")
     assert config["PORT"] == "3000"
     (ingress,) = [
-        i for i in _of_kind(manifests, "Ingress").values() if i["metadata"]["name"] == STOREFRONT
+        i for i in of_kind(manifests, "Ingress").values() if i["metadata"]["name"] == STOREFRONT
     ]
     assert config["STOREFRONT_URL"] == f"https://{ingress['spec']['rules'][0]['host']}"
     env = {item["name"] for item in container["env"]}
@@ -184,7 +136,7 @@ def test_the_storefront_runs_its_own_image_against_the_gateway(overlay: str) -> 
 
 
 def test_every_deployment_has_probes_resources_and_a_locked_down_pod(overlay: str) -> None:
-    for name, deployment in _of_kind(render(overlay), "Deployment").items():
+    for name, deployment in of_kind(render(overlay), "Deployment").items():
         template = deployment["spec"]["template"]
         spec = template["spec"]
         container = spec["containers"][0]
@@ -230,7 +182,7 @@ def test_every_pod_runs_unprivileged_on_a_read_only_root(overlay: str) -> None:
 
 def test_secrets_are_only_referenced(overlay: str) -> None:
     manifests = render(overlay)
-    assert not _of_kind(manifests, "Secret"), "secrets are created out of band"
+    assert not of_kind(manifests, "Secret"), "secrets are created out of band"
     for name, spec in _pod_specs(manifests):
         for container in spec["containers"]:
             for item in container.get("env", []):
@@ -243,15 +195,15 @@ def test_secrets_are_only_referenced(overlay: str) -> None:
                 assert "STOREFRONT_REVALIDATE_SECRET" in referenced, name
                 continue
             assert {"DATABASE_URL", "REDIS_URL", "JWT_PUBLIC_KEY"} <= referenced, name
-    for config in _of_kind(manifests, "ConfigMap").values():
+    for config in of_kind(manifests, "ConfigMap").values():
         assert not SECRET_VARIABLES & set(config["data"])
 
 
 def test_configuration_is_a_hashed_configmap_every_workload_reads(overlay: str) -> None:
     manifests = render(overlay)
-    (name,) = [n for n in _of_kind(manifests, "ConfigMap") if not n.startswith(STOREFRONT)]
+    (name,) = [n for n in of_kind(manifests, "ConfigMap") if not n.startswith(STOREFRONT)]
     assert re.fullmatch(r"shopgraph-config-[a-z0-9]{10}", name)
-    config = _of_kind(manifests, "ConfigMap")[name]["data"]
+    config = of_kind(manifests, "ConfigMap")[name]["data"]
     assert config["APP_ENV"] == "production"
     urls = dict(item.split("=", 1) for item in config["SHOPGRAPH_SUBGRAPH_URLS"].split(","))
     assert urls == {sub: f"http://{sub}:8000/graphql" for sub in SUBGRAPHS}
@@ -264,9 +216,9 @@ def test_configuration_is_a_hashed_configmap_every_workload_reads(overlay: str) 
 
 def test_autoscaling_and_disruption_budgets_cover_every_deployment(overlay: str) -> None:
     manifests = render(overlay)
-    deployments = _of_kind(manifests, "Deployment")
-    autoscalers = _of_kind(manifests, "HorizontalPodAutoscaler")
-    budgets = _of_kind(manifests, "PodDisruptionBudget")
+    deployments = of_kind(manifests, "Deployment")
+    autoscalers = of_kind(manifests, "HorizontalPodAutoscaler")
+    budgets = of_kind(manifests, "PodDisruptionBudget")
     for name, deployment in deployments.items():
         hpa = autoscalers[name]
         assert hpa["apiVersion"] == "autoscaling/v2"
@@ -293,7 +245,7 @@ def test_autoscaling_and_disruption_budgets_cover_every_deployment(overlay: str)
 
 def test_the_ingresses_serve_graphql_webhooks_and_the_storefront_over_tls(overlay: str) -> None:
     manifests = render(overlay)
-    ingresses = _of_kind(manifests, "Ingress")
+    ingresses = of_kind(manifests, "Ingress")
     assert set(ingresses) == {"shopgraph", STOREFRONT}
     expected = {
         "shopgraph": {
@@ -302,7 +254,7 @@ def test_the_ingresses_serve_graphql_webhooks_and_the_storefront_over_tls(overla
         },
         STOREFRONT: {"/": (STOREFRONT, {"name": "http"})},
     }
-    services = _of_kind(manifests, "Service")
+    services = of_kind(manifests, "Service")
     hosts = set()
     for name, ingress in ingresses.items():
         issuer = ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
@@ -362,7 +314,7 @@ def allowed(manifests: list[Manifest], source: Pod, destination: Pod) -> bool:
     """Whether the NetworkPolicies let `source` reach `destination` on port http."""
     policies = [
         policy
-        for policy in _of_kind(manifests, "NetworkPolicy").values()
+        for policy in of_kind(manifests, "NetworkPolicy").values()
         if policy["metadata"]["namespace"] == destination.namespace
         and "Ingress" in policy["spec"]["policyTypes"]
         and _selects(policy["spec"]["podSelector"], destination.labels)
@@ -382,7 +334,7 @@ def test_subgraphs_are_reachable_only_from_the_gateway(overlay: str) -> None:
     namespace = OVERLAYS[overlay]
     pods = {
         name: Pod(namespace, deployment["spec"]["template"]["metadata"]["labels"])
-        for name, deployment in _of_kind(manifests, "Deployment").items()
+        for name, deployment in of_kind(manifests, "Deployment").items()
     }
     ingress_controller = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
     prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
@@ -408,7 +360,7 @@ def test_the_storefront_is_reachable_from_the_ingress_and_reaches_only_the_gatew
     namespace = OVERLAYS[overlay]
     pods = {
         name: Pod(namespace, deployment["spec"]["template"]["metadata"]["labels"])
-        for name, deployment in _of_kind(manifests, "Deployment").items()
+        for name, deployment in of_kind(manifests, "Deployment").items()
     }
     ingress_controller = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
     stranger = Pod("default", {"app": "anything"})
@@ -428,7 +380,7 @@ def test_the_storefront_is_reachable_from_the_ingress_and_reaches_only_the_gatew
 
 def test_migrations_run_as_a_job_the_release_can_select(overlay: str) -> None:
     manifests = render(overlay)
-    job = _of_kind(manifests, "Job")["shopgraph-migrate"]
+    job = of_kind(manifests, "Job")["shopgraph-migrate"]
     assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
     spec = job["spec"]["template"]["spec"]
     assert spec["restartPolicy"] == "Never"
@@ -443,13 +395,13 @@ def test_migrations_run_as_a_job_the_release_can_select(overlay: str) -> None:
         if m["metadata"].get("labels", {}).get("app.kubernetes.io/component")
         in ("config", "migration")
     }
-    (config,) = [name for name in _of_kind(manifests, "ConfigMap") if name.startswith("shopgraph")]
+    (config,) = [name for name in of_kind(manifests, "ConfigMap") if name.startswith("shopgraph")]
     assert selected == {"Job/shopgraph-migrate", f"ConfigMap/{config}"}
 
 
 def test_a_daily_backup_writes_pg_dumps_to_a_volume(overlay: str) -> None:
     manifests = render(overlay)
-    cronjob = _of_kind(manifests, "CronJob")["shopgraph-db-backup"]
+    cronjob = of_kind(manifests, "CronJob")["shopgraph-db-backup"]
     minute, hour, day, month, weekday = cronjob["spec"]["schedule"].split()
     assert (day, month, weekday) == ("*", "*", "*")
     assert minute.isdigit()
@@ -462,4 +414,4 @@ def test_a_daily_backup_writes_pg_dumps_to_a_volume(overlay: str) -> None:
     mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
     volumes = {volume["name"]: volume for volume in spec["volumes"]}
     claim = volumes[mounts["/backups"]]["persistentVolumeClaim"]["claimName"]
-    assert claim in _of_kind(manifests, "PersistentVolumeClaim")
+    assert claim in of_kind(manifests, "PersistentVolumeClaim")

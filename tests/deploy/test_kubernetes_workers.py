@@ -7,24 +7,21 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
 
-from tests.deploy.test_kubernetes import K8S, OVERLAYS, SUBGRAPHS, _of_kind, _renderer
-from tests.deploy.tools import unavailable
-
-Manifest = dict[str, Any]
+from tests.support.kubernetes import K8S, OVERLAYS, SUBGRAPHS, Manifest, of_kind, renderer
+from tests.support.tools import unavailable
 
 
 def _render_with_workers(overlay: str, tmp_path: Path) -> list[Manifest]:
     """The overlay as a user would change it: `components:` added to its kustomization."""
-    renderer = _renderer()
-    if renderer is None:
+    command = renderer()
+    if command is None:
         unavailable("no kustomize renderer: install kubectl (it embeds kustomize) or kustomize")
-    assert renderer is not None
+    assert command is not None
     copy = tmp_path / "k8s"
     shutil.copytree(K8S, copy)
     kustomization = copy / "overlays" / overlay / "kustomization.yaml"
@@ -32,7 +29,7 @@ def _render_with_workers(overlay: str, tmp_path: Path) -> list[Manifest]:
         kustomization.read_text() + "\ncomponents:\n  - ../../components/workers\n"
     )
     result = subprocess.run(
-        [*renderer, str(copy / "overlays" / overlay)],
+        [*command, str(copy / "overlays" / overlay)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -53,7 +50,7 @@ def test_the_workers_component_moves_the_workers_into_their_own_deployment(
         if manifest["kind"] != "Namespace":
             assert manifest["metadata"]["namespace"] == OVERLAYS[overlay]
 
-    deployments = _of_kind(manifests, "Deployment")
+    deployments = of_kind(manifests, "Deployment")
     workers = deployments["workers"]
     template = workers["spec"]["template"]
     container = template["spec"]["containers"][0]
@@ -67,16 +64,16 @@ def test_the_workers_component_moves_the_workers_into_their_own_deployment(
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert template["spec"]["securityContext"]["runAsNonRoot"] is True
     assert template["metadata"]["annotations"]["prometheus.io/path"] == "/metrics"
-    config = next(name for name in _of_kind(manifests, "ConfigMap") if name.startswith("shopgraph"))
+    config = next(name for name in of_kind(manifests, "ConfigMap") if name.startswith("shopgraph"))
     assert {"configMapRef": {"name": config}} in container["envFrom"]
     assert "replicas" not in workers["spec"]
     assert (
-        _of_kind(manifests, "HorizontalPodAutoscaler")["workers"]["spec"]["scaleTargetRef"]["name"]
+        of_kind(manifests, "HorizontalPodAutoscaler")["workers"]["spec"]["scaleTargetRef"]["name"]
         == "workers"
     )
-    assert "workers" in _of_kind(manifests, "PodDisruptionBudget")
-    assert "workers" not in _of_kind(manifests, "Service"), "nothing calls a worker"
-    policy = _of_kind(manifests, "NetworkPolicy")["workers-metrics-from-prometheus"]
+    assert "workers" in of_kind(manifests, "PodDisruptionBudget")
+    assert "workers" not in of_kind(manifests, "Service"), "nothing calls a worker"
+    policy = of_kind(manifests, "NetworkPolicy")["workers-metrics-from-prometheus"]
     assert policy["spec"]["podSelector"]["matchLabels"].items() <= (
         template["metadata"]["labels"].items()
     )

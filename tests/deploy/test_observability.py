@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.tools import REPO_ROOT
+from tests.support.tools import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "shopgraph.json"

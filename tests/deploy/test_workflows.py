@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.test_kubernetes import render
-from tests.deploy.tools import REPO_ROOT, find_tool, unavailable
+from tests.support.kubernetes import render
+from tests.support.tools import REPO_ROOT, find_tool, unavailable
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 ACTIONLINT_DIR = Path(__file__).parent / "actionlint"

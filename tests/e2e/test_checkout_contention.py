@@ -24,7 +24,7 @@ from domains.orders.models import Order
 from domains.products.consumers import subscriptions as products_subscriptions
 from domains.products.models import EVENT_TABLES as PRODUCTS_EVENTS
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.e2e.test_checkout_journeys import ADDRESS, CHECKOUT, _cart_with, _stock, token_for
+from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, stock, token_for
 from tests.support.graphql import GraphQLClient
 
 SHOPPERS = 50
@@ -90,7 +90,7 @@ async def test_fifty_shoppers_five_units_make_exactly_five_orders(
     tokens = [token_for(resources, uuid.uuid4()) for _ in range(SHOPPERS)]
     carts = await asyncio.gather(
         *(
-            _cart_with(platform, token, [{"variantId": str(variant), "quantity": 1}])
+            cart_with(platform, token, [{"variantId": str(variant), "quantity": 1}])
             for token in tokens
         )
     )
@@ -120,7 +120,7 @@ async def test_fifty_shoppers_five_units_make_exactly_five_orders(
     assert all(answer["errors"][0]["variantIds"] == [str(variant)] for answer in refused), (
         "each refusal names the short variant"
     )
-    assert await _stock(resources, variant) == (UNITS, UNITS), "(on hand, reserved)"
+    assert await stock(resources, variant) == (UNITS, UNITS), "(on hand, reserved)"
     async with resources.session_factory() as session:
         by_status = dict(
             (await session.execute(select(Order.status, func.count()).group_by(Order.status))).all()

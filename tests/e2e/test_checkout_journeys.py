@@ -5,101 +5,25 @@ carts by events, answered synchronously within the checkout wait."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import jwt
 from sqlalchemy import select
 
-from domains.kit.auth import ALGORITHM, AUDIENCE, Role
+from domains.kit.auth import Role
 from domains.kit.resources import Resources
 from domains.orders.models import Order
-from domains.products.models import Inventory
 from domains.users.models import EmailOutbox
 from tests.domains.products.helpers import Catalog, VariantSpec
+from tests.support.checkout import (
+    ADDRESS,
+    CHECKOUT,
+    cart_with,
+    eventually,
+    ok,
+    stock,
+    token_for,
+)
 from tests.support.graphql import GraphQLClient
-
-ADDRESS = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "streetAddress1": "1 Analytical Way",
-    "city": "London",
-    "postalCode": "N1 7AA",
-    "countryCode": "GB",
-}
-CHECKOUT = """
-mutation($cart: ID!, $address: ShippingAddressInput!, $key: String!) {
-  checkoutComplete(cartId: $cart, shippingAddress: $address, idempotencyKey: $key) {
-    status orderId
-    order { id number status subtotal shipping tax total currency
-            lines { productName sku unitPrice quantity seller { id } } }
-    errors { code message variantIds lineIds }
-  }
-}
-"""
-
-
-def token_for(
-    resources: Resources, user_id: uuid.UUID, *roles: Role, shop: uuid.UUID | None = None
-) -> str:
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "iss": resources.settings.jwt_issuer,
-        "aud": AUDIENCE,
-        "sub": str(user_id),
-        "roles": sorted(role.value for role in roles or (Role.CUSTOMER,)),
-        "typ": "access",
-        "jti": uuid.uuid4().hex,
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(hours=1)).timestamp()),
-    }
-    if shop is not None:
-        claims["shop"] = str(shop)
-    assert resources.jwt_keys.private_pem is not None
-    return jwt.encode(
-        claims,
-        resources.jwt_keys.private_pem,
-        algorithm=ALGORITHM,
-        headers={"kid": resources.jwt_keys.key_id},
-    )
-
-
-async def _ok(
-    client: GraphQLClient, query: str, variables: Any = None, token: str | None = None
-) -> Any:
-    response = await client.execute(query, variables, token=token)
-    assert response.status_code == 200
-    return response.ok()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
-    """For effects of background workers the test cannot step: bounded polling."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "the platform did not get there in time"
-        await asyncio.sleep(0.02)
-
-
-async def _stock(resources: Resources, variant_id: uuid.UUID) -> tuple[int, int]:
-    async with resources.session_factory() as session:
-        row = await session.get(Inventory, variant_id, populate_existing=True)
-    assert row is not None
-    return row.on_hand, row.reserved
-
-
-async def _cart_with(client: GraphQLClient, token: str | None, lines: list[dict[str, Any]]) -> str:
-    created = await _ok(
-        client,
-        "mutation($lines: [CartLineInput!]) { cartCreate(lines: $lines) "
-        "{ cart { id } errors { code } } }",
-        {"lines": lines},
-        token=token,
-    )
-    assert created["cartCreate"]["errors"] == []
-    return str(created["cartCreate"]["cart"]["id"])
 
 
 async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: Resources) -> None:
@@ -114,34 +38,32 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
     (shirt_variant,) = await catalog.variant_ids(shirt.id)
     (mug_variant,) = await catalog.variant_ids(mug.id)
 
-    await _ok(
+    await ok(
         platform,
         'mutation { accountRegister(input: {email: "ada@example.com", '
         'password: "a long passphrase", name: "Ada"}) { errors { code } } }',
     )
-    guest_cart = await _cart_with(
-        platform, None, [{"variantId": str(shirt_variant), "quantity": 2}]
-    )
-    await _ok(
+    guest_cart = await cart_with(platform, None, [{"variantId": str(shirt_variant), "quantity": 2}])
+    await ok(
         platform,
         "mutation($id: ID!, $lines: [CartLineInput!]!) { cartLinesAdd(cartId: $id, lines: $lines) "
         "{ errors { code } } }",
         {"id": guest_cart, "lines": [{"variantId": str(mug_variant), "quantity": 1}]},
     )
-    signed_in = await _ok(
+    signed_in = await ok(
         platform,
         'mutation { tokenCreate(email: "ada@example.com", password: "a long passphrase") '
         "{ accessToken } }",
     )
     token = signed_in["tokenCreate"]["accessToken"]
-    await _cart_with(platform, token, [{"variantId": str(mug_variant), "quantity": 1}])
-    merged = await _ok(
+    await cart_with(platform, token, [{"variantId": str(mug_variant), "quantity": 1}])
+    merged = await ok(
         platform,
         "mutation($id: ID!) { cartMerge(guestCartId: $id) { cart { id } errors { code } } }",
         {"id": guest_cart},
         token=token,
     )
-    me = await _ok(
+    me = await ok(
         platform,
         "{ me { name cart { id totalQuantity "
         "lines { quantity variant { sku price { amount } } } } } }",
@@ -156,7 +78,7 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
     ]
 
     answer = (
-        await _ok(platform, CHECKOUT, {"cart": cart["id"], "address": ADDRESS, "key": "a1"}, token)
+        await ok(platform, CHECKOUT, {"cart": cart["id"], "address": ADDRESS, "key": "a1"}, token)
     )["checkoutComplete"]
 
     assert answer["errors"] == []
@@ -174,9 +96,9 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
         ("SHIRT-M", 2500, 2),
     ]
     assert {line["seller"]["id"] for line in order["lines"]} == {str(seller.seller_id)}
-    assert await _stock(resources, shirt_variant) == (10, 2)
-    assert await _stock(resources, mug_variant) == (5, 2)
-    listed = await _ok(
+    assert await stock(resources, shirt_variant) == (10, 2)
+    assert await stock(resources, mug_variant) == (5, 2)
+    listed = await ok(
         platform,
         "{ me { cart { id } orders { totalCount edges { node { id status } } } } }",
         token=token,
@@ -187,7 +109,7 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
         {"node": {"id": order["id"], "status": "AWAITING_PAYMENT"}}
     ]
 
-    cancelled = await _ok(
+    cancelled = await ok(
         platform,
         "mutation($id: ID!) { orderCancel(id: $id) { order { status statusHistory { status } } "
         "errors { code } } }",
@@ -203,7 +125,7 @@ async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: 
     ]
 
     async def released() -> bool:
-        return await _stock(resources, shirt_variant) == (10, 0) and await _stock(
+        return await stock(resources, shirt_variant) == (10, 0) and await stock(
             resources, mug_variant
         ) == (5, 0)
 
@@ -227,7 +149,7 @@ async def test_ten_retries_of_one_key_make_one_order(
     product = await catalog.product(seller, "Kettle", variants=[VariantSpec(sku="KETTLE", stock=3)])
     (variant,) = await catalog.variant_ids(product.id)
     token = token_for(resources, uuid.uuid4())
-    cart = await _cart_with(platform, token, [{"variantId": str(variant), "quantity": 1}])
+    cart = await cart_with(platform, token, [{"variantId": str(variant), "quantity": 1}])
 
     responses = await asyncio.gather(
         *(
@@ -244,7 +166,7 @@ async def test_ten_retries_of_one_key_make_one_order(
     async with resources.session_factory() as session:
         placed = (await session.scalars(select(Order.id))).all()
     assert [str(order_id) for order_id in placed] == [answers[0]["orderId"]]
-    assert await _stock(resources, variant) == (3, 1)
+    assert await stock(resources, variant) == (3, 1)
 
 
 async def test_strangers_see_no_order_cart_or_foreign_lines(
@@ -261,13 +183,13 @@ async def test_strangers_see_no_order_cart_or_foreign_lines(
     buyer_token = token_for(resources, buyer)
     stranger_token = token_for(resources, stranger)
     mia_token = token_for(resources, mia.user_id, Role.CUSTOMER, Role.SELLER, shop=mia.seller_id)
-    cart = await _cart_with(
+    cart = await cart_with(
         platform,
         buyer_token,
         [{"variantId": str(scarf), "quantity": 1}, {"variantId": str(hat), "quantity": 1}],
     )
     order = (
-        await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "x"}, buyer_token)
+        await ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "x"}, buyer_token)
     )["checkoutComplete"]["order"]
     query = "query($id: ID!) { order(id: $id) { id total lines { sku } } }"
 
@@ -280,13 +202,13 @@ async def test_strangers_see_no_order_cart_or_foreign_lines(
         {"id": order["id"]},
         token=stranger_token,
     )
-    as_mia = await _ok(platform, query, {"id": order["id"]}, mia_token)
-    mia_orders = await _ok(
+    as_mia = await ok(platform, query, {"id": order["id"]}, mia_token)
+    mia_orders = await ok(
         platform,
         "{ sellerOrders { totalCount edges { node { id lines { sku } } } } }",
         token=mia_token,
     )
-    fulfil_foreign = await _ok(
+    fulfil_foreign = await ok(
         platform,
         "mutation($o: ID!, $l: [ID!]!) { orderFulfill(orderId: $o, lineIds: $l, "
         'trackingNumber: "T1") { errors { code } } }',

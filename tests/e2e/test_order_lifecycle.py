@@ -12,15 +12,7 @@ from domains.kit.auth import Role
 from domains.kit.resources import Resources
 from domains.orders.sweeper import expire_once
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.e2e.test_checkout_journeys import (
-    ADDRESS,
-    CHECKOUT,
-    _cart_with,
-    _ok,
-    _stock,
-    eventually,
-    token_for,
-)
+from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, eventually, ok, stock, token_for
 from tests.support.graphql import GraphQLClient
 
 ORDER = """
@@ -57,7 +49,7 @@ def _codes(payload: dict[str, Any]) -> list[str]:
 
 
 async def _order(platform: GraphQLClient, order_id: str, token: str) -> dict[str, Any]:
-    found: dict[str, Any] = (await _ok(platform, ORDER, {"id": order_id}, token))["order"]
+    found: dict[str, Any] = (await ok(platform, ORDER, {"id": order_id}, token))["order"]
     return found
 
 
@@ -68,7 +60,7 @@ async def _pay(platform: GraphQLClient, order_id: str, token: str) -> None:
         return (await _order(platform, order_id, token))["payment"] is not None
 
     await eventually(payment_opened)
-    await _ok(
+    await ok(
         platform,
         "mutation($id: ID!) { paymentSimulate(paymentId: $id, outcome: SUCCEED) "
         "{ errors { code } } }",
@@ -90,7 +82,7 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
     staff = token_for(resources, uuid.uuid4(), Role.STAFF)
     mia_token = token_for(resources, mia.user_id, Role.CUSTOMER, Role.SELLER, shop=mia.seller_id)
     bo_token = token_for(resources, bo.user_id, Role.CUSTOMER, Role.SELLER, shop=bo.seller_id)
-    cart = await _cart_with(
+    cart = await cart_with(
         platform,
         customer,
         [
@@ -99,19 +91,19 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
         ],
     )
     order_id = (
-        await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
+        await ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
     )["checkoutComplete"]["orderId"]
-    early_review = (await _ok(platform, REVIEW, {"p": str(scarf.id)}, customer))["reviewCreate"]
+    early_review = (await ok(platform, REVIEW, {"p": str(scarf.id)}, customer))["reviewCreate"]
     assert early_review["review"]["verifiedPurchase"] is False
 
     async def order() -> dict[str, Any]:
         return await _order(platform, order_id, customer)
 
     lines = {line["sku"]: line["id"] for line in (await order())["lines"]}
-    unpaid_fulfil = await _ok(
+    unpaid_fulfil = await ok(
         platform, FULFIL, {"o": order_id, "l": [lines["SCARF"]], "t": "T-0"}, mia_token
     )
-    undelivered = await _ok(platform, DELIVER, {"id": order_id}, staff)
+    undelivered = await ok(platform, DELIVER, {"id": order_id}, staff)
     assert _codes(unpaid_fulfil["orderFulfill"]) == ["ILLEGAL_TRANSITION"]
     assert _codes(undelivered["orderMarkDelivered"]) == ["ILLEGAL_TRANSITION"]
 
@@ -122,27 +114,27 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
 
     await eventually(paid)
 
-    mia_ships = await _ok(
+    mia_ships = await ok(
         platform, FULFIL, {"o": order_id, "l": [lines["SCARF"]], "t": "T-MIA"}, mia_token
     )
-    mia_again = await _ok(
+    mia_again = await ok(
         platform, FULFIL, {"o": order_id, "l": [lines["SCARF"]], "t": "T-MIA"}, mia_token
     )
-    mia_takes_bos = await _ok(
+    mia_takes_bos = await ok(
         platform, FULFIL, {"o": order_id, "l": [lines["HAT"]], "t": "T-X"}, mia_token
     )
     assert mia_ships["orderFulfill"] == {"order": {"status": "PAID"}, "errors": []}
     assert _codes(mia_again["orderFulfill"]) == ["ALREADY_FULFILLED"]
     assert _codes(mia_takes_bos["orderFulfill"]) == ["NOT_YOUR_LINE"]
 
-    bo_ships = await _ok(
+    bo_ships = await ok(
         platform, FULFIL, {"o": order_id, "l": [lines["HAT"]], "t": "T-BO"}, bo_token
     )
     assert bo_ships["orderFulfill"] == {"order": {"status": "FULFILLED"}, "errors": []}
-    too_late = await _ok(platform, CANCEL, {"id": order_id}, customer)
+    too_late = await ok(platform, CANCEL, {"id": order_id}, customer)
     assert _codes(too_late["orderCancel"]) == ["ILLEGAL_TRANSITION"]
 
-    delivered = await _ok(platform, DELIVER, {"id": order_id}, staff)
+    delivered = await ok(platform, DELIVER, {"id": order_id}, staff)
     assert delivered["orderMarkDelivered"] == {"order": {"status": "DELIVERED"}, "errors": []}
     final = await order()
     assert [entry["status"] for entry in final["statusHistory"]] == [
@@ -156,11 +148,11 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
         "SCARF": "T-MIA",
         "HAT": "T-BO",
     }
-    assert await _stock(resources, scarf_variant) == (4, 0), "payment committed the stock"
-    assert await _stock(resources, hat_variant) == (3, 0)
+    assert await stock(resources, scarf_variant) == (4, 0), "payment committed the stock"
+    assert await stock(resources, hat_variant) == (3, 0)
 
     async def early_review_verified() -> bool:
-        review = await _ok(
+        review = await ok(
             platform,
             "query($id: ID!) { product(id: $id) { reviews(first: 5) "
             "{ edges { node { id verifiedPurchase } } } } }",
@@ -170,7 +162,7 @@ async def test_paid_fulfilled_by_each_seller_delivered_and_reviewed_as_purchased
         return bool(edges) and edges[0]["node"]["verifiedPurchase"] is True
 
     await eventually(early_review_verified)
-    late_review = (await _ok(platform, REVIEW, {"p": str(hat.id)}, customer))["reviewCreate"]
+    late_review = (await ok(platform, REVIEW, {"p": str(hat.id)}, customer))["reviewCreate"]
     assert late_review["review"]["verifiedPurchase"] is True, "bought and delivered before"
 
 
@@ -182,17 +174,17 @@ async def test_an_unpaid_order_expires_and_gives_its_stock_back(
     product = await catalog.product(seller, "Lamp", variants=[VariantSpec(sku="LAMP", stock=2)])
     (variant,) = await catalog.variant_ids(product.id)
     customer = token_for(resources, uuid.uuid4())
-    cart = await _cart_with(platform, customer, [{"variantId": str(variant), "quantity": 2}])
+    cart = await cart_with(platform, customer, [{"variantId": str(variant), "quantity": 2}])
     order_id = (
-        await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
+        await ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
     )["checkoutComplete"]["orderId"]
-    assert await _stock(resources, variant) == (2, 2)
+    assert await stock(resources, variant) == (2, 2)
 
     assert await expire_once(resources, now=datetime.now(UTC)) == 0, "not due yet"
     assert await expire_once(resources, now=datetime.now(UTC) + timedelta(hours=1)) == 1
 
     expired = (
-        await _ok(
+        await ok(
             platform,
             "query($id: ID!) { order(id: $id) { status statusHistory { status } } }",
             {"id": order_id},
@@ -207,7 +199,7 @@ async def test_an_unpaid_order_expires_and_gives_its_stock_back(
     ]
 
     async def released() -> bool:
-        return await _stock(resources, variant) == (2, 0)
+        return await stock(resources, variant) == (2, 0)
 
     await eventually(released)
 
@@ -220,22 +212,22 @@ async def test_a_paid_order_cancelled_before_shipping_puts_its_stock_back(
     product = await catalog.product(seller, "Vase", variants=[VariantSpec(sku="VASE", stock=4)])
     (variant,) = await catalog.variant_ids(product.id)
     customer = token_for(resources, uuid.uuid4())
-    cart = await _cart_with(platform, customer, [{"variantId": str(variant), "quantity": 3}])
+    cart = await cart_with(platform, customer, [{"variantId": str(variant), "quantity": 3}])
     order_id = (
-        await _ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
+        await ok(platform, CHECKOUT, {"cart": cart, "address": ADDRESS, "key": "k"}, customer)
     )["checkoutComplete"]["orderId"]
 
     await _pay(platform, order_id, customer)
 
     async def committed() -> bool:
-        return await _stock(resources, variant) == (1, 0)
+        return await stock(resources, variant) == (1, 0)
 
     await eventually(committed)
 
-    cancelled = await _ok(platform, CANCEL, {"id": order_id}, customer)
+    cancelled = await ok(platform, CANCEL, {"id": order_id}, customer)
     assert cancelled["orderCancel"] == {"order": {"status": "CANCELLED"}, "errors": []}
 
     async def restocked() -> bool:
-        return await _stock(resources, variant) == (4, 0)
+        return await stock(resources, variant) == (4, 0)
 
     await eventually(restocked)

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +25,6 @@ from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from domains.products.models import Inventory
 from shopgraph.platform import build_platform_app
-from tests.conftest import REPO_ROOT
 from tests.domains.payments.fake_stripe import (
     API_KEY,
     WEBHOOK_SECRET,
@@ -33,9 +33,10 @@ from tests.domains.payments.fake_stripe import (
     sign,
 )
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.e2e.test_checkout_journeys import ADDRESS
+from tests.support.checkout import ADDRESS
 from tests.support.graphql import GraphQLClient
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PRICE = 2500
 QUANTITY = 2
 TOTAL = PRICE * QUANTITY + 500  # one seller's flat shipping

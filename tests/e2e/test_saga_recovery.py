@@ -28,7 +28,7 @@ from domains.orders.models import Order
 from domains.products.consumers import subscriptions as products_subscriptions
 from domains.products.models import EVENT_TABLES as PRODUCTS_EVENTS
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.e2e.test_checkout_journeys import ADDRESS, _stock, token_for
+from tests.support.checkout import ADDRESS, stock, token_for
 from tests.support.graphql import GraphQLClient
 
 
@@ -113,14 +113,14 @@ async def test_a_products_consumer_killed_before_its_ack_reserves_once_after_res
     products.before_ack = die
     with pytest.raises(SimulatedCrash):
         await products.consume_once()
-    assert await _stock(resources, variant) == (3, 2), "the reservation was committed"
+    assert await stock(resources, variant) == (3, 2), "the reservation was committed"
 
     # The restarted process has the same consumer name (a pod's stable identity): it
     # first retries the entries delivered to it and never acknowledged.
     restarted = _consumer(resources, "products", "products-1")
     assert await restarted.consume_once(own_pending=True) == 1
     assert await restarted.consume_once(own_pending=True) == 0, "acknowledged now"
-    assert await _stock(resources, variant) == (3, 2), "and not reserved a second time"
+    assert await stock(resources, variant) == (3, 2), "and not reserved a second time"
 
     # products -> orders: StockReserved moves the order on, once.
     assert await Relay(resources, PRODUCTS_EVENTS, producer="products").relay_once() >= 1

@@ -18,7 +18,7 @@ from domains.kit.resources import Resources
 from domains.products.storefront import GROUP
 from shopgraph.platform import build_platform_app
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.e2e.test_checkout_journeys import eventually
+from tests.support.checkout import eventually
 from tests.support.fake_storefront import FakeStorefront, fake_storefront
 from tests.support.graphql import GraphQLClient
 

@@ -19,10 +19,10 @@ from domains.kit.resources import Resources
 from domains.payments import events
 from domains.payments.models import Payment
 from domains.payments.providers import LocalProvider
-from domains.payments.service import payments
-from tests.conftest import SqlCounter
+from domains.payments.services.intents import intents
 from tests.domains.products.helpers import Account, Catalog
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 
 async def _client(settings: Settings, resources: Resources) -> AsyncIterator[GraphQLClient]:
@@ -49,7 +49,7 @@ async def client(
 
 async def _payment(resources: Resources, customer: Account, total: int = 1800) -> Payment:
     async with transaction(resources.session_factory) as session:
-        payment = await payments.open_for_order(
+        payment = await intents.open_for_order(
             session,
             LocalProvider(),
             events.OrderStatusChanged(

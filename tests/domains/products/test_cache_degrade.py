@@ -13,9 +13,9 @@ from redis.asyncio import Redis
 from domains.kit.app import Runtime
 from domains.kit.resources import Resources
 from domains.products.app import create_app
-from tests.conftest import SqlCounter
 from tests.domains.products.helpers import Catalog, VariantSpec
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 QUERY = """
 query($id: ID!) {

@@ -14,9 +14,9 @@ from domains.kit.db import transaction
 from domains.kit.resources import Resources
 from domains.kit.seeding import SeedOptions
 from domains.products.seed import seed
-from tests.conftest import SqlCounter
 from tests.domains.products.helpers import delete_cached
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 LISTING = """
 query Listing($first: Int!) {

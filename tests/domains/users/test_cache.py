@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from domains.kit.resources import Resources
-from tests.conftest import SqlCounter
 from tests.domains.users.helpers import Account, create_account, insert_seller_profile
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 ENTITIES = """
 query Entities($representations: [_Any!]!) {

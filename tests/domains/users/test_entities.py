@@ -13,9 +13,9 @@ from sqlalchemy import insert
 
 from domains.kit.resources import Resources
 from domains.users.models import Address, SellerProfile, User
-from tests.conftest import SqlCounter
 from tests.domains.users.helpers import create_account
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 ENTITIES = """
 query Entities($representations: [_Any!]!) {
