@@ -4,11 +4,12 @@
 
 Creates a database of its own on the server (default: BENCH_DATABASE_URL, else
 127.0.0.1:5432), migrates the products domain, seeds the deterministic catalog, and
-EXPLAINs the statements the search service runs. They are built by the repository
-(`search_plan`, `aggregates_statement`), not copied, so this measures what production
-executes. Prints each plan, its execution time, and whether Postgres read the products
-table with a sequential scan; exits 1 if any search did. The database is dropped at the
-end unless --keep.
+EXPLAINs the statements the search service runs. They are built by the search package's
+SQL builder (domains/products/search/repository.py: `search_plan`,
+`aggregates_statement`), not copied, so this measures what production executes. Prints
+each plan, its execution time, and whether Postgres read the products table with a
+sequential scan; exits 1 if any search did. The database is dropped at the end unless
+--keep.
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ from domains.kit.config import Settings
 from domains.kit.db import create_engine, create_session_factory, transaction
 from domains.kit.migrations import DomainMigrations
 from domains.kit.seeding import SeedOptions, seed_id
-from domains.products.repository import (
-    ProductSearch,
-    ProductSort,
+from domains.products.search.criteria import ProductSearch, ProductSort
+from domains.products.search.repository import (
     aggregates_statement,
     search_plan,
     search_repository,

@@ -11,7 +11,7 @@ from domains.kit.cache import EntityCache
 from domains.kit.events import EventMeta, Subscription, on_commit
 from domains.kit.resources import Resources
 from domains.products import events
-from domains.products.order_stock import order_stock
+from domains.products.services.order_stock import order_stock
 
 
 def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:

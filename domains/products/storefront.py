@@ -37,7 +37,7 @@ from domains.kit.resources import Resources
 from domains.products import events
 from domains.products.config import StorefrontConfig
 from domains.products.models import EVENT_TABLES
-from domains.products.repository import variant_repository
+from domains.products.services.variants import variants
 
 logger = logging.getLogger("shopgraph.storefront")
 
@@ -100,8 +100,8 @@ def subscriptions(revalidator: Revalidator) -> list[Subscription[Any]]:
     async def stock_changed(
         session: AsyncSession, event: events.StockLevelChanged, meta: EventMeta
     ) -> None:
-        variants = await variant_repository.get_by_ids(session, [event.variant_id])
-        await revalidator.revalidate(product_tags([variant.product_id for variant in variants]))
+        found = await variants.get_by_ids(session, [event.variant_id])
+        await revalidator.revalidate(product_tags([variant.product_id for variant in found]))
 
     async def review_published(
         session: AsyncSession, event: events.ReviewPublished, meta: EventMeta

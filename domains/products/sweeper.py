@@ -16,7 +16,7 @@ from domains.kit.aio import raise_if_stopping
 from domains.kit.cache import EntityCache
 from domains.kit.db import read_session, transaction
 from domains.kit.resources import Resources
-from domains.products.service import stock
+from domains.products.services.stock import stock
 
 logger = logging.getLogger("shopgraph.products")
 

@@ -141,7 +141,7 @@ async def test_a_subgraph_alone_applies_its_own_ceilings(products_alone: httpx.A
 async def test_a_subgraph_alone_keeps_production_defaults(
     products_alone: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from domains.products.repository import category_repository
+    from domains.products.repositories.categories import category_repository
 
     introspection = await products_alone.post(
         "/graphql", json={"query": "{ __schema { types { name } } }"}, headers=_as_gateway()

@@ -33,19 +33,14 @@ from domains.products.models import (
     Review,
     Variant,
 )
-from domains.products.repository import (
-    ProductSearch,
-    SearchAggregates,
-    category_repository,
-    image_repository,
-    inventory_repository,
-    product_repository,
-    rating_repository,
-    review_repository,
-    search_repository,
-    seller_repository,
-    variant_repository,
-)
+from domains.products.search.criteria import ProductSearch, SearchAggregates
+from domains.products.search.service import listing_aggregates, search_generation
+from domains.products.services.catalog import catalog
+from domains.products.services.images import images
+from domains.products.services.reviews import reviews
+from domains.products.services.sellers import sellers
+from domains.products.services.stock import inventory
+from domains.products.services.variants import variants
 
 KeyT = TypeVar("KeyT", bound=Hashable)
 ValueT = TypeVar("ValueT")
@@ -58,24 +53,6 @@ VARIANT = ModelCodec(Variant)
 CATEGORY = ModelCodec(Category)
 REVIEW = ModelCodec(Review)
 OPTIONAL_PRODUCT = OptionalCodec(PRODUCT)
-
-
-class _AggregatesCodec:
-    def dump(self, value: SearchAggregates) -> dict[str, Any]:
-        return {
-            "total": value.total,
-            "in_stock": value.in_stock,
-            "by_category": {str(key): count for key, count in value.by_category.items()},
-            "by_price_band": {str(key): count for key, count in value.by_price_band.items()},
-        }
-
-    def load(self, data: Any) -> SearchAggregates:
-        return SearchAggregates(
-            total=int(data["total"]),
-            in_stock=int(data["in_stock"]),
-            by_category={uuid.UUID(key): int(n) for key, n in data["by_category"].items()},
-            by_price_band={int(key): int(n) for key, n in data["by_price_band"].items()},
-        )
 
 
 class _SellerIdsCodec:
@@ -93,6 +70,7 @@ PageKey = tuple[uuid.UUID, int, tuple[datetime, uuid.UUID] | None]
 @dataclass
 class ProductLoaders:
     cache: EntityCache
+    read_session_factory: async_sessionmaker[AsyncSession]
     product_by_id: DataLoader[uuid.UUID, Product | None]
     product_by_slug: DataLoader[str, Product | None]
     variants_by_product_id: DataLoader[uuid.UUID, list[Variant]]
@@ -115,8 +93,14 @@ class ProductLoaders:
     async def search_generation(self) -> str:
         """The listing-cache generation, read once per request."""
         if self._generation is None:
-            self._generation = asyncio.ensure_future(keys.search_generation(self.cache))
+            self._generation = asyncio.ensure_future(search_generation(self.cache))
         return await self._generation
+
+    async def seller_ids_of(self, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        return await self.seller_ids_by_user_id.load(user_id)
+
+    async def products_by_ids(self, ids: list[uuid.UUID]) -> list[Product | None]:
+        return await self.product_by_id.load_many(ids)
 
     async def prime_products(self, products: Sequence[Product]) -> None:
         """Rows a listing already read: no second read for this request or the next."""
@@ -132,57 +116,55 @@ def make_loaders(resources: Resources) -> ProductLoaders:
     cached = functools.partial(cached_loader, cache, factory)
 
     async def products(session: AsyncSession, ids: list[uuid.UUID]) -> list[Product | None]:
-        return one_per_key(ids, await product_repository.get_by_ids(session, ids), _id)
+        return one_per_key(ids, await catalog.get_by_ids(session, ids), _id)
 
     async def products_by_slug(session: AsyncSession, slugs: list[str]) -> list[Product | None]:
-        rows = await product_repository.get_by_slugs(session, slugs)
+        rows = await catalog.get_by_slugs(session, slugs)
         return one_per_key(slugs, rows, lambda row: row.slug)
 
     async def variants_of(session: AsyncSession, ids: list[uuid.UUID]) -> list[list[Variant]]:
-        rows = await variant_repository.list_by_product_ids(session, ids)
+        rows = await variants.of_products(session, ids)
         return many_per_key(ids, rows, lambda row: row.product_id)
 
-    async def variants(session: AsyncSession, ids: list[uuid.UUID]) -> list[Variant | None]:
-        return one_per_key(ids, await variant_repository.get_by_ids(session, ids), _id)
+    async def variants_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[Variant | None]:
+        return one_per_key(ids, await variants.get_by_ids(session, ids), _id)
 
     async def variants_by_sku(session: AsyncSession, skus: list[str]) -> list[Variant | None]:
-        rows = await variant_repository.get_by_skus(session, skus)
+        rows = await variants.get_by_skus(session, skus)
         return one_per_key(skus, rows, lambda row: row.sku)
 
     async def stock(session: AsyncSession, ids: list[uuid.UUID]) -> list[Inventory | None]:
-        rows = await inventory_repository.get_by_variant_ids(session, ids)
+        rows = await inventory.get_by_variant_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.variant_id)
 
     async def images_of(session: AsyncSession, ids: list[uuid.UUID]) -> list[list[ProductImage]]:
-        rows = await image_repository.list_by_product_ids(session, ids)
+        rows = await images.of_products(session, ids)
         return many_per_key(ids, rows, lambda row: row.product_id)
 
     async def ratings(session: AsyncSession, ids: list[uuid.UUID]) -> list[ProductRating | None]:
-        rows = await rating_repository.get_by_product_ids(session, ids)
+        rows = await reviews.ratings_of(session, ids)
         return one_per_key(ids, rows, lambda row: row.product_id)
 
     async def categories(session: AsyncSession, ids: list[uuid.UUID]) -> list[Category | None]:
-        return one_per_key(ids, await category_repository.get_by_ids(session, ids), _id)
+        return one_per_key(ids, await catalog.categories_by_ids(session, ids), _id)
 
     async def tree(session: AsyncSession, names: list[str]) -> list[list[Category]]:
-        rows = list(await category_repository.list_all(session))
+        rows = list(await catalog.category_tree(session))
         return [rows for _ in names]
 
-    async def reviews(session: AsyncSession, ids: list[uuid.UUID]) -> list[Review | None]:
-        return one_per_key(ids, await review_repository.get_by_ids(session, ids), _id)
+    async def reviews_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[Review | None]:
+        return one_per_key(ids, await reviews.get_by_ids(session, ids), _id)
 
     async def reviews_by_author(
         session: AsyncSession, author_ids: list[uuid.UUID]
     ) -> list[list[Review]]:
-        rows = await review_repository.newest_by_authors(
-            session, author_ids, limit=AUTHOR_REVIEWS_CACHED
-        )
+        rows = await reviews.newest_by_authors(session, author_ids, limit=AUTHOR_REVIEWS_CACHED)
         return many_per_key(author_ids, rows, lambda row: row.author_id)
 
     async def sellers_of_users(
         session: AsyncSession, user_ids: list[uuid.UUID]
     ) -> list[frozenset[uuid.UUID]]:
-        rows = await seller_repository.ids_for_users(session, user_ids)
+        rows = await sellers.of_users(session, user_ids)
         grouped = many_per_key(user_ids, rows, lambda row: row.user_id)
         return [frozenset(row.id for row in group) for group in grouped]
 
@@ -190,7 +172,7 @@ def make_loaders(resources: Resources) -> ProductLoaders:
         return await _grouped_pages(
             factory,
             page_keys,
-            lambda session, ids, limit, after: review_repository.page_by_products(
+            lambda session, ids, limit, after: reviews.newest_of_products(
                 session, ids, limit=limit, after=after
             ),
             lambda row: row.product_id,
@@ -200,7 +182,7 @@ def make_loaders(resources: Resources) -> ProductLoaders:
         return await _grouped_pages(
             factory,
             page_keys,
-            lambda session, ids, limit, after: product_repository.page_by_sellers(
+            lambda session, ids, limit, after: catalog.newest_of_sellers(
                 session, ids, limit=limit, after=after
             ),
             lambda row: row.seller_id,
@@ -208,40 +190,26 @@ def make_loaders(resources: Resources) -> ProductLoaders:
 
     async def seller_counts(seller_ids: list[uuid.UUID]) -> list[int]:
         async with read_session(factory) as session:
-            counts = await product_repository.count_by_sellers(session, seller_ids)
+            counts = await catalog.count_by_sellers(session, seller_ids)
         return [counts.get(seller_id, 0) for seller_id in seller_ids]
 
-    aggregates_codec = _AggregatesCodec()
-
     async def aggregates(criteria: list[ProductSearch]) -> list[SearchAggregates]:
-        generation = await loaders.search_generation()
-
-        async def from_database(missed: list[ProductSearch]) -> list[SearchAggregates]:
-            async with read_session(factory) as session:
-                return [await search_repository.aggregates(session, item) for item in missed]
-
-        cached_values = await cache.read_through(
-            criteria,
-            cache_key=lambda item: keys.search_aggregates(generation, item.cache_key()),
-            fetch=from_database,
-            codec=aggregates_codec,
-            ttl=keys.SEARCH_TTL,
-        )
-        return cached_values
+        return await listing_aggregates(loaders, criteria)
 
     loaders = ProductLoaders(
         cache=cache,
+        read_session_factory=factory,
         product_by_id=cached(keys.product, OPTIONAL_PRODUCT, products),
         product_by_slug=cached(keys.product_slug, OPTIONAL_PRODUCT, products_by_slug),
         variants_by_product_id=cached(keys.variants_of, ListCodec(VARIANT), variants_of),
-        variant_by_id=cached(keys.variant, OptionalCodec(VARIANT), variants),
+        variant_by_id=cached(keys.variant, OptionalCodec(VARIANT), variants_by_id),
         variant_by_sku=cached(keys.variant_sku, OptionalCodec(VARIANT), variants_by_sku),
         inventory_by_variant_id=cached(keys.inventory, OptionalCodec(ModelCodec(Inventory)), stock),
         images_by_product_id=cached(keys.images_of, ListCodec(ModelCodec(ProductImage)), images_of),
         rating_by_product_id=cached(keys.rating, OptionalCodec(ModelCodec(ProductRating)), ratings),
         category_by_id=cached(keys.category, OptionalCodec(CATEGORY), categories),
         category_tree=cached(lambda _: keys.CATEGORY_TREE, ListCodec(CATEGORY), tree),
-        review_by_id=cached(keys.review, OptionalCodec(REVIEW), reviews),
+        review_by_id=cached(keys.review, OptionalCodec(REVIEW), reviews_by_id),
         reviews_by_author_id=cached(keys.reviews_by_author, ListCodec(REVIEW), reviews_by_author),
         review_page_by_product=loader(review_pages),
         product_page_by_seller=loader(seller_pages),

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import strawberry
 
-from domains.kit.db import read_session
 from domains.kit.graphql.pagination import Edge, PageInfo
 from domains.kit.graphql.selection import selected_fields
 from domains.kit.pagination import page_size
-from domains.products import cache as keys
 from domains.products.graphql.types import (
     Category,
     Product,
@@ -22,8 +19,14 @@ from domains.products.graphql.types import (
     visible_variant,
 )
 from domains.products.models import ProductStatus
-from domains.products.repository import ProductSearch, ProductSort
-from domains.products.service import InvalidSearchArgument, ProductFilter, parse_id, search
+from domains.products.search.criteria import (
+    InvalidSearchArgument,
+    ProductFilter,
+    ProductSearch,
+    ProductSort,
+)
+from domains.products.search.service import listing_page
+from domains.products.services.validation import parse_id
 
 
 @strawberry.input(description="Narrows a product listing; every field given must hold.")
@@ -130,22 +133,22 @@ class Query:
         filter: ProductFilterInput | None = None,
         sort: ProductSort = ProductSort.RELEVANCE,
     ) -> ProductConnection:
-        size = page_size(first)
-        viewer = info.context.viewer
-        loaders = info.context.loaders
-        raw = None if filter is None else filter.to_filter()
-        seller_ids: frozenset[uuid.UUID] = frozenset()
-        if raw is not None and raw.statuses and viewer.user_id is not None:
-            seller_ids = await loaders.seller_ids_by_user_id.load(viewer.user_id)
-        criteria = search.criteria(viewer, seller_ids, raw)
-        search.decode_after(criteria, sort, after)  # a bad cursor fails before any I/O
-        edges, has_next = await _search_page(info, criteria, sort, size, after)
+        listing = await listing_page(
+            info.context.loaders,
+            info.context.viewer,
+            None if filter is None else filter.to_filter(),
+            sort,
+            first=page_size(first),
+            after=after,
+        )
+        page, criteria = listing.page, listing.criteria
+        edges = [Edge(node=Product.from_model(model), cursor=cursor) for model, cursor in page.rows]
         await prefetch_listing(info, [edge.node for edge in edges])
         return ProductConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -173,40 +176,3 @@ async def prefetch_listing(info: ProductsInfo, products: list[Product]) -> None:
 
 async def _total(info: ProductsInfo, criteria: ProductSearch) -> int:
     return (await info.context.loaders.search_aggregates.load(criteria)).total
-
-
-async def _search_page(
-    info: ProductsInfo, criteria: ProductSearch, sort: ProductSort, size: int, after: str | None
-) -> tuple[list[Edge[Product]], bool]:
-    """One page of a listing: from the listing cache, else one SQL statement.
-
-    The cache keeps only ids and cursors; the products come from the entity cache, which
-    writes invalidate individually.
-    """
-    loaders = info.context.loaders
-    generation = await loaders.search_generation()
-    key = keys.search_page(generation, [criteria.cache_key(), sort.value, size, after])
-    cached = await loaders.cache.get(key)
-    if isinstance(cached, dict):
-        ids = [uuid.UUID(item) for item in cached["ids"]]
-        models = await loaders.product_by_id.load_many(ids)
-        edges = [
-            Edge(node=Product.from_model(model), cursor=cursor)
-            for model, cursor in zip(models, cached["cursors"], strict=True)
-            if model is not None
-        ]
-        return edges, bool(cached["has_next"])
-    async with read_session(info.context.resources.read_session_factory) as session:
-        page = await search.page(session, criteria, sort, first=size, after=after)
-    await loaders.prime_products([product for product, _ in page.rows])
-    await loaders.cache.set(
-        key,
-        {
-            "ids": [str(product.id) for product, _ in page.rows],
-            "cursors": [cursor for _, cursor in page.rows],
-            "has_next": page.has_next_page,
-        },
-        ttl=keys.SEARCH_TTL,
-    )
-    edges = [Edge(node=Product.from_model(product), cursor=cursor) for product, cursor in page.rows]
-    return edges, page.has_next_page

@@ -27,8 +27,9 @@ from domains.products.errors import ProductErrorCode
 from domains.products.graphql.loaders import ProductLoaders
 from domains.products.media import image_url
 from domains.products.models import AdjustmentReason, ProductStatus
-from domains.products.repository import PRICE_BAND_BOUNDS, ProductSearch, ProductSort
-from domains.products.service import can_see, parse_id
+from domains.products.search.criteria import PRICE_BAND_BOUNDS, ProductSearch, ProductSort
+from domains.products.services.catalog import can_see
+from domains.products.services.validation import parse_id
 
 ProductsInfo: TypeAlias = Info[RequestContext[ProductLoaders], None]
 

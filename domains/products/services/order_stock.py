@@ -19,13 +19,11 @@ from domains.kit.errors import InputErrors
 from domains.products import events
 from domains.products.errors import ProductErrorCode
 from domains.products.models import ProductStatus
-from domains.products.repository import (
-    inventory_repository,
-    product_repository,
-    review_repository,
-    variant_repository,
-)
-from domains.products.service import StockLine, stock
+from domains.products.repositories.catalog import product_repository
+from domains.products.repositories.reviews import review_repository
+from domains.products.repositories.stock import inventory_repository
+from domains.products.repositories.variants import variant_repository
+from domains.products.services.stock import StockLine, stock
 
 # Products holds an order's stock a little past the order's payment deadline: the
 # orders domain expires the order (and asks for the release) first; the reservation

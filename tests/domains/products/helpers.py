@@ -22,8 +22,13 @@ from domains.kit.auth import ALGORITHM, AUDIENCE, Role, Viewer
 from domains.kit.cache import EntityCache
 from domains.kit.db import transaction
 from domains.kit.resources import Resources
-from domains.products import service
 from domains.products.models import Category, Product, Variant
+from domains.products.services.catalog import ProductFields, catalog
+from domains.products.services.images import images as image_service
+from domains.products.services.reviews import reviews
+from domains.products.services.sellers import sellers
+from domains.products.services.variants import MoneyInput, VariantFields
+from domains.products.services.variants import variants as variant_service
 
 
 def mint_access_token(resources: Resources, user_id: uuid.UUID, roles: Sequence[Role]) -> str:
@@ -98,7 +103,7 @@ class Catalog:
         account = self.account(Role.CUSTOMER, Role.SELLER, seller_id=uuid.uuid4())
         assert account.seller_id is not None
         async with self.write() as session:
-            await service.sellers.link(session, account.seller_id, account.user_id)
+            await sellers.link(session, account.seller_id, account.user_id)
         return account
 
     async def category(self, name: str, parent: uuid.UUID | None = None) -> uuid.UUID:
@@ -122,29 +127,29 @@ class Catalog:
         if variants is None:
             variants = [VariantSpec(sku=self.next_sku())]
         async with self.write() as session:
-            product = await service.catalog.create(
+            product = await catalog.create(
                 session,
                 seller.viewer,
-                service.ProductFields(
+                ProductFields(
                     name=name,
                     description=description,
                     category_id=None if category_id is None else str(category_id),
                 ),
             )
             for spec in variants:
-                await service.variants.create(
+                await variant_service.create(
                     session,
                     seller.viewer,
                     product.id,
-                    service.VariantFields(
+                    VariantFields(
                         sku=spec.sku,
-                        price=service.MoneyInput(spec.price, spec.currency),
+                        price=MoneyInput(spec.price, spec.currency),
                         options=spec.options,
                         stock=spec.stock,
                     ),
                 )
             for position in range(images):
-                await service.images.add(
+                await image_service.add(
                     session,
                     seller.viewer,
                     product.id,
@@ -153,8 +158,8 @@ class Catalog:
                     position=None,
                 )
             if status != "DRAFT":
-                product = await service.catalog.update(
-                    session, seller.viewer, product.id, service.ProductFields(status=status)
+                product = await catalog.update(
+                    session, seller.viewer, product.id, ProductFields(status=status)
                 )
             if created_at is not None:
                 await session.execute(
@@ -168,7 +173,7 @@ class Catalog:
 
     async def review(self, author: Account, product_id: uuid.UUID, rating: int) -> uuid.UUID:
         async with self.write() as session:
-            review = await service.reviews.create(
+            review = await reviews.create(
                 session, author.viewer, product_id, rating=rating, title="Fine", body=None
             )
         return review.id

@@ -21,7 +21,7 @@ from domains.kit.db import transaction
 from domains.kit.errors import InputErrors
 from domains.kit.resources import Resources
 from domains.products.models import Inventory, InventoryMovement, StockReservation
-from domains.products.service import StockLine, stock
+from domains.products.services.stock import StockLine, stock
 from domains.products.sweeper import sweep_once
 from tests.domains.products.helpers import Catalog, VariantSpec, table_snapshot
 from tests.support.graphql import GraphQLClient

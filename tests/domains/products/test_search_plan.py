@@ -18,9 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from domains.kit.resources import Resources
-from domains.products.repository import (
-    ProductSearch,
-    ProductSort,
+from domains.products.search.criteria import ProductSearch, ProductSort
+from domains.products.search.repository import (
     aggregates_statement,
     search_plan,
     search_repository,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.products.service import MoneyInput as Money
+from domains.products.services.variants import MoneyInput as Money
 
 
 @strawberry.input(description="An amount in minor units (1999 USD is 19.99) and its currency.")

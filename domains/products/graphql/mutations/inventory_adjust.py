@@ -11,7 +11,8 @@ from domains.products.graphql.types import (
     product_errors,
 )
 from domains.products.models import AdjustmentReason
-from domains.products.service import inventory, parse_id
+from domains.products.services.stock import inventory
+from domains.products.services.validation import parse_id
 
 
 @strawberry.input(description="A change of stock on hand, recorded in the audit trail.")

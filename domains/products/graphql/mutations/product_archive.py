@@ -5,7 +5,8 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
-from domains.products.service import catalog, parse_id
+from domains.products.services.catalog import catalog
+from domains.products.services.validation import parse_id
 
 
 @strawberry.type

@@ -5,7 +5,7 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
-from domains.products.service import ProductFields, catalog
+from domains.products.services.catalog import ProductFields, catalog
 
 
 @strawberry.input(description="A new product; it starts as a DRAFT.")

@@ -10,7 +10,8 @@ from domains.products.graphql.types import (
     ProductsInfo,
     product_errors,
 )
-from domains.products.service import images, parse_id
+from domains.products.services.images import images
+from domains.products.services.validation import parse_id
 
 
 @strawberry.input(description="An image already uploaded to the media store.")

@@ -12,7 +12,8 @@ from domains.products.graphql.types import (
     product_errors,
     visible_product,
 )
-from domains.products.service import images, parse_id
+from domains.products.services.images import images
+from domains.products.services.validation import parse_id
 
 
 @strawberry.type

@@ -6,7 +6,8 @@ from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
 from domains.products.models import ProductStatus
-from domains.products.service import UNCHANGED, ProductFields, catalog, parse_id
+from domains.products.services.catalog import ProductFields, catalog
+from domains.products.services.validation import UNCHANGED, parse_id
 
 
 @strawberry.input(description="Fields left out are not changed.")

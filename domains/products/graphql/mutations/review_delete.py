@@ -5,7 +5,8 @@ import strawberry
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 from domains.products.graphql.types import ProductError, ProductsInfo, Review, product_errors
-from domains.products.service import parse_id, reviews
+from domains.products.services.reviews import reviews
+from domains.products.services.validation import parse_id
 
 
 @strawberry.type

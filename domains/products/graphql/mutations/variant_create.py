@@ -11,7 +11,8 @@ from domains.products.graphql.types import (
     ProductVariant,
     product_errors,
 )
-from domains.products.service import VariantFields, parse_id, variants
+from domains.products.services.validation import parse_id
+from domains.products.services.variants import VariantFields, variants
 
 
 @strawberry.input(description="A new variant of a product.")

@@ -11,7 +11,8 @@ from domains.products.graphql.types import (
     ProductVariant,
     product_errors,
 )
-from domains.products.service import UNCHANGED, VariantFields, parse_id, variants
+from domains.products.services.validation import UNCHANGED, parse_id
+from domains.products.services.variants import VariantFields, variants
 
 
 @strawberry.input(description="Fields left out are not changed. Stock: use inventoryAdjust.")

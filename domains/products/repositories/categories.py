@@ -1,0 +1,36 @@
+"""SQL of the category tree."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.products.models import Category
+
+
+class CategoryRepository:
+    async def get_by_ids(
+        self, session: AsyncSession, ids: Sequence[uuid.UUID]
+    ) -> Sequence[Category]:
+        result = await session.scalars(select(Category).where(Category.id.in_(ids)))
+        return result.all()
+
+    async def get_by_slugs(self, session: AsyncSession, slugs: Sequence[str]) -> Sequence[Category]:
+        result = await session.scalars(select(Category).where(Category.slug.in_(slugs)))
+        return result.all()
+
+    async def list_all(self, session: AsyncSession) -> Sequence[Category]:
+        result = await session.scalars(
+            select(Category).order_by(Category.position, Category.name, Category.id)
+        )
+        return result.all()
+
+    async def exists(self, session: AsyncSession, category_id: uuid.UUID) -> bool:
+        found = await session.scalar(select(Category.id).where(Category.id == category_id))
+        return found is not None
+
+
+category_repository = CategoryRepository()

@@ -1,0 +1,193 @@
+"""SQL of stock: inventory levels and their audit trail, and reservations for orders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domains.products.models import Inventory, InventoryMovement, StockReservation
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    variant_id: uuid.UUID
+    on_hand: int
+    reserved: int
+
+
+class InventoryRepository:
+    async def get_by_variant_ids(
+        self, session: AsyncSession, variant_ids: Sequence[uuid.UUID]
+    ) -> Sequence[Inventory]:
+        result = await session.scalars(
+            select(Inventory).where(Inventory.variant_id.in_(variant_ids))
+        )
+        return result.all()
+
+    async def adjust_on_hand(
+        self, session: AsyncSession, variant_id: uuid.UUID, delta: int
+    ) -> StockLevel | None:
+        """Add `delta` to on hand unless that would leave less than is reserved.
+
+        One conditional UPDATE: the check and the write are the same statement, so two
+        concurrent adjustments cannot both pass a check made before the other wrote.
+        """
+        row = (
+            await session.execute(
+                update(Inventory)
+                .where(
+                    Inventory.variant_id == variant_id,
+                    Inventory.on_hand + delta >= Inventory.reserved,
+                )
+                .values(on_hand=Inventory.on_hand + delta, updated_at=func.now())
+                .returning(Inventory.on_hand, Inventory.reserved)
+            )
+        ).one_or_none()
+        return None if row is None else StockLevel(variant_id, row.on_hand, row.reserved)
+
+    async def reserve(
+        self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
+    ) -> StockLevel | None:
+        """Hold `quantity` if that many are available; None (and nothing held) otherwise.
+
+        The row lock taken by the UPDATE makes concurrent reservations of one variant
+        queue up, and each re-checks the condition against the committed row it waited
+        for: stock can neither be oversold nor go negative.
+        """
+        row = (
+            await session.execute(
+                update(Inventory)
+                .where(
+                    Inventory.variant_id == variant_id,
+                    Inventory.on_hand - Inventory.reserved >= quantity,
+                )
+                .values(reserved=Inventory.reserved + quantity, updated_at=func.now())
+                .returning(Inventory.on_hand, Inventory.reserved)
+            )
+        ).one_or_none()
+        return None if row is None else StockLevel(variant_id, row.on_hand, row.reserved)
+
+    async def release(
+        self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
+    ) -> StockLevel:
+        row = (
+            await session.execute(
+                update(Inventory)
+                .where(Inventory.variant_id == variant_id)
+                .values(reserved=Inventory.reserved - quantity, updated_at=func.now())
+                .returning(Inventory.on_hand, Inventory.reserved)
+            )
+        ).one()
+        return StockLevel(variant_id, row.on_hand, row.reserved)
+
+    async def restock(
+        self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
+    ) -> StockLevel:
+        """Committed units come back on hand (their order was cancelled before shipping)."""
+        row = (
+            await session.execute(
+                update(Inventory)
+                .where(Inventory.variant_id == variant_id)
+                .values(on_hand=Inventory.on_hand + quantity, updated_at=func.now())
+                .returning(Inventory.on_hand, Inventory.reserved)
+            )
+        ).one()
+        return StockLevel(variant_id, row.on_hand, row.reserved)
+
+    async def commit(
+        self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
+    ) -> StockLevel:
+        """The reserved units leave the warehouse: both on hand and reserved go down."""
+        row = (
+            await session.execute(
+                update(Inventory)
+                .where(Inventory.variant_id == variant_id)
+                .values(
+                    on_hand=Inventory.on_hand - quantity,
+                    reserved=Inventory.reserved - quantity,
+                    updated_at=func.now(),
+                )
+                .returning(Inventory.on_hand, Inventory.reserved)
+            )
+        ).one()
+        return StockLevel(variant_id, row.on_hand, row.reserved)
+
+    async def get(self, session: AsyncSession, variant_id: uuid.UUID) -> Inventory | None:
+        return await session.get(Inventory, variant_id)
+
+    async def add_movements(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await session.execute(insert(InventoryMovement), list(rows))
+
+
+class ReservationRepository:
+    async def for_order(
+        self, session: AsyncSession, order_id: uuid.UUID
+    ) -> Sequence[StockReservation]:
+        result = await session.scalars(
+            select(StockReservation)
+            .where(StockReservation.order_id == order_id)
+            .order_by(StockReservation.variant_id)
+        )
+        return result.all()
+
+    async def add_all(
+        self, session: AsyncSession, rows: Sequence[dict[str, Any]]
+    ) -> Sequence[StockReservation]:
+        result = await session.scalars(
+            insert(StockReservation).returning(StockReservation, sort_by_parameter_order=True),
+            list(rows),
+        )
+        return result.all()
+
+    async def delete_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
+        await session.execute(delete(StockReservation).where(StockReservation.order_id == order_id))
+
+    async def close_for_order(
+        self,
+        session: AsyncSession,
+        order_id: uuid.UUID,
+        status: str,
+        *,
+        from_status: str = "RESERVED",
+    ) -> Sequence[StockReservation]:
+        """Move an order's lines in `from_status` (held ones, by default) to `status` and
+        return them, in variant order.
+
+        Claiming the rows with an UPDATE ... WHERE status = `from_status` means two callers
+        (a payment and an expiry sweep) cannot both release the same units.
+        """
+        result = await session.scalars(
+            update(StockReservation)
+            .where(
+                StockReservation.order_id == order_id,
+                StockReservation.status == from_status,
+            )
+            .values(status=status, updated_at=func.now())
+            .returning(StockReservation)
+        )
+        return sorted(result.all(), key=lambda row: row.variant_id)
+
+    async def expired_orders(
+        self, session: AsyncSession, now: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        """Orders holding stock past their expiry, oldest first."""
+        result = await session.scalars(
+            select(StockReservation.order_id)
+            .where(StockReservation.status == "RESERVED", StockReservation.expires_at <= now)
+            .group_by(StockReservation.order_id)
+            .order_by(func.min(StockReservation.expires_at))
+            .limit(limit)
+        )
+        return list(result.all())
+
+
+inventory_repository = InventoryRepository()
+reservation_repository = ReservationRepository()

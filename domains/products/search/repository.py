@@ -1,0 +1,351 @@
+"""The SQL of product listings: the search statement, its facets, and EXPLAIN of both."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Float,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement, UnaryExpression
+from sqlalchemy.sql.expression import Executable
+
+from domains.products.models import (
+    PRICE_UNKNOWN_LAST_ASC,
+    PRICE_UNKNOWN_LAST_DESC,
+    SCHEMA,
+    SEARCH_CONFIG,
+    TRGM,
+    Category,
+    Product,
+    ProductRating,
+)
+from domains.products.search.criteria import (
+    PRICE_BAND_BOUNDS,
+    ProductSearch,
+    ProductSort,
+    SearchAggregates,
+)
+
+_SEARCH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
+
+
+@dataclass(frozen=True)
+class _SortKey:
+    """One key of a listing order; never null, so that a cursor is one row comparison."""
+
+    expression: ColumnElement[Any]
+    descending: bool
+
+    def order_by(self) -> UnaryExpression[Any]:
+        return self.expression.desc() if self.descending else self.expression.asc()
+
+
+@dataclass(frozen=True)
+class _SearchPlan:
+    statement: Select[Any]
+    keys: list[_SortKey] = field(default_factory=list)
+
+
+def _tsquery(text: str) -> ColumnElement[Any]:
+    return func.websearch_to_tsquery(_SEARCH_CONFIG, text)
+
+
+# How many search words are corrected, and how many corrections each may have.
+_MAX_CORRECTED_WORDS = 8
+_MAX_CORRECTIONS = 5
+
+# The search words as one tsquery in which every word unknown to the vocabulary also
+# stands for its nearest vocabulary words: "blue jeens" is blue & (jeens | jeans).
+# Words the vocabulary knows stay as they are, so "wool" never widens to "wood". Both the
+# search's words (search_words) and the vocabulary's are letters and digits only, so they
+# are safe in to_tsquery's syntax; the f-string holds only our own names and numbers.
+_CORRECTED_TSQUERY = f"""
+SELECT to_tsquery('{SEARCH_CONFIG}'::regconfig, string_agg(alternatives, ' & '))
+FROM (
+    SELECT '(' || concat_ws(' | ', query.word, string_agg(nearest.term, ' | ')) || ')'
+        AS alternatives
+    FROM unnest(CAST(:words AS text[])) AS query(word)
+    LEFT JOIN LATERAL (
+        SELECT term
+        FROM {SCHEMA}.search_terms
+        WHERE NOT EXISTS (SELECT FROM {SCHEMA}.search_terms known WHERE known.term = query.word)
+          AND term OPERATOR({TRGM}.%) query.word
+        ORDER BY {TRGM}.similarity(term, query.word) DESC, term
+        LIMIT {_MAX_CORRECTIONS}
+    ) AS nearest ON true
+    GROUP BY query.word
+) AS per_word
+"""  # noqa: S608
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search as the vocabulary holds them: lowercase letters and digits."""
+    words = [word for word in re.split(r"[^\w]+|_", text.lower()) if 2 <= len(word) <= 64]
+    return list(dict.fromkeys(words))[:_MAX_CORRECTED_WORDS]
+
+
+def _corrected_tsquery(text: str) -> ColumnElement[Any] | None:
+    words = search_words(text)
+    if not words:
+        return None
+    clause = sql_text(_CORRECTED_TSQUERY).bindparams(
+        bindparam("words", words, type_=ARRAY(Text()), unique=True)
+    )
+    return clause.columns(column("query", TSQUERY)).scalar_subquery()
+
+
+def _text_match(text: str) -> ColumnElement[bool]:
+    """Full-text match, a name within typo distance (pg_trgm word similarity), or a
+    full-text match of the search with its misspelt words corrected from the vocabulary.
+
+    Name similarity catches a typo in a long word ("wterproof"); the vocabulary catches
+    short ones, whose few trigrams are too small a part of a whole name ("jeens", "wol").
+    Every branch is GIN-indexed (the corrected query is computed once, before the scan),
+    so Postgres answers the OR with a BitmapOr of indexes rather than reading the table.
+    """
+    full_text = Product.search_vector.op("@@", return_type=Boolean)(_tsquery(text))
+    similar_name = literal(text).op(f"OPERATOR({TRGM}.<%)", return_type=Boolean)(Product.name)
+    corrected = _corrected_tsquery(text)
+    if corrected is None:
+        return or_(full_text, similar_name)
+    corrected_text = Product.search_vector.op("@@", return_type=Boolean)(corrected)
+    return or_(full_text, similar_name, corrected_text)
+
+
+def _relevance(text: str) -> ColumnElement[float]:
+    # ts_rank weighs name (A, 1.0) above description (B, 0.4); word similarity to the
+    # name ranks typo'd matches, which have no full-text rank at all.
+    rank = func.ts_rank(Product.search_vector, _tsquery(text))
+    similarity = getattr(func, TRGM).word_similarity(text, Product.name)
+    return cast(rank * 2 + similarity, Float(53))
+
+
+def _price_key(*, ascending: bool) -> ColumnElement[int]:
+    """The expression of a price index (see models.Product). The sentinel is a literal: a
+    bound parameter would not match the index expression in a generic plan."""
+    sentinel = PRICE_UNKNOWN_LAST_ASC if ascending else PRICE_UNKNOWN_LAST_DESC
+    return func.coalesce(Product.price_min, literal_column(str(sentinel), BigInteger()))
+
+
+def _category_subtree(category_id: uuid.UUID) -> Any:
+    subtree = select(Category.id).where(Category.id == category_id).cte("subtree", recursive=True)
+    return subtree.union_all(select(Category.id).where(Category.parent_id == subtree.c.id))
+
+
+def search_conditions(criteria: ProductSearch) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if len(criteria.statuses) == 1:
+        conditions.append(Product.status == criteria.statuses[0])
+    else:
+        conditions.append(Product.status.in_(criteria.statuses))
+    if criteria.text:
+        conditions.append(_text_match(criteria.text))
+    if criteria.category_id is not None:
+        subtree = _category_subtree(criteria.category_id)
+        conditions.append(Product.category_id.in_(select(subtree.c.id)))
+    if criteria.seller_id is not None:
+        conditions.append(Product.seller_id == criteria.seller_id)
+    if criteria.currency is not None:
+        conditions.append(Product.currency == criteria.currency)
+    # On the PRICE_ASC index expression, so that a price range is an index range there;
+    # a product without a price never matches (its sentinel exceeds any maximum).
+    if criteria.min_price is not None:
+        conditions.append(_price_key(ascending=True) >= criteria.min_price)
+    if criteria.max_price is not None:
+        conditions.append(_price_key(ascending=True) <= criteria.max_price)
+    if criteria.in_stock is not None:
+        conditions.append(Product.in_stock.is_(criteria.in_stock))
+    return conditions
+
+
+def _sort_keys(criteria: ProductSearch, sort: ProductSort) -> list[_SortKey]:
+    if sort is ProductSort.RELEVANCE and criteria.text:
+        return [_SortKey(_relevance(criteria.text), True), _SortKey(Product.id.expression, True)]
+    if sort is ProductSort.PRICE_ASC:
+        return [_SortKey(_price_key(ascending=True), False), _SortKey(Product.id.expression, False)]
+    if sort is ProductSort.PRICE_DESC:
+        return [_SortKey(_price_key(ascending=False), True), _SortKey(Product.id.expression, True)]
+    if sort is ProductSort.RATING:
+        return [
+            _SortKey(ProductRating.average.expression, True),
+            _SortKey(ProductRating.review_count.expression, True),
+            _SortKey(ProductRating.product_id.expression, True),
+        ]
+    # NEWEST, and RELEVANCE without search text (nothing to be relevant to).
+    return [_SortKey(Product.created_at.expression, True), _SortKey(Product.id.expression, True)]
+
+
+def sort_key_types(criteria: ProductSearch, sort: ProductSort) -> list[type]:
+    """The Python types of a listing order's keys, which its cursors hold in order."""
+    return [key.expression.type.python_type for key in _sort_keys(criteria, sort)]
+
+
+def _after(keys: list[_SortKey], cursor: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `cursor`: one row comparison, which Postgres answers as an
+    index range, so page N costs what page 1 does. Every order has all its keys in one
+    direction (the id breaks ties in the order's own direction) for this to hold."""
+    assert len({key.descending for key in keys}) == 1
+    row = tuple_(*(key.expression for key in keys))
+    bound = tuple_(
+        *(literal(value, key.expression.type) for key, value in zip(keys, cursor, strict=True))
+    )
+    return row < bound if keys[0].descending else row > bound
+
+
+def search_plan(
+    criteria: ProductSearch,
+    sort: ProductSort,
+    *,
+    limit: int,
+    after: Sequence[Any] | None = None,
+) -> _SearchPlan:
+    """The listing statement: products with their sort key values, one page."""
+    keys = _sort_keys(criteria, sort)
+    statement = select(Product, *(key.expression.label(f"sort_{i}") for i, key in enumerate(keys)))
+    if sort is ProductSort.RATING:
+        statement = statement.join(ProductRating, ProductRating.product_id == Product.id)
+    statement = statement.where(*search_conditions(criteria))
+    if after is not None:
+        statement = statement.where(_after(keys, after))
+    statement = statement.order_by(*(key.order_by() for key in keys)).limit(limit)
+    return _SearchPlan(statement, keys)
+
+
+def aggregates_statement(criteria: ProductSearch) -> Select[Any]:
+    """Total and facet counts of a listing, in one statement.
+
+    Rows are (facet, value, count): ("category", id, n) counts products in the category
+    or below it; ("price", band index, n); ("stock", true|false, n).
+    """
+    matched = (
+        select(
+            Product.category_id.label("category_id"),
+            func.width_bucket(
+                Product.price_min, literal(list(PRICE_BAND_BOUNDS), ARRAY(BigInteger()))
+            ).label("band"),
+            Product.in_stock.label("in_stock"),
+        )
+        .where(*search_conditions(criteria))
+        .cte("matched")
+    )
+    # Each category with every ancestor it rolls up into (itself included).
+    lineage = select(Category.id.label("category_id"), Category.id.label("ancestor_id")).cte(
+        "lineage", recursive=True
+    )
+    parent = aliased(Category)
+    lineage = lineage.union_all(
+        select(lineage.c.category_id, parent.parent_id)
+        .join(parent, parent.id == lineage.c.ancestor_id)
+        .where(parent.parent_id.is_not(None))
+    )
+    by_category = (
+        select(
+            literal("category").label("facet"),
+            cast(lineage.c.ancestor_id, Text).label("value"),
+            func.count().label("count"),
+        )
+        .select_from(matched)
+        .join(lineage, lineage.c.category_id == matched.c.category_id)
+        .group_by(lineage.c.ancestor_id)
+    )
+    by_band = (
+        select(
+            literal("price").label("facet"),
+            cast(matched.c.band, Text).label("value"),
+            func.count().label("count"),
+        )
+        .where(matched.c.band.is_not(None))
+        .group_by(matched.c.band)
+    )
+    by_stock = select(
+        literal("stock").label("facet"),
+        cast(matched.c.in_stock, Text).label("value"),
+        func.count().label("count"),
+    ).group_by(matched.c.in_stock)
+    return union_all(by_category, by_band, by_stock)  # type: ignore[return-value]
+
+
+class _Explain(Executable, ClauseElement):
+    """EXPLAIN around a statement, its parameters bound exactly as when it runs."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Any, *, analyze: bool) -> None:
+        self.statement = statement
+        self.analyze = analyze
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    options = "ANALYZE, BUFFERS" if element.analyze else "COSTS"
+    return f"EXPLAIN ({options}) {compiler.process(element.statement, **kw)}"
+
+
+class SearchRepository:
+    async def explain(
+        self, session: AsyncSession, statement: Any, *, analyze: bool = False
+    ) -> list[str]:
+        """The plan of a search statement (from `search_plan` or `aggregates_statement`)."""
+        rows = await session.execute(_Explain(statement, analyze=analyze))
+        return [str(row[0]) for row in rows.all()]
+
+    async def page(
+        self,
+        session: AsyncSession,
+        criteria: ProductSearch,
+        sort: ProductSort,
+        *,
+        limit: int,
+        after: Sequence[Any] | None,
+    ) -> list[tuple[Product, list[Any]]]:
+        plan = search_plan(criteria, sort, limit=limit, after=after)
+        result = await session.execute(plan.statement)
+        return [(row[0], list(row[1:])) for row in result.all()]
+
+    async def aggregates(self, session: AsyncSession, criteria: ProductSearch) -> SearchAggregates:
+        rows = (await session.execute(aggregates_statement(criteria))).all()
+        by_category: dict[uuid.UUID, int] = {}
+        by_band: dict[int, int] = {}
+        stock = {True: 0, False: 0}
+        for facet, value, count in rows:
+            if facet == "category":
+                by_category[uuid.UUID(value)] = int(count)
+            elif facet == "price":
+                by_band[int(value)] = int(count)
+            else:
+                stock[value == "true"] = int(count)
+        return SearchAggregates(
+            total=stock[True] + stock[False],
+            in_stock=stock[True],
+            by_category=by_category,
+            by_price_band=by_band,
+        )
+
+
+search_repository = SearchRepository()
