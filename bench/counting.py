@@ -17,6 +17,10 @@ of tasks started while one is handled (a contextvar set around every Starlette a
 polling, consumers, samplers) run from the lifespan, outside any request, so their
 traffic does not blur a count of a few requests. Redis stream commands (XREADGROUP,
 XADD, XACK, ...) are counted apart as well.
+
+With `BENCH_COUNTS_ALL=1` everything the process sends is counted, background work
+included: the flash-sale bench runs each domain's workers in a process of their own and
+reads, per domain, what the saga cost it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,13 @@ _counts: Counter[str] = Counter()
 _in_request: ContextVar[bool] = ContextVar("bench_in_request", default=False)
 
 
+_count_everything = False
+
+
+def _counted() -> bool:
+    return _count_everything or _in_request.get()
+
+
 def _install() -> None:
     starlette_call = Starlette.__call__
 
@@ -58,20 +69,20 @@ def _install() -> None:
     # SQLAlchemy runs the event in the greenlet of the awaiting task, with its context.
     @event.listens_for(Engine, "before_cursor_execute")
     def count_statement(*_args: Any) -> None:
-        if _in_request.get():
+        if _counted():
             _counts["sql"] += 1
 
     execute_command: Any = Redis.execute_command  # untyped in redis-py
     pipeline_execute = Pipeline.execute
 
     async def counted_command(self: Redis, *args: Any, **options: Any) -> Any:
-        if _in_request.get():
+        if _counted():
             name = str(args[0]).upper() if args else ""
             _counts["redis_streams" if name.startswith("X") else "redis"] += 1
         return await execute_command(self, *args, **options)
 
     async def counted_pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
-        if _in_request.get():
+        if _counted():
             _counts["redis"] += 1
         return await pipeline_execute(self, raise_on_error)
 
@@ -106,6 +117,8 @@ def _start_writer(path: Path) -> None:
 def main() -> int:
     directory = Path(os.environ["BENCH_COUNTS_DIR"])
     name = os.environ["BENCH_COUNTS_NAME"]
+    global _count_everything
+    _count_everything = os.environ.get("BENCH_COUNTS_ALL") == "1"
     _install()
     _start_writer(directory / f"{name}.json")
 

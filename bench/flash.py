@@ -22,16 +22,19 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
+from bench.counting import read_counts
 from bench.harness import (
     ROOT,
     bench_database,
@@ -113,6 +116,54 @@ def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> 
         )
         for item in json.loads(completed.stdout)["answers"]
     ]
+
+
+class LockWaits:
+    """Samples, every few milliseconds while the race runs, the sessions of the bench
+    database that wait for a lock (`pg_stat_activity.wait_event_type = 'Lock'`): whether
+    one hot inventory row holds the saga back, or not."""
+
+    INTERVAL_SECONDS = 0.01
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.samples = 0
+        self.samples_waiting = 0
+        self.most_waiting = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._sample()), daemon=True)
+
+    def __enter__(self) -> LockWaits:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    async def _sample(self) -> None:
+        connection = await asyncpg.connect(self.database)
+        try:
+            while not self._stop.is_set():
+                waiting = int(
+                    await connection.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                self.samples += 1
+                self.samples_waiting += waiting > 0
+                self.most_waiting = max(self.most_waiting, waiting)
+                await asyncio.sleep(self.INTERVAL_SECONDS)
+        finally:
+            await connection.close()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "share_with_a_lock_wait": round(self.samples_waiting / max(self.samples, 1), 3),
+            "most_sessions_waiting": self.most_waiting,
+        }
 
 
 async def _stock(database: str, variant: str) -> dict[str, int]:
@@ -325,6 +376,21 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ):
                 subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+            counts = logs / "counts"
+            counts.mkdir(exist_ok=True)
+            for stale in counts.glob("*.json"):
+                stale.unlink()
+
+            def counted(name: str, *argv: str) -> tuple[list[str], dict[str, str]]:
+                """The command run under bench.counting: every SQL statement and Redis
+                round trip of the process, background work included, per process."""
+                return [sys.executable, "-m", "bench.counting", *argv], {
+                    **env,
+                    "BENCH_COUNTS_DIR": str(counts),
+                    "BENCH_COUNTS_NAME": name,
+                    "BENCH_COUNTS_ALL": "1",
+                }
+
             serve_args = ["serve", "--no-seed", "--port", str(port), "--workers", str(args.workers)]
             if not args.workers_in_serve:
                 # As deployed (k8s/components/workers): each domain's relay and consumers
@@ -335,8 +401,13 @@ def main(argv: list[str] | None = None) -> int:
                 # per shopper), and its consumer group shares the entries between them.
                 for domain in ("users", "products", "carts", "orders", "orders", "payments"):
                     name = f"worker-{domain}-{len(started)}"
-                    spawn(started, name, shopgraph("worker", domain), env, logs)
-            server = spawn(started, "serve", shopgraph(*serve_args), env, logs)
+                    spawn(
+                        started,
+                        name,
+                        *counted(f"worker-{domain}-{len(started)}", "worker", domain),
+                        logs,
+                    )
+            server = spawn(started, "serve", *counted("serve", *serve_args), logs)
             url = f"http://127.0.0.1:{port}/graphql"
             wait_until_answering(server, url)
             (staff,) = _tokens(keys.private_pem, keys.public_pem, range(1), ("CUSTOMER", "STAFF"))
@@ -346,7 +417,10 @@ def main(argv: list[str] | None = None) -> int:
                 crowd = range((number - 1) * args.shoppers, number * args.shoppers)
                 tokens = _tokens(keys.private_pem, keys.public_pem, crowd)
                 before = asyncio.run(_work_done(database, redis.url))
-                result = RoundResult(answers=_race(url, tokens, variant, args.arrival_seconds))
+                counted_before = _by_process(counts)
+                with LockWaits(database) as lock_waits:
+                    answers = _race(url, tokens, variant, args.arrival_seconds)
+                result = RoundResult(answers=answers)
                 result.audit = asyncio.run(_stock(database, variant))
                 after = asyncio.run(_work_done(database, redis.url))
                 summary = summarise(number, result, args.units)
@@ -358,6 +432,11 @@ def main(argv: list[str] | None = None) -> int:
                 summary["redis_commands_per_shopper"] = round(
                     (after[1] - before[1]) / args.shoppers, 1
                 )
+                time.sleep(0.2)  # the counters are written every 50 ms
+                summary["per_shopper_by_process"] = _per_shopper(
+                    counted_before, _by_process(counts), args.shoppers
+                )
+                summary["lock_waits"] = lock_waits.summary()
                 summaries.append(summary)
                 print(json.dumps(summary))
     finally:
@@ -366,6 +445,30 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "flash.md").write_text(report(summaries, args))
     print(report(summaries, args))
     return 0 if all(s["exactly_units_ordered"] and s["stock_audit_clean"] for s in summaries) else 1
+
+
+def _by_process(counts: Path) -> dict[str, dict[str, int]]:
+    """SQL statements and Redis round trips so far, per process kind (serve, and each
+    domain's workers; the two orders workers together)."""
+    totals: dict[str, Counter[str]] = {}
+    for file in counts.glob("*.json"):
+        name = file.name.split(".")[0]
+        kind = "serve" if name == "serve" else name.rsplit("-", 1)[0].removeprefix("worker-")
+        if file.name.count(".") == 1:
+            totals.setdefault(kind, Counter()).update(read_counts(file))
+    return {kind: dict(total) for kind, total in totals.items()}
+
+
+def _per_shopper(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], shoppers: int
+) -> dict[str, dict[str, float]]:
+    return {
+        kind: {
+            key: round((value - before.get(kind, {}).get(key, 0)) / shoppers, 1)
+            for key, value in sorted(counted.items())
+        }
+        for kind, counted in sorted(after.items())
+    }
 
 
 def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
@@ -394,7 +497,34 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"{s['redis_commands_per_shopper']} | "
             f"{'clean' if s['stock_audit_clean'] else s['stock']} |"
         )
+    lines += [
+        "",
+        "Per shopper, by process (SQL statements / Redis round trips / Redis stream "
+        "commands), and the lock waits sampled every 10 ms during the race:",
+        "",
+        "| round | " + " | ".join(PROCESS_KINDS) + " | samples with a lock wait | most waiting |",
+        "| --- | " + " | ".join("---" for _ in PROCESS_KINDS) + " | --- | --- |",
+    ]
+    for s in summaries:
+        by_process = s["per_shopper_by_process"]
+        cells = [
+            " / ".join(
+                str(by_process.get(kind, {}).get(key, 0))
+                for key in ("sql", "redis", "redis_streams")
+            )
+            for kind in PROCESS_KINDS
+        ]
+        waits = s["lock_waits"]
+        lines.append(
+            f"| {s['round']} | "
+            + " | ".join(cells)
+            + f" | {waits['share_with_a_lock_wait']:.1%} of {waits['samples']} "
+            f"| {waits['most_sessions_waiting']} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+PROCESS_KINDS = ("serve", "carts", "orders", "products", "payments", "users")
 
 
 if __name__ == "__main__":
