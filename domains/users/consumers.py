@@ -13,18 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.events import EventMeta, Subscription
 from domains.kit.resources import Resources
 from domains.users import events, mail
-from domains.users.models import User
 from domains.users.services.accounts import account
 
 logger = logging.getLogger("shopgraph.users")
 
 
-async def _customer(session: AsyncSession, customer_id: Any) -> User | None:
+async def _order_mail(
+    session: AsyncSession, customer_id: Any, order_id: Any, number: str
+) -> mail.OrderMail | None:
     user = await account.get(session, customer_id)
     if user is None:
         # Accounts can be deleted while orders live on: nobody to write to.
         logger.info("order mail skipped: customer %s has no account", customer_id)
-    return user
+        return None
+    return mail.OrderMail(
+        recipient=user.email, name=user.name, order_id=str(order_id), number=number
+    )
 
 
 def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
@@ -37,44 +41,26 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
             return
         if event.status == "PAID" and event.previous_status != "AWAITING_PAYMENT":
             return  # back to PAID after a failed refund: confirmed already
-        user = await _customer(session, event.customer_id)
-        if user is None:
+        order = await _order_mail(session, event.customer_id, event.order_id, event.number)
+        if order is None:
             return
         if event.status == "PAID":
             await mail.enqueue_order_confirmation(
-                session,
-                settings,
-                recipient=user.email,
-                name=user.name,
-                order_id=str(event.order_id),
-                number=event.number,
-                total=event.total,
-                currency=event.currency,
+                session, settings, order, total=event.total, currency=event.currency
             )
         else:
-            await mail.enqueue_order_cancelled(
-                session,
-                settings,
-                recipient=user.email,
-                name=user.name,
-                order_id=str(event.order_id),
-                number=event.number,
-                reason=event.reason,
-            )
+            await mail.enqueue_order_cancelled(session, settings, order, reason=event.reason)
 
     async def order_lines_fulfilled(
         session: AsyncSession, event: events.OrderLinesFulfilled, meta: EventMeta
     ) -> None:
-        user = await _customer(session, event.customer_id)
-        if user is None:
+        order = await _order_mail(session, event.customer_id, event.order_id, event.number)
+        if order is None:
             return
         await mail.enqueue_order_shipped(
             session,
             settings,
-            recipient=user.email,
-            name=user.name,
-            order_id=str(event.order_id),
-            number=event.number,
+            order,
             tracking_number=event.tracking_number,
             items=[f"{line.quantity} x {line.product_name} ({line.sku})" for line in event.lines],
         )

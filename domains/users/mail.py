@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -47,33 +48,51 @@ def account_link(settings: Settings, path: str, token: str) -> str:
     return f"{settings.public_url.rstrip('/')}{path}?{urlencode({'token': token})}"
 
 
-async def enqueue_email_confirmation(
-    session: AsyncSession, settings: Settings, *, recipient: str, name: str, token: str
+@dataclass(frozen=True)
+class AccountLinkMail:
+    """A mail that carries a one-use link to an account page: the page's path, and the
+    text around the link (`{name}` and `{link}` are filled in)."""
+
+    path: str
+    subject: str
+    template: str
+    text: str
+
+
+EMAIL_CONFIRMATION = AccountLinkMail(
+    path="/account/confirm",
+    subject="Confirm your Shopgraph account",
+    template="email_confirmation",
+    text="Hello {name},\n\nConfirm your email address by opening:\n{link}\n",
+)
+PASSWORD_RESET = AccountLinkMail(
+    path="/account/reset-password",
+    subject="Reset your Shopgraph password",
+    template="password_reset",
+    text=(
+        "Hello {name},\n\nSomeone asked to reset your password. If it was you, open:\n"
+        "{link}\n\nThe link works once and expires in one hour. If it was not you, "
+        "ignore this message.\n"
+    ),
+)
+
+
+async def enqueue_account_link(
+    session: AsyncSession,
+    settings: Settings,
+    mail: AccountLinkMail,
+    *,
+    recipient: str,
+    name: str,
+    token: str,
 ) -> None:
-    link = account_link(settings, "/account/confirm", token)
+    link = account_link(settings, mail.path, token)
     await enqueue(
         session,
         recipient=recipient,
-        subject="Confirm your Shopgraph account",
-        body=f"Hello {name},\n\nConfirm your email address by opening:\n{link}\n",
-        template="email_confirmation",
-    )
-
-
-async def enqueue_password_reset(
-    session: AsyncSession, settings: Settings, *, recipient: str, name: str, token: str
-) -> None:
-    link = account_link(settings, "/account/reset-password", token)
-    await enqueue(
-        session,
-        recipient=recipient,
-        subject="Reset your Shopgraph password",
-        body=(
-            f"Hello {name},\n\nSomeone asked to reset your password. If it was you, open:\n"
-            f"{link}\n\nThe link works once and expires in one hour. If it was not you, "
-            "ignore this message.\n"
-        ),
-        template="password_reset",
+        subject=mail.subject,
+        body=mail.text.format(name=name, link=link),
+        template=mail.template,
     )
 
 
@@ -106,26 +125,47 @@ def order_link(settings: Settings, order_id: str) -> str:
     return f"{settings.public_url.rstrip('/')}/account/orders/{order_id}"
 
 
-async def enqueue_order_confirmation(
+@dataclass(frozen=True)
+class OrderMail:
+    """Who a mail about an order goes to, and which order it is about."""
+
+    recipient: str
+    name: str
+    order_id: str
+    number: str
+
+
+async def _enqueue_about_order(
     session: AsyncSession,
     settings: Settings,
+    order: OrderMail,
     *,
-    recipient: str,
-    name: str,
-    order_id: str,
-    number: str,
-    total: int,
-    currency: str | None,
+    subject: str,
+    news: str,
+    template: str,
 ) -> None:
     await enqueue(
         session,
-        recipient=recipient,
-        subject=f"Order {number} confirmed",
+        recipient=order.recipient,
+        subject=subject,
         body=(
-            f"Hello {name},\n\nThank you: we have your payment of "
-            f"{format_money(total, currency)} for order {number}. Each seller ships their "
-            f"part and we write when it leaves.\n\nYour order: "
-            f"{order_link(settings, order_id)}\n"
+            f"Hello {order.name},\n\n{news}\n\nYour order: {order_link(settings, order.order_id)}\n"
+        ),
+        template=template,
+    )
+
+
+async def enqueue_order_confirmation(
+    session: AsyncSession, settings: Settings, order: OrderMail, *, total: int, currency: str | None
+) -> None:
+    await _enqueue_about_order(
+        session,
+        settings,
+        order,
+        subject=f"Order {order.number} confirmed",
+        news=(
+            f"Thank you: we have your payment of {format_money(total, currency)} for order "
+            f"{order.number}. Each seller ships their part and we write when it leaves."
         ),
         template="order_confirmation",
     )
@@ -134,23 +174,20 @@ async def enqueue_order_confirmation(
 async def enqueue_order_shipped(
     session: AsyncSession,
     settings: Settings,
+    order: OrderMail,
     *,
-    recipient: str,
-    name: str,
-    order_id: str,
-    number: str,
     tracking_number: str,
     items: list[str],
 ) -> None:
     listed = "".join(f"  - {item}\n" for item in items)
-    await enqueue(
+    await _enqueue_about_order(
         session,
-        recipient=recipient,
-        subject=f"Order {number}: on its way",
-        body=(
-            f"Hello {name},\n\nPart of order {number} has shipped:\n{listed}\n"
-            f"Tracking number: {tracking_number}\n\nYour order: "
-            f"{order_link(settings, order_id)}\n"
+        settings,
+        order,
+        subject=f"Order {order.number}: on its way",
+        news=(
+            f"Part of order {order.number} has shipped:\n{listed}\n"
+            f"Tracking number: {tracking_number}"
         ),
         template="order_shipped",
     )
@@ -164,24 +201,17 @@ CANCEL_REASONS = {
 
 
 async def enqueue_order_cancelled(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    recipient: str,
-    name: str,
-    order_id: str,
-    number: str,
-    reason: str | None,
+    session: AsyncSession, settings: Settings, order: OrderMail, *, reason: str | None
 ) -> None:
     why = CANCEL_REASONS.get(reason or "", "it could not go ahead")
-    await enqueue(
+    await _enqueue_about_order(
         session,
-        recipient=recipient,
-        subject=f"Order {number} cancelled",
-        body=(
-            f"Hello {name},\n\nOrder {number} is cancelled: {why}. Anything you paid is "
-            f"refunded to the card you used.\n\nYour order: "
-            f"{order_link(settings, order_id)}\n"
+        settings,
+        order,
+        subject=f"Order {order.number} cancelled",
+        news=(
+            f"Order {order.number} is cancelled: {why}. Anything you paid is refunded to the "
+            "card you used."
         ),
         template="order_cancelled",
     )

@@ -21,8 +21,12 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.cache import EntityCache, ModelCodec, OptionalCodec
-from domains.kit.db import read_session
-from domains.kit.graphql.loaders import cached_loader, loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import (
+    by_id_loader,
+    cached_loader,
+    many_by_key_loader,
+    one_per_key,
+)
 from domains.kit.resources import Resources
 from domains.users import cache as keys
 from domains.users.models import Address, SellerProfile, User
@@ -75,11 +79,6 @@ def make_loaders(resources: Resources) -> UserLoaders:
 
     cached = functools.partial(cached_loader, cache, factory)
 
-    async def users(ids: list[uuid.UUID]) -> list[User | None]:
-        async with read_session(factory) as session:
-            rows = await account.get_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
     async def public_users(session: AsyncSession, ids: list[uuid.UUID]) -> list[PublicUser | None]:
         rows = await account.get_public_by_ids(session, ids)
         return one_per_key(ids, rows, lambda row: row.id)
@@ -100,18 +99,8 @@ def make_loaders(resources: Resources) -> UserLoaders:
         rows = await sellers.get_by_slugs(session, slugs)
         return one_per_key(slugs, rows, lambda row: row.slug)
 
-    async def addresses(user_ids: list[uuid.UUID]) -> list[list[Address]]:
-        async with read_session(factory) as session:
-            rows = await address_book.list_by_user_ids(session, user_ids)
-        return many_per_key(user_ids, rows, lambda row: row.user_id)
-
-    async def addresses_by_id(ids: list[uuid.UUID]) -> list[Address | None]:
-        async with read_session(factory) as session:
-            rows = await address_book.get_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
     return UserLoaders(
-        user_by_id=loader(users),
+        user_by_id=by_id_loader(resources, account.get_by_ids),
         public_user_by_id=cached(keys.user, OPTIONAL_PUBLIC_USER, public_users),
         seller_profile_by_id=cached(keys.seller_profile, OPTIONAL_SELLER_PROFILE, profiles),
         seller_profile_by_user_id=cached(
@@ -120,6 +109,8 @@ def make_loaders(resources: Resources) -> UserLoaders:
         seller_profile_by_slug=cached(
             keys.seller_profile_slug, OPTIONAL_SELLER_PROFILE, profiles_by_slug
         ),
-        addresses_by_user_id=loader(addresses),
-        address_by_id=loader(addresses_by_id),
+        addresses_by_user_id=many_by_key_loader(
+            resources, address_book.list_by_user_ids, lambda row: row.user_id
+        ),
+        address_by_id=by_id_loader(resources, address_book.get_by_ids),
     )

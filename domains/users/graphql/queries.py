@@ -1,3 +1,5 @@
+"""The users subgraph's queries: the signed-in account, an account, shops."""
+
 from __future__ import annotations
 
 from typing import Annotated

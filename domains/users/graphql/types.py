@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -27,6 +27,26 @@ strawberry.enum(
     UserErrorCodeValue,
     name="UserErrorCode",
     description="Why a users-domain mutation refused its input.",
+)
+
+
+def _same_named(model: object, columns: tuple[str, ...]) -> dict[str, Any]:
+    """The model's values of the columns a type shows under the same name."""
+    return {column: getattr(model, column) for column in columns}
+
+
+# Address columns shown as they are; the default flags are renamed.
+_ADDRESS_COLUMNS = (
+    "first_name",
+    "last_name",
+    "company",
+    "street_address_1",
+    "street_address_2",
+    "city",
+    "postal_code",
+    "country_code",
+    "country_area",
+    "phone",
 )
 
 
@@ -59,16 +79,7 @@ class Address:
     def from_model(cls, model: models.Address) -> Address:
         return cls(
             id=strawberry.ID(str(model.id)),
-            first_name=model.first_name,
-            last_name=model.last_name,
-            company=model.company,
-            street_address_1=model.street_address_1,
-            street_address_2=model.street_address_2,
-            city=model.city,
-            postal_code=model.postal_code,
-            country_code=model.country_code,
-            country_area=model.country_area,
-            phone=model.phone,
+            **_same_named(model, _ADDRESS_COLUMNS),
             is_default_shipping_address=model.is_default_shipping,
             is_default_billing_address=model.is_default_billing,
         )
@@ -101,15 +112,14 @@ class User:
 
     @classmethod
     def from_model(cls, model: models.User, *, owner_proven: bool = False) -> User:
-        return cls(
-            id=strawberry.ID(str(model.id)),
-            name=model.name,
-            roles=[RoleValue(role) for role in model.roles],
-            created_at=model.created_at,
-            _user_id=model.id,
-            _account=model,
-            _owner_proven=owner_proven,
+        user = cls.from_public(
+            PublicUser(
+                id=model.id, name=model.name, roles=tuple(model.roles), created_at=model.created_at
+            )
         )
+        user._account = model
+        user._owner_proven = owner_proven
+        return user
 
     @classmethod
     def from_public(cls, public: PublicUser) -> User:
@@ -181,10 +191,7 @@ class SellerProfile:
     def from_model(cls, model: models.SellerProfile) -> SellerProfile:
         return cls(
             id=strawberry.ID(str(model.id)),
-            shop_name=model.shop_name,
-            slug=model.slug,
-            description=model.description,
-            created_at=model.created_at,
+            **_same_named(model, ("shop_name", "slug", "description", "created_at")),
             _user_id=model.user_id,
         )
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.users.models import AccountToken, User
 
 
@@ -31,7 +32,7 @@ class UserRepository:
         return await session.get(User, user_id)
 
     async def get_by_id_for_update(self, session: AsyncSession, user_id: uuid.UUID) -> User | None:
-        return await session.scalar(select(User).where(User.id == user_id).with_for_update())
+        return await get_for_update(session, User, user_id)
 
     async def get_by_email(self, session: AsyncSession, email: str) -> User | None:
         return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))

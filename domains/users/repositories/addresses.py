@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.users.models import Address
 
 
@@ -29,9 +30,7 @@ class AddressRepository:
         return result.all()
 
     async def get_for_update(self, session: AsyncSession, address_id: uuid.UUID) -> Address | None:
-        return await session.scalar(
-            select(Address).where(Address.id == address_id).with_for_update()
-        )
+        return await get_for_update(session, Address, address_id)
 
     async def count_for_user(self, session: AsyncSession, user_id: uuid.UUID) -> int:
         count = await session.scalar(

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.users.models import SellerProfile
 
 
@@ -43,9 +44,7 @@ class SellerProfileRepository:
     async def get_for_update(
         self, session: AsyncSession, profile_id: uuid.UUID
     ) -> SellerProfile | None:
-        return await session.scalar(
-            select(SellerProfile).where(SellerProfile.id == profile_id).with_for_update()
-        )
+        return await get_for_update(session, SellerProfile, profile_id)
 
     async def slug_exists(self, session: AsyncSession, slug: str) -> bool:
         return (

@@ -162,11 +162,13 @@ class AccountService:
     async def _send_confirmation(
         self, session: AsyncSession, settings: Settings, user: User
     ) -> None:
-        token = await _issue_account_token(
-            session, user.id, "email_confirmation", EMAIL_CONFIRMATION_LIFETIME
-        )
-        await mail.enqueue_email_confirmation(
-            session, settings, recipient=user.email, name=user.name, token=token
+        await _mail_account_link(
+            session,
+            settings,
+            user,
+            "email_confirmation",
+            EMAIL_CONFIRMATION_LIFETIME,
+            mail.EMAIL_CONFIRMATION,
         )
 
     async def authenticate(self, session: AsyncSession, *, email: str, password: str) -> User:
@@ -217,11 +219,8 @@ class AccountService:
             return
         now = _now()
         await account_token_repository.invalidate_unused(session, user.id, "password_reset", now)
-        token = await _issue_account_token(
-            session, user.id, "password_reset", PASSWORD_RESET_LIFETIME
-        )
-        await mail.enqueue_password_reset(
-            session, settings, recipient=user.email, name=user.name, token=token
+        await _mail_account_link(
+            session, settings, user, "password_reset", PASSWORD_RESET_LIFETIME, mail.PASSWORD_RESET
         )
 
     async def reset_password(
@@ -267,20 +266,28 @@ class AccountService:
         return user
 
 
-async def _issue_account_token(
-    session: AsyncSession, user_id: uuid.UUID, purpose: str, lifetime: timedelta
-) -> str:
+async def _mail_account_link(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    purpose: str,
+    lifetime: timedelta,
+    link: mail.AccountLinkMail,
+) -> None:
+    """Issue a one-use token for `purpose` and mail the account its link."""
     raw = new_opaque_token()
     await account_token_repository.add(
         session,
         AccountToken(
-            user_id=user_id,
+            user_id=user.id,
             purpose=purpose,
             token_hash=hash_opaque_token(raw),
             expires_at=_now() + lifetime,
         ),
     )
-    return raw
+    await mail.enqueue_account_link(
+        session, settings, link, recipient=user.email, name=user.name, token=raw
+    )
 
 
 async def _use_account_token(session: AsyncSession, raw: str, purpose: str) -> AccountToken:

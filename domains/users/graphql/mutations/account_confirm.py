@@ -1,3 +1,5 @@
+"""The `accountConfirm` mutation: confirm an email address with its mailed token."""
+
 from __future__ import annotations
 
 import strawberry

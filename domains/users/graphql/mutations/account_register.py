@@ -1,3 +1,5 @@
+"""The `accountRegister` mutation: create a customer account."""
+
 from __future__ import annotations
 
 import strawberry

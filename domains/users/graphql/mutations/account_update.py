@@ -1,3 +1,5 @@
+"""The `accountUpdate` mutation: change the signed-in account's profile."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The `addressCreate` mutation: save an address."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The `addressDelete` mutation: remove a saved address."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The address input shared by `addressCreate` and `addressUpdate`."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The `addressUpdate` mutation: change a saved address."""
+
 from __future__ import annotations
 
 import strawberry

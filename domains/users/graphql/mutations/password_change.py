@@ -1,3 +1,5 @@
+"""The `passwordChange` mutation: a new password, signing out the other sign-ins."""
+
 from __future__ import annotations
 
 import strawberry

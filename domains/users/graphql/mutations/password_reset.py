@@ -1,3 +1,5 @@
+"""The `passwordReset` mutation: a new password set with a reset token."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The `requestPasswordReset` mutation: mail a password reset link."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The `sellerProfileCreate` mutation: open a shop."""
+
 from __future__ import annotations
 
 import strawberry

@@ -1,3 +1,5 @@
+"""The `sellerProfileUpdate` mutation: change a shop's profile."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,3 +1,5 @@
+"""The `tokenCreate` mutation: sign in for an access and a refresh token."""
+
 from __future__ import annotations
 
 from datetime import datetime

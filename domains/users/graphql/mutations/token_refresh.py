@@ -1,3 +1,5 @@
+"""The `tokenRefresh` mutation: exchange a refresh token for new tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime

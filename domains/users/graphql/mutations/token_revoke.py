@@ -1,3 +1,5 @@
+"""The `tokenRevoke` mutation: sign out."""
+
 from __future__ import annotations
 
 import strawberry
