@@ -24,8 +24,9 @@ from domains.orders.models import Order
 from domains.products.consumers import subscriptions as products_subscriptions
 from domains.products.models import EVENT_TABLES as PRODUCTS_EVENTS
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, stock, token_for
+from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, stock
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import token_for
 
 SHOPPERS = 50
 UNITS = 5

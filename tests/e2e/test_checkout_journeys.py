@@ -14,16 +14,9 @@ from domains.kit.resources import Resources
 from domains.orders.models import Order
 from domains.users.models import EmailOutbox
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.support.checkout import (
-    ADDRESS,
-    CHECKOUT,
-    cart_with,
-    eventually,
-    ok,
-    stock,
-    token_for,
-)
+from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, eventually, ok, stock
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import token_for
 
 
 async def test_guest_cart_to_order_and_back(platform: GraphQLClient, resources: Resources) -> None:

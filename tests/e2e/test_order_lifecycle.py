@@ -12,8 +12,9 @@ from domains.kit.auth import Role
 from domains.kit.resources import Resources
 from domains.orders.sweeper import expire_once
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, eventually, ok, stock, token_for
+from tests.support.checkout import ADDRESS, CHECKOUT, cart_with, eventually, ok, stock
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import token_for
 
 ORDER = """
 query($id: ID!) {

@@ -28,8 +28,9 @@ from domains.orders.models import Order
 from domains.products.consumers import subscriptions as products_subscriptions
 from domains.products.models import EVENT_TABLES as PRODUCTS_EVENTS
 from tests.domains.products.helpers import Catalog, VariantSpec
-from tests.support.checkout import ADDRESS, stock, token_for
+from tests.support.checkout import ADDRESS, stock
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import token_for
 
 
 @pytest.fixture

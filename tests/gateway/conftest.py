@@ -32,26 +32,3 @@ async def platform(settings: Settings, resources: Resources) -> AsyncIterator[ht
     app = build_platform_app(dataclasses.replace(settings, gateway_operations_dir=OPERATIONS_DIR))
     async with client_of(app, "http://shop.test") as client:
         yield client
-
-
-async def sign_up(client: httpx.AsyncClient, email: str) -> tuple[str, str]:
-    """Register an account through the gateway and sign in: (user id, access token)."""
-    registered = await client.post(
-        "/graphql",
-        json={
-            "query": "mutation($email: String!) { accountRegister(input: {email: $email, "
-            'password: "a long passphrase", name: "Test Customer"}) { user { id } } }',
-            "variables": {"email": email},
-        },
-    )
-    signed_in = await client.post(
-        "/graphql",
-        json={
-            "query": "mutation($email: String!) { tokenCreate(email: $email, "
-            'password: "a long passphrase") { accessToken } }',
-            "variables": {"email": email},
-        },
-    )
-    user_id = registered.json()["data"]["accountRegister"]["user"]["id"]
-    token = signed_in.json()["data"]["tokenCreate"]["accessToken"]
-    return str(user_id), str(token)

@@ -19,8 +19,8 @@ from gateway.auth.tokens import TokenVerifier
 from gateway.errors import Refusal
 from tests.federation.topology import serve_topology
 from tests.gateway import tokens
-from tests.gateway.conftest import sign_up
 from tests.gateway.edge import client_of, topology_gateway
+from tests.support.tokens import sign_up
 
 FORGED_IDENTITY_HEADERS = (
     "x-user-id",

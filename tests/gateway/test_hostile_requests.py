@@ -22,8 +22,8 @@ from domains.kit.config import Settings
 from domains.kit.resources import Resources
 from shopgraph.platform import build_platform_app
 from tests.gateway import tokens
-from tests.gateway.conftest import sign_up
 from tests.gateway.edge import OPERATIONS_DIR, client_of
+from tests.support.tokens import sign_up
 
 RENAME = 'mutation { accountUpdate(input: {name: "Pwned"}) { user { name } } }'
 NEW_CLIENT = {"accept": "application/graphql-response+json"}

@@ -1,6 +1,6 @@
 """The pieces of a checkout journey the end-to-end tests share: a shipping address, the
-checkoutComplete mutation, a signed-in customer's token, a cart with lines, stock levels
-read from the database, and bounded polling for what background workers do."""
+checkoutComplete mutation, a cart with lines, stock levels read from the database, and
+bounded polling for what background workers do."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
-
-from domains.kit.auth import ALGORITHM, AUDIENCE, Role
 from domains.kit.resources import Resources
 from domains.products.models import Inventory
 from tests.support.graphql import GraphQLClient
@@ -36,31 +32,6 @@ mutation($cart: ID!, $address: ShippingAddressInput!, $key: String!) {
   }
 }
 """
-
-
-def token_for(
-    resources: Resources, user_id: uuid.UUID, *roles: Role, shop: uuid.UUID | None = None
-) -> str:
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "iss": resources.settings.jwt_issuer,
-        "aud": AUDIENCE,
-        "sub": str(user_id),
-        "roles": sorted(role.value for role in roles or (Role.CUSTOMER,)),
-        "typ": "access",
-        "jti": uuid.uuid4().hex,
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(hours=1)).timestamp()),
-    }
-    if shop is not None:
-        claims["shop"] = str(shop)
-    assert resources.jwt_keys.private_pem is not None
-    return jwt.encode(
-        claims,
-        resources.jwt_keys.private_pem,
-        algorithm=ALGORITHM,
-        headers={"kid": resources.jwt_keys.key_id},
-    )
 
 
 async def ok(

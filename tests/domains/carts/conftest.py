@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from domains.kit.app import Runtime
-from domains.kit.auth import Role
 from domains.kit.resources import Resources
-from tests.domains.products.helpers import mint_access_token
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import Customer
 
 
 @pytest.fixture
@@ -23,12 +21,6 @@ async def carts_client(resources: Resources) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://carts.test") as http:
         yield GraphQLClient(http)
-
-
-class Customer:
-    def __init__(self, resources: Resources, *roles: Role) -> None:
-        self.id = uuid.uuid4()
-        self.token = mint_access_token(resources, self.id, roles or (Role.CUSTOMER,))
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from domains.carts.service import offers
 from domains.carts.sweeper import expire_once
 from domains.kit.db import transaction
 from domains.kit.resources import Resources
-from tests.domains.carts.conftest import Customer
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import Customer
 
 CART_FIELDS = "id status currency isGuest totalQuantity lines { id quantity variant { id } }"
 PAYLOAD = f"cart {{ {CART_FIELDS} }} errors {{ field code message }}"

@@ -15,8 +15,8 @@ from domains.carts.consumers import subscriptions
 from domains.carts.models import EVENT_TABLES, Checkout
 from domains.kit.events import Consumer, stream_key
 from domains.kit.resources import Resources
-from tests.domains.carts.conftest import Customer
 from tests.support.graphql import GraphQLClient
+from tests.support.tokens import Customer
 
 ADDRESS = {
     "firstName": "Ada",

@@ -7,8 +7,8 @@ import json
 
 from domains.kit.errors import QUOTED_LENGTH, quoted
 from domains.kit.resources import Resources
-from tests.domains.kit.test_unstorable_strings import subgraph_client
 from tests.domains.users.helpers import REGISTER, create_account
+from tests.support.subgraphs import subgraph_client
 
 LONG = "x" * 10_000
 

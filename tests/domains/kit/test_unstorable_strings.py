@@ -8,17 +8,15 @@ as a literal, with minimal values for the other required arguments.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from graphql import (
     GraphQLEnumType,
@@ -39,9 +37,10 @@ from sqlalchemy import func, select
 from domains.kit.app import Runtime
 from domains.kit.resources import Resources
 from domains.users.models import User
-from shopgraph.registry import DOMAINS, domain, load
+from shopgraph.registry import DOMAINS, domain
 from tests.domains.users.helpers import create_account
-from tests.support.graphql import GraphQLClient, GraphQLResponse
+from tests.support.graphql import GraphQLResponse
+from tests.support.subgraphs import subgraph_client
 
 NUL = "\x00"
 # Input objects may refer to themselves; deeper than this adds nothing.
@@ -250,15 +249,6 @@ def probes(domain_name: str) -> list[Probe]:
                 found.extend(_field_probes(operation, field_name, field))
     found.extend(_entity_probes(module.schema.as_str()))
     return found
-
-
-@contextlib.asynccontextmanager
-async def subgraph_client(domain_name: str, resources: Resources) -> AsyncIterator[GraphQLClient]:
-    create_app = load(domain(domain_name).app_factory)
-    app = create_app(Runtime(resources.settings, resources), manage_resources=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://subgraph.test") as http:
-        yield GraphQLClient(http)
 
 
 @pytest.fixture(autouse=True)
