@@ -6,7 +6,7 @@
 Starts one subgraph-like server (uvicorn, in its own process: a POST of a GraphQL request
 answered with the same JSON body every time, a listing page of 20 products), then drives it
 through each of the gateway's two HTTP transports (`HttpTransport` over httpx,
-`KeepAliveTransport` over gateway/federation/keepalive.py) with N concurrent callers for
+`KeepAliveTransport` over gateway/transport/keepalive.py) with N concurrent callers for
 a few seconds per point. Printed per point: requests per second, and the gateway side's
 CPU time per request (this process's user+system time over the requests done), which is
 what the client costs the gateway. The event loop is uvloop when installed (`--loop
