@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -68,6 +68,23 @@ class SubgraphSpec:
     # Applies settings the domain reads outside a request (e.g. where media is served
     # from); called once by whoever serves the schema, alone or mounted in the platform.
     configure: Callable[[Settings], None] | None = None
+
+
+class AppFactory(Protocol):
+    def __call__(self, runtime: Runtime, *, manage_resources: bool = True) -> Starlette: ...
+
+
+def app_factories(spec: SubgraphSpec) -> tuple[AppFactory, Callable[[], Starlette]]:
+    """A domain's `create_app(runtime, manage_resources=...)`, which the platform mounts,
+    and `create_app_from_env()`, for `uvicorn --factory domains.<name>.app:...`."""
+
+    def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
+        return build_subgraph_app(spec, runtime, manage_resources=manage_resources)
+
+    def create_app_from_env() -> Starlette:
+        return create_app(Runtime(Settings.from_env()))
+
+    return create_app, create_app_from_env
 
 
 class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):

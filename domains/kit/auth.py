@@ -59,12 +59,6 @@ class Viewer:
             raise AuthenticationRequired()
         return self.user_id
 
-    def require_role(self, role: Role) -> UUID:
-        user_id = self.require_user()
-        if role not in self.roles:
-            raise PermissionDenied(f"This requires the {role.value} role.")
-        return user_id
-
     def require_self_or_staff(self, user_id: UUID) -> None:
         if self.require_user() != user_id and not self.is_staff:
             raise PermissionDenied()

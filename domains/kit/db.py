@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import inspect, select
+from sqlalchemy import MetaData, inspect, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,6 +29,17 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def domain_metadata(schema: str) -> MetaData:
+    """The MetaData of a domain's models: every table in the domain's own Postgres schema,
+    constraints named by NAMING_CONVENTION."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK constraint's SQL: `column` holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -6,6 +6,7 @@ Services speak in these terms; the GraphQL layer maps them onto top-level errors
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import Enum
 
@@ -67,3 +68,12 @@ class InputErrors(DomainError):
     @classmethod
     def single(cls, field: str | None, code: Enum, message: str) -> InputErrors:
         return cls(FieldError(field, code, message))
+
+
+def parse_uuid(value: str, field: str | None, invalid: Enum) -> uuid.UUID:
+    """`value` as a UUID; otherwise InputErrors naming `field`, with the domain's own
+    `invalid` code."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InputErrors.single(field, invalid, f"{quoted(value)} is not a valid ID.") from None

@@ -10,7 +10,7 @@ is at least once; the effect happens once.
 """
 
 from domains.kit.events.codec import Event, decode_event, encode_event, json_schema
-from domains.kit.events.consumer import Consumer, EventMeta, Subscription
+from domains.kit.events.consumer import Consumer, EventMeta, Subscription, calling
 from domains.kit.events.outbox import on_commit, publish, run_commit_hooks
 from domains.kit.events.relay import Relay
 from domains.kit.events.streams import stream_key
@@ -23,6 +23,7 @@ __all__ = [
     "EventTables",
     "Relay",
     "Subscription",
+    "calling",
     "decode_event",
     "encode_event",
     "json_schema",

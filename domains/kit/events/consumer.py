@@ -73,6 +73,16 @@ class Subscription(Generic[E]):
     handler: Handler[E]
 
 
+def calling(handle: Callable[[AsyncSession, E], Awaitable[object]]) -> Handler[E]:
+    """A handler that hands the event to a service method, for the many reactions that
+    need nothing but the session and the event."""
+
+    async def handler(session: AsyncSession, event: E, meta: EventMeta) -> None:
+        await handle(session, event)
+
+    return handler
+
+
 @dataclass(frozen=True)
 class _Decoded:
     stream: str

@@ -72,3 +72,17 @@ def consumer_worker(
 
     consume.__name__ = f"{group}_event_consumer"
     return consume
+
+
+def event_workers(
+    tables: EventTables,
+    *,
+    domain: str,
+    subscriptions: Callable[[Resources], Sequence[Subscription[Any]]],
+) -> tuple[BackgroundWorker, BackgroundWorker]:
+    """A domain that publishes and reacts: its outbox relay and its consumer group, both
+    named for the domain."""
+    return (
+        relay_worker(tables, producer=domain),
+        consumer_worker(tables, group=domain, subscriptions=subscriptions),
+    )

@@ -1,0 +1,1 @@
+"""GraphQL helpers every subgraph uses: context, loaders, unit of work, pagination."""

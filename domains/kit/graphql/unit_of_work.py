@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domains.kit.cache import EntityCache
+from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
+
+ResultT = TypeVar("ResultT")
 
 
 @asynccontextmanager
@@ -24,3 +27,16 @@ async def unit_of_work(info: Info[RequestContext[Any], Any]) -> AsyncIterator[As
     async with info.context.transaction() as session:
         yield session
     await EntityCache.from_settings(resources.redis, resources.settings).invalidate_stale(session)
+
+
+async def mutate(
+    info: Info[RequestContext[Any], Any],
+    change: Callable[[AsyncSession], Awaitable[ResultT]],
+) -> ResultT | InputErrors:
+    """Run `change` in a unit of work: its result once committed, or the InputErrors it
+    raised (nothing committed), for the mutation to answer as payload errors."""
+    try:
+        async with unit_of_work(info) as session:
+            return await change(session)
+    except InputErrors as error:
+        return error
