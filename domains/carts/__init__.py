@@ -1,0 +1,1 @@
+"""The carts domain: guest and customer carts, and checkout, the saga's first step."""

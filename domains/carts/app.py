@@ -6,32 +6,23 @@ guest cart sweeper); `uvicorn --factory domains.carts.app:create_app_from_env` t
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
 from domains.carts.consumers import subscriptions
 from domains.carts.graphql.loaders import make_loaders
 from domains.carts.graphql.schema import schema
 from domains.carts.models import EVENT_TABLES
 from domains.carts.sweeper import run_cart_sweeper
-from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
-from domains.kit.config import Settings
-from domains.kit.events.workers import consumer_worker, relay_worker
+from domains.kit.app import SubgraphSpec, app_factories
+from domains.kit.events.workers import event_workers
 
 SPEC = SubgraphSpec(
     name="carts",
     schema=schema,
     make_loaders=make_loaders,
     workers=(
-        relay_worker(EVENT_TABLES, producer="carts"),
-        consumer_worker(EVENT_TABLES, group="carts", subscriptions=subscriptions),
+        *event_workers(EVENT_TABLES, domain="carts", subscriptions=subscriptions),
         run_cart_sweeper,
     ),
 )
 
 
-def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
-
-
-def create_app_from_env() -> Starlette:
-    return create_app(Runtime(Settings.from_env()))
+create_app, create_app_from_env = app_factories(SPEC)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts import events, waiter
 from domains.carts.service import checkouts, offers
-from domains.kit.events import EventMeta, Subscription, on_commit
+from domains.kit.events import EventMeta, Subscription, calling, on_commit
 from domains.kit.resources import Resources
 
 
@@ -26,24 +26,9 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
 
             on_commit(session, wake_waiter)
 
-    async def price_changed(
-        session: AsyncSession, event: events.VariantPriceChanged, meta: EventMeta
-    ) -> None:
-        await offers.record_price(session, event)
-
-    async def stock_changed(
-        session: AsyncSession, event: events.StockLevelChanged, meta: EventMeta
-    ) -> None:
-        await offers.record_stock(session, event)
-
-    async def offers_loaded(
-        session: AsyncSession, event: events.VariantOffersLoaded, meta: EventMeta
-    ) -> None:
-        await offers.record_loaded(session, event)
-
     return [
         Subscription(events.OrderStatusChanged, order_status_changed),
-        Subscription(events.VariantOffersLoaded, offers_loaded),
-        Subscription(events.VariantPriceChanged, price_changed),
-        Subscription(events.StockLevelChanged, stock_changed),
+        Subscription(events.VariantOffersLoaded, calling(offers.record_loaded)),
+        Subscription(events.VariantPriceChanged, calling(offers.record_price)),
+        Subscription(events.StockLevelChanged, calling(offers.record_stock)),
     ]

@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     UniqueConstraint,
     func,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from domains.kit.db import NAMING_CONVENTION
+from domains.kit.db import domain_metadata, one_of
 from domains.kit.events import EventTables
 
 SCHEMA = "carts"
@@ -37,7 +36,7 @@ MAX_LINES = 100
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+    metadata = domain_metadata(SCHEMA)
 
 
 EVENT_TABLES = EventTables(Base.metadata)
@@ -50,17 +49,13 @@ class CartStatus(StrEnum):
     EXPIRED = "EXPIRED"  # an abandoned guest cart
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
-
-
 class Cart(Base):
     """A guest cart (no customer; its random id is the bearer token that opens it) or a
     customer's cart (opened only by its customer)."""
 
     __tablename__ = "carts"
     __table_args__ = (
-        CheckConstraint(_in("status", CartStatus), name="status"),
+        CheckConstraint(one_of("status", CartStatus), name="status"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
         # One open cart per customer: `me { cart }` is unambiguous.
         Index(
@@ -149,7 +144,7 @@ class Checkout(Base):
     __tablename__ = "checkouts"
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key"),
-        CheckConstraint(_in("status", CheckoutStatus), name="status"),
+        CheckConstraint(one_of("status", CheckoutStatus), name="status"),
         Index("ix_checkouts_cart_id", "cart_id"),
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.models import Cart, CartLine, CartStatus, Checkout, CheckoutStatus, VariantOffer
+from domains.kit.db import get_for_update
 
 
 class CartRepository:
@@ -27,7 +28,7 @@ class CartRepository:
         return list((await session.scalars(select(Cart).where(Cart.id.in_(ids)))).all())
 
     async def get_for_update(self, session: AsyncSession, cart_id: uuid.UUID) -> Cart | None:
-        return await session.scalar(select(Cart).where(Cart.id == cart_id).with_for_update())
+        return await get_for_update(session, Cart, cart_id)
 
     async def open_for_customer(
         self, session: AsyncSession, customer_ids: Sequence[uuid.UUID]
@@ -129,9 +130,8 @@ class OfferRepository:
     async def record_prices(self, session: AsyncSession, prices: Sequence[PriceSeen]) -> None:
         """Keep the newest price of each variant: events of one variant may arrive out of
         order. One statement however many variants."""
-        if not prices:
-            return
-        statement = insert(VariantOffer).values(
+        await self._keep_newest(
+            session,
             [
                 {
                     "variant_id": price.variant_id,
@@ -140,26 +140,14 @@ class OfferRepository:
                     "price_changed_at": price.changed_at,
                 }
                 for price in prices
-            ]
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[VariantOffer.variant_id],
-                set_={
-                    "price_amount": statement.excluded.price_amount,
-                    "currency": statement.excluded.currency,
-                    "price_changed_at": statement.excluded.price_changed_at,
-                },
-                where=(VariantOffer.price_changed_at.is_(None))
-                | (VariantOffer.price_changed_at < statement.excluded.price_changed_at),
-            )
+            ],
+            changed_at="price_changed_at",
         )
 
     async def record_stock(self, session: AsyncSession, levels: Sequence[StockSeen]) -> None:
         """Keep the newest stock level of each variant, in one statement."""
-        if not levels:
-            return
-        statement = insert(VariantOffer).values(
+        await self._keep_newest(
+            session,
             [
                 {
                     "variant_id": level.variant_id,
@@ -167,17 +155,24 @@ class OfferRepository:
                     "stock_changed_at": level.changed_at,
                 }
                 for level in levels
-            ]
+            ],
+            changed_at="stock_changed_at",
         )
+
+    async def _keep_newest(
+        self, session: AsyncSession, rows: list[dict[str, Any]], *, changed_at: str
+    ) -> None:
+        """Insert each variant's row, or update the columns given where the stored
+        `changed_at` is older (or unknown): newer news is never overwritten."""
+        if not rows:
+            return
+        statement = insert(VariantOffer).values(rows)
+        stored = VariantOffer.__table__.c[changed_at]
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[VariantOffer.variant_id],
-                set_={
-                    "available": statement.excluded.available,
-                    "stock_changed_at": statement.excluded.stock_changed_at,
-                },
-                where=(VariantOffer.stock_changed_at.is_(None))
-                | (VariantOffer.stock_changed_at < statement.excluded.stock_changed_at),
+                set_={name: statement.excluded[name] for name in rows[0] if name != "variant_id"},
+                where=(stored.is_(None)) | (stored < statement.excluded[changed_at]),
             )
         )
 

@@ -31,7 +31,7 @@ from domains.carts.repository import (
 )
 from domains.kit.auth import Viewer
 from domains.kit.countries import normalize_country_code
-from domains.kit.errors import FieldError, InputErrors, quoted
+from domains.kit.errors import FieldError, InputErrors, parse_uuid, quoted
 
 Code = CartErrorCode
 
@@ -44,12 +44,7 @@ def _now() -> datetime:
 
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InputErrors.single(
-            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
-        ) from None
+    return parse_uuid(value, field, Code.INVALID)
 
 
 # --------------------------------------------------------------------------- who

@@ -3,11 +3,8 @@ consumer and the expiry of unpaid orders."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
-from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
-from domains.kit.config import Settings
-from domains.kit.events.workers import consumer_worker, relay_worker
+from domains.kit.app import SubgraphSpec, app_factories
+from domains.kit.events.workers import event_workers
 from domains.orders.consumers import subscriptions
 from domains.orders.graphql.loaders import make_loaders
 from domains.orders.graphql.schema import schema
@@ -19,16 +16,10 @@ SPEC = SubgraphSpec(
     schema=schema,
     make_loaders=make_loaders,
     workers=(
-        relay_worker(EVENT_TABLES, producer="orders"),
-        consumer_worker(EVENT_TABLES, group="orders", subscriptions=subscriptions),
+        *event_workers(EVENT_TABLES, domain="orders", subscriptions=subscriptions),
         run_order_sweeper,
     ),
 )
 
 
-def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
-
-
-def create_app_from_env() -> Starlette:
-    return create_app(Runtime(Settings.from_env()))
+create_app, create_app_from_env = app_factories(SPEC)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.events import EventMeta, Subscription
+from domains.kit.events import EventMeta, Subscription, calling
 from domains.kit.resources import Resources
 from domains.orders import events
 from domains.orders.config import OrdersConfig
@@ -22,36 +22,11 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         await orders.place(session, event, payment_window=config.payment_window)
 
-    async def stock_reserved(
-        session: AsyncSession, event: events.StockReserved, meta: EventMeta
-    ) -> None:
-        await orders.stock_reserved(session, event)
-
-    async def stock_reservation_failed(
-        session: AsyncSession, event: events.StockReservationFailed, meta: EventMeta
-    ) -> None:
-        await orders.stock_reservation_failed(session, event)
-
-    async def payment_succeeded(
-        session: AsyncSession, event: events.PaymentSucceeded, meta: EventMeta
-    ) -> None:
-        await orders.payment_succeeded(session, event)
-
-    async def payment_refunded(
-        session: AsyncSession, event: events.PaymentRefunded, meta: EventMeta
-    ) -> None:
-        await orders.payment_refunded(session, event)
-
-    async def payment_refund_failed(
-        session: AsyncSession, event: events.PaymentRefundFailed, meta: EventMeta
-    ) -> None:
-        await orders.payment_refund_failed(session, event)
-
     return [
         Subscription(events.CheckoutRequested, checkout_requested),
-        Subscription(events.StockReserved, stock_reserved),
-        Subscription(events.StockReservationFailed, stock_reservation_failed),
-        Subscription(events.PaymentSucceeded, payment_succeeded),
-        Subscription(events.PaymentRefunded, payment_refunded),
-        Subscription(events.PaymentRefundFailed, payment_refund_failed),
+        Subscription(events.StockReserved, calling(orders.stock_reserved)),
+        Subscription(events.StockReservationFailed, calling(orders.stock_reservation_failed)),
+        Subscription(events.PaymentSucceeded, calling(orders.payment_succeeded)),
+        Subscription(events.PaymentRefunded, calling(orders.payment_refunded)),
+        Subscription(events.PaymentRefundFailed, calling(orders.payment_refund_failed)),
     ]

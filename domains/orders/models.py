@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Sequence,
     String,
     UniqueConstraint,
@@ -28,14 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from domains.kit.db import NAMING_CONVENTION
+from domains.kit.db import domain_metadata, one_of
 from domains.kit.events import EventTables
 
 SCHEMA = "orders"
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+    metadata = domain_metadata(SCHEMA)
 
 
 EVENT_TABLES = EventTables(Base.metadata)
@@ -55,15 +54,11 @@ class OrderStatus(StrEnum):
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
-
-
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key"),
-        CheckConstraint(_in("status", OrderStatus), name="status"),
+        CheckConstraint(one_of("status", OrderStatus), name="status"),
         CheckConstraint("total = subtotal + shipping + tax", name="total"),
         Index("ix_orders_customer_newest", "customer_id", text("created_at DESC"), text("id DESC")),
         Index(
@@ -134,7 +129,7 @@ class OrderLine(Base):
 class OrderStatusChange(Base):
     __tablename__ = "order_status_history"
     __table_args__ = (
-        CheckConstraint(_in("status", OrderStatus), name="status"),
+        CheckConstraint(one_of("status", OrderStatus), name="status"),
         Index("ix_order_status_history_order", "order_id", "id"),
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 
 
@@ -28,12 +29,7 @@ class OrderRepository:
         )
 
     async def get_for_update(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-        return await session.scalar(
-            select(Order)
-            .where(Order.id == order_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, Order, order_id)
 
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Order]:
         return list((await session.scalars(select(Order).where(Order.id.in_(ids)))).all())

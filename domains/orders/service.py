@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
-from domains.kit.errors import DomainError, InputErrors, PermissionDenied, quoted
+from domains.kit.errors import DomainError, InputErrors, PermissionDenied, parse_uuid
 from domains.orders import events, pricing
 from domains.orders.errors import OrderErrorCode
 from domains.orders.models import Order, OrderLine, OrderStatus
@@ -68,12 +68,7 @@ def order_number(order: Order) -> str:
 
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InputErrors.single(
-            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
-        ) from None
+    return parse_uuid(value, field, Code.INVALID)
 
 
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
@@ -286,13 +281,35 @@ class OrderService:
 
     # ----------------------------------------------------------------- people
 
-    async def get_visible(
-        self, session: AsyncSession, viewer: Viewer, order_id: uuid.UUID
-    ) -> Order | None:
-        order = await order_repository.get(session, order_id)
-        if order is None or not await can_view(session, viewer, order):
-            return None
-        return order
+    async def page_for_customer(
+        self,
+        session: AsyncSession,
+        customer_id: uuid.UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Order]:
+        """A customer's orders, newest first, after the (created_at, id) cursor."""
+        return await order_repository.page_for_customer(
+            session, customer_id, limit=limit, after=after
+        )
+
+    async def count_for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> int:
+        return await order_repository.count_for_customer(session, customer_id)
+
+    async def page_for_seller(
+        self,
+        session: AsyncSession,
+        seller_id: uuid.UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Order]:
+        """Orders with a line of the seller's shop, newest first, after the cursor."""
+        return await order_repository.page_for_seller(session, seller_id, limit=limit, after=after)
+
+    async def count_for_seller(self, session: AsyncSession, seller_id: uuid.UUID) -> int:
+        return await order_repository.count_for_seller(session, seller_id)
 
     async def cancel(
         self,

@@ -1,0 +1,1 @@
+"""The payments domain: payment intents per order, provider webhooks and refunds."""

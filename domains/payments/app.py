@@ -3,11 +3,8 @@ outbox relay, its event consumer and the sweep of old parked webhooks."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
-from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
-from domains.kit.config import Settings
-from domains.kit.events.workers import consumer_worker, relay_worker
+from domains.kit.app import SubgraphSpec, app_factories
+from domains.kit.events.workers import event_workers
 from domains.payments.consumers import subscriptions
 from domains.payments.graphql.loaders import make_loaders
 from domains.payments.graphql.schema import schema
@@ -21,16 +18,10 @@ SPEC = SubgraphSpec(
     make_loaders=make_loaders,
     routes=(stripe_webhook_route,),
     workers=(
-        relay_worker(EVENT_TABLES, producer="payments"),
-        consumer_worker(EVENT_TABLES, group="payments", subscriptions=subscriptions),
+        *event_workers(EVENT_TABLES, domain="payments", subscriptions=subscriptions),
         run_parked_webhook_sweeper,
     ),
 )
 
 
-def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
-
-
-def create_app_from_env() -> Starlette:
-    return create_app(Runtime(Settings.from_env()))
+create_app, create_app_from_env = app_factories(SPEC)

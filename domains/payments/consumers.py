@@ -13,7 +13,7 @@ from domains.kit.resources import Resources
 from domains.payments import events
 from domains.payments.config import PaymentsConfig
 from domains.payments.providers import provider_for
-from domains.payments.service import payments
+from domains.payments.services.intents import intents
 
 
 def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
@@ -23,8 +23,8 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         session: AsyncSession, event: events.OrderStatusChanged, meta: EventMeta
     ) -> None:
         if event.status == "AWAITING_PAYMENT":
-            await payments.open_for_order(session, provider, event)
+            await intents.open_for_order(session, provider, event)
         elif event.status == "CANCELLED":
-            await payments.order_cancelled(session, provider, event.order_id)
+            await intents.order_cancelled(session, provider, event.order_id)
 
     return [Subscription(events.OrderStatusChanged, order_status_changed)]

@@ -18,7 +18,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    MetaData,
     String,
     func,
     text,
@@ -26,14 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from domains.kit.db import NAMING_CONVENTION
+from domains.kit.db import domain_metadata, one_of
 from domains.kit.events import EventTables
 
 SCHEMA = "payments"
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+    metadata = domain_metadata(SCHEMA)
 
 
 EVENT_TABLES = EventTables(Base.metadata)
@@ -82,14 +81,10 @@ class WebhookStatus(StrEnum):
     IGNORED = "IGNORED"
 
 
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
-
-
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_in("status", PaymentStatus), name="status"),
+        CheckConstraint(one_of("status", PaymentStatus), name="status"),
         CheckConstraint("amount > 0", name="amount"),
         # Never more refunded than captured, never more captured than asked for.
         CheckConstraint(
@@ -139,7 +134,7 @@ class PaymentTransaction(Base):
 
     __tablename__ = "payment_transactions"
     __table_args__ = (
-        CheckConstraint(_in("type", TransactionType), name="type"),
+        CheckConstraint(one_of("type", TransactionType), name="type"),
         Index("ix_payment_transactions_payment", "payment_id", "id"),
     )
 
@@ -164,7 +159,7 @@ class Refund(Base):
 
     __tablename__ = "refunds"
     __table_args__ = (
-        CheckConstraint(_in("status", RefundStatus), name="status"),
+        CheckConstraint(one_of("status", RefundStatus), name="status"),
         CheckConstraint("amount > 0", name="amount"),
         Index("ix_refunds_payment", "payment_id", "created_at"),
     )
@@ -192,7 +187,7 @@ class WebhookEvent(Base):
 
     __tablename__ = "webhook_events"
     __table_args__ = (
-        CheckConstraint(_in("status", WebhookStatus), name="status"),
+        CheckConstraint(one_of("status", WebhookStatus), name="status"),
         Index(
             "ix_webhook_events_pending",
             "provider_reference",

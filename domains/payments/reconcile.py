@@ -11,7 +11,7 @@ from domains.kit.db import read_session, transaction
 from domains.kit.resources import Resources
 from domains.payments.providers import PaymentProvider, ProviderError
 from domains.payments.repository import payment_repository
-from domains.payments.service import payments
+from domains.payments.services.intents import intents
 
 logger = logging.getLogger("shopgraph.payments")
 
@@ -32,7 +32,7 @@ async def reconcile_open_payments(
     for payment_id in ids:
         try:
             async with transaction(resources.session_factory) as session:
-                changed += await payments.reconcile(session, provider, payment_id)
+                changed += await intents.reconcile(session, provider, payment_id)
         except ProviderError:
             failed += 1
             logger.exception("reconciling payment %s failed", payment_id)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.payments.models import (
     Payment,
     PaymentStatus,
@@ -37,12 +38,7 @@ class PaymentRepository:
         )
 
     async def get_for_update(self, session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
-        return await session.scalar(
-            select(Payment)
-            .where(Payment.id == payment_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, Payment, payment_id)
 
     async def get_by_reference_for_update(
         self, session: AsyncSession, reference: str

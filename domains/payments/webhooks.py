@@ -21,7 +21,7 @@ from domains.kit.db import transaction
 from domains.kit.events import run_commit_hooks
 from domains.payments.config import PaymentsConfig
 from domains.payments.providers import PaymentProvider, provider_for
-from domains.payments.service import payments
+from domains.payments.services.webhooks import webhooks
 
 logger = logging.getLogger("shopgraph.payments")
 
@@ -54,7 +54,7 @@ def stripe_webhook_route(runtime: Runtime) -> Route:
             return JSONResponse({"error": "not an event"}, status_code=400)
         resources = runtime.get()
         async with transaction(resources.session_factory) as session:
-            status = await payments.handle_stripe_event(session, provider, event)
+            status = await webhooks.handle_stripe_event(session, provider, event)
         await run_commit_hooks(session)
         outcome = "duplicate" if status is None else status.value.lower()
         logger.info("stripe event %s %s: %s", event["id"], event.get("type"), outcome)

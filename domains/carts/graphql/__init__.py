@@ -1,0 +1,1 @@
+"""The carts subgraph: federation types, dataloaders, queries and mutations."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeAlias
+from typing import Self, TypeAlias
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domains.carts import models
@@ -16,6 +18,7 @@ from domains.carts.models import CartStatus, CheckoutStatus
 from domains.carts.service import can_open, parse_id
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.unit_of_work import mutate
 
 CartsInfo: TypeAlias = Info[RequestContext[CartLoaders], None]
 
@@ -141,6 +144,23 @@ class Cart:
     @strawberry.field(description="Whether this is a guest cart (no customer yet).")
     def is_guest(self) -> bool:
         return self._customer_id is None
+
+
+@strawberry.type
+class CartPayload:
+    """What a mutation that changes one cart answers: the cart, or why not."""
+
+    cart: Cart | None = None
+    errors: list[CartError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    async def of_change(
+        cls, info: CartsInfo, change: Callable[[AsyncSession], Awaitable[models.Cart]]
+    ) -> Self:
+        outcome = await mutate(info, change)
+        if isinstance(outcome, InputErrors):
+            return cls(errors=cart_errors(outcome))
+        return cls(cart=Cart.from_model(outcome))
 
 
 async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:

@@ -1,0 +1,1 @@
+"""The orders subgraph: federation types, dataloaders, queries and mutations."""

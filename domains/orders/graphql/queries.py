@@ -1,22 +1,20 @@
+"""The orders subgraph's root query fields."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
 
-from domains.kit.db import read_session
 from domains.kit.errors import PermissionDenied
-from domains.kit.graphql.pagination import Connection, build_connection
-from domains.kit.pagination import page_size
+from domains.kit.graphql.pagination import Connection
 from domains.orders.graphql.types import (
     Order,
     OrdersInfo,
-    decode_order_cursor,
     load_visible_order,
-    order_cursor,
+    order_connection,
 )
-from domains.orders.repository import order_repository
-from domains.orders.service import seller_of
+from domains.orders.service import orders, seller_of
 
 
 @strawberry.type
@@ -40,22 +38,12 @@ class Query:
         seller_id = seller_of(viewer)
         if seller_id is None:
             raise PermissionDenied("Only sellers have seller orders.")
-        size = page_size(first)
-        session_factory = info.context.resources.read_session_factory
-        async with read_session(session_factory) as session:
-            rows = await order_repository.page_for_seller(
-                session, seller_id, limit=size + 1, after=decode_order_cursor(after)
-            )
-
-        async def count() -> int:
-            async with read_session(session_factory) as session:
-                return await order_repository.count_for_seller(session, seller_id)
-
-        return build_connection(
-            rows,
-            first=size,
-            to_node=Order.from_model,
-            cursor_of=order_cursor,
-            has_previous_page=after is not None,
-            total_count=count,
+        return await order_connection(
+            info,
+            first,
+            after,
+            page=lambda session, limit, cursor: orders.page_for_seller(
+                session, seller_id, limit=limit, after=cursor
+            ),
+            count=lambda session: orders.count_for_seller(session, seller_id),
         )

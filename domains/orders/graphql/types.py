@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any, Self, TypeAlias
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from domains.kit.db import read_session
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.pagination import Connection, build_connection
+from domains.kit.graphql.unit_of_work import mutate
 from domains.kit.pagination import decode_cursor, encode_cursor, page_size
 from domains.orders import models
 from domains.orders.errors import OrderErrorCode
 from domains.orders.graphql.loaders import OrderLoaders
 from domains.orders.models import OrderStatus
-from domains.orders.service import order_number, parse_id, seller_of, visible_lines
+from domains.orders.service import order_number, orders, parse_id, seller_of, visible_lines
 
 OrdersInfo: TypeAlias = Info[RequestContext[OrderLoaders], None]
 
@@ -61,29 +65,16 @@ class User:
         first: Annotated[int | None, strawberry.argument(description="At most 100.")] = 20,
         after: str | None = None,
     ) -> Connection[Order]:
-        from domains.kit.db import read_session
-        from domains.orders.repository import order_repository
-
         user_id = parse_id(self.id)
         info.context.viewer.require_self_or_staff(user_id)
-        size = page_size(first)
-        session_factory = info.context.resources.read_session_factory
-        async with read_session(session_factory) as session:
-            rows = await order_repository.page_for_customer(
-                session, user_id, limit=size + 1, after=decode_order_cursor(after)
-            )
-
-        async def count() -> int:
-            async with read_session(session_factory) as session:
-                return await order_repository.count_for_customer(session, user_id)
-
-        return build_connection(
-            rows,
-            first=size,
-            to_node=Order.from_model,
-            cursor_of=order_cursor,
-            has_previous_page=after is not None,
-            total_count=count,
+        return await order_connection(
+            info,
+            first,
+            after,
+            page=lambda session, limit, cursor: orders.page_for_customer(
+                session, user_id, limit=limit, after=cursor
+            ),
+            count=lambda session: orders.count_for_customer(session, user_id),
         )
 
 
@@ -114,6 +105,40 @@ def decode_order_cursor(after: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     created_at, order_id = decode_cursor("Order", after, arity=2)
     return datetime.fromisoformat(created_at), uuid.UUID(order_id)
+
+
+OrderPage = Callable[
+    [AsyncSession, int, tuple[datetime, uuid.UUID] | None], Awaitable[list[models.Order]]
+]
+
+
+async def order_connection(
+    info: OrdersInfo,
+    first: int | None,
+    after: str | None,
+    *,
+    page: OrderPage,
+    count: Callable[[AsyncSession], Awaitable[int]],
+) -> Connection[Order]:
+    """A page of orders, newest first, from read sessions: `page` reads one row more than
+    asked (is there a next page?), `count` runs only when `totalCount` is selected."""
+    size = page_size(first)
+    session_factory = info.context.resources.read_session_factory
+    async with read_session(session_factory) as session:
+        rows = await page(session, size + 1, decode_order_cursor(after))
+
+    async def total() -> int:
+        async with read_session(session_factory) as session:
+            return await count(session)
+
+    return build_connection(
+        rows,
+        first=size,
+        to_node=Order.from_model,
+        cursor_of=order_cursor,
+        has_previous_page=after is not None,
+        total_count=total,
+    )
 
 
 @strawberry.type(description="Where the order goes, as it was given at checkout.")
@@ -247,6 +272,23 @@ class Order:
             OrderStatusEvent(status=OrderStatus(row.status), at=row.created_at, note=row.note)
             for row in rows
         ]
+
+
+@strawberry.type
+class OrderPayload:
+    """What a mutation that changes one order answers: the order, or why not."""
+
+    order: Order | None = None
+    errors: list[OrderError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    async def of_change(
+        cls, info: OrdersInfo, change: Callable[[AsyncSession], Awaitable[models.Order]]
+    ) -> Self:
+        outcome = await mutate(info, change)
+        if isinstance(outcome, InputErrors):
+            return cls(errors=order_errors(outcome))
+        return cls(order=Order.from_model(outcome))
 
 
 async def load_visible_order(info: OrdersInfo, raw_id: str) -> Order | None:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import TypeAlias
+from typing import Self, TypeAlias
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.unit_of_work import mutate
 from domains.payments import models
 from domains.payments.config import PaymentsConfig
 from domains.payments.errors import PaymentErrorCode
 from domains.payments.graphql.loaders import PaymentLoaders
 from domains.payments.models import PaymentStatus, TransactionType
 from domains.payments.providers import PaymentProvider, provider_for
-from domains.payments.service import can_view, parse_id
+from domains.payments.services.rules import can_view, parse_id
 
 PaymentsInfo: TypeAlias = Info[RequestContext[PaymentLoaders], None]
 
@@ -175,6 +178,23 @@ class Order:
     @strawberry.field(description="Every payment of the order, oldest first.")
     async def payments(self, info: PaymentsInfo) -> list[Payment]:
         return [Payment.from_model(row) for row in await self._visible(info)]
+
+
+@strawberry.type
+class PaymentPayload:
+    """What a mutation that changes one payment answers: the payment, or why not."""
+
+    payment: Payment | None = None
+    errors: list[PaymentError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    async def of_change(
+        cls, info: PaymentsInfo, change: Callable[[AsyncSession], Awaitable[models.Payment]]
+    ) -> Self:
+        outcome = await mutate(info, change)
+        if isinstance(outcome, InputErrors):
+            return cls(errors=payment_errors(outcome))
+        return cls(payment=Payment.from_model(outcome))
 
 
 async def load_visible_payment(info: PaymentsInfo, raw_id: str) -> Payment | None:

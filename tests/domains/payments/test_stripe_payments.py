@@ -22,7 +22,8 @@ from domains.payments.errors import PaymentErrorCode
 from domains.payments.models import Payment, PaymentTransaction, WebhookEvent
 from domains.payments.providers import StripeProvider
 from domains.payments.reconcile import reconcile_open_payments
-from domains.payments.service import payments
+from domains.payments.services.intents import intents
+from domains.payments.services.refunds import refunds
 from tests.domains.payments.fake_stripe import FakeStripe, sign
 from tests.domains.products.helpers import Catalog
 
@@ -45,7 +46,7 @@ async def open_payment(
     resources: Resources, provider: StripeProvider, order_id: uuid.UUID | None = None
 ) -> Payment:
     async with transaction(resources.session_factory) as session:
-        payment = await payments.open_for_order(
+        payment = await intents.open_for_order(
             session, provider, awaiting_payment(order_id or uuid.uuid4(), uuid.uuid4())
         )
     assert payment is not None
@@ -98,7 +99,7 @@ async def test_creating_a_payment_makes_one_intent_per_order_and_amount(
     order_id = uuid.uuid4()
     payment = await open_payment(resources, stripe_provider, order_id)
     async with transaction(resources.session_factory) as session:
-        again = await payments.open_for_order(
+        again = await intents.open_for_order(
             session, stripe_provider, awaiting_payment(order_id, uuid.uuid4())
         )
 
@@ -300,17 +301,17 @@ async def test_refunds_never_exceed_what_was_captured(
     staff = Catalog(resources).staff().viewer
 
     async with transaction(resources.session_factory) as session:
-        await payments.refund(session, stripe_provider, staff, payment.id, 1000)
+        await refunds.refund(session, stripe_provider, staff, payment.id, 1000)
     before = await state(resources, payment.id)
     with pytest.raises(InputErrors) as too_much:
         async with transaction(resources.session_factory) as session:
-            await payments.refund(session, stripe_provider, staff, payment.id, ORDER_TOTAL - 999)
+            await refunds.refund(session, stripe_provider, staff, payment.id, ORDER_TOTAL - 999)
     with pytest.raises(InputErrors) as negative:
         async with transaction(resources.session_factory) as session:
-            await payments.refund(session, stripe_provider, staff, payment.id, -5)
+            await refunds.refund(session, stripe_provider, staff, payment.id, -5)
     after_refusals = await state(resources, payment.id)
     async with transaction(resources.session_factory) as session:
-        await payments.refund(session, stripe_provider, staff, payment.id, None)
+        await refunds.refund(session, stripe_provider, staff, payment.id, None)
 
     (error,) = too_much.value.errors
     assert (error.field, error.code) == ("amount", PaymentErrorCode.AMOUNT_TOO_LARGE)
@@ -351,7 +352,7 @@ async def test_only_staff_refund(
 
     with pytest.raises(PermissionDenied):
         async with transaction(resources.session_factory) as session:
-            await payments.refund(session, stripe_provider, customer, payment.id, 100)
+            await refunds.refund(session, stripe_provider, customer, payment.id, 100)
     assert fake_stripe.refunds == {}
 
 
@@ -364,7 +365,7 @@ async def test_a_refund_made_in_the_dashboard_arrives_by_charge_refunded_once(
     payment = await _paid(resources, stripe_provider, fake_stripe, payments_http)
     staff = Catalog(resources).staff().viewer
     async with transaction(resources.session_factory) as session:
-        await payments.refund(session, stripe_provider, staff, payment.id, 400)
+        await refunds.refund(session, stripe_provider, staff, payment.id, 400)
     ours = fake_stripe.event("charge.refunded", fake_stripe.charge_of(payment.provider_reference))
     fake_stripe.refund({"payment_intent": payment.provider_reference, "amount": 600}, None)
     dashboard = fake_stripe.event(
@@ -412,11 +413,11 @@ async def test_cancelling_the_order_refunds_a_paid_payment_and_cancels_an_open_o
 
     for order_id in (paid.order_id, open_one.order_id):
         async with transaction(resources.session_factory) as session:
-            await payments.order_cancelled(session, stripe_provider, order_id)
+            await intents.order_cancelled(session, stripe_provider, order_id)
     # The shopper pays the cancelled intent anyway (a race Stripe can lose): refunded.
     late = await open_payment(resources, stripe_provider)
     async with transaction(resources.session_factory) as session:
-        await payments.order_cancelled(session, stripe_provider, late.order_id)
+        await intents.order_cancelled(session, stripe_provider, late.order_id)
     await deliver(
         payments_http,
         fake_stripe.event("payment_intent.succeeded", fake_stripe.pay(late.provider_reference)),

@@ -1,0 +1,1 @@
+"""The carts subgraph's mutations, one per module."""

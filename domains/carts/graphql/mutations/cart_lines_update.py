@@ -1,30 +1,26 @@
+"""cartLinesUpdate: change the quantities of a cart's lines."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.carts.graphql.mutations.inputs import CartLineUpdateInput
-from domains.carts.graphql.types import Cart, CartError, CartsInfo, cart_errors
+from domains.carts.graphql.types import CartPayload, CartsInfo
 from domains.carts.service import carts, parse_id
-from domains.kit.errors import InputErrors
 
 
 @strawberry.type
-class CartLinesUpdatePayload:
-    cart: Cart | None = None
-    errors: list[CartError] = strawberry.field(default_factory=list)
+class CartLinesUpdatePayload(CartPayload):
+    pass
 
 
 async def cart_lines_update(
     info: CartsInfo, cart_id: strawberry.ID, lines: list[CartLineUpdateInput]
 ) -> CartLinesUpdatePayload:
-    try:
-        async with info.context.transaction() as session:
-            cart = await carts.update_lines(
-                session,
-                info.context.viewer,
-                parse_id(cart_id, "cartId"),
-                [line.to_service() for line in lines],
-            )
-    except InputErrors as error:
-        return CartLinesUpdatePayload(errors=cart_errors(error))
-    return CartLinesUpdatePayload(cart=Cart.from_model(cart))
+    viewer = info.context.viewer
+    return await CartLinesUpdatePayload.of_change(
+        info,
+        lambda session: carts.update_lines(
+            session, viewer, parse_id(cart_id, "cartId"), [line.to_service() for line in lines]
+        ),
+    )

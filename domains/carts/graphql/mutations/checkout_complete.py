@@ -1,3 +1,5 @@
+"""checkoutComplete: ask for the order, then wait a moment for the saga's decision."""
+
 from __future__ import annotations
 
 import strawberry
@@ -10,6 +12,7 @@ from domains.carts.graphql.types import CartError, CartsInfo, Order, cart_errors
 from domains.carts.models import Checkout, CheckoutStatus
 from domains.carts.service import checkouts, parse_id
 from domains.kit.errors import InputErrors
+from domains.kit.graphql.unit_of_work import unit_of_work
 
 
 @strawberry.type
@@ -83,7 +86,7 @@ async def checkout_complete(
     idempotency_key: str,
 ) -> CheckoutCompletePayload:
     try:
-        async with info.context.transaction() as session:
+        async with unit_of_work(info) as session:
             checkout = await checkouts.request(
                 session,
                 info.context.viewer,

@@ -1,3 +1,5 @@
+"""Input types shared by the carts mutations."""
+
 from __future__ import annotations
 
 import strawberry

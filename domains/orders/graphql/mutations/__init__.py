@@ -1,0 +1,1 @@
+"""The orders subgraph's mutations, one per module."""

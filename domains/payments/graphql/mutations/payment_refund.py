@@ -1,24 +1,23 @@
+"""paymentRefund: staff gives money back, never more than was captured."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
 
-from domains.kit.errors import InputErrors
 from domains.payments.graphql.types import (
-    Payment,
-    PaymentError,
+    PaymentPayload,
     PaymentsInfo,
-    payment_errors,
     provider_of,
 )
-from domains.payments.service import parse_id, payments
+from domains.payments.services.refunds import refunds
+from domains.payments.services.rules import parse_id
 
 
 @strawberry.type
-class PaymentRefundPayload:
-    payment: Payment | None = None
-    errors: list[PaymentError] = strawberry.field(default_factory=list)
+class PaymentRefundPayload(PaymentPayload):
+    pass
 
 
 async def payment_refund(
@@ -29,15 +28,11 @@ async def payment_refund(
         strawberry.argument(description="Minor units; omitted: all that is still captured."),
     ] = None,
 ) -> PaymentRefundPayload:
-    try:
-        async with info.context.transaction() as session:
-            payment = await payments.refund(
-                session,
-                provider_of(info),
-                info.context.viewer,
-                parse_id(payment_id, "paymentId"),
-                amount,
-            )
-    except InputErrors as error:
-        return PaymentRefundPayload(errors=payment_errors(error))
-    return PaymentRefundPayload(payment=Payment.from_model(payment))
+    provider = provider_of(info)
+    viewer = info.context.viewer
+    return await PaymentRefundPayload.of_change(
+        info,
+        lambda session: refunds.refund(
+            session, provider, viewer, parse_id(payment_id, "paymentId"), amount
+        ),
+    )

@@ -1,38 +1,38 @@
+"""paymentSimulate: the local provider's stand-in for the shopper, in development."""
+
 from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
 from domains.payments.graphql.types import (
-    Payment,
-    PaymentError,
+    PaymentPayload,
     PaymentSimulationOutcome,
     PaymentsInfo,
-    payment_errors,
     provider_of,
 )
-from domains.payments.service import parse_id, payments
+from domains.payments.services.intents import intents
+from domains.payments.services.rules import parse_id
 
 
 @strawberry.type
-class PaymentSimulatePayload:
-    payment: Payment | None = None
-    errors: list[PaymentError] = strawberry.field(default_factory=list)
+class PaymentSimulatePayload(PaymentPayload):
+    pass
 
 
 async def payment_simulate(
     info: PaymentsInfo, payment_id: strawberry.ID, outcome: PaymentSimulationOutcome
 ) -> PaymentSimulatePayload:
-    try:
-        async with info.context.transaction() as session:
-            payment = await payments.simulate(
-                session,
-                provider_of(info),
-                info.context.viewer,
-                parse_id(payment_id, "paymentId"),
-                succeed=outcome is PaymentSimulationOutcome.SUCCEED,
-                production=info.context.resources.settings.is_production,
-            )
-    except InputErrors as error:
-        return PaymentSimulatePayload(errors=payment_errors(error))
-    return PaymentSimulatePayload(payment=Payment.from_model(payment))
+    provider = provider_of(info)
+    viewer = info.context.viewer
+    production = info.context.resources.settings.is_production
+    return await PaymentSimulatePayload.of_change(
+        info,
+        lambda session: intents.simulate(
+            session,
+            provider,
+            viewer,
+            parse_id(payment_id, "paymentId"),
+            succeed=outcome is PaymentSimulationOutcome.SUCCEED,
+            production=production,
+        ),
+    )
