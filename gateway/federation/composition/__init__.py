@@ -4,14 +4,8 @@ It checks the federation rules this platform relies on, with errors that name th
 subgraph, type and field, and writes the same join directives Apollo's composition
 writes (a test checks the two agree on our subgraphs), so the gateway runs either.
 
-Rules checked:
-- a @key, @requires or @provides field set names fields that exist;
-- a field resolved by several subgraphs is @shareable in each (key fields and
-  @external fields excepted), unless one of them takes it over with @override;
-- @external fields are used by a @key, @requires or @provides of their subgraph;
-- @requires names only @external fields; @provides is on a field returning an entity
-  and names fields that are @external in that subgraph;
-- a type has one kind everywhere, and a field one type (up to nullability).
+`subgraphs.py` reads each subgraph's SDL, `validate.py` checks the rules (it lists
+them), `print_sdl.py` writes the supergraph.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ in the order it writes them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from graphql import DirectiveNode, NonNullTypeNode, StringValueNode, print_ast
 
@@ -92,15 +92,11 @@ class _Printer:
                     )
             else:
                 join_types.append(f"@join__type(graph: {subgraph.enum_value})")
-        implements = []
-        interfaces: list[str] = []
-        for subgraph, type_info in owners:
-            for interface in type_info.interfaces:
-                implements.append(
-                    f'@join__implements(graph: {subgraph.enum_value}, interface: "{interface}")'
-                )
-                if interface not in interfaces:
-                    interfaces.append(interface)
+        implements, interfaces = _per_graph(
+            owners,
+            lambda type_info: type_info.interfaces,
+            lambda graph, interface: f'@join__implements(graph: {graph}, interface: "{interface}")',
+        )
         type_directives = join_types + implements
         if any("inaccessible" in t.directives for _, t in owners):
             type_directives.append("@inaccessible")
@@ -118,15 +114,11 @@ class _Printer:
         if kind == "scalar":
             return f"{head}scalar {name}{directive_text}"
         if kind == "union":
-            members: list[str] = []
-            member_directives = []
-            for subgraph, type_info in owners:
-                for member in type_info.members:
-                    member_directives.append(
-                        f'@join__unionMember(graph: {subgraph.enum_value}, member: "{member}")'
-                    )
-                    if member not in members:
-                        members.append(member)
+            member_directives, members = _per_graph(
+                owners,
+                lambda type_info: type_info.members,
+                lambda graph, member: f'@join__unionMember(graph: {graph}, member: "{member}")',
+            )
             directive_text = "".join(f"\n  {d}" for d in type_directives + member_directives)
             return f"{head}union {name}{directive_text}\n = {' | '.join(members)}"
         if kind == "enum":
@@ -311,6 +303,23 @@ class _Printer:
                 + "\n  )"
             )
         return "(" + ", ".join(printed) + ")"
+
+
+def _per_graph(
+    owners: list[tuple[SubgraphSchema, SubgraphType]],
+    names_of: Callable[[SubgraphType], list[str]],
+    directive_of: Callable[[str, str], str],
+) -> tuple[list[str], list[str]]:
+    """A join directive per subgraph and name (an interface, a union member), and the
+    names once each, in the order the subgraphs give them."""
+    directives: list[str] = []
+    names: list[str] = []
+    for subgraph, type_info in owners:
+        for name in names_of(type_info):
+            directives.append(directive_of(subgraph.enum_value, name))
+            if name not in names:
+                names.append(name)
+    return directives, names
 
 
 def _description(description: StringValueNode | None, indent: str) -> str:

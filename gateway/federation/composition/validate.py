@@ -105,17 +105,11 @@ class _Validator:
                 where = f"{type_info.name}.{field_info.name}"
                 requires = field_info.argument("requires", "fields")
                 if requires is not None:
-                    for name in self._validate_fieldset(
+                    names = self._validate_fieldset(
                         subgraph, type_info.name, requires, "requires", where
-                    ):
-                        used_external.add(name)
-                        required = type_info.fields.get(name)
-                        if required is not None and not required.has("external"):
-                            self.errors.append(
-                                f"[{subgraph.name}] {where}: @requires names "
-                                f'"{type_info.name}.{name}", which must be marked @external in '
-                                f'subgraph "{subgraph.name}".'
-                            )
+                    )
+                    used_external.update(names)
+                    self._check_external(subgraph, where, "requires", type_info, names)
                 provides = field_info.argument("provides", "fields")
                 if provides is not None:
                     target_name = named_type(field_info.type_node)
@@ -126,16 +120,10 @@ class _Validator:
                             f'returning an entity, but "{target_name}" has no @key.'
                         )
                     else:
-                        for name in self._validate_fieldset(
+                        names = self._validate_fieldset(
                             subgraph, target_name, provides, "provides", where
-                        ):
-                            provided = target.fields.get(name)
-                            if provided is not None and not provided.has("external"):
-                                self.errors.append(
-                                    f"[{subgraph.name}] {where}: @provides names "
-                                    f'"{target_name}.{name}", which must be marked @external in '
-                                    f'subgraph "{subgraph.name}".'
-                                )
+                        )
+                        self._check_external(subgraph, where, "provides", target, names)
             for field_info in type_info.fields.values():
                 unused = type_info.is_external(field_info) and field_info.name not in used_external
                 if unused and not self._provided_anywhere(
@@ -146,6 +134,24 @@ class _Validator:
                         "marked @external but is not used by any @key, @requires or @provides "
                         f'in subgraph "{subgraph.name}".'
                     )
+
+    def _check_external(
+        self,
+        subgraph: SubgraphSchema,
+        where: str,
+        directive: str,
+        type_info: SubgraphType,
+        names: list[str],
+    ) -> None:
+        """@requires and @provides may name only fields @external in their subgraph."""
+        for name in names:
+            named = type_info.fields.get(name)
+            if named is not None and not named.has("external"):
+                self.errors.append(
+                    f"[{subgraph.name}] {where}: @{directive} names "
+                    f'"{type_info.name}.{name}", which must be marked @external in '
+                    f'subgraph "{subgraph.name}".'
+                )
 
     def _provided_anywhere(self, subgraph: SubgraphSchema, type_name: str, field_name: str) -> bool:
         for type_info in subgraph.types.values():
