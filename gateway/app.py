@@ -5,8 +5,10 @@ object that executes the subgraph in this process (in-process transport) handed 
 whoever assembles the platform. It never imports domain code: its settings arrive as
 plain values in `GatewayConfig` (shopgraph/platform.py builds one from the environment).
 
-Around `/graphql` (gateway/endpoint.py) sit pure ASGI middleware, outermost first:
-request ids, CORS from an allowlist, the request body size limit.
+`/graphql` is gateway/endpoint.py (HTTP) in front of gateway/pipeline.py (the request's
+steps, in order). Around it sit the pure ASGI middlewares of gateway/middleware,
+outermost first: security headers, the trace, the request metrics, request ids, CORS
+from an allowlist, the request body size limit.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from starlette.routing import BaseRoute, Route
 from gateway.auth.jwks import KeySet, RemoteKeySet, StaticKeySet
 from gateway.auth.tokens import TokenVerifier
 from gateway.caching import PublicCache
+from gateway.callers import Callers
 from gateway.clients import FirstPartyClients
 from gateway.endpoint import API_KEY_HEADER, PLAN_HEADER, PREFLIGHT_HEADERS, GraphQLEndpoint
-from gateway.federation.gateway import DocumentPolicy, Gateway
 from gateway.federation.supergraph import Supergraph
+from gateway.federation.validation import DocumentPolicy
 from gateway.graphiql import GraphiQL, load_examples
 from gateway.limits import Limits
 from gateway.metrics import metrics_routes
@@ -49,6 +52,7 @@ from gateway.partners.service import PartnerKeys
 from gateway.persisted.documents import PersistedDocuments
 from gateway.persisted.manifests import load_manifests
 from gateway.persisted.store import DocumentStore, MemoryDocumentStore, RedisDocumentStore
+from gateway.pipeline import Edge, Pipeline
 from gateway.ratelimit import RateLimiter, RateLimits
 from gateway.transport.http import http_client, http_transport, keepalive_client
 from gateway.transport.in_process import InProcessTransport, LocalSubgraph
@@ -160,17 +164,6 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     supergraph = Supergraph(config.supergraph_sdl)
     client = http_client(timeout=config.subgraph_timeout)
     keepalive = keepalive_client(timeout=config.subgraph_timeout)
-    gateway = Gateway(
-        supergraph,
-        build_transports(config, client, keepalive),
-        timeout=config.subgraph_timeout,
-        timeouts=config.subgraph_timeouts,
-        policy=DocumentPolicy(
-            limits=config.limits,
-            introspection=config.introspection,
-            hide_suggestions=not config.introspection,
-        ),
-    )
     redis = _redis_client(config)
     store: DocumentStore = (
         RedisDocumentStore(redis, config.redis_key_prefix, config.persisted_query_ttl_seconds)
@@ -184,34 +177,50 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     )
     if config.rate_limits is not None and redis is None:
         raise ValueError("rate limiting needs Redis: set redis_url")
+    pipeline = Pipeline(
+        supergraph,
+        build_transports(config, client, keepalive),
+        timeout=config.subgraph_timeout,
+        timeouts=config.subgraph_timeouts,
+        policy=DocumentPolicy(
+            limits=config.limits,
+            introspection=config.introspection,
+            hide_suggestions=not config.introspection,
+        ),
+        edge=Edge(
+            documents=PersistedDocuments(
+                load_manifests(config.manifests_dir),
+                store,
+                trusted_only=config.trusted_documents_only,
+            ),
+            callers=Callers(
+                verifier=_verifier(config.auth, client),
+                partners=(
+                    PartnerKeys(
+                        async_sessionmaker(engine), ttl_seconds=config.partner_cache_seconds
+                    )
+                    if engine is not None
+                    else None
+                ),
+                clients=FirstPartyClients(config.first_party_keys, config.trusted_proxies),
+            ),
+            limiter=(
+                RateLimiter(redis, config.redis_key_prefix, config.rate_limits)
+                if config.rate_limits is not None and redis is not None
+                else None
+            ),
+            public_cache=config.public_cache,
+            production=config.production,
+            expose_plans=config.expose_plans,
+        ),
+    )
     endpoint = GraphQLEndpoint(
-        gateway=gateway,
-        documents=PersistedDocuments(
-            load_manifests(config.manifests_dir),
-            store,
-            trusted_only=config.trusted_documents_only,
-        ),
-        limits=config.limits,
-        verifier=_verifier(config.auth, client),
-        partners=(
-            PartnerKeys(async_sessionmaker(engine), ttl_seconds=config.partner_cache_seconds)
-            if engine is not None
-            else None
-        ),
-        limiter=(
-            RateLimiter(redis, config.redis_key_prefix, config.rate_limits)
-            if config.rate_limits is not None and redis is not None
-            else None
-        ),
-        clients=FirstPartyClients(config.first_party_keys, config.trusted_proxies),
-        public_cache=config.public_cache,
+        pipeline=pipeline,
         graphiql=(
-            GraphiQL(load_examples(config.graphiql_examples, gateway.schema))
+            GraphiQL(load_examples(config.graphiql_examples, pipeline.schema))
             if config.graphiql
             else None
         ),
-        production=config.production,
-        expose_plans=config.expose_plans,
     )
 
     async def health(request: Request) -> JSONResponse:
@@ -221,7 +230,8 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
         async def probe(name: str) -> str | None:
             try:
                 async with asyncio.timeout(2.0):
-                    result = await gateway.executor.transports[name].fetch("{ __typename }", {}, {})
+                    transport = pipeline.executor.transports[name]
+                    result = await transport.fetch("{ __typename }", {}, {})
             except Exception as error:
                 return f"{type(error).__name__}: {error}"
             return None if result.get("data") else "no data"
@@ -259,7 +269,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
         *config.extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(config))
-    app.state.gateway = gateway
+    app.state.gateway = pipeline
     app.state.endpoint = endpoint
     return app
 

@@ -11,9 +11,12 @@ never exception text that may carry SQL, paths or secrets.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from graphql import GraphQLError
 
 logger = logging.getLogger("shopgraph.gateway")
 
@@ -34,6 +37,21 @@ _DEBUG_EXTENSIONS = ("exception", "stacktrace", "stackTrace")
 
 def graphql_error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extensions}}
+
+
+# graphql-core quotes names as 'name', graphql-js (and so Apollo's gateway) as "name".
+_QUOTED_NAME = re.compile(r"'([^'\s]+)'")
+
+
+def formatted_error(message: str, code: str, error: GraphQLError | None = None) -> dict[str, Any]:
+    """A GraphQL error (graphql-core's, with its locations, or a message) with a code."""
+    formatted: dict[str, Any] = dict(error.formatted) if error is not None else {"message": message}
+    if code in ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"):
+        formatted["message"] = _QUOTED_NAME.sub(r'"\1"', str(formatted["message"]))
+    extensions = dict(formatted.get("extensions") or {})
+    extensions.setdefault("code", code)
+    formatted["extensions"] = extensions
+    return formatted
 
 
 @dataclass

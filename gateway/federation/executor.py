@@ -40,7 +40,7 @@ from graphql.language import DocumentNode
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
-from gateway.federation.planner import (
+from gateway.federation.plan import (
     FetchNode,
     ParallelNode,
     PlanNode,

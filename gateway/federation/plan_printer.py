@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.federation.planner import FetchNode, ParallelNode, PlanNode, QueryPlan, SequenceNode
+from gateway.federation.plan import FetchNode, ParallelNode, PlanNode, QueryPlan, SequenceNode
 
 
 def print_plan(plan: QueryPlan) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 from graphql import (
     DirectiveNode,
@@ -28,7 +27,6 @@ from graphql import (
     InlineFragmentNode,
     ListTypeNode,
     NonNullTypeNode,
-    OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
     print_ast,
@@ -36,121 +34,19 @@ from graphql import (
 from graphql.language import TypeNode
 from opentelemetry import trace
 
+from gateway.federation.fetch_groups import FetchGroup, PlanAssembler
+from gateway.federation.operations import select_operation
+from gateway.federation.plan import Path, PlanningError, QueryPlan
 from gateway.federation.selections import (
     FieldSelection,
     FragmentSelection,
     SelectionSet,
-    used_variables,
+    copy_selections,
 )
 from gateway.federation.supergraph import EntityKey, Supergraph
 
-Path = tuple[str, ...]
-
 tracer = trace.get_tracer("shopgraph.gateway")
 INTROSPECTION_FIELDS = ("__schema", "__type")
-
-
-class PlanningError(Exception):
-    """The supergraph offers no way to resolve part of the operation."""
-
-
-@dataclass
-class EntityTarget:
-    """Where a fetch's entities live in the response, and how to represent each.
-
-    `accepts` maps the __typename an entity has in the response to the __typename its
-    representation carries: the same name, or an interface's name when the target
-    subgraph knows the interface only as an @interfaceObject.
-    """
-
-    path: Path
-    accepts: dict[str, str]
-
-
-@dataclass
-class FetchNode:
-    subgraph: str
-    operation_kind: str
-    selections: SelectionSet
-    variable_names: list[str]
-    document: str
-    # Entity fetches only: where the entities are, and the shape of a representation.
-    targets: list[EntityTarget] = field(default_factory=list)
-    inputs: dict[str, SelectionSet] = field(default_factory=dict)
-
-    @property
-    def is_entity_fetch(self) -> bool:
-        return bool(self.targets)
-
-
-@dataclass
-class SequenceNode:
-    nodes: list[PlanNode]
-
-
-@dataclass
-class ParallelNode:
-    nodes: list[PlanNode]
-
-
-PlanNode = FetchNode | SequenceNode | ParallelNode
-
-
-@dataclass
-class QueryPlan:
-    operation: OperationDefinitionNode
-    fragments: dict[str, FragmentDefinitionNode]
-    root_type: str
-    node: PlanNode | None
-    # Root introspection fields (__schema, __type) are answered by the gateway itself.
-    introspection: list[FieldNode]
-
-    def fetch_count(self) -> int:
-        return sum(1 for _ in _fetches(self.node))
-
-
-def _fetches(node: PlanNode | None) -> list[FetchNode]:
-    if node is None:
-        return []
-    if isinstance(node, FetchNode):
-        return [node]
-    return [fetch for child in node.nodes for fetch in _fetches(child)]
-
-
-class _Group:
-    _ids = itertools.count()
-
-    def __init__(self, subgraph: str, path: Path, *, entity: bool, parent: _Group | None) -> None:
-        self.id = next(self._ids)
-        self.subgraph = subgraph
-        self.path = path
-        self.entity = entity
-        self.parent = parent
-        self.selections = SelectionSet()
-        # Representation shape per representation __typename. The fields are the very
-        # objects of the parent's selection, so a later de-conflicting alias shows here.
-        self.inputs: dict[str, list[FieldSelection]] = {}
-        self.accepts: dict[str, str] = {}
-        self.children: dict[tuple[str, Path], _Group] = {}
-        self.after: set[_Group] = set()
-
-    def child(self, subgraph: str, path: Path) -> _Group:
-        key = (subgraph, path)
-        if key not in self.children:
-            self.children[key] = _Group(subgraph, path, entity=True, parent=self)
-        return self.children[key]
-
-    def descendants(self) -> list[_Group]:
-        found: list[_Group] = []
-        for child in self.children.values():
-            found.append(child)
-            found.extend(child.descendants())
-        return found
-
-    def add_input(self, representation_type: str, selection: FieldSelection) -> None:
-        fields = self.inputs.setdefault(representation_type, [])
-        if all(existing is not selection for existing in fields):
-            fields.append(selection)
 
 
 class QueryPlanner:
@@ -173,20 +69,6 @@ class QueryPlanner:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return plan
-
-
-def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        if len(operations) != 1:
-            raise PlanningError(
-                "Must provide operation name if query contains multiple operations."
-            )
-        return operations[0]
-    for operation in operations:
-        if operation.name is not None and operation.name.value == operation_name:
-            return operation
-    raise PlanningError(f'Unknown operation named "{operation_name}".')
 
 
 def list_depth(node: TypeNode) -> int:
@@ -215,7 +97,7 @@ class _Planning:
         self.name = self.operation.name.value if self.operation.name else None
         self._fetch_counter = itertools.count()
         # Entity groups reached while planning a jump's key or @requires fields.
-        self._touched: list[set[_Group]] = []
+        self._touched: list[set[FetchGroup]] = []
 
     # -- building ----------------------------------------------------------------------
 
@@ -227,7 +109,7 @@ class _Planning:
                 introspection.append(selection)
             else:
                 root_selections.append(selection)
-        roots: list[_Group] = []
+        roots: list[FetchGroup] = []
         for selection in root_selections:
             if isinstance(selection, FieldNode) and selection.name.value == "__typename":
                 continue  # answered by the gateway: the root type's name
@@ -240,12 +122,12 @@ class _Planning:
             else:
                 group = next((g for g in roots if g.subgraph == subgraph), None)
             if group is None:
-                group = _Group(subgraph, (), entity=False, parent=None)
+                group = FetchGroup(subgraph, (), entity=False, parent=None)
                 roots.append(group)
             self._plan_selections(group, self.root_type, [selection], (), group.selections, None)
         for group in (g for root in roots for g in (root, *root.descendants())):
             group.selections.resolve_conflicts()
-        node = self._assemble(roots)
+        node = PlanAssembler(self.operation).assemble(roots)
         return QueryPlan(self.operation, self.fragments, self.root_type, node, introspection)
 
     def _flatten_root(self, selection_set: SelectionSetNode) -> list[SelectionNode]:
@@ -275,7 +157,7 @@ class _Planning:
                 flat.append(child)
         return flat
 
-    def _root_subgraph(self, selection: FieldNode, roots: list[_Group]) -> str:
+    def _root_subgraph(self, selection: FieldNode, roots: list[FetchGroup]) -> str:
         resolvers = self.supergraph.resolvers_of(self.root_type, selection.name.value)
         if not resolvers:
             raise PlanningError(f"No subgraph resolves {self.root_type}.{selection.name.value}.")
@@ -289,7 +171,7 @@ class _Planning:
 
     def _plan_selections(
         self,
-        group: _Group,
+        group: FetchGroup,
         type_name: str,
         selections: list[SelectionNode] | tuple[SelectionNode, ...],
         path: Path,
@@ -330,7 +212,7 @@ class _Planning:
 
     def _plan_fragment(
         self,
-        group: _Group,
+        group: FetchGroup,
         type_name: str,
         condition: str | None,
         directives: tuple[DirectiveNode, ...],
@@ -379,7 +261,7 @@ class _Planning:
 
     def _plan_field(
         self,
-        group: _Group,
+        group: FetchGroup,
         type_name: str,
         node: FieldNode,
         path: Path,
@@ -418,7 +300,7 @@ class _Planning:
             return
         self._plan_jump(group, type_name, node, path, out, provided)
 
-    def _entity_route(self, group: _Group, type_name: str, field_name: str) -> bool:
+    def _entity_route(self, group: FetchGroup, type_name: str, field_name: str) -> bool:
         """Whether an entity interface can be jumped from as a whole for this field."""
         return any(
             self.supergraph.keys_for_jump(type_name, group.subgraph, target) is not None
@@ -427,7 +309,7 @@ class _Planning:
 
     def _plan_local_field(
         self,
-        group: _Group,
+        group: FetchGroup,
         type_name: str,
         node: FieldNode,
         path: Path,
@@ -457,7 +339,7 @@ class _Planning:
         out.add_field(_field_selection(node, sub))
 
     def _route(
-        self, group: _Group, type_name: str, field_name: str, targets: list[str] | None
+        self, group: FetchGroup, type_name: str, field_name: str, targets: list[str] | None
     ) -> tuple[str, str, EntityKey]:
         """Pick the target subgraph, the type that owns the field there, and the key."""
         supergraph = self.supergraph
@@ -492,7 +374,7 @@ class _Planning:
 
     def _plan_jump(
         self,
-        group: _Group,
+        group: FetchGroup,
         type_name: str,
         node: FieldNode,
         path: Path,
@@ -542,7 +424,7 @@ class _Planning:
 
     def _prerequisites(
         self,
-        group: _Group,
+        group: FetchGroup,
         type_name: str,
         selection: SelectionSetNode,
         path: Path,
@@ -592,116 +474,9 @@ class _Planning:
     def _add_internal(self, out: SelectionSet, wanted: FieldSelection) -> FieldSelection:
         """Add a field the gateway needs (a key, a required field) to a selection."""
         candidate = FieldSelection(
-            wanted.name, None, (), (), _copy(wanted.selections), internal=True
+            wanted.name, None, (), (), copy_selections(wanted.selections), internal=True
         )
         return out.add_field(candidate)
-
-    # -- assembling the plan -----------------------------------------------------------
-
-    def _assemble(self, roots: list[_Group]) -> PlanNode | None:
-        if not roots:
-            return None
-        if self.kind == "mutation":
-            steps = [self._levels([root]) for root in roots]
-            return _simplify(SequenceNode([step for step in steps if step is not None]))
-        return self._levels(roots)
-
-    def _levels(self, roots: list[_Group]) -> PlanNode | None:
-        groups = [g for root in roots for g in (root, *root.descendants())]
-        level: dict[int, int] = {}
-
-        def level_of(group: _Group) -> int:
-            if group.id not in level:
-                parent_level = level_of(group.parent) if group.parent else -1
-                after_level = max((level_of(g) for g in group.after), default=-1)
-                level[group.id] = max(parent_level, after_level) + 1
-            return level[group.id]
-
-        by_level: dict[int, list[_Group]] = {}
-        for group in groups:
-            by_level.setdefault(level_of(group), []).append(group)
-        steps: list[PlanNode] = []
-        for depth in sorted(by_level):
-            fetches = self._merge_level(by_level[depth])
-            steps.append(fetches[0] if len(fetches) == 1 else ParallelNode(list(fetches)))
-        return _simplify(SequenceNode(steps))
-
-    def _merge_level(self, groups: list[_Group]) -> list[FetchNode]:
-        """One fetch per subgraph per level: entity groups of one subgraph are merged."""
-        fetches: list[FetchNode] = []
-        entity_groups: dict[str, list[_Group]] = {}
-        for group in groups:
-            if group.entity:
-                entity_groups.setdefault(group.subgraph, []).append(group)
-            else:
-                fetches.append(self._root_fetch(group))
-        for subgraph, members in entity_groups.items():
-            fetches.append(self._entity_fetch(subgraph, members))
-        return fetches
-
-    def _operation_name(self, subgraph: str) -> str | None:
-        if self.name is None:
-            return None
-        return f"{self.name}__{subgraph}__{next(self._fetch_counter)}"
-
-    def _variable_definitions(self, names: list[str]) -> str:
-        definitions = {d.variable.name.value: d for d in self.operation.variable_definitions or ()}
-        printed = [print_ast(definitions[name]) for name in names if name in definitions]
-        return f"({', '.join(printed)})" if printed else ""
-
-    def _root_fetch(self, group: _Group) -> FetchNode:
-        selection_ast = group.selections.to_ast()
-        names = used_variables(selection_ast)
-        operation_name = self._operation_name(group.subgraph)
-        head = self.kind + (f" {operation_name}" if operation_name else "")
-        document = f"{head}{self._variable_definitions(names)} {print_ast(selection_ast)}"
-        return FetchNode(group.subgraph, self.kind, group.selections, names, _compact(document))
-
-    def _entity_fetch(self, subgraph: str, members: list[_Group]) -> FetchNode:
-        selections = SelectionSet()
-        inputs: dict[str, SelectionSet] = {}
-        targets: list[EntityTarget] = []
-        for group in members:
-            selections.merge(group.selections)
-            for type_name, fields in group.inputs.items():
-                shape = inputs.setdefault(type_name, SelectionSet())
-                for selection in fields:
-                    shape.add_field(
-                        FieldSelection(
-                            selection.name, selection.alias, (), (), _copy(selection.selections)
-                        )
-                    )
-            targets.append(EntityTarget(group.path, dict(group.accepts)))
-        selection_ast = selections.to_ast()
-        names = used_variables(selection_ast)
-        operation_name = self._operation_name(subgraph)
-        definitions = self._variable_definitions(names)
-        variables = "$representations: [_Any!]!" + (", " + definitions[1:-1] if definitions else "")
-        document = (
-            f"query{' ' + operation_name if operation_name else ''}({variables}) "
-            f"{{ _entities(representations: $representations) {print_ast(selection_ast)} }}"
-        )
-        return FetchNode(subgraph, "query", selections, names, _compact(document), targets, inputs)
-
-
-def _simplify(node: SequenceNode) -> PlanNode | None:
-    if not node.nodes:
-        return None
-    if len(node.nodes) == 1:
-        return node.nodes[0]
-    return node
-
-
-def _compact(document: str) -> str:
-    return " ".join(document.split())
-
-
-def _copy(selections: SelectionSet | None) -> SelectionSet | None:
-    if selections is None:
-        return None
-    copy = SelectionSet()
-    copy.merge(selections)
-    return copy
 
 
 def _field_selection(node: FieldNode, selections: SelectionSet | None) -> FieldSelection:

@@ -127,7 +127,7 @@ class SelectionSet:
                         item.alias,
                         item.arguments,
                         item.directives,
-                        _copy(item.selections),
+                        copy_selections(item.selections),
                         item.internal,
                     )
                 )
@@ -188,7 +188,7 @@ class SelectionSet:
         return result
 
 
-def _copy(selections: SelectionSet | None) -> SelectionSet | None:
+def copy_selections(selections: SelectionSet | None) -> SelectionSet | None:
     if selections is None:
         return None
     copy = SelectionSet()

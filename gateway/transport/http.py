@@ -17,7 +17,7 @@ from gateway.transport.keepalive import HttpError, KeepAliveClient, is_plain_htt
 from gateway.transport.types import GraphQLResult, SubgraphUnavailable, Transport
 
 # The client's address as the gateway saw it, for subgraphs that throttle per client
-# (sign-in). Only the gateway sets it: a client's own is dropped (gateway/endpoint.py).
+# (sign-in). Only the gateway sets it: a client's own is dropped (gateway/pipeline.py).
 CLIENT_IP_HEADER = "x-shopgraph-client-ip"
 
 # Headers a subgraph should see: who is asking, from where, and for tracing.

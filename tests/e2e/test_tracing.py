@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from domains.kit.app import LocalSubgraph, Runtime
 from domains.kit.resources import Resources
-from gateway.federation.gateway import Gateway
 from gateway.federation.supergraph import Supergraph
 from gateway.middleware.telemetry import TraceRequests
+from gateway.pipeline import Pipeline
 from gateway.transport.http import HttpTransport
 from gateway.transport.in_process import InProcessTransport
 from gateway.transport.types import Transport
@@ -79,7 +79,9 @@ def _by_name(finished: tuple[ReadableSpan, ...], prefix: str) -> list[ReadableSp
 async def test_one_request_is_one_trace(
     kind: str, spans: InMemorySpanExporter, seeded: Resources
 ) -> None:
-    gateway = Gateway(Supergraph(compose_platform(domain_specs())), await _transports(kind, seeded))
+    gateway = Pipeline(
+        Supergraph(compose_platform(domain_specs())), await _transports(kind, seeded)
+    )
     tracer = trace.get_tracer("tests")
     spans.clear()
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from graphql import build_schema, parse
 
-from gateway.federation.gateway import Gateway, PreparedOperation
+from gateway.federation.operations import PreparedOperation
 from gateway.limits import Limits
 from gateway.limits.cost import operation_cost
+from gateway.pipeline import Pipeline
 from tests.federation.topology import SUBGRAPHS
 from tests.gateway.edge import REPO_ROOT, SchemaSubgraph, client_of, topology_gateway
 
@@ -234,7 +235,7 @@ async def test_production_masks_resolver_failures_but_not_request_errors(product
 
 
 def test_prepared_operations_name_their_root_fields() -> None:
-    gateway: Gateway = topology_gateway().state.gateway
+    gateway: Pipeline = topology_gateway().state.gateway
     prepared = gateway.prepare(
         "{ topProducts { name } ... on Query { __typename } ...Me } "
         "fragment Me on Query { me { name } }"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from graphql import parse
 
 from gateway.federation.composition import compose
+from gateway.federation.plan import FetchNode
 from gateway.federation.plan_printer import print_plan
-from gateway.federation.planner import FetchNode, QueryPlanner
+from gateway.federation.planner import QueryPlanner
 from gateway.federation.supergraph import Supergraph
 
 LINK = (

@@ -12,7 +12,7 @@ import pytest
 
 from domains.kit.resources import Resources
 from gateway.auth.tokens import TokenIdentity
-from gateway.endpoint import Caller
+from gateway.callers import Caller
 from gateway.partners.service import PartnerIdentity
 from gateway.ratelimit import Bucket, RateLimiter, RateLimits, _wait_ms
 from tests.federation.topology import data
