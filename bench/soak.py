@@ -45,7 +45,7 @@ from bench.harness import (
     spawn,
     wait_until_answering,
 )
-from bench.workloads import ADDRESS, PRODUCT_PAGE, SEARCH, STOREFRONT_LISTING
+from bench.workloads import ADDRESS, CHECKOUT, PRODUCT_PAGE, SEARCH, STOREFRONT_LISTING
 
 RESULTS = ROOT / "bench" / "results"
 DOMAINS = ("users", "products", "carts", "orders", "payments")
@@ -88,15 +88,6 @@ query MyCart { me { cart { id lines { id } } } }
 CLEAR_CART = """
 mutation ClearCart($id: ID!, $lines: [ID!]!) {
   cartLinesRemove(cartId: $id, lineIds: $lines) { cart { id } errors { code } }
-}
-"""
-CHECKOUT = """
-mutation Checkout($cartId: ID!, $address: ShippingAddressInput!, $key: String!) {
-  checkoutComplete(cartId: $cartId, shippingAddress: $address, idempotencyKey: $key) {
-    status
-    order { id }
-    errors { field code message }
-  }
 }
 """
 ORDER_PAYMENT = """

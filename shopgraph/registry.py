@@ -8,9 +8,10 @@ domain into its own service means changing an entry here, not its code.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from domains.kit.config import Settings
 
@@ -40,6 +41,8 @@ class DomainEntry(SchemaOwner):
         return f"{self.package}.seed:seed"
 
 
+Owner = TypeVar("Owner", bound=SchemaOwner)
+
 DOMAINS: tuple[DomainEntry, ...] = (
     DomainEntry("users", "domains.users"),
     DomainEntry("products", "domains.products"),
@@ -55,20 +58,20 @@ GATEWAY = SchemaOwner("gateway", "gateway")
 MIGRATED: tuple[SchemaOwner, ...] = (*DOMAINS, GATEWAY)
 
 
-def migrated(name: str) -> SchemaOwner:
-    for entry in MIGRATED:
+def _named(entries: Sequence[Owner], name: str, kind: str) -> Owner:
+    for entry in entries:
         if entry.name == name:
             return entry
-    known = ", ".join(entry.name for entry in MIGRATED)
-    raise KeyError(f"unknown schema owner {name!r} (known: {known})")
+    known = ", ".join(entry.name for entry in entries)
+    raise KeyError(f"unknown {kind} {name!r} (known: {known})")
+
+
+def migrated(name: str) -> SchemaOwner:
+    return _named(MIGRATED, name, "schema owner")
 
 
 def domain(name: str) -> DomainEntry:
-    for entry in DOMAINS:
-        if entry.name == name:
-            return entry
-    known = ", ".join(entry.name for entry in DOMAINS)
-    raise KeyError(f"unknown domain {name!r} (known: {known})")
+    return _named(DOMAINS, name, "domain")
 
 
 def check_domain_settings(settings: Settings) -> None:

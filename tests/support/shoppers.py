@@ -27,20 +27,13 @@ from typing import Any
 
 import httpx
 
+from tests.support.checkout import ADDRESS
 from tests.support.graphql import GraphQLClient
 
 REQUEST_BOUND_SECONDS = 30.0
 # A checkout answered with payload errors and no status was refused before any order.
 DECIDED = ("AWAITING_PAYMENT", "FAILED", "REFUSED")
 
-ADDRESS = {
-    "firstName": "Ada",
-    "lastName": "Lovelace",
-    "streetAddress1": "1 Analytical Way",
-    "city": "London",
-    "postalCode": "N1 7AA",
-    "countryCode": "GB",
-}
 LISTING = """
 query { products(first: 5) { edges { node { id name variants { id price { amount } } } } } }
 """
