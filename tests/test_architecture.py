@@ -26,6 +26,9 @@ inside the domain package:
 
 Relative imports are resolved against the importing module's package and checked by the
 same rules as absolute ones.
+
+Every module under domains/ and gateway/ (migrations aside) is at most 600 lines and
+opens with a docstring saying what it holds.
 """
 
 from __future__ import annotations
@@ -178,6 +181,31 @@ def test_gateway_imports_no_domain() -> None:
     assert _violations(gateway, set(), {"domains", "shopgraph"}) == []
 
 
+MAX_MODULE_LINES = 600
+
+
+def _module_shape_problems(package: Path) -> list[str]:
+    """Modules over MAX_MODULE_LINES, or with code but no opening docstring naming their
+    concept (empty package markers and Alembic migrations aside)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if "migrations" in path.relative_to(package).parts:
+            continue
+        text = path.read_text()
+        name = path.relative_to(package.parent)
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES:
+            found.append(f"{name}: {lines} lines")
+        if text.strip() and ast.get_docstring(ast.parse(text)) is None:
+            found.append(f"{name}: no docstring")
+    return found
+
+
+@pytest.mark.parametrize("package", ["domains", "gateway"])
+def test_modules_are_small_and_say_what_they_hold(package: str) -> None:
+    assert _module_shape_problems(ROOT / package) == []
+
+
 def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     module = tmp_path / "leaky.py"
     module.write_text("from domains.users.service import account\nimport domains.orders\n")
@@ -257,4 +285,22 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
         "shop/pricing.py (no layer) imports domains.shop.graphql.types (entry)",
         "shop/repositories/carts.py (repository) imports domains.shop.services.carts (service)",
         "shop/services/carts.py (service) imports domains.shop.graphql.types (entry)",
+    ]
+
+
+def test_the_checker_sees_a_long_or_undocumented_module(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "shop/__init__.py": "",
+            "shop/long.py": '"""Long."""\n' + "x = 1\n" * MAX_MODULE_LINES,
+            "shop/bare.py": "x = 1\n",
+            "shop/fine.py": '"""Fine."""\n' + "x = 1\n" * (MAX_MODULE_LINES - 1),
+            "shop/migrations/env.py": "x = 1\n",
+        },
+    )
+
+    assert _module_shape_problems(tmp_path / "shop") == [
+        "shop/bare.py: no docstring",
+        f"shop/long.py: {MAX_MODULE_LINES + 1} lines",
     ]
