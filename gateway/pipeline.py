@@ -7,9 +7,9 @@ cheapest first. `Pipeline.answer` reads top to bottom:
 2. Which document: sent, or persisted by hash; a partner only from its manifest.
 3. Parse it within the token limit, check its shape limits, validate it
    (gateway/federation/validation.py, cached per document).
-4. Select the operation; mutations only over POST. A GET with a document in it must
-   have been preflighted.
-5. Coerce its variables (list sizes first).
+4. Select the operation; mutations only over POST.
+5. Coerce its variables (list sizes first). A GET that carries its document must have
+   been preflighted.
 6. Price it against the per-operation cost limit, then 7. spend that cost from the
    caller's rate limit.
 8. Plan it, 9. execute the plan, with only the headers subgraphs should see.
