@@ -147,45 +147,44 @@ def check_document(
                 max(size.aliases, operation.aliases),
                 max(size.directives, operation.directives),
             )
-    errors = []
-    if size.depth > limits.max_depth:
-        errors.append(
-            graphql_error(
-                f"The operation is {size.depth} levels deep; the limit is {limits.max_depth}.",
-                "MAX_DEPTH_EXCEEDED",
-                depth=size.depth,
-                maxDepth=limits.max_depth,
-            )
-        )
-    if size.aliases > limits.max_aliases:
-        errors.append(
-            graphql_error(
-                f"The operation uses {size.aliases} aliases; the limit is {limits.max_aliases}.",
-                "MAX_ALIASES_EXCEEDED",
-                aliases=size.aliases,
-                maxAliases=limits.max_aliases,
-            )
-        )
-    if size.directives > limits.max_directives:
-        errors.append(
-            graphql_error(
-                f"The operation uses {size.directives} directives; "
-                f"the limit is {limits.max_directives}.",
-                "MAX_DIRECTIVES_EXCEEDED",
-                directives=size.directives,
-                maxDirectives=limits.max_directives,
-            )
-        )
-    if measure.most_repeated > limits.max_field_repeats:
-        errors.append(
-            graphql_error(
-                f"A field is selected {measure.most_repeated} times in one selection set; "
-                f"the limit is {limits.max_field_repeats}.",
-                "MAX_FIELD_REPEATS_EXCEEDED",
-                repeats=measure.most_repeated,
-                maxRepeats=limits.max_field_repeats,
-            )
-        )
+    # (measured, limit, code, extension names, message) of each limit on a count.
+    counted = (
+        (
+            size.depth,
+            limits.max_depth,
+            "MAX_DEPTH_EXCEEDED",
+            ("depth", "maxDepth"),
+            f"The operation is {size.depth} levels deep; the limit is {limits.max_depth}.",
+        ),
+        (
+            size.aliases,
+            limits.max_aliases,
+            "MAX_ALIASES_EXCEEDED",
+            ("aliases", "maxAliases"),
+            f"The operation uses {size.aliases} aliases; the limit is {limits.max_aliases}.",
+        ),
+        (
+            size.directives,
+            limits.max_directives,
+            "MAX_DIRECTIVES_EXCEEDED",
+            ("directives", "maxDirectives"),
+            f"The operation uses {size.directives} directives; "
+            f"the limit is {limits.max_directives}.",
+        ),
+        (
+            measure.most_repeated,
+            limits.max_field_repeats,
+            "MAX_FIELD_REPEATS_EXCEEDED",
+            ("repeats", "maxRepeats"),
+            f"A field is selected {measure.most_repeated} times in one selection set; "
+            f"the limit is {limits.max_field_repeats}.",
+        ),
+    )
+    errors = [
+        graphql_error(message, code, **{name: measured, max_name: limit})
+        for measured, limit, code, (name, max_name), message in counted
+        if measured > limit
+    ]
     if measure.longest_list > limits.max_list_size:
         errors.append(list_size_error(measure.longest_list, limits.max_list_size))
     if measure.introspects and not introspection:
