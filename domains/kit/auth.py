@@ -59,6 +59,14 @@ class Viewer:
             raise AuthenticationRequired()
         return self.user_id
 
+    def require_staff(self, message: str) -> UUID:
+        """Signed in (else AuthenticationRequired) and staff (else PermissionDenied with
+        `message`, which says who may)."""
+        user_id = self.require_user()
+        if not self.is_staff:
+            raise PermissionDenied(message)
+        return user_id
+
     def require_self_or_staff(self, user_id: UUID) -> None:
         if self.require_user() != user_id and not self.is_staff:
             raise PermissionDenied()
