@@ -47,6 +47,16 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     return parse_uuid(value, field, Code.INVALID)
 
 
+def _id_or_error(errors: list[FieldError], value: str, field: str) -> uuid.UUID | None:
+    """parse_id for one of many inputs: a bad id joins `errors` (None) instead of raising,
+    so that every bad input is reported at once."""
+    try:
+        return parse_id(value, field)
+    except InputErrors as error:
+        errors.extend(error.errors)
+        return None
+
+
 # --------------------------------------------------------------------------- who
 
 
@@ -130,10 +140,8 @@ class CartService:
         errors: list[FieldError] = []
         wanted: dict[uuid.UUID, int] = {}
         for index, line in enumerate(lines):
-            try:
-                variant_id = parse_id(line.variant_id, f"lines.{index}.variantId")
-            except InputErrors as error:
-                errors.extend(error.errors)
+            variant_id = _id_or_error(errors, line.variant_id, f"lines.{index}.variantId")
+            if variant_id is None:
                 continue
             if problem := _check_quantity(line.quantity, f"lines.{index}.quantity"):
                 errors.append(problem)
@@ -195,10 +203,8 @@ class CartService:
         lines = {line.id: line for line in await line_repository.for_carts(session, [cart.id])}
         errors: list[FieldError] = []
         for index, update in enumerate(updates):
-            try:
-                line_id = parse_id(update.line_id, f"lines.{index}.lineId")
-            except InputErrors as error:
-                errors.extend(error.errors)
+            line_id = _id_or_error(errors, update.line_id, f"lines.{index}.lineId")
+            if line_id is None:
                 continue
             line = lines.get(line_id)
             if line is None:
@@ -224,10 +230,8 @@ class CartService:
         errors: list[FieldError] = []
         doomed = []
         for index, raw in enumerate(line_ids):
-            try:
-                line_id = parse_id(raw, f"lineIds.{index}")
-            except InputErrors as error:
-                errors.extend(error.errors)
+            line_id = _id_or_error(errors, raw, f"lineIds.{index}")
+            if line_id is None:
                 continue
             if line_id not in lines:
                 errors.append(

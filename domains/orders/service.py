@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,6 +114,15 @@ def visible_lines(viewer: Viewer, order: Order, lines: Sequence[OrderLine]) -> l
         return list(lines)
     seller_id = seller_of(viewer)
     return [line for line in lines if seller_id is not None and line.seller_id == seller_id]
+
+
+@dataclass(frozen=True)
+class OrdersOf:
+    """Whose orders a listing shows: a customer's own, or those with a line of a seller's
+    shop. Exactly one is set."""
+
+    customer_id: uuid.UUID | None = None
+    seller_id: uuid.UUID | None = None
 
 
 class OrderService:
@@ -281,35 +291,29 @@ class OrderService:
 
     # ----------------------------------------------------------------- people
 
-    async def page_for_customer(
+    async def page(
         self,
         session: AsyncSession,
-        customer_id: uuid.UUID,
+        whose: OrdersOf,
         *,
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
     ) -> list[Order]:
-        """A customer's orders, newest first, after the (created_at, id) cursor."""
-        return await order_repository.page_for_customer(
-            session, customer_id, limit=limit, after=after
+        """Up to `limit` of `whose` orders, newest first, after the (created_at, id) cursor."""
+        if whose.customer_id is not None:
+            return await order_repository.page_for_customer(
+                session, whose.customer_id, limit=limit, after=after
+            )
+        assert whose.seller_id is not None
+        return await order_repository.page_for_seller(
+            session, whose.seller_id, limit=limit, after=after
         )
 
-    async def count_for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> int:
-        return await order_repository.count_for_customer(session, customer_id)
-
-    async def page_for_seller(
-        self,
-        session: AsyncSession,
-        seller_id: uuid.UUID,
-        *,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None,
-    ) -> list[Order]:
-        """Orders with a line of the seller's shop, newest first, after the cursor."""
-        return await order_repository.page_for_seller(session, seller_id, limit=limit, after=after)
-
-    async def count_for_seller(self, session: AsyncSession, seller_id: uuid.UUID) -> int:
-        return await order_repository.count_for_seller(session, seller_id)
+    async def count(self, session: AsyncSession, whose: OrdersOf) -> int:
+        if whose.customer_id is not None:
+            return await order_repository.count_for_customer(session, whose.customer_id)
+        assert whose.seller_id is not None
+        return await order_repository.count_for_seller(session, whose.seller_id)
 
     async def cancel(
         self,
@@ -501,9 +505,7 @@ class OrderService:
     async def mark_delivered(
         self, session: AsyncSession, viewer: Viewer, order_id: uuid.UUID
     ) -> Order:
-        viewer.require_user()
-        if not viewer.is_staff:
-            raise PermissionDenied("Only staff mark orders delivered.")
+        viewer.require_staff("Only staff mark orders delivered.")
         order = await order_repository.get_for_update(session, order_id)
         if order is None:
             raise InputErrors.single("id", Code.NOT_FOUND, "No such order.")

@@ -14,7 +14,7 @@ from domains.orders.graphql.types import (
     load_visible_order,
     order_connection,
 )
-from domains.orders.service import orders, seller_of
+from domains.orders.service import OrdersOf, seller_of
 
 
 @strawberry.type
@@ -38,12 +38,4 @@ class Query:
         seller_id = seller_of(viewer)
         if seller_id is None:
             raise PermissionDenied("Only sellers have seller orders.")
-        return await order_connection(
-            info,
-            first,
-            after,
-            page=lambda session, limit, cursor: orders.page_for_seller(
-                session, seller_id, limit=limit, after=cursor
-            ),
-            count=lambda session: orders.count_for_seller(session, seller_id),
-        )
+        return await order_connection(info, OrdersOf(seller_id=seller_id), first, after)

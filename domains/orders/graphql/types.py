@@ -21,7 +21,14 @@ from domains.orders import models
 from domains.orders.errors import OrderErrorCode
 from domains.orders.graphql.loaders import OrderLoaders
 from domains.orders.models import OrderStatus
-from domains.orders.service import order_number, orders, parse_id, seller_of, visible_lines
+from domains.orders.service import (
+    OrdersOf,
+    order_number,
+    orders,
+    parse_id,
+    seller_of,
+    visible_lines,
+)
 
 OrdersInfo: TypeAlias = Info[RequestContext[OrderLoaders], None]
 
@@ -67,15 +74,7 @@ class User:
     ) -> Connection[Order]:
         user_id = parse_id(self.id)
         info.context.viewer.require_self_or_staff(user_id)
-        return await order_connection(
-            info,
-            first,
-            after,
-            page=lambda session, limit, cursor: orders.page_for_customer(
-                session, user_id, limit=limit, after=cursor
-            ),
-            count=lambda session: orders.count_for_customer(session, user_id),
-        )
+        return await order_connection(info, OrdersOf(customer_id=user_id), first, after)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -107,29 +106,19 @@ def decode_order_cursor(after: str | None) -> tuple[datetime, uuid.UUID] | None:
     return datetime.fromisoformat(created_at), uuid.UUID(order_id)
 
 
-OrderPage = Callable[
-    [AsyncSession, int, tuple[datetime, uuid.UUID] | None], Awaitable[list[models.Order]]
-]
-
-
 async def order_connection(
-    info: OrdersInfo,
-    first: int | None,
-    after: str | None,
-    *,
-    page: OrderPage,
-    count: Callable[[AsyncSession], Awaitable[int]],
+    info: OrdersInfo, whose: OrdersOf, first: int | None, after: str | None
 ) -> Connection[Order]:
-    """A page of orders, newest first, from read sessions: `page` reads one row more than
-    asked (is there a next page?), `count` runs only when `totalCount` is selected."""
+    """A page of `whose` orders, newest first, from read sessions; the count runs only
+    when `totalCount` is selected."""
     size = page_size(first)
     session_factory = info.context.resources.read_session_factory
     async with read_session(session_factory) as session:
-        rows = await page(session, size + 1, decode_order_cursor(after))
+        rows = await orders.page(session, whose, limit=size + 1, after=decode_order_cursor(after))
 
     async def total() -> int:
         async with read_session(session_factory) as session:
-            return await count(session)
+            return await orders.count(session, whose)
 
     return build_connection(
         rows,

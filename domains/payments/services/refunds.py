@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
-from domains.kit.errors import InputErrors, PermissionDenied
+from domains.kit.errors import InputErrors
 from domains.payments import events
 from domains.payments.models import Payment, Refund, RefundStatus
 from domains.payments.providers import PaymentProvider, ProviderError
@@ -34,9 +34,7 @@ class RefundService:
         amount: int | None,
     ) -> Payment:
         """Staff: give back `amount` (all that is left when None), never more than captured."""
-        viewer.require_user()
-        if not viewer.is_staff:
-            raise PermissionDenied("Only staff refund payments.")
+        viewer.require_staff("Only staff refund payments.")
         payment = await payment_repository.get_for_update(session, payment_id)
         if payment is None:
             raise InputErrors.single("paymentId", Code.NOT_FOUND, "No such payment.")
