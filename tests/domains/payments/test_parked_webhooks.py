@@ -17,7 +17,7 @@ from domains.payments.providers import StripeProvider
 from domains.payments.sweeper import run_parked_webhook_sweeper, sweep_parked_webhooks
 from domains.payments.webhooks import WEBHOOK_PATH
 from tests.domains.payments.fake_stripe import FakeStripe, sign
-from tests.domains.payments.test_stripe_payments import open_payment
+from tests.support.payments import open_payment
 
 
 async def _deliver(http: httpx.AsyncClient, payload: bytes) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ from domains.kit.auth import Role
 from domains.kit.db import transaction
 from domains.kit.errors import InputErrors
 from domains.kit.resources import Resources
-from domains.payments import events
 from domains.payments.errors import PaymentErrorCode
 from domains.payments.models import Payment, PaymentTransaction, WebhookEvent
 from domains.payments.providers import StripeProvider
@@ -26,31 +24,7 @@ from domains.payments.services.intents import intents
 from domains.payments.services.refunds import refunds
 from tests.domains.payments.fake_stripe import FakeStripe, sign
 from tests.domains.products.helpers import Catalog
-
-ORDER_TOTAL = 3400
-
-
-def awaiting_payment(order_id: uuid.UUID, customer_id: uuid.UUID) -> events.OrderStatusChanged:
-    return events.OrderStatusChanged(
-        order_id=order_id,
-        customer_id=customer_id,
-        status="AWAITING_PAYMENT",
-        sequence=2,
-        total=ORDER_TOTAL,
-        currency="USD",
-        changed_at=datetime.now(UTC),
-    )
-
-
-async def open_payment(
-    resources: Resources, provider: StripeProvider, order_id: uuid.UUID | None = None
-) -> Payment:
-    async with transaction(resources.session_factory) as session:
-        payment = await intents.open_for_order(
-            session, provider, awaiting_payment(order_id or uuid.uuid4(), uuid.uuid4())
-        )
-    assert payment is not None
-    return payment
+from tests.support.payments import ORDER_TOTAL, awaiting_payment, open_payment
 
 
 async def state(resources: Resources, payment_id: uuid.UUID) -> tuple[Any, ...]:
