@@ -95,6 +95,24 @@ def _check_quantity(quantity: int, field: str) -> FieldError | None:
 
 
 class CartService:
+    # ----------------------------------------------------------------- reads (dataloaders)
+
+    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Cart]:
+        return await cart_repository.get_by_ids(session, ids)
+
+    async def open_for_customers(
+        self, session: AsyncSession, customer_ids: Sequence[uuid.UUID]
+    ) -> list[Cart]:
+        """Each customer's open cart, for those who have one."""
+        return await cart_repository.open_for_customer(session, customer_ids)
+
+    async def lines_of(
+        self, session: AsyncSession, cart_ids: Sequence[uuid.UUID]
+    ) -> list[CartLine]:
+        return await line_repository.for_carts(session, cart_ids)
+
+    # ----------------------------------------------------------------- changes
+
     async def create(
         self, session: AsyncSession, viewer: Viewer, lines: Sequence[LineInput]
     ) -> Cart:

@@ -25,7 +25,7 @@ from domains.kit.auth import Viewer
 from domains.kit.errors import DomainError, InputErrors, PermissionDenied, parse_uuid
 from domains.orders import events, pricing
 from domains.orders.errors import OrderErrorCode
-from domains.orders.models import Order, OrderLine, OrderStatus
+from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from domains.orders.repository import history_repository, line_repository, order_repository
 
 Code = OrderErrorCode
@@ -290,6 +290,19 @@ class OrderService:
         await self._move(session, order, S.FAILED, reason=event.reason)
 
     # ----------------------------------------------------------------- people
+
+    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Order]:
+        return await order_repository.get_by_ids(session, ids)
+
+    async def lines_of(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[OrderLine]:
+        return await line_repository.for_orders(session, order_ids)
+
+    async def history_of(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[OrderStatusChange]:
+        return await history_repository.for_orders(session, order_ids)
 
     async def page(
         self,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from domains.carts.models import Cart, CartLine
-from domains.carts.repository import cart_repository, line_repository
+from domains.carts.service import carts
 from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 
@@ -22,13 +22,11 @@ class CartLoaders:
 
 def make_loaders(resources: Resources) -> CartLoaders:
     return CartLoaders(
-        cart_by_id=by_id_loader(resources, cart_repository.get_by_ids),
-        lines_by_cart_id=many_by_key_loader(
-            resources, line_repository.for_carts, lambda row: row.cart_id
-        ),
+        cart_by_id=by_id_loader(resources, carts.get_by_ids),
+        lines_by_cart_id=many_by_key_loader(resources, carts.lines_of, lambda row: row.cart_id),
         open_cart_by_customer_id=by_id_loader(
             resources,
-            cart_repository.open_for_customer,
+            carts.open_for_customers,
             lambda row: row.customer_id,  # type: ignore[arg-type,return-value]
         ),
     )

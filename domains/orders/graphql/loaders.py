@@ -10,7 +10,7 @@ from aiodataloader import DataLoader
 from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 from domains.orders.models import Order, OrderLine, OrderStatusChange
-from domains.orders.repository import history_repository, line_repository, order_repository
+from domains.orders.service import orders
 
 
 @dataclass
@@ -22,11 +22,9 @@ class OrderLoaders:
 
 def make_loaders(resources: Resources) -> OrderLoaders:
     return OrderLoaders(
-        order_by_id=by_id_loader(resources, order_repository.get_by_ids),
-        lines_by_order_id=many_by_key_loader(
-            resources, line_repository.for_orders, lambda row: row.order_id
-        ),
+        order_by_id=by_id_loader(resources, orders.get_by_ids),
+        lines_by_order_id=many_by_key_loader(resources, orders.lines_of, lambda row: row.order_id),
         history_by_order_id=many_by_key_loader(
-            resources, history_repository.for_orders, lambda row: row.order_id
+            resources, orders.history_of, lambda row: row.order_id
         ),
     )

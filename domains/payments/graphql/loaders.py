@@ -10,7 +10,7 @@ from aiodataloader import DataLoader
 from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 from domains.payments.models import Payment, PaymentTransaction
-from domains.payments.repository import payment_repository, transaction_repository
+from domains.payments.services.intents import intents
 
 
 @dataclass
@@ -22,11 +22,11 @@ class PaymentLoaders:
 
 def make_loaders(resources: Resources) -> PaymentLoaders:
     return PaymentLoaders(
-        payment_by_id=by_id_loader(resources, payment_repository.get_by_ids),
+        payment_by_id=by_id_loader(resources, intents.get_by_ids),
         payments_by_order_id=many_by_key_loader(
-            resources, payment_repository.for_orders, lambda row: row.order_id
+            resources, intents.of_orders, lambda row: row.order_id
         ),
         transactions_by_payment_id=many_by_key_loader(
-            resources, transaction_repository.for_payments, lambda row: row.payment_id
+            resources, intents.transactions_of, lambda row: row.payment_id
         ),
     )

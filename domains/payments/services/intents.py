@@ -5,15 +5,20 @@ order."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
 from domains.kit.errors import InputErrors
 from domains.payments import events
-from domains.payments.models import Payment, WebhookStatus
+from domains.payments.models import Payment, PaymentTransaction, WebhookStatus
 from domains.payments.providers import PaymentProvider, ProviderError
-from domains.payments.repository import payment_repository, webhook_repository
+from domains.payments.repository import (
+    payment_repository,
+    transaction_repository,
+    webhook_repository,
+)
 from domains.payments.services.refunds import refunds
 from domains.payments.services.rules import (
     OPEN,
@@ -35,6 +40,22 @@ from domains.payments.services.updates import (
 
 
 class PaymentIntentService:
+    # ----------------------------------------------------------------- reads (dataloaders)
+
+    async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Payment]:
+        return await payment_repository.get_by_ids(session, ids)
+
+    async def of_orders(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[Payment]:
+        return await payment_repository.for_orders(session, order_ids)
+
+    async def transactions_of(
+        self, session: AsyncSession, payment_ids: Sequence[uuid.UUID]
+    ) -> list[PaymentTransaction]:
+        """The payments' logs, oldest first."""
+        return await transaction_repository.for_payments(session, payment_ids)
+
     # ----------------------------------------------------------------- opening
 
     async def open_for_order(
