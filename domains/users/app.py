@@ -11,14 +11,12 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from domains.kit.aio import raise_if_stopping
-from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
-from domains.kit.config import Settings
+from domains.kit.app import Runtime, SubgraphSpec, app_factories
 from domains.kit.db import read_session
 from domains.kit.events.workers import consumer_worker
 from domains.kit.metrics import ACTIVE_USERS
@@ -85,9 +83,4 @@ SPEC = SubgraphSpec(
 )
 
 
-def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
-
-
-def create_app_from_env() -> Starlette:
-    return create_app(Runtime(Settings.from_env()))
+create_app, create_app_from_env = app_factories(SPEC)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     func,
@@ -22,14 +21,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from domains.kit.db import NAMING_CONVENTION
+from domains.kit.db import domain_metadata
 from domains.kit.events import EventTables
 
 SCHEMA = "users"
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+    metadata = domain_metadata(SCHEMA)
 
 
 # The users domain consumes order events (customer emails); see consumers.py.

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from domains.kit.errors import InputErrors, quoted
+from domains.kit.errors import InputErrors, parse_uuid
 from domains.users.errors import UserErrorCode as Code
 
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InputErrors.single(
-            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
-        ) from None
+    return parse_uuid(value, field, Code.INVALID)
 
 
 def clean_text(raw: str, field: str, *, max_length: int, required: bool = True) -> str:

@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
-from domains.users.graphql.types import User, UserError, UsersInfo, user_errors
+from domains.users.graphql.payloads import UserPayload
+from domains.users.graphql.types import UsersInfo
+from domains.users.models import User
 from domains.users.revocations import revocations
 from domains.users.services.accounts import account
 
 
 @strawberry.type
-class PasswordChangePayload:
-    user: User | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+class PasswordChangePayload(UserPayload):
+    pass
 
 
 async def password_change(
     info: UsersInfo, old_password: str, new_password: str
 ) -> PasswordChangePayload:
-    try:
-        async with unit_of_work(info) as session:
-            outcome = await account.change_password(
-                session, info.context.viewer, old_password=old_password, new_password=new_password
-            )
-            await revocations.revoke(
-                session, info.context.resources.revocations, sessions=outcome.sessions
-            )
-    except InputErrors as error:
-        return PasswordChangePayload(errors=user_errors(error))
-    return PasswordChangePayload(user=User.from_model(outcome.user))
+    async def change(session: AsyncSession) -> User:
+        outcome = await account.change_password(
+            session, info.context.viewer, old_password=old_password, new_password=new_password
+        )
+        await revocations.revoke(
+            session, info.context.resources.revocations, sessions=outcome.sessions
+        )
+        return outcome.user
+
+    return await PasswordChangePayload.of_change(info, change)
