@@ -1,3 +1,5 @@
+"""accountRegister: a new account, its confirmation mail, and what it answers for a taken email."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
