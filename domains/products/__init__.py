@@ -1,0 +1,1 @@
+"""The products domain: catalog, variants, stock, images, reviews and listing search."""

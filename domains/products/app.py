@@ -7,11 +7,9 @@ it also runs under any ASGI server: `uvicorn --factory domains.products.app:crea
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
-from domains.kit.app import Runtime, SubgraphSpec, build_subgraph_app
+from domains.kit.app import SubgraphSpec, app_factories
 from domains.kit.config import Settings
-from domains.kit.events.workers import consumer_worker, relay_worker
+from domains.kit.events.workers import event_workers
 from domains.kit.resources import Resources
 from domains.products import media
 from domains.products.consumers import subscriptions
@@ -36,17 +34,11 @@ SPEC = SubgraphSpec(
     make_loaders=make_loaders,
     workers=(
         reservation_sweeper,
-        relay_worker(EVENT_TABLES, producer="products"),
-        consumer_worker(EVENT_TABLES, group="products", subscriptions=subscriptions),
+        *event_workers(EVENT_TABLES, domain="products", subscriptions=subscriptions),
         revalidation_worker(),
     ),
     configure=configure,
 )
 
 
-def create_app(runtime: Runtime, *, manage_resources: bool = True) -> Starlette:
-    return build_subgraph_app(SPEC, runtime, manage_resources=manage_resources)
-
-
-def create_app_from_env() -> Starlette:
-    return create_app(Runtime(Settings.from_env()))
+create_app, create_app_from_env = app_factories(SPEC)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.cache import EntityCache
-from domains.kit.events import EventMeta, Subscription, on_commit
+from domains.kit.events import EventMeta, Subscription, calling, on_commit
 from domains.kit.resources import Resources
 from domains.products import events
 from domains.products.services.order_stock import order_stock
@@ -42,11 +42,6 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         await order_stock.release_for_order(session, event.order_id)
         evict_after_commit(session)
 
-    async def order_delivered(
-        session: AsyncSession, event: events.OrderDelivered, meta: EventMeta
-    ) -> None:
-        await order_stock.verify_purchases(session, event)
-
     async def payment_succeeded(
         session: AsyncSession, event: events.PaymentSucceeded, meta: EventMeta
     ) -> None:
@@ -58,6 +53,6 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         Subscription(events.OrderPlaced, order_placed),
         Subscription(events.OrderCancelled, order_cancelled),
         Subscription(events.OrderFailed, order_failed),
-        Subscription(events.OrderDelivered, order_delivered),
+        Subscription(events.OrderDelivered, calling(order_stock.verify_purchases)),
         Subscription(events.PaymentSucceeded, payment_succeeded),
     ]

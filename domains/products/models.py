@@ -21,7 +21,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     SmallInteger,
     String,
@@ -33,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
-from domains.kit.db import NAMING_CONVENTION
+from domains.kit.db import domain_metadata, one_of
 from domains.kit.events import EventTables
 
 SCHEMA = "products"
@@ -51,7 +50,7 @@ PRICE_UNKNOWN_LAST_DESC = -1
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+    metadata = domain_metadata(SCHEMA)
 
 
 # products.outbox and products.processed_events (domains.kit.events).
@@ -88,10 +87,6 @@ class ReservationStatus(StrEnum):
     RELEASED = "RELEASED"
     COMMITTED = "COMMITTED"
     RESTOCKED = "RESTOCKED"
-
-
-def _in(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
 
 
 class TimestampedMixin:
@@ -136,7 +131,7 @@ class Category(TimestampedMixin, Base):
 class Product(TimestampedMixin, Base):
     __tablename__ = "products"
     __table_args__ = (
-        CheckConstraint(_in("status", ProductStatus), name="status"),
+        CheckConstraint(one_of("status", ProductStatus), name="status"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency"),
         CheckConstraint("price_min >= 0 AND price_max >= price_min", name="price_range"),
         # fastupdate off: a catalog is read far more than written, and a GIN pending list
@@ -299,8 +294,8 @@ class InventoryMovement(Base):
 
     __tablename__ = "inventory_movements"
     __table_args__ = (
-        CheckConstraint(_in("kind", InventoryChange), name="kind"),
-        CheckConstraint(_in("reason", AdjustmentReason), name="reason"),
+        CheckConstraint(one_of("kind", InventoryChange), name="kind"),
+        CheckConstraint(one_of("reason", AdjustmentReason), name="reason"),
         # Adjustments say why; reservations, releases and commits name their order.
         CheckConstraint(
             "(kind = 'ADJUSTMENT') = (reason IS NOT NULL)", name="reason_iff_adjustment"
@@ -337,7 +332,7 @@ class StockReservation(TimestampedMixin, Base):
     __table_args__ = (
         UniqueConstraint("order_id", "variant_id"),
         CheckConstraint("quantity > 0", name="quantity"),
-        CheckConstraint(_in("status", ReservationStatus), name="status"),
+        CheckConstraint(one_of("status", ReservationStatus), name="status"),
         Index("ix_stock_reservations_status_expires", "status", "expires_at"),
     )
 

@@ -92,8 +92,10 @@ class Revalidator:
 
 
 def subscriptions(revalidator: Revalidator) -> list[Subscription[Any]]:
-    async def price_changed(
-        session: AsyncSession, event: events.VariantPriceChanged, meta: EventMeta
+    async def product_changed(
+        session: AsyncSession,
+        event: events.VariantPriceChanged | events.ReviewPublished | events.ReviewRemoved,
+        meta: EventMeta,
     ) -> None:
         await revalidator.revalidate(product_tags([event.product_id]))
 
@@ -103,26 +105,16 @@ def subscriptions(revalidator: Revalidator) -> list[Subscription[Any]]:
         found = await variants.get_by_ids(session, [event.variant_id])
         await revalidator.revalidate(product_tags([variant.product_id for variant in found]))
 
-    async def review_published(
-        session: AsyncSession, event: events.ReviewPublished, meta: EventMeta
-    ) -> None:
-        await revalidator.revalidate(product_tags([event.product_id]))
-
-    async def review_removed(
-        session: AsyncSession, event: events.ReviewRemoved, meta: EventMeta
-    ) -> None:
-        await revalidator.revalidate(product_tags([event.product_id]))
-
     async def offers_loaded(
         session: AsyncSession, event: events.VariantOffersLoaded, meta: EventMeta
     ) -> None:
         await revalidator.revalidate([LISTINGS_TAG])
 
     return [
-        Subscription(events.VariantPriceChanged, price_changed),
+        Subscription(events.VariantPriceChanged, product_changed),
         Subscription(events.StockLevelChanged, stock_changed),
-        Subscription(events.ReviewPublished, review_published),
-        Subscription(events.ReviewRemoved, review_removed),
+        Subscription(events.ReviewPublished, product_changed),
+        Subscription(events.ReviewRemoved, product_changed),
         Subscription(events.VariantOffersLoaded, offers_loaded),
     ]
 

@@ -1,0 +1,1 @@
+"""The products subgraph: its GraphQL types, dataloaders, queries and mutations."""

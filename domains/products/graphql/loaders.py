@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Coroutine, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -37,6 +36,7 @@ from domains.products.search.criteria import ProductSearch, SearchAggregates
 from domains.products.search.service import listing_aggregates, search_generation
 from domains.products.services.catalog import catalog
 from domains.products.services.images import images
+from domains.products.services.pages import PageKey
 from domains.products.services.reviews import reviews
 from domains.products.services.sellers import sellers
 from domains.products.services.stock import inventory
@@ -61,10 +61,6 @@ class _SellerIdsCodec:
 
     def load(self, data: Any) -> frozenset[uuid.UUID]:
         return frozenset(uuid.UUID(item) for item in data)
-
-
-# (owner id, page size, keyset position after which the page starts)
-PageKey = tuple[uuid.UUID, int, tuple[datetime, uuid.UUID] | None]
 
 
 @dataclass
@@ -115,45 +111,9 @@ def make_loaders(resources: Resources) -> ProductLoaders:
 
     cached = functools.partial(cached_loader, cache, factory)
 
-    async def products(session: AsyncSession, ids: list[uuid.UUID]) -> list[Product | None]:
-        return one_per_key(ids, await catalog.get_by_ids(session, ids), _id)
-
-    async def products_by_slug(session: AsyncSession, slugs: list[str]) -> list[Product | None]:
-        rows = await catalog.get_by_slugs(session, slugs)
-        return one_per_key(slugs, rows, lambda row: row.slug)
-
-    async def variants_of(session: AsyncSession, ids: list[uuid.UUID]) -> list[list[Variant]]:
-        rows = await variants.of_products(session, ids)
-        return many_per_key(ids, rows, lambda row: row.product_id)
-
-    async def variants_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[Variant | None]:
-        return one_per_key(ids, await variants.get_by_ids(session, ids), _id)
-
-    async def variants_by_sku(session: AsyncSession, skus: list[str]) -> list[Variant | None]:
-        rows = await variants.get_by_skus(session, skus)
-        return one_per_key(skus, rows, lambda row: row.sku)
-
-    async def stock(session: AsyncSession, ids: list[uuid.UUID]) -> list[Inventory | None]:
-        rows = await inventory.get_by_variant_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.variant_id)
-
-    async def images_of(session: AsyncSession, ids: list[uuid.UUID]) -> list[list[ProductImage]]:
-        rows = await images.of_products(session, ids)
-        return many_per_key(ids, rows, lambda row: row.product_id)
-
-    async def ratings(session: AsyncSession, ids: list[uuid.UUID]) -> list[ProductRating | None]:
-        rows = await reviews.ratings_of(session, ids)
-        return one_per_key(ids, rows, lambda row: row.product_id)
-
-    async def categories(session: AsyncSession, ids: list[uuid.UUID]) -> list[Category | None]:
-        return one_per_key(ids, await catalog.categories_by_ids(session, ids), _id)
-
     async def tree(session: AsyncSession, names: list[str]) -> list[list[Category]]:
         rows = list(await catalog.category_tree(session))
         return [rows for _ in names]
-
-    async def reviews_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[Review | None]:
-        return one_per_key(ids, await reviews.get_by_ids(session, ids), _id)
 
     async def reviews_by_author(
         session: AsyncSession, author_ids: list[uuid.UUID]
@@ -169,24 +129,12 @@ def make_loaders(resources: Resources) -> ProductLoaders:
         return [frozenset(row.id for row in group) for group in grouped]
 
     async def review_pages(page_keys: list[PageKey]) -> list[list[Review]]:
-        return await _grouped_pages(
-            factory,
-            page_keys,
-            lambda session, ids, limit, after: reviews.newest_of_products(
-                session, ids, limit=limit, after=after
-            ),
-            lambda row: row.product_id,
-        )
+        async with read_session(factory) as session:
+            return await reviews.newest_pages(session, page_keys)
 
     async def seller_pages(page_keys: list[PageKey]) -> list[list[Product]]:
-        return await _grouped_pages(
-            factory,
-            page_keys,
-            lambda session, ids, limit, after: catalog.newest_of_sellers(
-                session, ids, limit=limit, after=after
-            ),
-            lambda row: row.seller_id,
-        )
+        async with read_session(factory) as session:
+            return await catalog.newest_pages(session, page_keys)
 
     async def seller_counts(seller_ids: list[uuid.UUID]) -> list[int]:
         async with read_session(factory) as session:
@@ -199,17 +147,37 @@ def make_loaders(resources: Resources) -> ProductLoaders:
     loaders = ProductLoaders(
         cache=cache,
         read_session_factory=factory,
-        product_by_id=cached(keys.product, OPTIONAL_PRODUCT, products),
-        product_by_slug=cached(keys.product_slug, OPTIONAL_PRODUCT, products_by_slug),
-        variants_by_product_id=cached(keys.variants_of, ListCodec(VARIANT), variants_of),
-        variant_by_id=cached(keys.variant, OptionalCodec(VARIANT), variants_by_id),
-        variant_by_sku=cached(keys.variant_sku, OptionalCodec(VARIANT), variants_by_sku),
-        inventory_by_variant_id=cached(keys.inventory, OptionalCodec(ModelCodec(Inventory)), stock),
-        images_by_product_id=cached(keys.images_of, ListCodec(ModelCodec(ProductImage)), images_of),
-        rating_by_product_id=cached(keys.rating, OptionalCodec(ModelCodec(ProductRating)), ratings),
-        category_by_id=cached(keys.category, OptionalCodec(CATEGORY), categories),
+        product_by_id=cached(keys.product, OPTIONAL_PRODUCT, _one(catalog.get_by_ids, _id)),
+        product_by_slug=cached(
+            keys.product_slug, OPTIONAL_PRODUCT, _one(catalog.get_by_slugs, attrgetter("slug"))
+        ),
+        variants_by_product_id=cached(
+            keys.variants_of, ListCodec(VARIANT), _many(variants.of_products, _product_id)
+        ),
+        variant_by_id=cached(keys.variant, OptionalCodec(VARIANT), _one(variants.get_by_ids, _id)),
+        variant_by_sku=cached(
+            keys.variant_sku, OptionalCodec(VARIANT), _one(variants.get_by_skus, attrgetter("sku"))
+        ),
+        inventory_by_variant_id=cached(
+            keys.inventory,
+            OptionalCodec(ModelCodec(Inventory)),
+            _one(inventory.get_by_variant_ids, attrgetter("variant_id")),
+        ),
+        images_by_product_id=cached(
+            keys.images_of,
+            ListCodec(ModelCodec(ProductImage)),
+            _many(images.of_products, _product_id),
+        ),
+        rating_by_product_id=cached(
+            keys.rating,
+            OptionalCodec(ModelCodec(ProductRating)),
+            _one(reviews.ratings_of, _product_id),
+        ),
+        category_by_id=cached(
+            keys.category, OptionalCodec(CATEGORY), _one(catalog.categories_by_ids, _id)
+        ),
         category_tree=cached(lambda _: keys.CATEGORY_TREE, ListCodec(CATEGORY), tree),
-        review_by_id=cached(keys.review, OptionalCodec(REVIEW), reviews_by_id),
+        review_by_id=cached(keys.review, OptionalCodec(REVIEW), _one(reviews.get_by_ids, _id)),
         reviews_by_author_id=cached(keys.reviews_by_author, ListCodec(REVIEW), reviews_by_author),
         review_page_by_product=loader(review_pages),
         product_page_by_seller=loader(seller_pages),
@@ -220,30 +188,29 @@ def make_loaders(resources: Resources) -> ProductLoaders:
     return loaders
 
 
-def _id(row: Any) -> uuid.UUID:
-    identifier: uuid.UUID = row.id
-    return identifier
+_id: Callable[[Any], uuid.UUID] = attrgetter("id")
+_product_id: Callable[[Any], uuid.UUID] = attrgetter("product_id")
+
+BatchFetch = Callable[[AsyncSession, list[KeyT]], Awaitable[Sequence[ValueT]]]
 
 
-async def _grouped_pages(
-    factory: async_sessionmaker[AsyncSession],
-    page_keys: list[PageKey],
-    fetch: Callable[
-        [AsyncSession, list[uuid.UUID], int, tuple[datetime, uuid.UUID] | None],
-        Coroutine[Any, Any, Sequence[ValueT]],
-    ],
-    owner_of: Callable[[ValueT], uuid.UUID],
-) -> list[list[ValueT]]:
-    """Pages of several owners: one statement per distinct (size, cursor), usually one."""
-    groups: dict[tuple[int, Any], list[uuid.UUID]] = defaultdict(list)
-    for owner_id, limit, after in page_keys:
-        groups[(limit, after)].append(owner_id)
-    results: dict[PageKey, list[ValueT]] = {}
-    async with read_session(factory) as session:
-        for (limit, after), owner_ids in groups.items():
-            rows = await fetch(session, owner_ids, limit, after)
-            for owner_id, group in zip(
-                owner_ids, many_per_key(owner_ids, rows, owner_of), strict=True
-            ):
-                results[(owner_id, limit, after)] = group
-    return [results[key] for key in page_keys]
+def _one(
+    fetch: BatchFetch[KeyT, ValueT], key_of: Callable[[ValueT], KeyT]
+) -> Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT | None]]]:
+    """A cached loader's fetch of one row per key (None where there is none)."""
+
+    async def batch(session: AsyncSession, batch_keys: list[KeyT]) -> list[ValueT | None]:
+        return one_per_key(batch_keys, await fetch(session, batch_keys), key_of)
+
+    return batch
+
+
+def _many(
+    fetch: BatchFetch[KeyT, ValueT], key_of: Callable[[ValueT], KeyT]
+) -> Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[list[ValueT]]]]:
+    """A cached loader's fetch of the rows belonging to each key, in the fetch's order."""
+
+    async def batch(session: AsyncSession, batch_keys: list[KeyT]) -> list[list[ValueT]]:
+        return many_per_key(batch_keys, await fetch(session, batch_keys), key_of)
+
+    return batch

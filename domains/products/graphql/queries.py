@@ -1,3 +1,6 @@
+"""The products subgraph's root queries: a product, a variant, the categories, and
+product listings."""
+
 from __future__ import annotations
 
 import asyncio

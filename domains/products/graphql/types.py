@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, TypeAlias
+from typing import Annotated, Any, Self, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -146,16 +146,30 @@ async def visible_product(info: ProductsInfo, model: models.Product | None) -> P
     return Product.from_model(model) if can_see(model, info.context.viewer, seller_ids) else None
 
 
+def _row_fields(model: models.Product | models.Variant | models.Review) -> dict[str, Any]:
+    """What a type shows of every row it is made from: its id and timestamps, and the
+    model itself for the fields that load more."""
+    return {
+        "id": strawberry.ID(str(model.id)),
+        "created_at": model.created_at,
+        "updated_at": model.updated_at,
+        "_model": model,
+    }
+
+
 # Stubs of the users subgraph's entities: their key, plus the fields this subgraph adds.
 # No description, so the owner's is the one clients see.
-@strawberry.federation.type(keys=["id"])
-class SellerProfile:
+@strawberry.type
+class _UsersEntity:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> SellerProfile:
+    def resolve_reference(cls, id: strawberry.ID) -> Self:
         return cls(id=id)
 
+
+@strawberry.federation.type(keys=["id"])
+class SellerProfile(_UsersEntity):
     @strawberry.field(description="The shop's ACTIVE products, newest first.")
     async def products(
         self,
@@ -192,13 +206,7 @@ class SellerProfile:
 
 
 @strawberry.federation.type(keys=["id"])
-class User:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
-
+class User(_UsersEntity):
     @strawberry.field(description="The account's reviews, newest first.")
     async def reviews(
         self,
@@ -300,14 +308,11 @@ class Product:
     @classmethod
     def from_model(cls, model: models.Product) -> Product:
         return cls(
-            id=strawberry.ID(str(model.id)),
+            **_row_fields(model),
             name=model.name,
             slug=model.slug,
             description=model.description,
             status=ProductStatus(model.status),
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            _model=model,
         )
 
     @classmethod
@@ -398,7 +403,7 @@ class ProductVariant:
     @classmethod
     def from_model(cls, model: models.Variant) -> ProductVariant:
         return cls(
-            id=strawberry.ID(str(model.id)),
+            **_row_fields(model),
             sku=model.sku,
             options=[VariantOption(name=o["name"], value=o["value"]) for o in model.options],
             price=Money(amount=model.price_amount, currency=model.currency),
@@ -408,9 +413,6 @@ class ProductVariant:
                 else Money(amount=model.compare_at_amount, currency=model.currency)
             ),
             weight_grams=model.weight_grams,
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            _model=model,
         )
 
     @classmethod
@@ -474,14 +476,11 @@ class Review:
     @classmethod
     def from_model(cls, model: models.Review) -> Review:
         return cls(
-            id=strawberry.ID(str(model.id)),
+            **_row_fields(model),
             rating=model.rating,
             title=model.title,
             body=model.body,
             verified_purchase=model.verified_purchase,
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-            _model=model,
         )
 
     @classmethod

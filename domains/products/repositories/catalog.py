@@ -11,28 +11,22 @@ from sqlalchemy import ColumnElement, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.products.models import Inventory, Product, ProductRating, ProductStatus, Variant
-from domains.products.repositories.sql import newest_per_owner, value_taken
+from domains.products.repositories.sql import newest_per_owner, rows_where_in, value_taken
 
 
 class ProductRepository:
     async def get_by_ids(
         self, session: AsyncSession, ids: Sequence[uuid.UUID]
     ) -> Sequence[Product]:
-        result = await session.scalars(select(Product).where(Product.id.in_(ids)))
-        return result.all()
+        return await rows_where_in(session, Product, Product.id, ids)
 
     async def get_by_slugs(self, session: AsyncSession, slugs: Sequence[str]) -> Sequence[Product]:
-        result = await session.scalars(select(Product).where(Product.slug.in_(slugs)))
-        return result.all()
+        return await rows_where_in(session, Product, Product.slug, slugs)
 
     async def get_for_update(self, session: AsyncSession, product_id: uuid.UUID) -> Product | None:
-        return await session.scalar(
-            select(Product)
-            .where(Product.id == product_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, Product, product_id)
 
     async def slug_exists(
         self, session: AsyncSession, slug: str, *, other_than: uuid.UUID | None = None

@@ -9,18 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.products.models import Category
+from domains.products.repositories.sql import rows_where_in
 
 
 class CategoryRepository:
     async def get_by_ids(
         self, session: AsyncSession, ids: Sequence[uuid.UUID]
     ) -> Sequence[Category]:
-        result = await session.scalars(select(Category).where(Category.id.in_(ids)))
-        return result.all()
+        return await rows_where_in(session, Category, Category.id, ids)
 
     async def get_by_slugs(self, session: AsyncSession, slugs: Sequence[str]) -> Sequence[Category]:
-        result = await session.scalars(select(Category).where(Category.slug.in_(slugs)))
-        return result.all()
+        return await rows_where_in(session, Category, Category.slug, slugs)
 
     async def list_all(self, session: AsyncSession) -> Sequence[Category]:
         result = await session.scalars(

@@ -8,29 +8,29 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.products.models import ProductImage
+from domains.products.repositories.sql import rows_where_in
 
 
 class ImageRepository:
     async def list_by_product_ids(
         self, session: AsyncSession, product_ids: Sequence[uuid.UUID]
     ) -> Sequence[ProductImage]:
-        result = await session.scalars(
-            select(ProductImage)
-            .where(ProductImage.product_id.in_(product_ids))
-            .order_by(ProductImage.product_id, ProductImage.position, ProductImage.created_at)
+        return await rows_where_in(
+            session,
+            ProductImage,
+            ProductImage.product_id,
+            product_ids,
+            ProductImage.product_id,
+            ProductImage.position,
+            ProductImage.created_at,
         )
-        return result.all()
 
     async def get_for_update(
         self, session: AsyncSession, image_id: uuid.UUID
     ) -> ProductImage | None:
-        return await session.scalar(
-            select(ProductImage)
-            .where(ProductImage.id == image_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, ProductImage, image_id)
 
     async def count_for_product(self, session: AsyncSession, product_id: uuid.UUID) -> int:
         count = await session.scalar(

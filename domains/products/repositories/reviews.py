@@ -12,18 +12,16 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.products.models import Product, ProductRating, Purchase, Review
-from domains.products.repositories.sql import newest_per_owner
+from domains.products.repositories.sql import newest_per_owner, rows_where_in
 
 
 class RatingRepository:
     async def get_by_product_ids(
         self, session: AsyncSession, product_ids: Sequence[uuid.UUID]
     ) -> Sequence[ProductRating]:
-        result = await session.scalars(
-            select(ProductRating).where(ProductRating.product_id.in_(product_ids))
-        )
-        return result.all()
+        return await rows_where_in(session, ProductRating, ProductRating.product_id, product_ids)
 
     async def add_review(self, session: AsyncSession, product_id: uuid.UUID, rating: int) -> None:
         """Count a review in, atomically: concurrent reviews cannot lose an update."""
@@ -55,16 +53,10 @@ class RatingRepository:
 
 class ReviewRepository:
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Review]:
-        result = await session.scalars(select(Review).where(Review.id.in_(ids)))
-        return result.all()
+        return await rows_where_in(session, Review, Review.id, ids)
 
     async def get_for_update(self, session: AsyncSession, review_id: uuid.UUID) -> Review | None:
-        return await session.scalar(
-            select(Review)
-            .where(Review.id == review_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, Review, review_id)
 
     async def exists_for(
         self, session: AsyncSession, product_id: uuid.UUID, author_id: uuid.UUID

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.products.models import Seller
+from domains.products.repositories.sql import rows_where_in
 
 
 class SellerRepository:
@@ -20,8 +21,7 @@ class SellerRepository:
     async def ids_for_users(
         self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
     ) -> Sequence[Seller]:
-        result = await session.scalars(select(Seller).where(Seller.user_id.in_(user_ids)))
-        return result.all()
+        return await rows_where_in(session, Seller, Seller.user_id, user_ids)
 
     async def get(self, session: AsyncSession, seller_id: uuid.UUID) -> Seller | None:
         return await session.get(Seller, seller_id)

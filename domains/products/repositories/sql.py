@@ -1,5 +1,5 @@
-"""SQL shapes the products repositories share: id lists as tables, uniqueness checks,
-and the newest rows of several owners in one statement."""
+"""SQL shapes the products repositories share: rows by a list of keys, id lists as
+tables, uniqueness checks, and the newest rows of several owners in one statement."""
 
 from __future__ import annotations
 
@@ -15,6 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 RowT = TypeVar("RowT")
+
+
+async def rows_where_in(
+    session: AsyncSession,
+    model: type[RowT],
+    column: InstrumentedAttribute[Any],
+    values: Sequence[Any],
+    *order_by: Any,
+) -> Sequence[RowT]:
+    """The rows of `model` whose `column` is one of `values` (in `order_by` order)."""
+    result = await session.scalars(select(model).where(column.in_(values)).order_by(*order_by))
+    return result.all()
 
 
 def uuid_values(name: str, ids: Sequence[uuid.UUID]) -> Any:

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.products.models import Inventory, InventoryMovement, StockReservation
+from domains.products.repositories.sql import rows_where_in
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,7 @@ class InventoryRepository:
     async def get_by_variant_ids(
         self, session: AsyncSession, variant_ids: Sequence[uuid.UUID]
     ) -> Sequence[Inventory]:
-        result = await session.scalars(
-            select(Inventory).where(Inventory.variant_id.in_(variant_ids))
-        )
-        return result.all()
+        return await rows_where_in(session, Inventory, Inventory.variant_id, variant_ids)
 
     async def adjust_on_hand(
         self, session: AsyncSession, variant_id: uuid.UUID, delta: int
@@ -39,18 +38,12 @@ class InventoryRepository:
         One conditional UPDATE: the check and the write are the same statement, so two
         concurrent adjustments cannot both pass a check made before the other wrote.
         """
-        row = (
-            await session.execute(
-                update(Inventory)
-                .where(
-                    Inventory.variant_id == variant_id,
-                    Inventory.on_hand + delta >= Inventory.reserved,
-                )
-                .values(on_hand=Inventory.on_hand + delta, updated_at=func.now())
-                .returning(Inventory.on_hand, Inventory.reserved)
-            )
-        ).one_or_none()
-        return None if row is None else StockLevel(variant_id, row.on_hand, row.reserved)
+        return await _change_level(
+            session,
+            variant_id,
+            Inventory.on_hand + delta >= Inventory.reserved,
+            on_hand=Inventory.on_hand + delta,
+        )
 
     async def reserve(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
@@ -61,63 +54,40 @@ class InventoryRepository:
         queue up, and each re-checks the condition against the committed row it waited
         for: stock can neither be oversold nor go negative.
         """
-        row = (
-            await session.execute(
-                update(Inventory)
-                .where(
-                    Inventory.variant_id == variant_id,
-                    Inventory.on_hand - Inventory.reserved >= quantity,
-                )
-                .values(reserved=Inventory.reserved + quantity, updated_at=func.now())
-                .returning(Inventory.on_hand, Inventory.reserved)
-            )
-        ).one_or_none()
-        return None if row is None else StockLevel(variant_id, row.on_hand, row.reserved)
+        return await _change_level(
+            session,
+            variant_id,
+            Inventory.on_hand - Inventory.reserved >= quantity,
+            reserved=Inventory.reserved + quantity,
+        )
 
     async def release(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
     ) -> StockLevel:
-        row = (
-            await session.execute(
-                update(Inventory)
-                .where(Inventory.variant_id == variant_id)
-                .values(reserved=Inventory.reserved - quantity, updated_at=func.now())
-                .returning(Inventory.on_hand, Inventory.reserved)
-            )
-        ).one()
-        return StockLevel(variant_id, row.on_hand, row.reserved)
+        return _found(
+            await _change_level(session, variant_id, reserved=Inventory.reserved - quantity)
+        )
 
     async def restock(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
     ) -> StockLevel:
         """Committed units come back on hand (their order was cancelled before shipping)."""
-        row = (
-            await session.execute(
-                update(Inventory)
-                .where(Inventory.variant_id == variant_id)
-                .values(on_hand=Inventory.on_hand + quantity, updated_at=func.now())
-                .returning(Inventory.on_hand, Inventory.reserved)
-            )
-        ).one()
-        return StockLevel(variant_id, row.on_hand, row.reserved)
+        return _found(
+            await _change_level(session, variant_id, on_hand=Inventory.on_hand + quantity)
+        )
 
     async def commit(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
     ) -> StockLevel:
         """The reserved units leave the warehouse: both on hand and reserved go down."""
-        row = (
-            await session.execute(
-                update(Inventory)
-                .where(Inventory.variant_id == variant_id)
-                .values(
-                    on_hand=Inventory.on_hand - quantity,
-                    reserved=Inventory.reserved - quantity,
-                    updated_at=func.now(),
-                )
-                .returning(Inventory.on_hand, Inventory.reserved)
+        return _found(
+            await _change_level(
+                session,
+                variant_id,
+                on_hand=Inventory.on_hand - quantity,
+                reserved=Inventory.reserved - quantity,
             )
-        ).one()
-        return StockLevel(variant_id, row.on_hand, row.reserved)
+        )
 
     async def get(self, session: AsyncSession, variant_id: uuid.UUID) -> Inventory | None:
         return await session.get(Inventory, variant_id)
@@ -187,6 +157,32 @@ class ReservationRepository:
             .limit(limit)
         )
         return list(result.all())
+
+
+async def _change_level(
+    session: AsyncSession,
+    variant_id: uuid.UUID,
+    *conditions: ColumnElement[bool],
+    **values: Any,
+) -> StockLevel | None:
+    """One UPDATE of a variant's inventory row where `conditions` hold; the level after
+    it, or None when no row matched."""
+    row = (
+        await session.execute(
+            update(Inventory)
+            .where(Inventory.variant_id == variant_id, *conditions)
+            .values(**values, updated_at=func.now())
+            .returning(Inventory.on_hand, Inventory.reserved)
+        )
+    ).one_or_none()
+    return None if row is None else StockLevel(variant_id, row.on_hand, row.reserved)
+
+
+def _found(level: StockLevel | None) -> StockLevel:
+    # An unconditional change of a variant's own row: the row exists (its variant does).
+    if level is None:
+        raise NoResultFound("No inventory row for the variant.")
+    return level
 
 
 inventory_repository = InventoryRepository()

@@ -84,12 +84,12 @@ def _cursor_kind(sort: ProductSort) -> str:
     return f"Product:{sort.value}"
 
 
-def encode_after(sort: ProductSort, values: Sequence[Any]) -> str:
+def cursor_of(sort: ProductSort, values: Sequence[Any]) -> str:
     """The cursor of a row from its sort key values."""
     return encode_cursor(_cursor_kind(sort), [cursor_value(value) for value in values])
 
 
-def decode_after(sort: ProductSort, after: str, key_types: Sequence[type]) -> list[Any]:
+def sort_values_of(sort: ProductSort, after: str, key_types: Sequence[type]) -> list[Any]:
     """Sort key values back from a cursor of `sort`, whose keys have `key_types`."""
     try:
         raw = decode_cursor(_cursor_kind(sort), after, arity=len(key_types))

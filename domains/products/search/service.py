@@ -33,8 +33,8 @@ from domains.products.search.criteria import (
     ProductSearch,
     ProductSort,
     SearchAggregates,
-    decode_after,
-    encode_after,
+    cursor_of,
+    sort_values_of,
 )
 from domains.products.search.repository import search_repository, sort_key_types
 
@@ -119,7 +119,7 @@ class SearchService:
         cursor that is not one of this listing's."""
         if after is None:
             return None
-        return decode_after(sort, after, sort_key_types(criteria, sort))
+        return sort_values_of(sort, after, sort_key_types(criteria, sort))
 
     async def page(
         self,
@@ -132,7 +132,7 @@ class SearchService:
     ) -> SearchPage:
         """One page of at most `first` rows after the decoded cursor `after`."""
         rows = await search_repository.page(session, criteria, sort, limit=first + 1, after=after)
-        page = [(product, encode_after(sort, values)) for product, values in rows[:first]]
+        page = [(product, cursor_of(sort, values)) for product, values in rows[:first]]
         return SearchPage(
             rows=page, has_next_page=len(rows) > first, has_previous_page=after is not None
         )

@@ -1,4 +1,4 @@
-"""Who is calling: a signed-in caller, the shops they run, and what they may edit."""
+"""Who is calling: a signed-in caller, the shops they run, and the products they may edit."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Role, Viewer
-from domains.kit.errors import PermissionDenied
+from domains.kit.errors import InputErrors, PermissionDenied
 from domains.products.models import Product
+from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.sellers import seller_repository
+from domains.products.services.validation import Code
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,16 @@ async def catalog_editor(session: AsyncSession, viewer: Viewer) -> Actor:
 def ensure_can_edit(actor: Actor, product: Product) -> None:
     if not actor.may_edit(product.seller_id):
         raise PermissionDenied("Only the product's seller or staff can change it.")
+
+
+async def product_to_edit(
+    session: AsyncSession, viewer: Viewer, product_id: uuid.UUID, *, field: str
+) -> tuple[Actor, Product]:
+    """The caller, and the product they may edit, locked FOR UPDATE until the unit of
+    work ends; `field` names the input that gave the product's id."""
+    actor = await catalog_editor(session, viewer)
+    product = await product_repository.get_for_update(session, product_id)
+    if product is None:
+        raise InputErrors.single(field, Code.NOT_FOUND, "No such product.")
+    ensure_can_edit(actor, product)
+    return actor, product

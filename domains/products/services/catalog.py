@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +17,8 @@ from domains.products import cache as keys
 from domains.products.models import Category, Product, ProductStatus
 from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.categories import category_repository
-from domains.products.services.actors import Actor, catalog_editor, ensure_can_edit
+from domains.products.services.actors import Actor, catalog_editor, product_to_edit
+from domains.products.services.pages import NewestPages
 from domains.products.services.validation import (
     UNCHANGED,
     Code,
@@ -45,6 +45,19 @@ def _clean_slug(raw: str) -> str:
             f"A slug is 2 to 200 lowercase letters, digits and single hyphens (got {quoted(raw)}).",
         )
     return slug
+
+
+def _clean_name(raw: str) -> str:
+    return clean_text(raw, "name", max_length=MAX_NAME_LENGTH)
+
+
+def _clean_description(raw: str) -> str:
+    return clean_text(raw, "description", max_length=MAX_DESCRIPTION_LENGTH, required=False)
+
+
+def _given(errors: Errors, raw: str | None, clean: Callable[[str], str]) -> str | None:
+    """`raw` cleaned, or None when it was not given (or its problem went into `errors`)."""
+    return None if raw is None else errors.check(lambda: clean(raw))
 
 
 def product_keys(product: Product, *more_slugs: str) -> list[str]:
@@ -74,18 +87,9 @@ class CatalogService:
         errors = Errors()
         if fields.name is None:
             errors.add("name", Code.REQUIRED, "`name` is required.")
-            name = None
-        else:
-            name = errors.check(lambda: clean_text(fields.name or "", "name", max_length=200))
-        description = errors.check(
-            lambda: clean_text(
-                fields.description or "",
-                "description",
-                max_length=MAX_DESCRIPTION_LENGTH,
-                required=False,
-            )
-        )
-        slug = None if fields.slug is None else errors.check(lambda: _clean_slug(fields.slug or ""))
+        name = _given(errors, fields.name, _clean_name)
+        description = _given(errors, fields.description or "", _clean_description)
+        slug = _given(errors, fields.slug, _clean_slug)
         category_id = await self._category(session, fields.category_id, errors)
         if fields.status not in (None, ProductStatus.DRAFT.value):
             errors.add(
@@ -158,29 +162,12 @@ class CatalogService:
     async def update(
         self, session: AsyncSession, viewer: Viewer, product_id: uuid.UUID, fields: ProductFields
     ) -> Product:
-        actor = await catalog_editor(session, viewer)
-        product = await self._get_for_update(session, product_id)
-        ensure_can_edit(actor, product)
+        _, product = await product_to_edit(session, viewer, product_id, field="id")
         old_slug = product.slug
         errors = Errors()
-        name = (
-            None
-            if fields.name is None
-            else errors.check(lambda: clean_text(fields.name or "", "name", max_length=200))
-        )
-        description = (
-            None
-            if fields.description is None
-            else errors.check(
-                lambda: clean_text(
-                    fields.description or "",
-                    "description",
-                    max_length=MAX_DESCRIPTION_LENGTH,
-                    required=False,
-                )
-            )
-        )
-        slug = None if fields.slug is None else errors.check(lambda: _clean_slug(fields.slug or ""))
+        name = _given(errors, fields.name, _clean_name)
+        description = _given(errors, fields.description, _clean_description)
+        slug = _given(errors, fields.slug, _clean_slug)
         category_id = await self._category(session, fields.category_id, errors)
         status = None
         if fields.status is not None:
@@ -225,19 +212,11 @@ class CatalogService:
     async def archive(
         self, session: AsyncSession, viewer: Viewer, product_id: uuid.UUID
     ) -> Product:
-        actor = await catalog_editor(session, viewer)
-        product = await self._get_for_update(session, product_id)
-        ensure_can_edit(actor, product)
+        _, product = await product_to_edit(session, viewer, product_id, field="id")
         product.status = ProductStatus.ARCHIVED.value
         await session.flush()
         await session.refresh(product)
         mark_stale(session, *product_keys(product), keys.SEARCH_GENERATION)
-        return product
-
-    async def _get_for_update(self, session: AsyncSession, product_id: uuid.UUID) -> Product:
-        product = await product_repository.get_for_update(session, product_id)
-        if product is None:
-            raise InputErrors.single("id", Code.NOT_FOUND, "No such product.")
         return product
 
     # Reads of the GraphQL loaders.
@@ -250,18 +229,8 @@ class CatalogService:
     async def get_by_slugs(self, session: AsyncSession, slugs: Sequence[str]) -> Sequence[Product]:
         return await product_repository.get_by_slugs(session, slugs)
 
-    async def newest_of_sellers(
-        self,
-        session: AsyncSession,
-        seller_ids: Sequence[uuid.UUID],
-        *,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None,
-    ) -> Sequence[Product]:
-        """Each shop's newest ACTIVE products, `limit` per shop, after the cursor."""
-        return await product_repository.page_by_sellers(
-            session, seller_ids, limit=limit, after=after
-        )
+    # Pages of shops' ACTIVE products, newest first: one per (seller id, size, cursor).
+    newest_pages = NewestPages(product_repository.page_by_sellers, lambda row: row.seller_id)
 
     async def count_by_sellers(
         self, session: AsyncSession, seller_ids: Sequence[uuid.UUID]

@@ -16,7 +16,7 @@ from domains.products.media import media_base_url
 from domains.products.models import ProductImage
 from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.images import image_repository
-from domains.products.services.actors import catalog_editor, ensure_can_edit
+from domains.products.services.actors import catalog_editor, ensure_can_edit, product_to_edit
 from domains.products.services.validation import Code, Errors, clean_text
 
 _STORAGE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*\.(?:jpe?g|png|webp|avif|gif)$", re.I)
@@ -62,11 +62,7 @@ class ImageService:
         alt_text: str | None,
         position: int | None,
     ) -> ProductImage:
-        actor = await catalog_editor(session, viewer)
-        product = await product_repository.get_for_update(session, product_id)
-        if product is None:
-            raise InputErrors.single("productId", Code.NOT_FOUND, "No such product.")
-        ensure_can_edit(actor, product)
+        _, product = await product_to_edit(session, viewer, product_id, field="productId")
         errors = Errors()
         key = errors.check(lambda: storage_key_of(url, media_base_url()))
         alt = errors.check(

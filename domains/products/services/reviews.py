@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +17,7 @@ from domains.products.models import ProductRating, ProductStatus, Review
 from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.reviews import rating_repository, review_repository
 from domains.products.repositories.sellers import seller_repository
+from domains.products.services.pages import NewestPages
 from domains.products.services.validation import Code, Errors, clean_text, now_utc, refuse_duplicate
 
 MAX_REVIEW_TITLE_LENGTH = 200
@@ -92,13 +92,7 @@ class ReviewService:
                 published_at=now_utc(),
             ),
         )
-        mark_stale(
-            session,
-            keys.review(review.id),
-            keys.rating(product.id),
-            keys.reviews_by_author(author_id),
-            keys.SEARCH_GENERATION,
-        )
+        _mark_stale(session, review)
         return review
 
     async def delete(self, session: AsyncSession, viewer: Viewer, review_id: uuid.UUID) -> Review:
@@ -119,13 +113,7 @@ class ReviewService:
                 removed_at=now_utc(),
             ),
         )
-        mark_stale(
-            session,
-            keys.review(review.id),
-            keys.rating(review.product_id),
-            keys.reviews_by_author(review.author_id),
-            keys.SEARCH_GENERATION,
-        )
+        _mark_stale(session, review)
         return review
 
     # Reads of the GraphQL loaders.
@@ -138,23 +126,25 @@ class ReviewService:
     ) -> Sequence[Review]:
         return await review_repository.newest_by_authors(session, author_ids, limit=limit)
 
-    async def newest_of_products(
-        self,
-        session: AsyncSession,
-        product_ids: Sequence[uuid.UUID],
-        *,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None,
-    ) -> Sequence[Review]:
-        """Each product's newest `limit` reviews after the cursor."""
-        return await review_repository.page_by_products(
-            session, product_ids, limit=limit, after=after
-        )
+    # Pages of products' reviews, newest first: one per (product id, size, cursor).
+    newest_pages = NewestPages(review_repository.page_by_products, lambda row: row.product_id)
 
     async def ratings_of(
         self, session: AsyncSession, product_ids: Sequence[uuid.UUID]
     ) -> Sequence[ProductRating]:
         return await rating_repository.get_by_product_ids(session, product_ids)
+
+
+def _mark_stale(session: AsyncSession, review: Review) -> None:
+    """A review written or deleted: it, its product's rating, its author's list and
+    every listing (rating sorts and facets) went stale."""
+    mark_stale(
+        session,
+        keys.review(review.id),
+        keys.rating(review.product_id),
+        keys.reviews_by_author(review.author_id),
+        keys.SEARCH_GENERATION,
+    )
 
 
 _ALREADY_REVIEWED = "You have already reviewed this product."

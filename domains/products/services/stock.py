@@ -338,31 +338,25 @@ class StockService:
         rows = await reservation_repository.close_for_order(session, order_id, status.value)
         movements: list[dict[str, Any]] = []
         changes: list[StockChange] = []
+        committed = status is ReservationStatus.COMMITTED
         for row in rows:
-            if status is ReservationStatus.COMMITTED:
+            if committed:
                 level = await inventory_repository.commit(session, row.variant_id, row.quantity)
-                movements.append(
-                    movement(
-                        level,
-                        InventoryChange.COMMIT,
-                        on_hand_delta=-row.quantity,
-                        reserved_delta=-row.quantity,
-                        order_id=order_id,
-                    )
-                )
                 # On hand and reserved drop together: what is available does not move.
-                changes.append(StockChange(level, level.on_hand - level.reserved))
+                available_before = level.on_hand - level.reserved
             else:
                 level = await inventory_repository.release(session, row.variant_id, row.quantity)
-                movements.append(
-                    movement(
-                        level,
-                        InventoryChange.RELEASE,
-                        reserved_delta=-row.quantity,
-                        order_id=order_id,
-                    )
+                available_before = level.on_hand - level.reserved - row.quantity
+            movements.append(
+                movement(
+                    level,
+                    InventoryChange.COMMIT if committed else InventoryChange.RELEASE,
+                    on_hand_delta=-row.quantity if committed else 0,
+                    reserved_delta=-row.quantity,
+                    order_id=order_id,
                 )
-                changes.append(StockChange(level, level.on_hand - level.reserved - row.quantity))
+            )
+            changes.append(StockChange(level, available_before))
         await inventory_repository.add_movements(session, movements)
         await after_stock_changes(session, changes)
         return list(rows)

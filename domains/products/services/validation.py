@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.errors import FieldError, InputErrors, quoted
+from domains.kit.errors import FieldError, InputErrors, parse_uuid
 from domains.products.errors import ProductErrorCode
 
 Code = ProductErrorCode
@@ -34,12 +34,7 @@ def now_utc() -> datetime:
 
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InputErrors.single(
-            field, Code.INVALID, f"{quoted(value)} is not a valid ID."
-        ) from None
+    return parse_uuid(value, field, Code.INVALID)
 
 
 def clean_text(raw: str, field: str, *, max_length: int, required: bool = True) -> str:

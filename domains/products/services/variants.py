@@ -20,7 +20,7 @@ from domains.products.models import AdjustmentReason, InventoryChange, Product, 
 from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.stock import inventory_repository
 from domains.products.repositories.variants import variant_repository
-from domains.products.services.actors import catalog_editor, ensure_can_edit
+from domains.products.services.actors import catalog_editor, ensure_can_edit, product_to_edit
 from domains.products.services.catalog import product_keys
 from domains.products.services.stock import (
     MAX_STOCK_CHANGE,
@@ -141,13 +141,9 @@ class VariantService:
         product_id: uuid.UUID,
         fields: VariantFields,
     ) -> Variant:
-        actor = await catalog_editor(session, viewer)
         # The product row lock serialises variant changes of one product, so the
         # currency and duplicate-options checks below cannot race.
-        product = await product_repository.get_for_update(session, product_id)
-        if product is None:
-            raise InputErrors.single("productId", Code.NOT_FOUND, "No such product.")
-        ensure_can_edit(actor, product)
+        actor, product = await product_to_edit(session, viewer, product_id, field="productId")
         errors = Errors()
         sku = None
         if fields.sku is None:

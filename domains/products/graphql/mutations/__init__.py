@@ -1,0 +1,1 @@
+"""The products subgraph's mutations, one per module."""

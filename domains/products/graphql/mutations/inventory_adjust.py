@@ -1,9 +1,14 @@
+"""inventoryAdjust: change a variant's stock on hand, with a reason for the audit."""
+
 from __future__ import annotations
 
+import uuid
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import (
     ProductError,
     ProductsInfo,
@@ -36,19 +41,21 @@ class InventoryAdjustPayload:
 async def inventory_adjust(
     info: ProductsInfo, variant_id: strawberry.ID, input: InventoryAdjustInput
 ) -> InventoryAdjustPayload:
-    try:
-        async with unit_of_work(info) as session:
-            variant_key = parse_id(variant_id, "variantId")
-            await inventory.adjust(
-                session,
-                info.context.viewer,
-                variant_key,
-                delta=input.delta,
-                reason=input.reason.value,
-                note=input.note,
-            )
-    except InputErrors as error:
-        return InventoryAdjustPayload(errors=product_errors(error))
+    async def adjust(session: AsyncSession) -> uuid.UUID:
+        variant_key = parse_id(variant_id, "variantId")
+        await inventory.adjust(
+            session,
+            info.context.viewer,
+            variant_key,
+            delta=input.delta,
+            reason=input.reason.value,
+            note=input.note,
+        )
+        return variant_key
+
+    variant_key = await mutate(info, adjust)
+    if isinstance(variant_key, InputErrors):
+        return InventoryAdjustPayload(errors=product_errors(variant_key))
     model = await info.context.loaders.variant_by_id.load(variant_key)
     return InventoryAdjustPayload(
         variant=None if model is None else ProductVariant.from_model(model)

@@ -1,9 +1,11 @@
+"""productArchive: stop selling a product."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
 from domains.products.services.catalog import catalog
 from domains.products.services.validation import parse_id
@@ -16,9 +18,9 @@ class ProductArchivePayload:
 
 
 async def product_archive(info: ProductsInfo, id: strawberry.ID) -> ProductArchivePayload:
-    try:
-        async with unit_of_work(info) as session:
-            product = await catalog.archive(session, info.context.viewer, parse_id(id))
-    except InputErrors as error:
-        return ProductArchivePayload(errors=product_errors(error))
+    product = await mutate(
+        info, lambda session: catalog.archive(session, info.context.viewer, parse_id(id))
+    )
+    if isinstance(product, InputErrors):
+        return ProductArchivePayload(errors=product_errors(product))
     return ProductArchivePayload(product=Product.from_model(product))

@@ -1,9 +1,11 @@
+"""productCreate: a new product, as a DRAFT."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
 from domains.products.services.catalog import ProductFields, catalog
 
@@ -37,9 +39,9 @@ async def product_create(info: ProductsInfo, input: ProductCreateInput) -> Produ
         category_id=None if input.category_id is None else str(input.category_id),
         seller_id=None if input.seller_id is None else str(input.seller_id),
     )
-    try:
-        async with unit_of_work(info) as session:
-            product = await catalog.create(session, info.context.viewer, fields)
-    except InputErrors as error:
-        return ProductCreatePayload(errors=product_errors(error))
+    product = await mutate(
+        info, lambda session: catalog.create(session, info.context.viewer, fields)
+    )
+    if isinstance(product, InputErrors):
+        return ProductCreatePayload(errors=product_errors(product))
     return ProductCreatePayload(product=Product.from_model(product))

@@ -1,9 +1,11 @@
+"""productImageAdd: attach an uploaded image to a product."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import (
     ProductError,
     ProductImage,
@@ -37,16 +39,17 @@ class ProductImageAddPayload:
 async def product_image_add(
     info: ProductsInfo, product_id: strawberry.ID, input: ProductImageAddInput
 ) -> ProductImageAddPayload:
-    try:
-        async with unit_of_work(info) as session:
-            image = await images.add(
-                session,
-                info.context.viewer,
-                parse_id(product_id, "productId"),
-                url=input.url,
-                alt_text=input.alt_text,
-                position=input.position,
-            )
-    except InputErrors as error:
-        return ProductImageAddPayload(errors=product_errors(error))
+    image = await mutate(
+        info,
+        lambda session: images.add(
+            session,
+            info.context.viewer,
+            parse_id(product_id, "productId"),
+            url=input.url,
+            alt_text=input.alt_text,
+            position=input.position,
+        ),
+    )
+    if isinstance(image, InputErrors):
+        return ProductImageAddPayload(errors=product_errors(image))
     return ProductImageAddPayload(image=ProductImage.from_model(image))

@@ -1,9 +1,11 @@
+"""productImageRemove: take an image off its product."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import (
     Product,
     ProductError,
@@ -26,11 +28,11 @@ class ProductImageRemovePayload:
 
 
 async def product_image_remove(info: ProductsInfo, id: strawberry.ID) -> ProductImageRemovePayload:
-    try:
-        async with unit_of_work(info) as session:
-            image = await images.remove(session, info.context.viewer, parse_id(id))
-    except InputErrors as error:
-        return ProductImageRemovePayload(errors=product_errors(error))
+    image = await mutate(
+        info, lambda session: images.remove(session, info.context.viewer, parse_id(id))
+    )
+    if isinstance(image, InputErrors):
+        return ProductImageRemovePayload(errors=product_errors(image))
     product = await info.context.loaders.product_by_id.load(image.product_id)
     return ProductImageRemovePayload(
         image=ProductImage.from_model(image), product=await visible_product(info, product)

@@ -1,9 +1,11 @@
+"""productUpdate: edit a product's name, slug, description, category or status."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
 from domains.products.models import ProductStatus
 from domains.products.services.catalog import ProductFields, catalog
@@ -45,9 +47,9 @@ async def product_update(
         ),
         status=None if input.status is None else input.status.value,
     )
-    try:
-        async with unit_of_work(info) as session:
-            product = await catalog.update(session, info.context.viewer, parse_id(id), fields)
-    except InputErrors as error:
-        return ProductUpdatePayload(errors=product_errors(error))
+    product = await mutate(
+        info, lambda session: catalog.update(session, info.context.viewer, parse_id(id), fields)
+    )
+    if isinstance(product, InputErrors):
+        return ProductUpdatePayload(errors=product_errors(product))
     return ProductUpdatePayload(product=Product.from_model(product))

@@ -1,9 +1,11 @@
+"""reviewCreate: a customer reviews a product, once."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import ProductError, ProductsInfo, Review, product_errors
 from domains.products.services.reviews import reviews
 from domains.products.services.validation import parse_id
@@ -25,16 +27,17 @@ class ReviewCreatePayload:
 async def review_create(
     info: ProductsInfo, product_id: strawberry.ID, input: ReviewCreateInput
 ) -> ReviewCreatePayload:
-    try:
-        async with unit_of_work(info) as session:
-            review = await reviews.create(
-                session,
-                info.context.viewer,
-                parse_id(product_id, "productId"),
-                rating=input.rating,
-                title=input.title,
-                body=input.body,
-            )
-    except InputErrors as error:
-        return ReviewCreatePayload(errors=product_errors(error))
+    review = await mutate(
+        info,
+        lambda session: reviews.create(
+            session,
+            info.context.viewer,
+            parse_id(product_id, "productId"),
+            rating=input.rating,
+            title=input.title,
+            body=input.body,
+        ),
+    )
+    if isinstance(review, InputErrors):
+        return ReviewCreatePayload(errors=product_errors(review))
     return ReviewCreatePayload(review=Review.from_model(review))

@@ -1,9 +1,11 @@
+"""reviewDelete: its author or staff remove a review."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.types import ProductError, ProductsInfo, Review, product_errors
 from domains.products.services.reviews import reviews
 from domains.products.services.validation import parse_id
@@ -16,9 +18,9 @@ class ReviewDeletePayload:
 
 
 async def review_delete(info: ProductsInfo, id: strawberry.ID) -> ReviewDeletePayload:
-    try:
-        async with unit_of_work(info) as session:
-            review = await reviews.delete(session, info.context.viewer, parse_id(id))
-    except InputErrors as error:
-        return ReviewDeletePayload(errors=product_errors(error))
+    review = await mutate(
+        info, lambda session: reviews.delete(session, info.context.viewer, parse_id(id))
+    )
+    if isinstance(review, InputErrors):
+        return ReviewDeletePayload(errors=product_errors(review))
     return ReviewDeletePayload(review=Review.from_model(review))

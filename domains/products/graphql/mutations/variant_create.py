@@ -1,9 +1,11 @@
+"""variantCreate: add a variant (SKU, price, options, first stock) to a product."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
 from domains.products.graphql.types import (
     ProductError,
@@ -50,11 +52,12 @@ async def variant_create(
         options=[(option.name, option.value) for option in input.options],
         stock=input.stock,
     )
-    try:
-        async with unit_of_work(info) as session:
-            variant = await variants.create(
-                session, info.context.viewer, parse_id(product_id, "productId"), fields
-            )
-    except InputErrors as error:
-        return VariantCreatePayload(errors=product_errors(error))
+    variant = await mutate(
+        info,
+        lambda session: variants.create(
+            session, info.context.viewer, parse_id(product_id, "productId"), fields
+        ),
+    )
+    if isinstance(variant, InputErrors):
+        return VariantCreatePayload(errors=product_errors(variant))
     return VariantCreatePayload(variant=ProductVariant.from_model(variant))

@@ -1,9 +1,11 @@
+"""variantUpdate: edit a variant's SKU, price, options or weight."""
+
 from __future__ import annotations
 
 import strawberry
 
 from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import unit_of_work
+from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
 from domains.products.graphql.types import (
     ProductError,
@@ -58,9 +60,9 @@ async def variant_update(
             else [(option.name, option.value) for option in input.options]
         ),
     )
-    try:
-        async with unit_of_work(info) as session:
-            variant = await variants.update(session, info.context.viewer, parse_id(id), fields)
-    except InputErrors as error:
-        return VariantUpdatePayload(errors=product_errors(error))
+    variant = await mutate(
+        info, lambda session: variants.update(session, info.context.viewer, parse_id(id), fields)
+    )
+    if isinstance(variant, InputErrors):
+        return VariantUpdatePayload(errors=product_errors(variant))
     return VariantUpdatePayload(variant=ProductVariant.from_model(variant))
