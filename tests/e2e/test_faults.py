@@ -19,9 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +42,7 @@ from tests.support.consistency import settled
 from tests.support.graphql import GraphQLClient
 from tests.support.private_postgres import PrivatePostgres, private_postgres
 from tests.support.private_redis import PrivateRedis, private_redis
+from tests.support.processes import command_env, free_port
 from tests.support.shoppers import Ledger, Shopper, finish, traffic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,25 +201,14 @@ class WorkerProcess:
 
     def _env(self) -> dict[str, str]:
         settings = self._stack.settings
-        assert settings.database_url is not None
-        assert settings.redis_url is not None
-        assert settings.jwt_private_key is not None
-        assert settings.jwt_public_key is not None
         return {
-            **os.environ,
-            "APP_ENV": "test",
-            "DATABASE_URL": settings.database_url,
-            "REDIS_URL": settings.redis_url,
-            "REDIS_KEY_PREFIX": settings.redis_key_prefix,
-            "JWT_PRIVATE_KEY": settings.jwt_private_key,
-            "JWT_PUBLIC_KEY": settings.jwt_public_key,
-            "SHOPGRAPH_DATA_DIR": str(settings.data_dir),
+            **command_env(settings, settings.data_dir),
             "CHECKOUT_WAIT": CHECKOUT_WAIT,
             "PAYMENTS_PROVIDER": "local",
         }
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        self.port = _free_port()
+        self.port = free_port()
         command = ["worker", *self.domains, "--port", str(self.port)]
         with self._log.open("ab") as output:
             return subprocess.Popen(
@@ -258,12 +246,6 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from domains.kit.config import Settings
 from shopgraph import backends
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,17 +27,11 @@ SIGN_IN = """mutation { tokenCreate(email: "e2e@example.com", password: "a long 
   { accessToken errors { code } } }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     def __init__(
         self, env: dict[str, str], log: Path, command: tuple[str, ...] = ("serve",)
     ) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log
         self._log_file = log.open("a")
@@ -408,7 +402,7 @@ sys.exit(serve(Starlette(lifespan=lifespan), host="127.0.0.1", port=int(sys.argv
 @pytest.mark.slow
 def test_workers_that_cannot_start_stop_the_group_with_uvicorns_start_up_status() -> None:
     finished = subprocess.run(
-        [sys.executable, "-c", FAILING_START, str(_free_port())],
+        [sys.executable, "-c", FAILING_START, str(free_port())],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -4,9 +4,7 @@ by SIGTERM with exit code 0 once the entry in hand is acknowledged."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -26,31 +24,9 @@ from domains.kit.events import publish, stream_key
 from domains.kit.resources import Resources
 from domains.products.events import VariantPriceChanged
 from domains.products.models import EVENT_TABLES as PRODUCTS_EVENTS
+from tests.support.processes import command_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env(settings: Settings, data_dir: Path) -> dict[str, str]:
-    assert settings.database_url is not None
-    assert settings.redis_url is not None
-    assert settings.jwt_private_key is not None
-    assert settings.jwt_public_key is not None
-    return {
-        **os.environ,
-        "APP_ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "REDIS_KEY_PREFIX": settings.redis_key_prefix,
-        "JWT_PRIVATE_KEY": settings.jwt_private_key,
-        "JWT_PUBLIC_KEY": settings.jwt_public_key,
-        "SHOPGRAPH_DATA_DIR": str(data_dir),
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -70,7 +46,7 @@ def _spawn(
         process = subprocess.Popen(
             [sys.executable, "-m", "shopgraph.cli", "worker", *args],
             cwd=ROOT,
-            env=_env(settings, log.parent),
+            env=command_env(settings, log.parent),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -142,7 +118,7 @@ async def test_a_worker_with_a_port_answers_probes_and_metrics_only(
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "worker.log"
-    port = _free_port()
+    port = free_port()
     process = _spawn(start_worker, settings, log, "carts", "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=url, timeout=5) as client:
@@ -179,7 +155,7 @@ def test_an_unknown_domain_is_refused(settings: Settings, tmp_path: Path) -> Non
     result = subprocess.run(
         [sys.executable, "-m", "shopgraph.cli", "worker", "nowhere"],
         cwd=ROOT,
-        env=_env(settings, tmp_path),
+        env=command_env(settings, tmp_path),
         capture_output=True,
         text=True,
         timeout=60,

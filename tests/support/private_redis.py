@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from redis import Redis
+
+from tests.support.processes import free_port
 
 
 def redis_server_binary() -> str:
@@ -32,15 +33,9 @@ def redis_server_binary() -> str:
     return str(bundled)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PrivateRedis:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self._binary = redis_server_binary()
         self._process: subprocess.Popen[bytes] | None = None
 
