@@ -358,8 +358,8 @@ def _compose(settings: Settings, args: argparse.Namespace) -> int:
 def _plan(settings: Settings, args: argparse.Namespace) -> int:
     from graphql import GraphQLError, parse, validate
 
-    from gateway.federation.plan_printer import print_plan
     from gateway.federation.plan import PlanningError
+    from gateway.federation.plan_printer import print_plan
     from gateway.federation.planner import QueryPlanner
     from gateway.federation.supergraph import Supergraph
     from shopgraph.platform import compose_platform, domain_specs
