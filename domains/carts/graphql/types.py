@@ -18,6 +18,7 @@ from domains.carts.models import CartStatus, CheckoutStatus
 from domains.carts.service import can_open, parse_id
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.unit_of_work import mutate
 
 CartsInfo: TypeAlias = Info[RequestContext[CartLoaders], None]
@@ -65,21 +66,13 @@ def cart_errors(error: InputErrors) -> list[CartError]:
 
 # Stubs of other subgraphs' entities: their key, plus what this subgraph adds.
 @strawberry.federation.type(keys=["id"])
-class ProductVariant:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> ProductVariant:
-        return cls(id=id)
+class ProductVariant(EntityStub):
+    pass
 
 
 @strawberry.federation.type(keys=["id"])
-class Order:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Order:
-        return cls(id=id)
+class Order(EntityStub):
+    pass
 
 
 @strawberry.type(description="A variant and how many of it.")
@@ -181,13 +174,7 @@ async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:
 
 
 @strawberry.federation.type(keys=["id"])
-class User:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
-
+class User(EntityStub):
     @strawberry.field(description="The account's open cart: the account itself (or staff).")
     async def cart(self, info: CartsInfo) -> Cart | None:
         user_id = parse_id(self.id)

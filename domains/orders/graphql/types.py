@@ -14,6 +14,7 @@ from strawberry.types import Info
 from domains.kit.db import read_session
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.pagination import Connection, build_connection
 from domains.kit.graphql.unit_of_work import mutate
 from domains.kit.pagination import decode_cursor, encode_cursor, page_size
@@ -58,13 +59,7 @@ def order_errors(error: InputErrors) -> list[OrderError]:
 
 
 @strawberry.federation.type(keys=["id"])
-class User:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
-
+class User(EntityStub):
     @strawberry.field(description="The account's orders, newest first: the account or staff.")
     async def orders(
         self,
@@ -78,21 +73,13 @@ class User:
 
 
 @strawberry.federation.type(keys=["id"])
-class SellerProfile:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> SellerProfile:
-        return cls(id=id)
+class SellerProfile(EntityStub):
+    pass
 
 
 @strawberry.federation.type(keys=["id"])
-class ProductVariant:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> ProductVariant:
-        return cls(id=id)
+class ProductVariant(EntityStub):
+    pass
 
 
 def order_cursor(order: models.Order) -> str:

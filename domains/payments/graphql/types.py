@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.unit_of_work import mutate
 from domains.payments import models
 from domains.payments.config import PaymentsConfig
@@ -152,13 +153,7 @@ class Payment:
 
 
 @strawberry.federation.type(keys=["id"])
-class Order:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Order:
-        return cls(id=id)
-
+class Order(EntityStub):
     async def _visible(self, info: PaymentsInfo) -> list[models.Payment]:
         viewer = info.context.viewer
         viewer.require_user()
