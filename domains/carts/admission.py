@@ -123,7 +123,7 @@ class Gate:
             if seen is None:
                 continue
             try:
-                held = await self.redis.eval(  # type: ignore[misc]
+                held = await self.redis.eval(
                     _ADMIT,
                     1,
                     hold_key(self.settings, variant_id),
@@ -157,6 +157,6 @@ async def release(
     a release Redis refuses is left to the hold's deadline."""
     try:
         for variant_id in variant_ids:
-            await redis.hdel(hold_key(settings, variant_id), str(checkout_id))  # type: ignore[misc]
+            await redis.hdel(hold_key(settings, variant_id), str(checkout_id))
     except RedisError as error:
         logger.warning("could not release checkout %s at the gate (%s)", checkout_id, error)
