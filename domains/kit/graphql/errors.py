@@ -8,14 +8,15 @@ exception text (SQL, file paths) never leaks to clients.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from enum import Enum
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from domains.kit.errors import DomainError
+from domains.kit.errors import DomainError, InputErrors
 from domains.kit.graphql.execution import LeafShortcutExecutor
 from domains.kit.graphql.input_text import RefuseUnstorableText
 from graphql import GraphQLError
@@ -23,6 +24,21 @@ from graphql import GraphQLError
 logger = logging.getLogger("shopgraph.graphql")
 
 INTERNAL_ERROR_MESSAGE = "Internal server error."
+
+PayloadErrorT = TypeVar("PayloadErrorT")
+
+
+def payload_errors(
+    error: InputErrors,
+    make: Callable[..., PayloadErrorT],
+    codes: Callable[[Any], Enum],
+) -> list[PayloadErrorT]:
+    """Refused input as a mutation payload's `errors { field code message }`: one
+    `make(field=, code=, message=)` per problem, its code as the domain's schema enum."""
+    return [
+        make(field=item.field, code=codes(item.code.value), message=item.message)
+        for item in error.errors
+    ]
 
 
 def _with_code(error: GraphQLError, code: str, message: str | None = None) -> GraphQLError:
