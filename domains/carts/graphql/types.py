@@ -19,6 +19,7 @@ from domains.carts.service import can_open, parse_id
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
+from domains.kit.graphql.errors import payload_errors
 from domains.kit.graphql.unit_of_work import mutate
 
 CartsInfo: TypeAlias = Info[RequestContext[CartLoaders], None]
@@ -58,10 +59,7 @@ class CartError:
 
 
 def cart_errors(error: InputErrors) -> list[CartError]:
-    return [
-        CartError(field=item.field, code=CartErrorCode(item.code.value), message=item.message)
-        for item in error.errors
-    ]
+    return payload_errors(error, CartError, CartErrorCode)
 
 
 # Stubs of other subgraphs' entities: their key, plus what this subgraph adds.

@@ -15,6 +15,7 @@ from domains.kit.db import read_session
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
+from domains.kit.graphql.errors import payload_errors
 from domains.kit.graphql.pagination import Connection, build_connection
 from domains.kit.graphql.unit_of_work import mutate
 from domains.kit.pagination import decode_cursor, encode_cursor, page_size
@@ -52,10 +53,7 @@ class OrderError:
 
 
 def order_errors(error: InputErrors) -> list[OrderError]:
-    return [
-        OrderError(field=item.field, code=OrderErrorCode(item.code.value), message=item.message)
-        for item in error.errors
-    ]
+    return payload_errors(error, OrderError, OrderErrorCode)
 
 
 @strawberry.federation.type(keys=["id"])

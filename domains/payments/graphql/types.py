@@ -14,6 +14,7 @@ from strawberry.types import Info
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
+from domains.kit.graphql.errors import payload_errors
 from domains.kit.graphql.unit_of_work import mutate
 from domains.payments import models
 from domains.payments.config import PaymentsConfig
@@ -62,10 +63,7 @@ class PaymentError:
 
 
 def payment_errors(error: InputErrors) -> list[PaymentError]:
-    return [
-        PaymentError(field=item.field, code=PaymentErrorCode(item.code.value), message=item.message)
-        for item in error.errors
-    ]
+    return payload_errors(error, PaymentError, PaymentErrorCode)
 
 
 @strawberry.type(
