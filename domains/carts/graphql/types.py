@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Self, TypeAlias
+from typing import TypeAlias
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domains.carts import models
@@ -20,7 +18,7 @@ from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
-from domains.kit.graphql.unit_of_work import mutate
+from domains.kit.graphql.payloads import ChangePayload
 
 CartsInfo: TypeAlias = Info[RequestContext[CartLoaders], None]
 
@@ -138,20 +136,11 @@ class Cart:
 
 
 @strawberry.type
-class CartPayload:
+class CartPayload(ChangePayload, node=Cart.from_model, errors=cart_errors):
     """What a mutation that changes one cart answers: the cart, or why not."""
 
     cart: Cart | None = None
     errors: list[CartError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    async def of_change(
-        cls, info: CartsInfo, change: Callable[[AsyncSession], Awaitable[models.Cart]]
-    ) -> Self:
-        outcome = await mutate(info, change)
-        if isinstance(outcome, InputErrors):
-            return cls(errors=cart_errors(outcome))
-        return cls(cart=Cart.from_model(outcome))
 
 
 async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, Self, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domains.kit.db import read_session
@@ -17,7 +15,7 @@ from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
 from domains.kit.graphql.pagination import Connection, build_connection
-from domains.kit.graphql.unit_of_work import mutate
+from domains.kit.graphql.payloads import ChangePayload
 from domains.kit.pagination import decode_cursor, encode_cursor, page_size
 from domains.orders import models
 from domains.orders.errors import OrderErrorCode
@@ -249,20 +247,11 @@ class Order:
 
 
 @strawberry.type
-class OrderPayload:
+class OrderPayload(ChangePayload, node=Order.from_model, errors=order_errors):
     """What a mutation that changes one order answers: the order, or why not."""
 
     order: Order | None = None
     errors: list[OrderError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    async def of_change(
-        cls, info: OrdersInfo, change: Callable[[AsyncSession], Awaitable[models.Order]]
-    ) -> Self:
-        outcome = await mutate(info, change)
-        if isinstance(outcome, InputErrors):
-            return cls(errors=order_errors(outcome))
-        return cls(order=Order.from_model(outcome))
 
 
 async def load_visible_order(info: OrdersInfo, raw_id: str) -> Order | None:

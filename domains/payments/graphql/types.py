@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Self, TypeAlias
+from typing import TypeAlias
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
-from domains.kit.graphql.unit_of_work import mutate
+from domains.kit.graphql.payloads import ChangePayload
 from domains.payments import models
 from domains.payments.config import PaymentsConfig
 from domains.payments.errors import PaymentErrorCode
@@ -174,20 +172,11 @@ class Order(EntityStub):
 
 
 @strawberry.type
-class PaymentPayload:
+class PaymentPayload(ChangePayload, node=Payment.from_model, errors=payment_errors):
     """What a mutation that changes one payment answers: the payment, or why not."""
 
     payment: Payment | None = None
     errors: list[PaymentError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    async def of_change(
-        cls, info: PaymentsInfo, change: Callable[[AsyncSession], Awaitable[models.Payment]]
-    ) -> Self:
-        outcome = await mutate(info, change)
-        if isinstance(outcome, InputErrors):
-            return cls(errors=payment_errors(outcome))
-        return cls(payment=Payment.from_model(outcome))
 
 
 async def load_visible_payment(info: PaymentsInfo, raw_id: str) -> Payment | None:
