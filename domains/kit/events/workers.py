@@ -42,16 +42,15 @@ async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
 
 def relay_worker(tables: EventTables, *, producer: str) -> BackgroundWorker:
     async def relay(resources: Resources) -> None:
-        async def sample() -> None:
-            await sample_outbox_backlog(resources, tables, domain=producer)
-
         await run_together(
             Relay(resources, tables, producer=producer).run(),
-            sample_forever(f"{producer} outbox", sample),
+            sample_forever(
+                f"{producer} outbox",
+                lambda: sample_outbox_backlog(resources, tables, domain=producer),
+            ),
         )
 
-    relay.__name__ = f"{producer}_outbox_relay"
-    return relay
+    return _named(relay, f"{producer}_outbox_relay")
 
 
 def consumer_worker(
@@ -62,16 +61,23 @@ def consumer_worker(
 ) -> BackgroundWorker:
     async def consume(resources: Resources) -> None:
         consumer = Consumer(resources, tables, group=group, subscriptions=subscriptions(resources))
+        await run_together(
+            consumer.run(),
+            sample_forever(
+                f"{group} consumer",
+                lambda: sample_consumer_lag(
+                    resources, service=group, group=group, streams=consumer.streams
+                ),
+            ),
+        )
 
-        async def sample() -> None:
-            await sample_consumer_lag(
-                resources, service=group, group=group, streams=consumer.streams
-            )
+    return _named(consume, f"{group}_event_consumer")
 
-        await run_together(consumer.run(), sample_forever(f"{group} consumer", sample))
 
-    consume.__name__ = f"{group}_event_consumer"
-    return consume
+def _named(worker: BackgroundWorker, name: str) -> BackgroundWorker:
+    # How logs and `shopgraph worker` name the worker.
+    worker.__name__ = name
+    return worker
 
 
 def event_workers(
