@@ -274,6 +274,10 @@ class _Reader:
         value = self._environ.get(name, "").strip()
         return value or None
 
+    def items(self, name: str) -> list[str]:
+        """The non-empty items of a comma-separated setting, stripped."""
+        return [item.strip() for item in (self.text(name) or "").split(",") if item.strip()]
+
     def secret(self, name: str) -> str | None:
         """A shared secret: at least 32 characters, so that it cannot be guessed."""
         value = self.text(name)
@@ -300,8 +304,7 @@ class _Reader:
 
     def names(self, name: str) -> tuple[str, ...]:
         """A comma-separated list of GraphQL names."""
-        raw = self.text(name) or ""
-        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        items = tuple(self.items(name))
         for item in items:
             if not _GRAPHQL_NAME.match(item):
                 raise ConfigError(
@@ -312,9 +315,8 @@ class _Reader:
 
     def client_keys(self, name: str) -> tuple[tuple[str, str], ...]:
         """Comma-separated `name:key` pairs; each key a secret of at least 32 characters."""
-        raw = self.text(name) or ""
         pairs: dict[str, str] = {}
-        entries = [item.strip() for item in raw.split(",") if item.strip()]
+        entries = self.items(name)
         for position, item in enumerate(entries, start=1):
             client, _, key = item.partition(":")
             client, key = client.strip(), key.strip()
@@ -336,11 +338,8 @@ class _Reader:
 
     def networks(self, name: str) -> tuple[str, ...]:
         """Comma-separated IP addresses or CIDR ranges."""
-        raw = self.text(name) or ""
         networks = []
-        for item in (item.strip() for item in raw.split(",")):
-            if not item:
-                continue
+        for item in self.items(name):
             try:
                 networks.append(str(ipaddress.ip_network(item, strict=False)))
             except ValueError:
@@ -352,11 +351,8 @@ class _Reader:
 
     def origins(self, name: str) -> tuple[str, ...]:
         """A comma-separated list of web origins: scheme://host[:port], no path."""
-        raw = self.text(name) or ""
         origins = []
-        for item in (item.strip() for item in raw.split(",")):
-            if not item:
-                continue
+        for item in self.items(name):
             parts = urlsplit(item)
             if (
                 parts.scheme not in ("http", "https")
