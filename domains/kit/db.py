@@ -9,13 +9,14 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import MetaData, inspect, select
+from sqlalchemy import DateTime, MetaData, func, inspect, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import MappedColumn, mapped_column
 
 from domains.kit.config import Settings
 
@@ -40,6 +41,18 @@ def domain_metadata(schema: str) -> MetaData:
 def one_of(column: str, values: type[StrEnum]) -> str:
     """A CHECK constraint's SQL: `column` holds one of the enum's values."""
     return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
+
+
+def created_at_column() -> MappedColumn[Any]:
+    """When the row was written, set by the database."""
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def updated_at_column() -> MappedColumn[Any]:
+    """When the row last changed: set by the database, then on every ORM update."""
+    return mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
 
 
 def sqlalchemy_url(url: str) -> str:
