@@ -21,13 +21,12 @@ from sqlalchemy import (
     Sequence,
     String,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from domains.kit.db import domain_metadata, one_of
+from domains.kit.db import created_at_column, domain_metadata, one_of, updated_at_column
 from domains.kit.events import EventTables
 
 SCHEMA = "orders"
@@ -90,12 +89,8 @@ class Order(Base):
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
     payment_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class OrderLine(Base):
@@ -139,6 +134,4 @@ class OrderStatusChange(Base):
     )
     status: Mapped[str] = mapped_column(String(24), nullable=False)
     note: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()

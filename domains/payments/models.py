@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from domains.kit.db import domain_metadata, one_of
+from domains.kit.db import created_at_column, domain_metadata, one_of, updated_at_column
 from domains.kit.events import EventTables
 
 SCHEMA = "payments"
@@ -121,12 +121,8 @@ class Payment(Base):
     order_cancelled: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false")
     )
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class PaymentTransaction(Base):
@@ -148,9 +144,7 @@ class PaymentTransaction(Base):
     # The intent, charge, refund or webhook event the line is about.
     provider_reference: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(String(500), nullable=False, server_default="")
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Refund(Base):
@@ -174,12 +168,8 @@ class Refund(Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     failure_reason: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class WebhookEvent(Base):
