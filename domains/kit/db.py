@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import DateTime, MetaData, func, inspect, select
+from sqlalchemy import DateTime, MetaData, Select, func, inspect, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -149,6 +149,11 @@ async def read_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """
     async with factory() as session:
         yield session
+
+
+async def all_rows(session: AsyncSession, statement: Select[ModelT]) -> list[ModelT]:
+    """Every object a one-entity SELECT finds, as a list."""
+    return list((await session.scalars(statement)).all())
 
 
 async def get_for_update(session: AsyncSession, model: type[ModelT], id: Any) -> ModelT | None:
