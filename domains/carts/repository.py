@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.models import Cart, CartLine, CartStatus, Checkout, CheckoutStatus, VariantOffer
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 
 
 class CartRepository:
@@ -25,7 +25,7 @@ class CartRepository:
         return cart
 
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Cart]:
-        return list((await session.scalars(select(Cart).where(Cart.id.in_(ids)))).all())
+        return await all_rows(session, select(Cart).where(Cart.id.in_(ids)))
 
     async def get_for_update(self, session: AsyncSession, cart_id: uuid.UUID) -> Cart | None:
         return await get_for_update(session, Cart, cart_id)
@@ -33,14 +33,11 @@ class CartRepository:
     async def open_for_customer(
         self, session: AsyncSession, customer_ids: Sequence[uuid.UUID]
     ) -> list[Cart]:
-        return list(
-            (
-                await session.scalars(
-                    select(Cart).where(
-                        Cart.customer_id.in_(customer_ids), Cart.status == CartStatus.OPEN.value
-                    )
-                )
-            ).all()
+        return await all_rows(
+            session,
+            select(Cart).where(
+                Cart.customer_id.in_(customer_ids), Cart.status == CartStatus.OPEN.value
+            ),
         )
 
     async def open_for_customer_for_update(
@@ -84,14 +81,11 @@ class LineRepository:
     async def for_carts(
         self, session: AsyncSession, cart_ids: Sequence[uuid.UUID]
     ) -> list[CartLine]:
-        return list(
-            (
-                await session.scalars(
-                    select(CartLine)
-                    .where(CartLine.cart_id.in_(cart_ids))
-                    .order_by(CartLine.created_at, CartLine.id)
-                )
-            ).all()
+        return await all_rows(
+            session,
+            select(CartLine)
+            .where(CartLine.cart_id.in_(cart_ids))
+            .order_by(CartLine.created_at, CartLine.id),
         )
 
     async def add(self, session: AsyncSession, line: CartLine) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 
 
@@ -32,7 +32,7 @@ class OrderRepository:
         return await get_for_update(session, Order, order_id)
 
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Order]:
-        return list((await session.scalars(select(Order).where(Order.id.in_(ids)))).all())
+        return await all_rows(session, select(Order).where(Order.id.in_(ids)))
 
     async def page_for_customer(
         self,
@@ -46,7 +46,7 @@ class OrderRepository:
         if after is not None:
             query = query.where(tuple_(Order.created_at, Order.id) < tuple_(*after))
         query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
-        return list((await session.scalars(query)).all())
+        return await all_rows(session, query)
 
     async def page_for_seller(
         self,
@@ -62,7 +62,7 @@ class OrderRepository:
         if after is not None:
             query = query.where(tuple_(Order.created_at, Order.id) < tuple_(*after))
         query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
-        return list((await session.scalars(query)).all())
+        return await all_rows(session, query)
 
     async def count_for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> int:
         query = select(func.count()).select_from(Order).where(Order.customer_id == customer_id)
@@ -97,15 +97,12 @@ class LineRepository:
     async def for_orders(
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
     ) -> list[OrderLine]:
-        return list(
-            (
-                await session.scalars(
-                    select(OrderLine)
-                    .where(OrderLine.order_id.in_(order_ids))
-                    .order_by(OrderLine.order_id, OrderLine.position)
-                    .execution_options(populate_existing=True)
-                )
-            ).all()
+        return await all_rows(
+            session,
+            select(OrderLine)
+            .where(OrderLine.order_id.in_(order_ids))
+            .order_by(OrderLine.order_id, OrderLine.position)
+            .execution_options(populate_existing=True),
         )
 
     async def seller_has_line(
@@ -127,14 +124,11 @@ class HistoryRepository:
     async def for_orders(
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
     ) -> list[OrderStatusChange]:
-        return list(
-            (
-                await session.scalars(
-                    select(OrderStatusChange)
-                    .where(OrderStatusChange.order_id.in_(order_ids))
-                    .order_by(OrderStatusChange.order_id, OrderStatusChange.id)
-                )
-            ).all()
+        return await all_rows(
+            session,
+            select(OrderStatusChange)
+            .where(OrderStatusChange.order_id.in_(order_ids))
+            .order_by(OrderStatusChange.order_id, OrderStatusChange.id),
         )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 from domains.payments.models import (
     Payment,
     PaymentStatus,
@@ -63,7 +63,7 @@ class PaymentRepository:
         return list(rows.all())
 
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Payment]:
-        return list((await session.scalars(select(Payment).where(Payment.id.in_(ids)))).all())
+        return await all_rows(session, select(Payment).where(Payment.id.in_(ids)))
 
     async def for_orders(
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
