@@ -156,17 +156,20 @@ async def all_rows(session: AsyncSession, statement: Select[ModelT]) -> list[Mod
     return list((await session.scalars(statement)).all())
 
 
-async def get_for_update(session: AsyncSession, model: type[ModelT], id: Any) -> ModelT | None:
-    """`model`'s row with primary key `id`, locked FOR UPDATE until the transaction ends;
-    None when there is no such row.
+async def get_for_update(
+    session: AsyncSession, model: type[ModelT], id: Any, *, by: Any = None
+) -> ModelT | None:
+    """`model`'s row with primary key `id` (or whose unique column `by` holds `id`),
+    locked FOR UPDATE until the transaction ends; None when there is no such row.
 
     populate_existing: an object already in the session's identity map is refreshed from
     the locked row, so the caller decides on what the lock protects, not on a copy read
     before another transaction committed.
     """
+    column = inspect(model).primary_key[0] if by is None else by
     return await session.scalar(
         select(model)
-        .where(inspect(model).primary_key[0] == id)
+        .where(column == id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
