@@ -43,12 +43,7 @@ class PaymentRepository:
     async def get_by_reference_for_update(
         self, session: AsyncSession, reference: str
     ) -> Payment | None:
-        return await session.scalar(
-            select(Payment)
-            .where(Payment.provider_reference == reference)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, Payment, reference, by=Payment.provider_reference)
 
     async def for_order_for_update(
         self, session: AsyncSession, order_id: uuid.UUID
@@ -134,12 +129,7 @@ class RefundRepository:
     async def get_by_reference_for_update(
         self, session: AsyncSession, reference: str
     ) -> Refund | None:
-        return await session.scalar(
-            select(Refund)
-            .where(Refund.provider_reference == reference)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        return await get_for_update(session, Refund, reference, by=Refund.provider_reference)
 
 
 class WebhookRepository:
