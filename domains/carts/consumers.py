@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.carts import events, waiter
+from domains.carts import admission, events, waiter
+from domains.carts.models import CheckoutStatus
 from domains.carts.service import checkouts, offers
 from domains.kit.events import EventMeta, Subscription, calling, on_commit
 from domains.kit.resources import Resources
@@ -20,8 +22,15 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         checkout = await checkouts.record_order_status(session, event)
         if checkout is not None:
             checkout_id = checkout.id
+            # Once decided, the checkout leaves the saga: its units leave the gate.
+            decided = checkout.status != CheckoutStatus.PENDING.value
+            variant_ids = [uuid.UUID(variant_id) for variant_id in checkout.line_ids]
 
             async def wake_waiter() -> None:
+                if decided:
+                    await admission.release(
+                        resources.redis, resources.settings, checkout_id, variant_ids
+                    )
                 await waiter.notify(resources, checkout_id)
 
             on_commit(session, wake_waiter)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts import events
+from domains.carts.admission import AdmissionRefused, Gate
 from domains.carts.errors import CartErrorCode
 from domains.carts.models import (
     MAX_LINES,
@@ -19,6 +20,7 @@ from domains.carts.models import (
     CartStatus,
     Checkout,
     CheckoutStatus,
+    VariantOffer,
 )
 from domains.carts.repository import (
     PriceSeen,
@@ -398,11 +400,14 @@ class CheckoutService:
         cart_id: uuid.UUID,
         address: AddressInput,
         idempotency_key: str,
+        gate: Gate | None = None,
     ) -> Checkout:
         """Validate the cart and ask for its order (CheckoutRequested), once per key.
 
         The same key from the same customer returns the first request's checkout, however
-        the cart changed since and however many retries race.
+        the cart changed since and however many retries race. With a `gate`, a checkout
+        of more units than the admission gate lets into the saga is refused at once
+        (CheckoutRefused, with no order and nothing stored).
         """
         customer_id = viewer.require_user()
         key = idempotency_key.strip()
@@ -444,18 +449,24 @@ class CheckoutService:
         shipping_address = clean_address(address)
         offers = await offer_repository.get_many(session, [line.variant_id for line in lines])
         order_id = uuid.uuid4()
+        new_checkout_id = uuid.uuid4()
+        line_ids = {str(line.variant_id): str(line.id) for line in lines}
+        if gate is not None:
+            await _admit(gate, new_checkout_id, lines, offers, line_ids)
         checkout_id = await checkout_repository.insert_unless_exists(
             session,
             {
-                "id": uuid.uuid4(),
+                "id": new_checkout_id,
                 "cart_id": cart.id,
                 "customer_id": customer_id,
                 "idempotency_key": key,
                 "order_id": order_id,
-                "line_ids": {str(line.variant_id): str(line.id) for line in lines},
+                "line_ids": line_ids,
             },
         )
         if checkout_id is None:
+            if gate is not None:
+                await gate.release_admitted()  # the first request with this key holds
             winner = await checkout_repository.get_by_key(session, customer_id, key)
             assert winner is not None
             return winner
@@ -514,6 +525,46 @@ class CheckoutService:
                 cart.status = CartStatus.CHECKED_OUT.value
         await session.flush()
         return checkout
+
+
+class CheckoutRefused(Exception):
+    """The admission gate refused the checkout: `checkout` is its answer, FAILED with
+    INSUFFICIENT_STOCK as the saga would have said it, and is not stored."""
+
+    def __init__(self, checkout: Checkout) -> None:
+        super().__init__("checkout refused at admission")
+        self.checkout = checkout
+
+
+async def _admit(
+    gate: Gate,
+    checkout_id: uuid.UUID,
+    lines: Sequence[CartLine],
+    offers: Mapping[uuid.UUID, VariantOffer],
+    line_ids: dict[str, str],
+) -> None:
+    quantities: dict[uuid.UUID, int] = {}
+    for line in lines:
+        quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+    available = {variant_id: offer.available for variant_id, offer in offers.items()}
+    try:
+        await gate.admit(checkout_id, quantities, available)
+    except AdmissionRefused as refused:
+        raise CheckoutRefused(
+            Checkout(
+                status=CheckoutStatus.FAILED.value,
+                failure_reason="INSUFFICIENT_STOCK",
+                failed_lines=[
+                    {
+                        "variant_id": str(variant_id),
+                        "requested": quantities[variant_id],
+                        "available": max(available.get(variant_id) or 0, 0),
+                    }
+                    for variant_id in refused.variant_ids
+                ],
+                line_ids=line_ids,
+            )
+        ) from refused
 
 
 class OfferService:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from domains.carts import waiter
+from domains.carts.admission import Gate
 from domains.carts.config import CartsConfig
 from domains.carts.errors import CartErrorCode
 from domains.carts.graphql.mutations.inputs import ShippingAddressInput
 from domains.carts.graphql.types import CartError, CartsInfo, Order, cart_errors
 from domains.carts.models import Checkout, CheckoutStatus
-from domains.carts.service import checkouts, parse_id
+from domains.carts.service import CheckoutRefused, checkouts, parse_id
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
 
@@ -85,18 +86,26 @@ async def checkout_complete(
     shipping_address: ShippingAddressInput,
     idempotency_key: str,
 ) -> CheckoutCompletePayload:
+    resources = info.context.resources
+    config = CartsConfig.from_env()
     try:
-        async with unit_of_work(info) as session:
+        # The gate outside the transaction: a refusal, or a commit that fails, releases
+        # what the request was admitted for.
+        async with (
+            Gate(resources.redis, resources.settings, config.admission_margin) as gate,
+            unit_of_work(info) as session,
+        ):
             checkout = await checkouts.request(
                 session,
                 info.context.viewer,
                 parse_id(cart_id, "cartId"),
                 shipping_address.to_service(),
                 idempotency_key,
+                gate,
             )
     except InputErrors as error:
         return CheckoutCompletePayload(errors=cart_errors(error))
-    decided = await waiter.wait_for_decision(
-        info.context.resources, checkout.id, CartsConfig.from_env().checkout_wait
-    )
+    except CheckoutRefused as refused:
+        return answer(refused.checkout)
+    decided = await waiter.wait_for_decision(resources, checkout.id, config.checkout_wait)
     return answer(decided)
