@@ -12,6 +12,8 @@ from shopgraph.cli import main
     ("variable", "value"),
     [
         ("CHECKOUT_WAIT", "soon"),
+        ("CHECKOUT_ADMISSION_MARGIN", "-3"),
+        ("CHECKOUT_ADMISSION_MARGIN", "lots"),
         ("CART_GUEST_LIFETIME", "0d"),
         ("ORDER_PAYMENT_WINDOW", "-5m"),
         ("PAYMENTS_PROVIDER", "paypal"),
