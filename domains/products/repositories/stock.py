@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Integer, column, delete, func, select, update, values
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,20 +46,44 @@ class InventoryRepository:
         )
 
     async def reserve(
-        self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
-    ) -> StockLevel | None:
-        """Hold `quantity` if that many are available; None (and nothing held) otherwise.
+        self, session: AsyncSession, wanted: Mapping[uuid.UUID, int]
+    ) -> dict[uuid.UUID, StockLevel]:
+        """Hold each variant's quantity where that many are available, in one statement;
+        the levels after it of the variants held. A variant missing from the answer had
+        too little (or no row): the caller rolls the whole reservation back.
 
-        The row lock taken by the UPDATE makes concurrent reservations of one variant
-        queue up, and each re-checks the condition against the committed row it waited
-        for: stock can neither be oversold nor go negative.
+        The rows are locked first, in variant order (the `locked` CTE, a row-locking
+        query that Postgres runs before the update reads a row), so two orders over the
+        same variants queue up instead of deadlocking. Each then re-checks its condition
+        against the committed row it waited for: stock can neither be oversold nor go
+        negative.
         """
-        return await _change_level(
-            session,
-            variant_id,
-            Inventory.on_hand - Inventory.reserved >= quantity,
-            reserved=Inventory.reserved + quantity,
+        if not wanted:
+            return {}
+        ordered = sorted(wanted.items())
+        rows = values(
+            column("variant_id", UUID(as_uuid=True)), column("quantity", Integer), name="wanted"
+        ).data(ordered)
+        locked = (
+            select(Inventory.variant_id)
+            .where(Inventory.variant_id.in_([variant_id for variant_id, _ in ordered]))
+            .order_by(Inventory.variant_id)
+            .with_for_update()
+            .cte("locked")
         )
+        result = await session.execute(
+            update(Inventory)
+            .where(
+                Inventory.variant_id == locked.c.variant_id,
+                Inventory.variant_id == rows.c.variant_id,
+                Inventory.on_hand - Inventory.reserved >= rows.c.quantity,
+            )
+            .values(reserved=Inventory.reserved + rows.c.quantity, updated_at=func.now())
+            .returning(Inventory.variant_id, Inventory.on_hand, Inventory.reserved)
+        )
+        return {
+            row.variant_id: StockLevel(row.variant_id, row.on_hand, row.reserved) for row in result
+        }
 
     async def release(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int

@@ -215,9 +215,12 @@ class StockService:
         movements: list[dict[str, Any]] = []
         changes: list[StockChange] = []
         positions = {line.variant_id: index for index, line in enumerate(lines)}
+        # Every line in one statement; a short line fails them all (the caller's
+        # savepoint or unit of work rolls back the lines that were held).
+        levels = await inventory_repository.reserve(session, wanted)
         for variant_id in sorted(wanted):
             quantity = wanted[variant_id]
-            level = await inventory_repository.reserve(session, variant_id, quantity)
+            level = levels.get(variant_id)
             if level is None:
                 await self._shortage(session, variant_id, quantity, positions, errors)
                 continue
