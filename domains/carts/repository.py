@@ -243,19 +243,19 @@ class CheckoutRepository:
 
     async def insert_unless_exists(
         self, session: AsyncSession, values: dict[str, Any]
-    ) -> uuid.UUID | None:
-        """Insert; None when a checkout with the same (customer, key) exists.
+    ) -> Checkout | None:
+        """Insert and return the row as stored; None when a checkout with the same
+        (customer, key) exists.
 
         A concurrent insert of the same key makes this wait for that transaction, then
         yield to it: exactly one request creates the checkout.
         """
-        result = await session.execute(
+        return await session.scalar(
             insert(Checkout)
             .values(**values)
             .on_conflict_do_nothing(index_elements=[Checkout.customer_id, Checkout.idempotency_key])
-            .returning(Checkout.id)
+            .returning(Checkout)
         )
-        return result.scalar_one_or_none()
 
 
 cart_repository = CartRepository()

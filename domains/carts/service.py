@@ -453,7 +453,7 @@ class CheckoutService:
         line_ids = {str(line.variant_id): str(line.id) for line in lines}
         if gate is not None:
             await _admit(gate, new_checkout_id, lines, offers, line_ids)
-        checkout_id = await checkout_repository.insert_unless_exists(
+        checkout = await checkout_repository.insert_unless_exists(
             session,
             {
                 "id": new_checkout_id,
@@ -464,7 +464,7 @@ class CheckoutService:
                 "line_ids": line_ids,
             },
         )
-        if checkout_id is None:
+        if checkout is None:
             if gate is not None:
                 await gate.release_admitted()  # the first request with this key holds
             winner = await checkout_repository.get_by_key(session, customer_id, key)
@@ -473,7 +473,7 @@ class CheckoutService:
         await events.publish(
             session,
             events.CheckoutRequested(
-                checkout_id=checkout_id,
+                checkout_id=checkout.id,
                 order_id=order_id,
                 customer_id=customer_id,
                 cart_id=cart.id,
@@ -497,8 +497,6 @@ class CheckoutService:
                 requested_at=_now(),
             ),
         )
-        checkout = await checkout_repository.get(session, checkout_id)
-        assert checkout is not None
         return checkout
 
     async def record_order_status(

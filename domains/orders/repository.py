@@ -16,12 +16,14 @@ from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChan
 
 
 class OrderRepository:
-    async def insert_unless_exists(self, session: AsyncSession, values: dict[str, Any]) -> bool:
-        """Insert; False when the order id or (customer, idempotency key) exists already."""
-        result = await session.execute(
-            insert(Order).values(**values).on_conflict_do_nothing().returning(Order.id)
+    async def insert_unless_exists(
+        self, session: AsyncSession, values: dict[str, Any]
+    ) -> Order | None:
+        """Insert and return the row as stored; None when the order id or (customer,
+        idempotency key) exists already."""
+        return await session.scalar(
+            insert(Order).values(**values).on_conflict_do_nothing().returning(Order)
         )
-        return result.scalar_one_or_none() is not None
 
     async def get(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
         return await session.scalar(

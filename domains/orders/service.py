@@ -187,7 +187,7 @@ class OrderService:
         """Create the order PENDING and ask for its stock; once per order id and per
         (customer, idempotency key)."""
         due = _now() + payment_window
-        created = await order_repository.insert_unless_exists(
+        order = await order_repository.insert_unless_exists(
             session,
             {
                 "id": event.order_id,
@@ -199,7 +199,7 @@ class OrderService:
                 "payment_due_at": due,
             },
         )
-        if not created:
+        if order is None:
             return None
         await line_repository.add_all(
             session,
@@ -216,8 +216,6 @@ class OrderService:
             ],
         )
         await history_repository.add(session, event.order_id, S.PENDING.value, "")
-        order = await order_repository.get(session, event.order_id)
-        assert order is not None
         await events.publish(
             session,
             events.OrderPlaced(
