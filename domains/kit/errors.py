@@ -77,3 +77,26 @@ def parse_uuid(value: str, field: str | None, invalid: Enum) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise InputErrors.single(field, invalid, f"{quoted(value)} is not a valid ID.") from None
+
+
+def clean_text(
+    raw: str,
+    field: str,
+    *,
+    max_length: int,
+    required: bool = True,
+    empty: Enum,
+    too_long: Enum,
+) -> str:
+    """`raw` without surrounding whitespace; otherwise InputErrors naming `field`, with the
+    domain's own `empty` (nothing left, when `required`) or `too_long` code."""
+    value = raw.strip()
+    if required and not value:
+        raise InputErrors.single(field, empty, f"`{field}` must not be empty.")
+    if len(value) > max_length:
+        raise InputErrors.single(
+            field,
+            too_long,
+            f"`{field}` must be at most {max_length} characters (got {len(value)}).",
+        )
+    return value

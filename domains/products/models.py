@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
-from domains.kit.db import domain_metadata, one_of
+from domains.kit.db import created_at_column, domain_metadata, one_of, updated_at_column
 from domains.kit.events import EventTables
 
 SCHEMA = "products"
@@ -90,12 +90,8 @@ class ReservationStatus(StrEnum):
 
 
 class TimestampedMixin:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
 
 class Seller(Base):
@@ -110,9 +106,7 @@ class Seller(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, unique=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Category(TimestampedMixin, Base):
@@ -278,9 +272,7 @@ class Inventory(Base):
     )
     on_hand: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     reserved: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = updated_at_column()
 
     variant: Mapped[Variant] = relationship(back_populates="inventory", lazy="raise")
 
@@ -320,9 +312,7 @@ class InventoryMovement(Base):
     reserved_after: Mapped[int] = mapped_column(Integer, nullable=False)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class StockReservation(TimestampedMixin, Base):
@@ -361,9 +351,7 @@ class ProductImage(Base):
     storage_key: Mapped[str] = mapped_column(String(500), nullable=False)
     alt_text: Mapped[str] = mapped_column(String(300), nullable=False, server_default="")
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = created_at_column()
 
     product: Mapped[Product] = relationship(back_populates="images", lazy="raise")
 

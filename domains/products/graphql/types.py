@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
 
 from domains.kit.errors import InputErrors, quoted
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.entities import EntityStub
+from domains.kit.graphql.errors import payload_errors
 from domains.kit.graphql.pagination import Connection, Edge, PageInfo, build_connection
 from domains.kit.graphql.selection import now_or_later
 from domains.kit.pagination import (
@@ -66,10 +68,7 @@ class ProductError:
 
 
 def product_errors(error: InputErrors) -> list[ProductError]:
-    return [
-        ProductError(field=item.field, code=ProductErrorCode(item.code.value), message=item.message)
-        for item in error.errors
-    ]
+    return payload_errors(error, ProductError, ProductErrorCode)
 
 
 @strawberry.federation.type(
@@ -159,17 +158,8 @@ def _row_fields(model: models.Product | models.Variant | models.Review) -> dict[
 
 # Stubs of the users subgraph's entities: their key, plus the fields this subgraph adds.
 # No description, so the owner's is the one clients see.
-@strawberry.type
-class _UsersEntity:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Self:
-        return cls(id=id)
-
-
 @strawberry.federation.type(keys=["id"])
-class SellerProfile(_UsersEntity):
+class SellerProfile(EntityStub):
     @strawberry.field(description="The shop's ACTIVE products, newest first.")
     async def products(
         self,
@@ -206,7 +196,7 @@ class SellerProfile(_UsersEntity):
 
 
 @strawberry.federation.type(keys=["id"])
-class User(_UsersEntity):
+class User(EntityStub):
     @strawberry.field(description="The account's reviews, newest first.")
     async def reviews(
         self,

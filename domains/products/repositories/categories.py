@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import all_rows
 from domains.products.models import Category
 from domains.products.repositories.sql import rows_where_in
 
@@ -22,10 +23,9 @@ class CategoryRepository:
         return await rows_where_in(session, Category, Category.slug, slugs)
 
     async def list_all(self, session: AsyncSession) -> Sequence[Category]:
-        result = await session.scalars(
-            select(Category).order_by(Category.position, Category.name, Category.id)
+        return await all_rows(
+            session, select(Category).order_by(Category.position, Category.name, Category.id)
         )
-        return result.all()
 
     async def exists(self, session: AsyncSession, category_id: uuid.UUID) -> bool:
         found = await session.scalar(select(Category.id).where(Category.id == category_id))

@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from domains.kit.db import all_rows
+
 RowT = TypeVar("RowT")
 
 
@@ -25,8 +27,7 @@ async def rows_where_in(
     *order_by: Any,
 ) -> Sequence[RowT]:
     """The rows of `model` whose `column` is one of `values` (in `order_by` order)."""
-    result = await session.scalars(select(model).where(column.in_(values)).order_by(*order_by))
-    return result.all()
+    return await all_rows(session, select(model).where(column.in_(values)).order_by(*order_by))
 
 
 def uuid_values(name: str, ids: Sequence[uuid.UUID]) -> Any:
@@ -79,7 +80,6 @@ async def newest_per_owner(
     if after is not None:
         inner = inner.where(tuple_(created_at, row_id) < tuple_(*after))
     page = inner.lateral("page")
-    result = await session.scalars(
-        select(aliased(model, page)).select_from(owners).join(page, true())
+    return await all_rows(
+        session, select(aliased(model, page)).select_from(owners).join(page, true())
     )
-    return result.all()

@@ -11,14 +11,13 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import jwt
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.auth import ALGORITHM, AUDIENCE, Role, Viewer
+from domains.kit.auth import Role, Viewer
 from domains.kit.cache import EntityCache
 from domains.kit.db import transaction
 from domains.kit.resources import Resources
@@ -29,28 +28,7 @@ from domains.products.services.reviews import reviews
 from domains.products.services.sellers import sellers
 from domains.products.services.variants import MoneyInput, VariantFields
 from domains.products.services.variants import variants as variant_service
-
-
-def mint_access_token(resources: Resources, user_id: uuid.UUID, roles: Sequence[Role]) -> str:
-    """An RS256 access token with the claims the users domain puts in one."""
-    now = datetime.now(UTC)
-    keys = resources.jwt_keys
-    assert keys.private_pem is not None
-    return jwt.encode(
-        {
-            "iss": resources.settings.jwt_issuer,
-            "aud": AUDIENCE,
-            "sub": str(user_id),
-            "roles": sorted(role.value for role in roles),
-            "typ": "access",
-            "jti": uuid.uuid4().hex,
-            "iat": int(now.timestamp()),
-            "exp": int((now + timedelta(hours=1)).timestamp()),
-        },
-        keys.private_pem,
-        algorithm=ALGORITHM,
-        headers={"kid": keys.key_id},
-    )
+from tests.support.tokens import token_for
 
 
 @dataclass(frozen=True)
@@ -89,7 +67,7 @@ class Catalog:
 
     def account(self, *roles: Role, seller_id: uuid.UUID | None = None) -> Account:
         user_id = uuid.uuid4()
-        token = mint_access_token(self.resources, user_id, roles)
+        token = token_for(self.resources, user_id, *roles)
         return Account(user_id, frozenset(roles), token, seller_id)
 
     def customer(self) -> Account:

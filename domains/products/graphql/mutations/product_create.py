@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
-from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
+from domains.products.graphql.payloads import ProductPayload
+from domains.products.graphql.types import ProductsInfo
 from domains.products.services.catalog import ProductFields, catalog
 
 
@@ -26,9 +25,8 @@ class ProductCreateInput:
 
 
 @strawberry.type
-class ProductCreatePayload:
-    product: Product | None = None
-    errors: list[ProductError] = strawberry.field(default_factory=list)
+class ProductCreatePayload(ProductPayload):
+    pass
 
 
 async def product_create(info: ProductsInfo, input: ProductCreateInput) -> ProductCreatePayload:
@@ -39,9 +37,6 @@ async def product_create(info: ProductsInfo, input: ProductCreateInput) -> Produ
         category_id=None if input.category_id is None else str(input.category_id),
         seller_id=None if input.seller_id is None else str(input.seller_id),
     )
-    product = await mutate(
+    return await ProductCreatePayload.of_change(
         info, lambda session: catalog.create(session, info.context.viewer, fields)
     )
-    if isinstance(product, InputErrors):
-        return ProductCreatePayload(errors=product_errors(product))
-    return ProductCreatePayload(product=Product.from_model(product))

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
-from domains.products.graphql.types import (
-    ProductError,
-    ProductImage,
-    ProductsInfo,
-    product_errors,
-)
+from domains.products.graphql.payloads import ProductImagePayload
+from domains.products.graphql.types import ProductsInfo
 from domains.products.services.images import images
 from domains.products.services.validation import parse_id
 
@@ -31,15 +25,14 @@ class ProductImageAddInput:
 
 
 @strawberry.type
-class ProductImageAddPayload:
-    image: ProductImage | None = None
-    errors: list[ProductError] = strawberry.field(default_factory=list)
+class ProductImageAddPayload(ProductImagePayload):
+    pass
 
 
 async def product_image_add(
     info: ProductsInfo, product_id: strawberry.ID, input: ProductImageAddInput
 ) -> ProductImageAddPayload:
-    image = await mutate(
+    return await ProductImageAddPayload.of_change(
         info,
         lambda session: images.add(
             session,
@@ -50,6 +43,3 @@ async def product_image_add(
             position=input.position,
         ),
     )
-    if isinstance(image, InputErrors):
-        return ProductImageAddPayload(errors=product_errors(image))
-    return ProductImageAddPayload(image=ProductImage.from_model(image))

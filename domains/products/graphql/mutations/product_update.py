@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
-from domains.products.graphql.types import Product, ProductError, ProductsInfo, product_errors
+from domains.products.graphql.payloads import ProductPayload
+from domains.products.graphql.types import ProductsInfo
 from domains.products.models import ProductStatus
 from domains.products.services.catalog import ProductFields, catalog
 from domains.products.services.validation import UNCHANGED, parse_id
@@ -26,9 +25,8 @@ class ProductUpdateInput:
 
 
 @strawberry.type
-class ProductUpdatePayload:
-    product: Product | None = None
-    errors: list[ProductError] = strawberry.field(default_factory=list)
+class ProductUpdatePayload(ProductPayload):
+    pass
 
 
 async def product_update(
@@ -47,9 +45,6 @@ async def product_update(
         ),
         status=None if input.status is None else input.status.value,
     )
-    product = await mutate(
+    return await ProductUpdatePayload.of_change(
         info, lambda session: catalog.update(session, info.context.viewer, parse_id(id), fields)
     )
-    if isinstance(product, InputErrors):
-        return ProductUpdatePayload(errors=product_errors(product))
-    return ProductUpdatePayload(product=Product.from_model(product))

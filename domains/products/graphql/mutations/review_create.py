@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
-from domains.products.graphql.types import ProductError, ProductsInfo, Review, product_errors
+from domains.products.graphql.payloads import ReviewPayload
+from domains.products.graphql.types import ProductsInfo
 from domains.products.services.reviews import reviews
 from domains.products.services.validation import parse_id
 
@@ -19,15 +18,14 @@ class ReviewCreateInput:
 
 
 @strawberry.type
-class ReviewCreatePayload:
-    review: Review | None = None
-    errors: list[ProductError] = strawberry.field(default_factory=list)
+class ReviewCreatePayload(ReviewPayload):
+    pass
 
 
 async def review_create(
     info: ProductsInfo, product_id: strawberry.ID, input: ReviewCreateInput
 ) -> ReviewCreatePayload:
-    review = await mutate(
+    return await ReviewCreatePayload.of_change(
         info,
         lambda session: reviews.create(
             session,
@@ -38,6 +36,3 @@ async def review_create(
             body=input.body,
         ),
     )
-    if isinstance(review, InputErrors):
-        return ReviewCreatePayload(errors=product_errors(review))
-    return ReviewCreatePayload(review=Review.from_model(review))

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
-from domains.products.graphql.types import (
-    ProductError,
-    ProductsInfo,
-    ProductVariant,
-    product_errors,
-)
+from domains.products.graphql.payloads import VariantPayload
+from domains.products.graphql.types import ProductsInfo
 from domains.products.services.validation import parse_id
 from domains.products.services.variants import VariantFields, variants
 
@@ -34,9 +28,8 @@ class VariantCreateInput:
 
 
 @strawberry.type
-class VariantCreatePayload:
-    variant: ProductVariant | None = None
-    errors: list[ProductError] = strawberry.field(default_factory=list)
+class VariantCreatePayload(VariantPayload):
+    pass
 
 
 async def variant_create(
@@ -52,12 +45,9 @@ async def variant_create(
         options=[(option.name, option.value) for option in input.options],
         stock=input.stock,
     )
-    variant = await mutate(
+    return await VariantCreatePayload.of_change(
         info,
         lambda session: variants.create(
             session, info.context.viewer, parse_id(product_id, "productId"), fields
         ),
     )
-    if isinstance(variant, InputErrors):
-        return VariantCreatePayload(errors=product_errors(variant))
-    return VariantCreatePayload(variant=ProductVariant.from_model(variant))

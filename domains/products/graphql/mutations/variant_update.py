@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
 from domains.products.graphql.mutations.inputs import MoneyInput, VariantOptionInput
-from domains.products.graphql.types import (
-    ProductError,
-    ProductsInfo,
-    ProductVariant,
-    product_errors,
-)
+from domains.products.graphql.payloads import VariantPayload
+from domains.products.graphql.types import ProductsInfo
 from domains.products.services.validation import UNCHANGED, parse_id
 from domains.products.services.variants import VariantFields, variants
 
@@ -33,9 +27,8 @@ class VariantUpdateInput:
 
 
 @strawberry.type
-class VariantUpdatePayload:
-    variant: ProductVariant | None = None
-    errors: list[ProductError] = strawberry.field(default_factory=list)
+class VariantUpdatePayload(VariantPayload):
+    pass
 
 
 async def variant_update(
@@ -60,9 +53,6 @@ async def variant_update(
             else [(option.name, option.value) for option in input.options]
         ),
     )
-    variant = await mutate(
+    return await VariantUpdatePayload.of_change(
         info, lambda session: variants.update(session, info.context.viewer, parse_id(id), fields)
     )
-    if isinstance(variant, InputErrors):
-        return VariantUpdatePayload(errors=product_errors(variant))
-    return VariantUpdatePayload(variant=ProductVariant.from_model(variant))
