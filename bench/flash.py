@@ -335,7 +335,20 @@ def main(argv: list[str] | None = None) -> int:
         help="run the background workers inside the first serving process (serve's "
         "default) instead of a `shopgraph worker` process of their own",
     )
+    parser.add_argument(
+        "--checkout-shoppers",
+        default="1,10,50",
+        help="the ordinary checkout workload at these numbers of shoppers at once, "
+        "in-process and over HTTP ('' to skip)",
+    )
+    parser.add_argument(
+        "--checkouts",
+        type=int,
+        default=120,
+        help="checkouts per level of the ordinary workload (at least 4 per shopper)",
+    )
     args = parser.parse_args(argv)
+    levels = [int(level) for level in args.checkout_shoppers.split(",") if level.strip()]
     if args.units < 1 or args.shoppers < args.units or args.rounds < 1:
         parser.error("need --units >= 1, --shoppers >= --units and --rounds >= 1")
     from domains.kit.auth import JwtKeys
@@ -349,6 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     redis = PrivateRedis()
     redis.start()
     summaries: list[dict[str, Any]] = []
+    ordinary: list[dict[str, Any]] = []
+    per_level = {level: max(args.checkouts, 4 * level) for level in levels}
+    # The flash crowds, then the ordinary workload's customers, in-process and over HTTP.
+    crowds = args.shoppers * args.rounds
+    customers = crowds + 2 * sum(per_level.values())
     try:
         with children() as started, bench_database(postgres_server_url()) as database:
             port = free_port()
@@ -372,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                     "--products",
                     "20",
                     # A new crowd each round: a customer has one open cart at a time.
-                    *("--customers", str(args.shoppers * args.rounds), "--no-images"),
+                    *("--customers", str(customers), "--no-images"),
                 ),
             ):
                 subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -439,11 +457,17 @@ def main(argv: list[str] | None = None) -> int:
                 summary["lock_waits"] = lock_waits.summary()
                 summaries.append(summary)
                 print(json.dumps(summary))
+            if levels:
+                ordinary = _ordinary_workload(
+                    started, env, logs, url, staff, keys, crowds, per_level, counts
+                )
     finally:
         redis.kill()
-    (RESULTS / "flash.json").write_text(json.dumps(summaries, indent=2))
-    (RESULTS / "flash.md").write_text(report(summaries, args))
-    print(report(summaries, args))
+    (RESULTS / "flash.json").write_text(
+        json.dumps({"flash": summaries, "checkout": ordinary}, indent=2)
+    )
+    (RESULTS / "flash.md").write_text(report(summaries, args, ordinary))
+    print(report(summaries, args, ordinary))
     return 0 if all(s["exactly_units_ordered"] and s["stock_audit_clean"] for s in summaries) else 1
 
 
@@ -471,7 +495,115 @@ def _per_shopper(
     }
 
 
-def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
+def _ordinary_workload(
+    started: list[Any],
+    env: dict[str, str],
+    logs: Path,
+    inprocess_url: str,
+    staff: str,
+    keys: Any,
+    first_customer: int,
+    per_level: dict[int, int],
+    counts: Path,
+) -> list[dict[str, Any]]:
+    """Checkouts of plentiful stock at 1, 10 and 50 shoppers at once: through the
+    in-process platform, then through a gateway process reaching each domain's subgraph
+    process over HTTP (the same database, Redis and saga workers)."""
+    from gateway.federation.composition import compose
+
+    variants = [_on_sale(inprocess_url, staff, 1_000_000, 1_000 + n) for n in range(8)]
+    time.sleep(1.0)  # the new variants' events reach every domain
+    ports = {name: free_port() for name in (*DOMAINS, "gateway")}
+    subgraphs = {}
+    for name in DOMAINS:
+        url = f"http://127.0.0.1:{ports[name]}/graphql"
+        child = spawn(
+            started,
+            f"subgraph-{name}",
+            shopgraph("subgraph", name, "--port", str(ports[name]), "--no-migrate", "--no-workers"),
+            env,
+            logs,
+        )
+        wait_until_answering(child, url, "{ _service { sdl } }")
+        sdl = httpx.post(url, json={"query": "{ _service { sdl } }"}).json()["data"]["_service"]
+        subgraphs[name] = (url, str(sdl["sdl"]))
+    supergraph = logs / "supergraph.graphql"
+    supergraph.write_text(compose(subgraphs))
+    over_http_url = f"http://127.0.0.1:{ports['gateway']}/graphql"
+    gateway = spawn(
+        started,
+        "gateway",
+        shopgraph("gateway", "--supergraph", str(supergraph), "--port", str(ports["gateway"])),
+        env,
+        logs,
+    )
+    wait_until_answering(gateway, over_http_url)
+
+    rows = []
+    customer = first_customer
+    for system, url in (("in-process", inprocess_url), ("over HTTP", over_http_url)):
+        for level, checkouts in per_level.items():
+            tokens = _tokens(
+                keys.private_pem, keys.public_pem, range(customer, customer + checkouts)
+            )
+            customer += checkouts
+            before = _by_process(counts)
+            row = _checkout_loop(url, tokens, variants, level)
+            time.sleep(0.2)  # the counters are written every 50 ms
+            row.update(system=system, shoppers=level)
+            row["per_checkout_by_process"] = _per_shopper(before, _by_process(counts), checkouts)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    return rows
+
+
+DOMAINS = ("users", "products", "carts", "orders", "payments")
+
+
+def _checkout_loop(
+    url: str, tokens: list[str], variants: list[str], concurrency: int
+) -> dict[str, Any]:
+    import tempfile
+
+    from tests.support.apollo import default_toolchain
+
+    node, _npm = default_toolchain()
+    with (
+        tempfile.NamedTemporaryFile("w", suffix=".json") as shoppers,
+        tempfile.NamedTemporaryFile("w", suffix=".json") as variant_file,
+    ):
+        json.dump(tokens, shoppers)
+        shoppers.flush()
+        json.dump(variants, variant_file)
+        variant_file.flush()
+        completed = subprocess.run(
+            [
+                node,
+                str(ROOT / "tools" / "bench" / "checkouts.mjs"),
+                *("--url", url, "--shoppers-file", shoppers.name),
+                *("--variants-file", variant_file.name, "--concurrency", str(concurrency)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    result = json.loads(completed.stdout)
+    latencies = [float(answer["latency"]) for answer in result["answers"]]
+    return {
+        "checkouts": len(latencies),
+        "outcomes": dict(Counter(str(answer["outcome"]) for answer in result["answers"])),
+        "decided_per_second": round(len(latencies) / max(float(result["seconds"]), 1e-9), 1),
+        "p50_ms": round(_percentile(latencies, 0.50), 1),
+        "p95_ms": round(_percentile(latencies, 0.95), 1),
+        "p99_ms": round(_percentile(latencies, 0.99), 1),
+    }
+
+
+def report(
+    summaries: list[dict[str, Any]],
+    args: argparse.Namespace,
+    ordinary: list[dict[str, Any]] | None = None,
+) -> str:
     lines = [
         "# Flash sale",
         "",
@@ -521,6 +653,34 @@ def report(summaries: list[dict[str, Any]], args: argparse.Namespace) -> str:
             + f" | {waits['share_with_a_lock_wait']:.1%} of {waits['samples']} "
             f"| {waits['most_sessions_waiting']} |"
         )
+    if ordinary:
+        lines += [
+            "",
+            "## The ordinary checkout workload",
+            "",
+            "Shoppers at once, each checking out its own carts one after another (plentiful "
+            "stock); latency from the request until the checkout is decided. SQL statements "
+            "/ Redis round trips per checkout, by process (`serve` is the in-process "
+            "platform; over HTTP, the gateway and the subgraph processes are not counted):",
+            "",
+            "| system | shoppers | checkouts | outcomes | decided per s | p50 / p95 / p99 ms | "
+            + " | ".join(PROCESS_KINDS)
+            + " |",
+            "| --- | --- | --- | --- | --- | --- | "
+            + " | ".join("---" for _ in PROCESS_KINDS)
+            + " |",
+        ]
+        for row in ordinary:
+            by_process = row["per_checkout_by_process"]
+            cells = [
+                " / ".join(str(by_process.get(kind, {}).get(key, 0)) for key in ("sql", "redis"))
+                for kind in PROCESS_KINDS
+            ]
+            lines.append(
+                f"| {row['system']} | {row['shoppers']} | {row['checkouts']} | "
+                f"{row['outcomes']} | {row['decided_per_second']} | {row['p50_ms']} / "
+                f"{row['p95_ms']} / {row['p99_ms']} | " + " | ".join(cells) + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
