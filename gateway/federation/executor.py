@@ -22,6 +22,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLAbstractType,
     GraphQLIncludeDirective,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -201,11 +202,15 @@ class PlanExecutor:
             return
         for index, entity_data in enumerate(entities[: len(owners)]):
             if isinstance(entity_data, dict):
-                # The entity keeps its own __typename: an @interfaceObject subgraph answers
-                # with the interface's name instead of the concrete type's.
-                entity_data.pop("__typename", None)
+                # An @interfaceObject subgraph answers with the interface's name instead
+                # of the concrete type's: the entity keeps its own __typename then. The
+                # interface's owner answers the concrete one, which is kept.
+                typename = entity_data.pop("__typename", None)
+                concrete = isinstance(self.schema.get_type(str(typename)), GraphQLObjectType)
                 for entity, _path in owners[index]:
                     _deep_merge(entity, entity_data)
+                    if concrete:
+                        entity["__typename"] = typename
 
     def _introspect(
         self, plan: QueryPlan, variables: VariableValues, state: ExecutionState
@@ -363,7 +368,7 @@ class _Shaper:
 
     def _object(
         self,
-        object_type: GraphQLObjectType,
+        object_type: GraphQLObjectType | GraphQLInterfaceType,
         selection_sets: list[SelectionSetNode],
         data: Mapping[str, Any],
         path: ResponsePath,
@@ -437,10 +442,16 @@ class _Shaper:
         except _NullPropagation:
             return None
 
-    def _runtime_type(self, type_: Any, value: Mapping[str, Any]) -> GraphQLObjectType | None:
+    def _runtime_type(
+        self, type_: Any, value: Mapping[str, Any]
+    ) -> GraphQLObjectType | GraphQLInterfaceType | None:
         if isinstance(type_, GraphQLObjectType):
             return type_
         typename = value.get("__typename")
+        if isinstance(type_, GraphQLInterfaceType) and typename in (None, type_.name):
+            # Answered by an @interfaceObject subgraph, and nothing selected needed the
+            # concrete type (so the plan did not ask the owner): shaped as the interface.
+            return type_
         runtime = self.schema.get_type(typename) if isinstance(typename, str) else None
         if (
             isinstance(runtime, GraphQLObjectType)
@@ -466,7 +477,9 @@ class _Shaper:
         self._error_paths.append(here)
 
     def _collect_fields(
-        self, object_type: GraphQLObjectType, selection_sets: list[SelectionSetNode]
+        self,
+        object_type: GraphQLObjectType | GraphQLInterfaceType,
+        selection_sets: list[SelectionSetNode],
     ) -> dict[str, list[FieldNode]]:
         # Every item of a list shares its selection sets, and the variables (so @skip and
         # @include) are fixed for the request: collect once per type and selection.
@@ -483,7 +496,7 @@ class _Shaper:
 
     def _collect(
         self,
-        object_type: GraphQLObjectType,
+        object_type: GraphQLObjectType | GraphQLInterfaceType,
         selection_set: SelectionSetNode,
         fields: dict[str, list[FieldNode]],
         visited: set[str],
@@ -507,7 +520,9 @@ class _Shaper:
                 if self._applies(fragment.type_condition.name.value, object_type):
                     self._collect(object_type, fragment.selection_set, fields, visited)
 
-    def _applies(self, condition: str, object_type: GraphQLObjectType) -> bool:
+    def _applies(
+        self, condition: str, object_type: GraphQLObjectType | GraphQLInterfaceType
+    ) -> bool:
         if condition == object_type.name:
             return True
         conditional = self.schema.get_type(condition)

@@ -35,6 +35,11 @@ from graphql.language import TypeNode
 from opentelemetry import trace
 
 from gateway.federation.fetch_groups import FetchGroup, PlanAssembler
+from gateway.federation.interface_objects import (
+    held_as_interface_object,
+    owner_of,
+    split_selections,
+)
 from gateway.federation.operations import select_operation
 from gateway.federation.plan import Path, PlanningError, QueryPlan
 from gateway.federation.selections import (
@@ -331,12 +336,51 @@ class _Planning:
         else:
             child_provided = None
         sub = SelectionSet()
-        if self.supergraph.types[child_type].is_abstract:
-            sub.add_field(self._internal("__typename"))
-        self._plan_selections(
-            group, child_type, node.selection_set.selections, child_path, sub, child_provided
-        )
+        selections = node.selection_set.selections
+        if held_as_interface_object(self.supergraph, group.subgraph, child_type):
+            self._plan_interface_object(
+                group, child_type, selections, child_path, sub, child_provided
+            )
+        else:
+            if self.supergraph.types[child_type].is_abstract:
+                sub.add_field(self._internal("__typename"))
+            self._plan_selections(group, child_type, selections, child_path, sub, child_provided)
         out.add_field(_field_selection(node, sub))
+
+    def _plan_interface_object(
+        self,
+        group: FetchGroup,
+        interface: str,
+        selections: tuple[SelectionNode, ...],
+        path: Path,
+        out: SelectionSet,
+        provided: SelectionSet | None,
+    ) -> None:
+        """An interface-typed field this subgraph holds as an @interfaceObject: what
+        needs the concrete type is asked of the interface's owner (see
+        :mod:`gateway.federation.interface_objects`)."""
+        split = split_selections(
+            self.supergraph, group.subgraph, interface, selections, self.fragments
+        )
+        if split.owner:
+            owner, key = owner_of(self.supergraph, interface, group.subgraph)
+            child = group.child(owner, path)
+            for touched in self._touched:
+                touched.add(child)
+            child.accepts[interface] = interface
+            typename_field = out.add_field(self._internal("__typename"))
+            self._touched.append(set())
+            key_fields = self._prerequisites(
+                group, interface, key.selection, path, out, provided, key=True
+            )
+            child.after.update(g for g in self._touched.pop() if g is not child)
+            for selection in (typename_field, *key_fields):
+                child.add_input(interface, selection)
+            for directives, owner_selections in split.owner.items():
+                entity_out = child.selections.fragment(interface, directives).selections
+                entity_out.add_field(self._internal("__typename"))
+                self._plan_selections(child, interface, owner_selections, path, entity_out, None)
+        self._plan_selections(group, interface, split.local, path, out, provided)
 
     def _route(
         self, group: FetchGroup, type_name: str, field_name: str, targets: list[str] | None

@@ -143,13 +143,15 @@ class SelectionSet:
         an alias of its own. Representations read these fields by response key, so they
         follow the alias. Applies to this selection set and every one below it.
         """
-        taken: dict[str, tuple[str, str, str, str]] = {}
+        # Directives do not make two fields different ones: `id` and `id @skip(if: $x)`
+        # share their response key and merge, so only the name and arguments count.
+        taken: dict[str, tuple[str, str]] = {}
         for item in self._all_fields():
             if not item.internal:
-                taken.setdefault(item.response_key, item.identity())
+                taken.setdefault(item.response_key, item.identity()[1:3])
         for item in self._all_fields():
             clash = taken.get(item.response_key)
-            if item.internal and clash is not None and clash != item.identity():
+            if item.internal and clash is not None and clash != item.identity()[1:3]:
                 item.alias = f"__sg_{item.name}"
         for child in self.items:
             if child.selections is not None:

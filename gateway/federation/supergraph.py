@@ -5,7 +5,8 @@ supergraph that Apollo's composition produces as well as the ones `shopgraph com
 writes. From it come two things: the routing facts the planner needs (keys, field
 ownership, @requires/@provides, interface and union membership per subgraph) and the
 client-facing API schema (no join machinery, no @inaccessible elements) used to
-validate operations and answer introspection.
+validate operations and answer introspection (in graphql-js's shapes: see
+`introspection.py`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from graphql import (
     parse,
 )
 from graphql.language import ListTypeNode, Node, NonNullTypeNode, TypeNode
+
+from gateway.federation.introspection import October2021Schema
 
 NodeT = TypeVar("NodeT", bound=Node)
 
@@ -307,7 +310,9 @@ class Supergraph:
 
     @cached_property
     def api_schema(self) -> GraphQLSchema:
-        return build_ast_schema(api_schema_document(self.document), assume_valid_sdl=True)
+        """The client-facing schema; it introspects as graphql-js does (October 2021)."""
+        built = build_ast_schema(api_schema_document(self.document), assume_valid_sdl=True)
+        return October2021Schema(built)
 
 
 # -- helpers --------------------------------------------------------------------------

@@ -6,9 +6,10 @@ ours: subgraphs executed in-process, and reached over HTTP. Both gateways run fr
 supergraph: Apollo from Apollo's composition, ours from our own composition of the same
 subgraph SDLs (a composition difference would show up here as well).
 
-Equal means: the same `data`, and errors at the same paths. Error messages are not
-compared, because graphql-core's validation wording and quoting differ from
-graphql-js's; codes of subgraph errors are (they come from the subgraphs).
+Equal means: the same `data` (introspection included, built-in types and all), and
+errors at the same paths. Error messages are not compared, because graphql-core's
+validation wording and quoting differ from graphql-js's; codes of subgraph errors are
+(they come from the subgraphs).
 
 Where Apollo Gateway answers wrongly (an alias shadowing a key or required field it adds
 to a fetch; an error path inside an entity fetch), the corpus entry says so and carries
@@ -17,7 +18,6 @@ the answer the spec requires; ours is held to that instead.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -54,33 +54,7 @@ class SchemaSubgraph:
 def normalise(body: dict[str, Any]) -> tuple[Any, list[str]]:
     """What must be equal: the data, and the error paths (as a sorted list)."""
     paths = sorted(repr(error.get("path")) for error in body.get("errors") or [])
-    return _without_builtin_introspection(copy.deepcopy(body.get("data", "<no data>"))), paths
-
-
-_BUILTIN_DIRECTIVES = {"skip", "include", "deprecated", "specifiedBy", "oneOf"}
-
-
-def _without_builtin_introspection(data: Any) -> Any:
-    """Drop what graphql-core 3.3 and graphql-js 16 define differently in introspection
-    itself (the __Type / __Directive types, the built-in directives and the directive
-    locations they know); the schema's own types and fields are still compared."""
-    if isinstance(data, dict):
-        schema = data.get("__schema")
-        if isinstance(schema, dict):
-            if isinstance(schema.get("types"), list):
-                schema["types"] = [
-                    t for t in schema["types"] if not str(t.get("name", "")).startswith("__")
-                ]
-            if isinstance(schema.get("directives"), list):
-                schema["directives"] = [
-                    d for d in schema["directives"] if d.get("name") not in _BUILTIN_DIRECTIVES
-                ]
-        for value in data.values():
-            _without_builtin_introspection(value)
-    elif isinstance(data, list):
-        for item in data:
-            _without_builtin_introspection(item)
-    return data
+    return body.get("data", "<no data>"), paths
 
 
 @pytest.fixture(scope="module")

@@ -78,3 +78,49 @@ def test_one_fetch_per_subgraph_per_level_for_two_paths() -> None:
         ("products", "@", "seller"),
         ("products", "@", "reviews", "@", "author"),
     ]
+
+
+IO_LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", '
+    '"@interfaceObject"])\n'
+)
+
+
+def _media_planner() -> QueryPlanner:
+    return _planner(
+        catalog=IO_LINK + 'interface Media @key(fields: "id") { id: ID! title: String! } '
+        'type Book implements Media @key(fields: "id") { id: ID! title: String! pages: Int! } '
+        'type Film implements Media @key(fields: "id") { id: ID! title: String! minutes: Int! } '
+        "type Query { media: [Media!]! }",
+        shelf=IO_LINK + 'type Media @key(fields: "id") @interfaceObject { id: ID! shelf: Int! } '
+        "type Query { shelved: [Media!]! }",
+    )
+
+
+def test_interface_object_root_field_asks_the_owner_for_the_concrete_type() -> None:
+    plan = _media_planner().plan(
+        parse(
+            "{ shelved { shelf kind: __typename ... on Book { pages } ... on Film { t: title } } }"
+        )
+    )
+
+    fetches = _fetches(plan.node)
+    text = print_plan(plan)
+    assert [f.subgraph for f in fetches] == ["shelf", "catalog"], text
+    assert "shelved { __typename id shelf }" in fetches[0].document
+    assert fetches[1].targets[0].path == ("shelved", "@")
+    assert fetches[1].targets[0].accepts == {"Media": "Media"}
+    owner_selection = (
+        "... on Media { __typename kind: __typename "
+        "... on Book { pages } ... on Film { t: title } }"
+    )
+    assert owner_selection in fetches[1].document
+    assert 'Flatten(path: "shelved.@")' in text
+
+
+def test_interface_object_field_needing_no_concrete_type_stays_in_one_fetch() -> None:
+    plan = _media_planner().plan(parse("{ shelved { id shelf ... on Media { shelf } } }"))
+
+    fetches = _fetches(plan.node)
+    assert [f.subgraph for f in fetches] == ["shelf"]
+    assert "shelved { id shelf }" in fetches[0].document

@@ -51,6 +51,9 @@ FEATURES: dict[str, str] = {
     "multiple-keys": "an entity with two keys, entered by one and left by the other",
     "nested-key": 'an entity jump on a key with a nested selection ("id organization { id }")',
     "entity-interface": "an entity interface (@key on an interface) with an @interfaceObject",
+    "interface-object-field": "a field of interface type answered by a subgraph that holds "
+    "the interface as an @interfaceObject (root, nested, in lists, aliased): the owner of "
+    "the interface tells each item's concrete type",
     "requires": "a field @requires fields another subgraph owns",
     "provides": "a field a subgraph @provides, so no jump is needed",
     "shareable": "a @shareable field or type, resolvable by more than one subgraph",

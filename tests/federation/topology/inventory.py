@@ -2,15 +2,17 @@
 
 Features it carries: @interfaceObject (``Account`` here is an object type that adds
 preferredWarehouse to every implementation of the entity interface accounts defines,
-without knowing them; it lives here because composition forbids an @interfaceObject in
-a subgraph that also defines an implementation, as reviews and orders define User);
-@requires (shippingEstimate needs price and weight, packaging
-needs a nested selection of dimensions plus the @inaccessible internalCode, all owned
-by products); a jump on the compound key of Variant; a @shareable value type shared
-with accounts (Location); errors inside entity fetches: ``restockDate`` fails for
-products that are out of stock with no date, and the non-null ``stockLevel`` is null
-for products stocked nowhere, so its null propagates; a root field that returns
-entities only known here by key (lowStock), so the gateway must jump to products.
+without knowing them, and is returned by root fields and by ``Warehouse.preferredBy``,
+so a gateway must ask accounts for each item's concrete type; it lives here because
+composition forbids an @interfaceObject in a subgraph that also defines an
+implementation, as reviews and orders define User); @requires (shippingEstimate needs
+price and weight, packaging needs a nested selection of dimensions plus the
+@inaccessible internalCode, all owned by products); a jump on the compound key of
+Variant; a @shareable value type shared with accounts (Location); errors inside entity
+fetches: ``restockDate`` fails for products that are out of stock with no date, and the
+non-null ``stockLevel`` is null for products stocked nowhere, so its null propagates; a
+root field that returns entities only known here by key (lowStock), so the gateway must
+jump to products.
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class Warehouse:
     name: str
     location: Location
 
+    @strawberry.field(description="Accounts that prefer this warehouse, by id.")
+    def preferred_by(self) -> list[Account]:
+        return _accounts_preferring(str(self.id))
+
     @classmethod
     def from_row(cls, row: data.WarehouseRow) -> Warehouse:
         return cls(
@@ -90,6 +96,11 @@ class Account:
             if warehouse_id is None
             else Warehouse.resolve_reference(strawberry.ID(warehouse_id))
         )
+
+
+def _accounts_preferring(warehouse_id: str) -> list[Account]:
+    preferred = data.state.preferred_warehouses
+    return [Account(id=strawberry.ID(a)) for a, w in sorted(preferred.items()) if w == warehouse_id]
 
 
 @strawberry.federation.type(keys=["upc"])
@@ -199,6 +210,14 @@ class Query:
     @strawberry.field
     def warehouses(self) -> list[Warehouse]:
         return [Warehouse.from_row(row) for row in data.state.warehouses.values()]
+
+    @strawberry.field(description="Accounts that prefer a warehouse (the interface, typed here).")
+    def accounts_preferring(self, warehouse_id: strawberry.ID) -> list[Account]:
+        return _accounts_preferring(str(warehouse_id))
+
+    @strawberry.field(description="An account with a preferred warehouse; null for any other.")
+    def account_with_warehouse(self, id: strawberry.ID) -> Account | None:
+        return Account(id=id) if str(id) in data.state.preferred_warehouses else None
 
     @strawberry.field
     def low_stock(self, threshold: int = 5) -> list[Product]:
