@@ -219,6 +219,11 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print the query plan of an operation")
     plan.add_argument("query", help="the operation text, or @FILE to read it from a file")
     plan.add_argument("--operation-name")
+    plan.add_argument(
+        "--supergraph",
+        type=Path,
+        help="plan against this join-spec supergraph SDL file (default: the platform's)",
+    )
     plan.set_defaults(handler=_plan)
 
     export = commands.add_parser("export-schema", help="write each subgraph's SDL under schema/")
@@ -365,7 +370,15 @@ def _plan(settings: Settings, args: argparse.Namespace) -> int:
     from shopgraph.platform import compose_platform, domain_specs
 
     query = Path(args.query[1:]).read_text() if args.query.startswith("@") else args.query
-    supergraph = Supergraph(compose_platform(domain_specs()))
+    if args.supergraph is not None:
+        try:
+            supergraph_sdl = args.supergraph.read_text()
+        except OSError as error:
+            print(f"cannot read the supergraph {args.supergraph}: {error}", file=sys.stderr)
+            return 1
+    else:
+        supergraph_sdl = compose_platform(domain_specs())
+    supergraph = Supergraph(supergraph_sdl)
     try:
         document = parse(query)
     except GraphQLError as error:

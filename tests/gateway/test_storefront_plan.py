@@ -29,3 +29,38 @@ def test_shopgraph_plan_shows_one_fetch_per_subgraph_per_level() -> None:
     assert "products.edges.@.node.seller" in plan
     assert "products.edges.@.node.reviews.edges.@.node.author" in plan
     assert plan.index('service: "products"') < plan.index('service: "users"')
+
+
+def test_shopgraph_plan_shows_the_interface_owner_fetch_of_an_interface_object_field() -> None:
+    """Against another supergraph (the federation test topology): a root field served by
+    an @interfaceObject subgraph asks the interface's owner for the concrete type."""
+    supergraph = ROOT / "tests" / "federation" / "topology" / "supergraph.graphql"
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-m", "shopgraph.cli", "plan"),
+            '{ accountsPreferring(warehouseId: "w1") { id ... on User { name } } }',
+            *("--supergraph", str(supergraph)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    plan = completed.stdout
+
+    assert plan.index('Fetch(service: "inventory")') < plan.index('Fetch(service: "accounts")')
+    assert 'Flatten(path: "accountsPreferring.@")' in plan
+    assert "... on User { name }" in plan
+
+
+def test_shopgraph_plan_names_a_supergraph_it_cannot_read(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.graphql"
+    completed = subprocess.run(
+        [sys.executable, "-m", "shopgraph.cli", "plan", "{ a }", "--supergraph", str(missing)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert completed.returncode == 1
+    assert f"cannot read the supergraph {missing}" in completed.stderr
