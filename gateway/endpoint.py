@@ -17,15 +17,23 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from gateway.caching import NO_STORE
 from gateway.callers import Credentials
 from gateway.clients import CLIENT_KEY_HEADER, FORWARDED_FOR_HEADER
 from gateway.errors import INTERNAL_ERROR_MESSAGE, Refusal
 from gateway.graphiql import GraphiQL, wants_html
+from gateway.incremental import MULTIPART_MIXED, multipart_body
 from gateway.pipeline import GraphQLRequest, Pipeline
-from gateway.protocol import GRAPHQL_RESPONSE_JSON, JSON, GraphQLParams, negotiate, read_params
+from gateway.protocol import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    GraphQLParams,
+    accepts_multipart,
+    negotiate,
+    read_params,
+)
 
 logger = logging.getLogger("shopgraph.gateway")
 
@@ -55,6 +63,13 @@ class GraphQLEndpoint:
             params = await read_params(request)
             graphql_request = _graphql_request(request, params, request_id)
             answer = await self.pipeline.answer(graphql_request)
+            if answer.subsequent is not None:
+                return StreamingResponse(
+                    multipart_body(answer.body, answer.subsequent),
+                    status_code=answer.status_code,
+                    media_type=MULTIPART_MIXED,
+                    headers=answer.headers,
+                )
             return _respond(answer.body, answer.status_code, media_type, answer.headers)
         except Refusal as refusal:
             return _respond(
@@ -93,6 +108,7 @@ def _graphql_request(request: Request, params: GraphQLParams, request_id: str) -
         request_id=request_id,
         preflighted=_preflighted(request),
         wants_plan=bool(headers.get(PLAN_HEADER)),
+        incremental=accepts_multipart(headers.get("accept")),
     )
 
 

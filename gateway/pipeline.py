@@ -21,7 +21,7 @@ The HTTP around it (methods, media types, body, status codes) is gateway/endpoin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from graphql.execution.values import VariableValues
 from gateway.caching import PublicCache
 from gateway.callers import Caller, Callers, Credentials
 from gateway.errors import Refusal, formatted_error, mask_errors, request_error
+from gateway.federation.defer import DeferPlanner, has_defer, with_defer, without_defer
 from gateway.federation.executor import PlanExecutor
 from gateway.federation.operations import PreparedOperation, coerce_variables, select_operation
 from gateway.federation.plan import PlanningError, QueryPlan
@@ -38,6 +39,7 @@ from gateway.federation.plan_printer import plan_as_dict
 from gateway.federation.planner import QueryPlanner
 from gateway.federation.supergraph import Supergraph
 from gateway.federation.validation import CheckedDocuments, DocumentPolicy
+from gateway.incremental import execute_deferred, map_payloads
 from gateway.limits.cost import operation_cost
 from gateway.limits.document import list_size_error, longest_list
 from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
@@ -61,6 +63,8 @@ class GraphQLRequest:
     # Sent with a header, or a content type, that a cross-site page cannot send unasked.
     preflighted: bool = True
     wants_plan: bool = False
+    # The client reads multipart/mixed incremental delivery, so @defer may defer.
+    incremental: bool = False
     # Set once the operation is known to be a registered one: a bounded metric label.
     known_operation: str | None = None
 
@@ -70,6 +74,8 @@ class OperationResult:
     status_code: int
     body: dict[str, Any]
     plan: QueryPlan | None = None
+    # With @defer, answered incrementally: the parts after `body` (gateway/incremental.py).
+    subsequent: AsyncIterator[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class Answer:
     status_code: int
     body: dict[str, Any]
     headers: dict[str, str]
+    subsequent: AsyncIterator[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -112,10 +119,12 @@ class Pipeline:
         self.supergraph = supergraph
         self.schema = supergraph.api_schema
         self.planner = QueryPlanner(supergraph)
+        self.defer_planner = DeferPlanner(supergraph, self.schema, self.planner)
         self.executor = PlanExecutor(self.schema, transports, timeout=timeout, timeouts=timeouts)
         self.policy = policy or DocumentPolicy()
         self.edge = edge or Edge()
-        self._documents = CheckedDocuments(self.schema, self.policy)
+        # Documents may use @defer; introspection, like Apollo Gateway's, does not list it.
+        self._documents = CheckedDocuments(with_defer(self.schema), self.policy)
 
     # -- one request, in order ---------------------------------------------------------
 
@@ -155,7 +164,9 @@ class Pipeline:
         if resolved.register is not None:
             await self.edge.documents.store.put(resolved.register, resolved.query)
         result = await self.run(
-            prepared, _forwarded(request.headers, request.request_id, caller.ip)
+            prepared,
+            _forwarded(request.headers, request.request_id, caller.ip),
+            incremental=request.incremental,
         )
         return self._shape(request, result, prepared, resolved, caller)
 
@@ -250,15 +261,41 @@ class Pipeline:
             cost=cost,
         )
 
-    async def run(self, prepared: PreparedOperation, headers: Mapping[str, str]) -> OperationResult:
-        """Plan the operation and execute the plan."""
+    async def run(
+        self, prepared: PreparedOperation, headers: Mapping[str, str], *, incremental: bool = False
+    ) -> OperationResult:
+        """Plan the operation and execute the plan (with @defer, incrementally if asked)."""
+        document = prepared.document
+        if has_defer(document):
+            if incremental:
+                deferred = await self._run_deferred(prepared, headers)
+                if deferred is not None:
+                    return deferred
+            document = without_defer(document)
         try:
-            plan = self.planner.plan(prepared.document, prepared.operation_name)
+            plan = self.planner.plan(document, prepared.operation_name)
         except PlanningError as error:
             errors = [formatted_error(str(error), "QUERY_PLANNING_FAILED")]
             return OperationResult(500, {"errors": errors})
         body = await self.executor.execute(plan, prepared.variables, prepared.coerced, headers)
         return OperationResult(200, body, plan)
+
+    async def _run_deferred(
+        self, prepared: PreparedOperation, headers: Mapping[str, str]
+    ) -> OperationResult | None:
+        try:
+            split = self.defer_planner.plan(
+                prepared.document, prepared.operation_name, prepared.coerced
+            )
+        except PlanningError as error:
+            errors = [formatted_error(str(error), "QUERY_PLANNING_FAILED")]
+            return OperationResult(500, {"errors": errors})
+        if not split.deferred:
+            return None  # nothing could be deferred: answered at once
+        initial, rest = await execute_deferred(
+            self.executor, split, prepared.variables, prepared.coerced, headers
+        )
+        return OperationResult(200, initial, split.primary, rest)
 
     def _shape(
         self,
@@ -269,8 +306,12 @@ class Pipeline:
         caller: Caller,
     ) -> Answer:
         body = result.body
-        if self.edge.production and body.get("errors"):
-            body["errors"] = mask_errors(body["errors"], request.request_id)
+        subsequent = result.subsequent
+        if self.edge.production:
+            if body.get("errors"):
+                body["errors"] = mask_errors(body["errors"], request.request_id)
+            if subsequent is not None:
+                subsequent = map_payloads(subsequent, _masking(request.request_id))
         if self.edge.expose_plans and request.wants_plan and result.plan is not None:
             body.setdefault("extensions", {})["queryPlan"] = plan_as_dict(result.plan)
         headers = self.edge.public_cache.headers(
@@ -281,7 +322,7 @@ class Pipeline:
             anonymous=caller.anonymous,
             has_errors=bool(body.get("errors")),
         )
-        return Answer(result.status_code, body, headers)
+        return Answer(result.status_code, body, headers, subsequent)
 
     # -- for callers inside the platform -----------------------------------------------
 
@@ -308,6 +349,16 @@ class Pipeline:
         except Refusal as refusal:
             return OperationResult(refusal.status, {"errors": refusal.errors})
         return await self.run(prepared, headers or {})
+
+
+def _masking(request_id: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def mask(payload: dict[str, Any]) -> dict[str, Any]:
+        for entry in payload.get("incremental", ()):
+            if entry.get("errors"):
+                entry["errors"] = mask_errors(entry["errors"], request_id)
+        return payload
+
+    return mask
 
 
 def _request_refusal(errors: list[dict[str, Any]]) -> Refusal:

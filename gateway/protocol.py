@@ -75,6 +75,29 @@ def negotiate(accept: str | None) -> str | None:
     return best[2] if best else None
 
 
+def accepts_multipart(accept: str | None) -> bool:
+    """Whether the client reads `multipart/mixed` incremental delivery (`@defer`).
+
+    Apollo Client asks with `multipart/mixed;deferSpec=20220824`; a `deferSpec` other
+    than that one is a format this gateway does not write.
+    """
+    for item in (accept or "").split(","):
+        media_type, _, parameters = item.strip().partition(";")
+        if media_type.strip().lower() != "multipart/mixed" or _quality(parameters) <= 0:
+            continue
+        spec = next(
+            (
+                value.strip().strip('"')
+                for name, _, value in (p.strip().partition("=") for p in parameters.split(";"))
+                if name.strip().lower() == "deferspec"
+            ),
+            "20220824",
+        )
+        if spec == "20220824":
+            return True
+    return False
+
+
 def _quality(parameters: str) -> float:
     for parameter in parameters.split(";"):
         name, _, value = parameter.strip().partition("=")

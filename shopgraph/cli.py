@@ -363,8 +363,9 @@ def _compose(settings: Settings, args: argparse.Namespace) -> int:
 def _plan(settings: Settings, args: argparse.Namespace) -> int:
     from graphql import GraphQLError, parse, validate
 
+    from gateway.federation.defer import DeferPlanner, with_defer, without_defer
     from gateway.federation.plan import PlanningError
-    from gateway.federation.plan_printer import print_plan
+    from gateway.federation.plan_printer import print_deferred_plan, print_plan
     from gateway.federation.planner import QueryPlanner
     from gateway.federation.supergraph import Supergraph
     from shopgraph.platform import compose_platform, domain_specs
@@ -384,12 +385,18 @@ def _plan(settings: Settings, args: argparse.Namespace) -> int:
     except GraphQLError as error:
         print(f"invalid operation: {error.message}", file=sys.stderr)
         return 1
-    errors = validate(supergraph.api_schema, document)
+    schema = with_defer(supergraph.api_schema)
+    errors = validate(schema, document)
     if errors:
         print("\n".join(f"invalid operation: {e.message}" for e in errors), file=sys.stderr)
         return 1
     try:
-        plan = QueryPlanner(supergraph).plan(document, args.operation_name)
+        planner = QueryPlanner(supergraph)
+        split = DeferPlanner(supergraph, schema, planner).plan(document, args.operation_name)
+        if split.deferred:
+            print(print_deferred_plan(split))
+            return 0
+        plan = planner.plan(without_defer(document), args.operation_name)
     except PlanningError as error:
         print(f"cannot plan: {error}", file=sys.stderr)
         return 1

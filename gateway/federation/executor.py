@@ -84,10 +84,10 @@ class PlanExecutor:
         variables: Mapping[str, Any],
         coerced_variables: VariableValues,
         headers: Mapping[str, str],
+        state: ExecutionState | None = None,
     ) -> dict[str, Any]:
-        state = ExecutionState(variables, headers)
-        if plan.node is not None:
-            await self._run(plan.node, state)
+        state = state or ExecutionState(variables, headers)
+        await self.run_plan(plan, state)
         introspection = self._introspect(plan, coerced_variables, state)
         shaper = _Shaper(self.schema, plan, coerced_variables, state.errors, introspection)
         data = shaper.shape(state.data)
@@ -96,6 +96,11 @@ class PlanExecutor:
             response["errors"] = state.errors
         response["data"] = data
         return response
+
+    async def run_plan(self, plan: QueryPlan, state: ExecutionState) -> None:
+        """Run a plan's fetches, merging their answers into `state.data` (not shaped)."""
+        if plan.node is not None:
+            await self._run(plan.node, state)
 
     async def _run(self, node: PlanNode, state: ExecutionState) -> None:
         if isinstance(node, SequenceNode):
@@ -233,6 +238,30 @@ class PlanExecutor:
             state.errors.append(dict(error.formatted))
         data: dict[str, Any] = result.data or {}  # type: ignore[union-attr]
         return data
+
+
+def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], ResponsePath]]:
+    """The objects at a plan path in the merged tree, with their response paths."""
+    return _collect(data, path)
+
+
+def shape_selection(
+    schema: GraphQLSchema,
+    plan: QueryPlan,
+    variables: VariableValues,
+    errors: list[dict[str, Any]],
+    selection: tuple[GraphQLObjectType, SelectionSetNode],
+    data: Mapping[str, Any],
+    path: ResponsePath,
+) -> dict[str, Any] | None:
+    """One selection set shaped from one object of the merged tree (a deferred part);
+    None when a non-null field in it is null."""
+    object_type, selection_set = selection
+    shaper = _Shaper(schema, plan, variables, errors, {})
+    try:
+        return shaper._object(object_type, [selection_set], data, path)
+    except _NullPropagation:
+        return None
 
 
 def _subgraph_error(

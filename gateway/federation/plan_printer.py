@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.federation.defer import DeferredPlan
 from gateway.federation.plan import FetchNode, ParallelNode, PlanNode, QueryPlan, SequenceNode
 
 
@@ -15,6 +16,22 @@ def print_plan(plan: QueryPlan) -> str:
             + ", ".join(node.name.value for node in plan.introspection)
         )
     lines.append("}")
+    return "\n".join(lines)
+
+
+def print_deferred_plan(split: DeferredPlan) -> str:
+    """The primary plan, then each deferred fragment's own plan, as Apollo prints a
+    `Defer { Primary {...}, [Deferred(...)] }` node."""
+    lines = ["QueryPlan {", "  Defer {", "    Primary {"]
+    lines.extend("    " + line for line in print_plan(split.primary).splitlines()[1:-1])
+    lines.append("    },")
+    for fragment in split.deferred:
+        label = f'label: "{fragment.label}", ' if fragment.label is not None else ""
+        path = ".".join(fragment.path) or "(root)"
+        lines.append(f'    Deferred({label}path: "{path}", type: {fragment.type_name}) {{')
+        lines.extend("    " + line for line in print_plan(fragment.plan).splitlines()[1:-1])
+        lines.append("    },")
+    lines.extend(["  },", "}"])
     return "\n".join(lines)
 
 
