@@ -1,20 +1,19 @@
 """What a users mutation answers: the object it changed, or why it refused the input.
 
 A mutation's payload subclasses the one for the object it changes and runs the change
-through `of_change`: one unit of work, its result once committed, or the refused input
-as `errors` with nothing committed.
+through `of_change` (the kit's ChangePayload): one unit of work, its result once
+committed, or the refused input as `errors` with nothing committed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Self, TypeVar
+from typing import Self
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.errors import InputErrors
-from domains.kit.graphql.unit_of_work import mutate
+from domains.kit.graphql.payloads import ChangePayload
 from domains.users import models
 from domains.users.graphql.types import (
     Address,
@@ -25,24 +24,9 @@ from domains.users.graphql.types import (
     user_errors,
 )
 
-ResultT = TypeVar("ResultT")
-PayloadT = TypeVar("PayloadT")
-
-
-async def _answer(
-    info: UsersInfo,
-    change: Callable[[AsyncSession], Awaitable[ResultT]],
-    answered: Callable[[ResultT], PayloadT],
-    refused: Callable[..., PayloadT],
-) -> PayloadT:
-    outcome = await mutate(info, change)
-    if isinstance(outcome, InputErrors):
-        return refused(errors=user_errors(outcome))
-    return answered(outcome)
-
 
 @strawberry.type
-class UserPayload:
+class UserPayload(ChangePayload, node=User.from_model, errors=user_errors):
     user: User | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -56,37 +40,19 @@ class UserPayload:
     ) -> Self:
         """`owner_proven`: the change itself proved the caller owns the account (see
         User._owner_proven)."""
-        return await _answer(
-            info,
-            change,
-            lambda user: cls(user=User.from_model(user, owner_proven=owner_proven)),
-            cls,
-        )
+        payload = await super().of_change(info, change)
+        if payload.user is not None:
+            payload.user._owner_proven = owner_proven
+        return payload
 
 
 @strawberry.type
-class AddressPayload:
+class AddressPayload(ChangePayload, node=Address.from_model, errors=user_errors):
     address: Address | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
-    @classmethod
-    async def of_change(
-        cls, info: UsersInfo, change: Callable[[AsyncSession], Awaitable[models.Address]]
-    ) -> Self:
-        return await _answer(
-            info, change, lambda address: cls(address=Address.from_model(address)), cls
-        )
-
 
 @strawberry.type
-class SellerProfilePayload:
+class SellerProfilePayload(ChangePayload, node=SellerProfile.from_model, errors=user_errors):
     seller_profile: SellerProfile | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    async def of_change(
-        cls, info: UsersInfo, change: Callable[[AsyncSession], Awaitable[models.SellerProfile]]
-    ) -> Self:
-        return await _answer(
-            info, change, lambda profile: cls(seller_profile=SellerProfile.from_model(profile)), cls
-        )

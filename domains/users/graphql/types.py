@@ -12,6 +12,7 @@ from strawberry.types import Info
 from domains.kit.auth import Role as RoleValue
 from domains.kit.errors import InputErrors, NotFound
 from domains.kit.graphql.context import RequestContext
+from domains.kit.graphql.errors import payload_errors
 from domains.kit.graphql.pagination import Connection
 from domains.users import models
 from domains.users.errors import UserErrorCode as UserErrorCodeValue
@@ -212,7 +213,4 @@ SellerProfileConnection = Connection[SellerProfile]
 
 
 def user_errors(error: InputErrors) -> list[UserError]:
-    return [
-        UserError(field=item.field, code=UserErrorCodeValue(item.code.value), message=item.message)
-        for item in error.errors
-    ]
+    return payload_errors(error, UserError, UserErrorCodeValue)

@@ -10,14 +10,13 @@ from datetime import datetime
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 from domains.users.models import AccountToken, User
 
 
 class UserRepository:
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[User]:
-        result = await session.scalars(select(User).where(User.id.in_(ids)))
-        return result.all()
+        return await all_rows(session, select(User).where(User.id.in_(ids)))
 
     async def get_public_by_ids(
         self, session: AsyncSession, ids: Sequence[uuid.UUID]
@@ -51,11 +50,9 @@ class AccountTokenRepository:
     async def get_by_hash_for_update(
         self, session: AsyncSession, purpose: str, token_hash: str
     ) -> AccountToken | None:
-        return await session.scalar(
-            select(AccountToken)
-            .where(AccountToken.purpose == purpose, AccountToken.token_hash == token_hash)
-            .with_for_update()
-        )
+        # The hash is unique on its own; a token made for another purpose is no token here.
+        token = await get_for_update(session, AccountToken, token_hash, by=AccountToken.token_hash)
+        return token if token is not None and token.purpose == purpose else None
 
     async def invalidate_unused(
         self, session: AsyncSession, user_id: uuid.UUID, purpose: str, at: datetime

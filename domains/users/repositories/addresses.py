@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 from domains.users.models import Address
 
 
@@ -16,18 +16,17 @@ class AddressRepository:
     async def list_by_user_ids(
         self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
     ) -> Sequence[Address]:
-        result = await session.scalars(
+        return await all_rows(
+            session,
             select(Address)
             .where(Address.user_id.in_(user_ids))
-            .order_by(Address.created_at, Address.id)
+            .order_by(Address.created_at, Address.id),
         )
-        return result.all()
 
     async def get_by_ids(
         self, session: AsyncSession, ids: Sequence[uuid.UUID]
     ) -> Sequence[Address]:
-        result = await session.scalars(select(Address).where(Address.id.in_(ids)))
-        return result.all()
+        return await all_rows(session, select(Address).where(Address.id.in_(ids)))
 
     async def get_for_update(self, session: AsyncSession, address_id: uuid.UUID) -> Address | None:
         return await get_for_update(session, Address, address_id)

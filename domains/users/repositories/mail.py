@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import all_rows
 from domains.users.models import EmailOutbox
 
 
@@ -20,7 +21,8 @@ class EmailOutboxRepository:
         self, session: AsyncSession, now: datetime, limit: int, max_attempts: int
     ) -> Sequence[EmailOutbox]:
         """Lock a batch of due messages; SKIP LOCKED lets several senders share the outbox."""
-        result = await session.scalars(
+        return await all_rows(
+            session,
             select(EmailOutbox)
             .where(
                 EmailOutbox.sent_at.is_(None),
@@ -29,9 +31,8 @@ class EmailOutboxRepository:
             )
             .order_by(EmailOutbox.next_attempt_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True),
         )
-        return result.all()
 
 
 email_outbox_repository = EmailOutboxRepository()

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from domains.kit.db import all_rows
 from domains.users.models import RevokedAccess
 
 # Revocations take this advisory lock shared, for the rest of their transaction; copying
@@ -86,7 +87,7 @@ class RevokedAccessRepository:
         query = select(RevokedAccess).where(RevokedAccess.expires_at > now)
         if only_uncached:
             query = query.where(RevokedAccess.cached.is_(False))
-        return (await session.scalars(query)).all()
+        return await all_rows(session, query)
 
     async def mark_cached(self, session: AsyncSession, rows: Sequence[RevokedAccess]) -> None:
         if rows:

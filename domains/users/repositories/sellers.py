@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 from domains.users.models import SellerProfile
 
 
@@ -17,29 +17,24 @@ class SellerProfileRepository:
     async def get_by_ids(
         self, session: AsyncSession, ids: Sequence[uuid.UUID]
     ) -> Sequence[SellerProfile]:
-        result = await session.scalars(select(SellerProfile).where(SellerProfile.id.in_(ids)))
-        return result.all()
+        return await all_rows(session, select(SellerProfile).where(SellerProfile.id.in_(ids)))
 
     async def get_by_user_ids(
         self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
     ) -> Sequence[SellerProfile]:
-        result = await session.scalars(
-            select(SellerProfile).where(SellerProfile.user_id.in_(user_ids))
+        return await all_rows(
+            session, select(SellerProfile).where(SellerProfile.user_id.in_(user_ids))
         )
-        return result.all()
 
     async def get_by_slugs(
         self, session: AsyncSession, slugs: Sequence[str]
     ) -> Sequence[SellerProfile]:
-        result = await session.scalars(select(SellerProfile).where(SellerProfile.slug.in_(slugs)))
-        return result.all()
+        return await all_rows(session, select(SellerProfile).where(SellerProfile.slug.in_(slugs)))
 
     async def get_by_user_id_for_update(
         self, session: AsyncSession, user_id: uuid.UUID
     ) -> SellerProfile | None:
-        return await session.scalar(
-            select(SellerProfile).where(SellerProfile.user_id == user_id).with_for_update()
-        )
+        return await get_for_update(session, SellerProfile, user_id, by=SellerProfile.user_id)
 
     async def get_for_update(
         self, session: AsyncSession, profile_id: uuid.UUID
@@ -70,8 +65,7 @@ class SellerProfileRepository:
         )
         if after is not None:
             query = query.where(tuple_(SellerProfile.created_at, SellerProfile.id) < tuple_(*after))
-        result = await session.scalars(query.limit(limit))
-        return result.all()
+        return await all_rows(session, query.limit(limit))
 
     async def count(self, session: AsyncSession) -> int:
         return int(await session.scalar(select(func.count()).select_from(SellerProfile)) or 0)

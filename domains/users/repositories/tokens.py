@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import get_for_update
 from domains.users.models import RefreshToken
 
 
@@ -16,9 +17,7 @@ class RefreshTokenRepository:
     async def get_by_hash_for_update(
         self, session: AsyncSession, token_hash: str
     ) -> RefreshToken | None:
-        return await session.scalar(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
-        )
+        return await get_for_update(session, RefreshToken, token_hash, by=RefreshToken.token_hash)
 
     async def add(self, session: AsyncSession, token: RefreshToken) -> None:
         session.add(token)

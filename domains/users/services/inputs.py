@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
-from domains.kit.errors import InputErrors, parse_uuid
+from domains.kit.errors import clean_text as kit_clean_text
+from domains.kit.errors import parse_uuid
 from domains.users.errors import UserErrorCode as Code
 
 
@@ -12,14 +14,5 @@ def parse_id(value: str, field: str = "id") -> uuid.UUID:
     return parse_uuid(value, field, Code.INVALID)
 
 
-def clean_text(raw: str, field: str, *, max_length: int, required: bool = True) -> str:
-    value = raw.strip()
-    if required and not value:
-        raise InputErrors.single(field, Code.REQUIRED, f"`{field}` must not be empty.")
-    if len(value) > max_length:
-        raise InputErrors.single(
-            field,
-            Code.TOO_LONG,
-            f"`{field}` must be at most {max_length} characters (got {len(value)}).",
-        )
-    return value
+# Free text, trimmed: REQUIRED when nothing is left, TOO_LONG past `max_length`.
+clean_text = partial(kit_clean_text, empty=Code.REQUIRED, too_long=Code.TOO_LONG)
