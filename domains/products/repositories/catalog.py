@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.db import get_for_update
+from domains.kit.db import all_rows, get_for_update
 from domains.products.models import Inventory, Product, ProductRating, ProductStatus, Variant
 from domains.products.repositories.sql import newest_per_owner, rows_where_in, value_taken
 
@@ -70,14 +70,13 @@ class ProductRepository:
         Called after stock crossed zero, with the inventory rows already locked: the
         product rows are then locked in id order, the same order for every caller.
         """
-        product_ids = (
-            await session.scalars(
-                select(Variant.product_id)
-                .where(Variant.id.in_(variant_ids))
-                .distinct()
-                .order_by(Variant.product_id)
-            )
-        ).all()
+        product_ids = await all_rows(
+            session,
+            select(Variant.product_id)
+            .where(Variant.id.in_(variant_ids))
+            .distinct()
+            .order_by(Variant.product_id),
+        )
         changed: list[tuple[uuid.UUID, str]] = []
         for product_id in product_ids:
             available = _any_variant_available()

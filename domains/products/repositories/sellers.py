@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.db import all_rows
 from domains.products.models import Seller
 from domains.products.repositories.sql import rows_where_in
 
 
 class SellerRepository:
     async def ids_for_user(self, session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-        result = await session.scalars(select(Seller.id).where(Seller.user_id == user_id))
-        return list(result.all())
+        return await all_rows(session, select(Seller.id).where(Seller.user_id == user_id))
 
     async def ids_for_users(
         self, session: AsyncSession, user_ids: Sequence[uuid.UUID]
