@@ -46,6 +46,7 @@ from graphql.execution.values import VariableValues, get_directive_values
 from graphql.language import Visitor, visit
 
 from gateway.federation.fetch_groups import FetchGroup, PlanAssembler
+from gateway.federation.introspection import October2021Schema
 from gateway.federation.operations import select_operation
 from gateway.federation.plan import Path, PlanningError, QueryPlan
 from gateway.federation.planner import QueryPlanner, _Planning
@@ -66,7 +67,8 @@ def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
         return schema
     kwargs = schema.to_kwargs()
     kwargs["directives"] = (*schema.directives, GraphQLDeferDirective)
-    return GraphQLSchema(**kwargs)
+    declared = GraphQLSchema(**kwargs)
+    return October2021Schema(declared) if isinstance(schema, October2021Schema) else declared
 
 
 def has_defer(document: DocumentNode) -> bool:

@@ -34,6 +34,7 @@ from graphql import (
     get_named_type,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, introspection_types
+from graphql.type.schema import GraphQLSchemaKwargs
 
 # Where graphql-js words a description differently (its own typo included).
 _DESCRIPTIONS = {
@@ -160,6 +161,16 @@ class October2021Schema(GraphQLSchema):
         )
         super().__init__(**kwargs)
         self.type_map.update(OCTOBER_2021_TYPES)
+
+    def to_kwargs(self) -> GraphQLSchemaKwargs:
+        """What a schema derived from this one is built from (a sorted copy, one that
+        declares @defer): without the introspection types, which the new schema adds
+        itself. Passed on, graphql-js's shapes would clash with graphql-core's by name."""
+        kwargs = super().to_kwargs()
+        kwargs["types"] = tuple(
+            named for named in kwargs["types"] or () if named.name not in introspection_types
+        )
+        return kwargs
 
     def get_field(self, parent_type: GraphQLCompositeType, field_name: str) -> GraphQLField | None:
         if field_name == "__schema":
