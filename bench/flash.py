@@ -400,14 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                 stale.unlink()
 
             def counted(name: str, *argv: str) -> tuple[list[str], dict[str, str]]:
-                """The command run under bench.counting: every SQL statement and Redis
-                round trip of the process, background work included, per process."""
-                return [sys.executable, "-m", "bench.counting", *argv], {
-                    **env,
-                    "BENCH_COUNTS_DIR": str(counts),
-                    "BENCH_COUNTS_NAME": name,
-                    "BENCH_COUNTS_ALL": "1",
-                }
+                return _counted(counts, env, name, *argv)
 
             serve_args = ["serve", "--no-seed", "--port", str(port), "--workers", str(args.workers)]
             if not args.workers_in_serve:
@@ -459,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(summary))
             if levels:
                 ordinary = _ordinary_workload(
-                    started, env, logs, url, staff, keys, crowds, per_level, counts
+                    database, started, env, logs, url, staff, keys, crowds, per_level, counts
                 )
     finally:
         redis.kill()
@@ -471,13 +464,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(s["exactly_units_ordered"] and s["stock_audit_clean"] for s in summaries) else 1
 
 
+def _counted(
+    counts: Path, env: dict[str, str], name: str, *argv: str
+) -> tuple[list[str], dict[str, str]]:
+    """The shopgraph command run under bench.counting: every SQL statement and Redis
+    round trip of the process, background work included, written per process."""
+    return [sys.executable, "-m", "bench.counting", *argv], {
+        **env,
+        "BENCH_COUNTS_DIR": str(counts),
+        "BENCH_COUNTS_NAME": name,
+        "BENCH_COUNTS_ALL": "1",
+    }
+
+
 def _by_process(counts: Path) -> dict[str, dict[str, int]]:
-    """SQL statements and Redis round trips so far, per process kind (serve, and each
-    domain's workers; the two orders workers together)."""
+    """SQL statements and Redis round trips so far, per process kind: `request` (the
+    in-process platform, or the gateway and the subgraph processes over HTTP) and each
+    domain's workers (the two orders workers together)."""
     totals: dict[str, Counter[str]] = {}
     for file in counts.glob("*.json"):
         name = file.name.split(".")[0]
-        kind = "serve" if name == "serve" else name.rsplit("-", 1)[0].removeprefix("worker-")
+        kind = (
+            "request"
+            if name in ("serve", "gateway") or name.startswith("http-")
+            else name.rsplit("-", 1)[0].removeprefix("worker-")
+        )
         if file.name.count(".") == 1:
             totals.setdefault(kind, Counter()).update(read_counts(file))
     return {kind: dict(total) for kind, total in totals.items()}
@@ -495,7 +506,44 @@ def _per_shopper(
     }
 
 
+async def _database_now(database: str) -> Any:
+    connection = await asyncpg.connect(database)
+    try:
+        return await connection.fetchval("SELECT now()")
+    finally:
+        await connection.close()
+
+
+async def _relay_delays(database: str, since: Any) -> dict[str, dict[str, float]]:
+    """Per domain, from an event's write to its relay sending it to Redis (the outbox
+    row's occurred_at to relayed_at, both Postgres clocks): the hop a commit in one
+    process waking the relay in another costs. p50 and p99 in milliseconds."""
+    connection = await asyncpg.connect(database)
+    try:
+        delays = {}
+        for domain in DOMAINS:
+            # The schema names are the fixed domain names above, not input.
+            row = await connection.fetchrow(
+                f"SELECT count(*) AS n, "  # noqa: S608
+                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY delay) AS p50, "
+                f"percentile_cont(0.99) WITHIN GROUP (ORDER BY delay) AS p99 FROM ("
+                f"SELECT extract(epoch FROM relayed_at - occurred_at) * 1000 AS delay "
+                f"FROM {domain}.outbox WHERE occurred_at >= $1 AND relayed_at IS NOT NULL) d",
+                since,
+            )
+            if row["n"]:
+                delays[domain] = {
+                    "events": int(row["n"]),
+                    "p50": round(float(row["p50"]), 1),
+                    "p99": round(float(row["p99"]), 1),
+                }
+        return delays
+    finally:
+        await connection.close()
+
+
 def _ordinary_workload(
+    database: str,
     started: list[Any],
     env: dict[str, str],
     logs: Path,
@@ -520,8 +568,12 @@ def _ordinary_workload(
         child = spawn(
             started,
             f"subgraph-{name}",
-            shopgraph("subgraph", name, "--port", str(ports[name]), "--no-migrate", "--no-workers"),
-            env,
+            *_counted(
+                counts,
+                env,
+                f"http-{name}",
+                *("subgraph", name, "--port", str(ports[name]), "--no-migrate", "--no-workers"),
+            ),
             logs,
         )
         wait_until_answering(child, url, "{ _service { sdl } }")
@@ -533,8 +585,12 @@ def _ordinary_workload(
     gateway = spawn(
         started,
         "gateway",
-        shopgraph("gateway", "--supergraph", str(supergraph), "--port", str(ports["gateway"])),
-        env,
+        *_counted(
+            counts,
+            env,
+            "gateway",
+            *("gateway", "--supergraph", str(supergraph), "--port", str(ports["gateway"])),
+        ),
         logs,
     )
     wait_until_answering(gateway, over_http_url)
@@ -548,7 +604,9 @@ def _ordinary_workload(
             )
             customer += checkouts
             before = _by_process(counts)
+            since = asyncio.run(_database_now(database))
             row = _checkout_loop(url, tokens, variants, level)
+            row["relay_delay_ms"] = asyncio.run(_relay_delays(database, since))
             time.sleep(0.2)  # the counters are written every 50 ms
             row.update(system=system, shoppers=level)
             row["per_checkout_by_process"] = _per_shopper(before, _by_process(counts), checkouts)
@@ -660,8 +718,9 @@ def report(
             "",
             "Shoppers at once, each checking out its own carts one after another (plentiful "
             "stock); latency from the request until the checkout is decided. SQL statements "
-            "/ Redis round trips per checkout, by process (`serve` is the in-process "
-            "platform; over HTTP, the gateway and the subgraph processes are not counted):",
+            "/ Redis round trips per checkout, by process (`request`: the in-process "
+            "platform, or over HTTP the gateway and the subgraph processes; then each "
+            "domain's saga workers):",
             "",
             "| system | shoppers | checkouts | outcomes | decided per s | p50 / p95 / p99 ms | "
             + " | ".join(PROCESS_KINDS)
@@ -681,10 +740,29 @@ def report(
                 f"{row['outcomes']} | {row['decided_per_second']} | {row['p50_ms']} / "
                 f"{row['p95_ms']} / {row['p99_ms']} | " + " | ".join(cells) + " |"
             )
+        lines += [
+            "",
+            "From an event's write to its relay's send (outbox `occurred_at` to `relayed_at`), "
+            "p50 / p99 ms, per producing domain: the hop a commit in one process waking the "
+            "relay in another costs.",
+            "",
+            "| system | shoppers | " + " | ".join(DOMAINS) + " |",
+            "| --- | --- | " + " | ".join("---" for _ in DOMAINS) + " |",
+        ]
+        for row in ordinary:
+            delays = row["relay_delay_ms"]
+            lines.append(
+                f"| {row['system']} | {row['shoppers']} | "
+                + " | ".join(
+                    f"{delays[d]['p50']} / {delays[d]['p99']}" if d in delays else "-"
+                    for d in DOMAINS
+                )
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
-PROCESS_KINDS = ("serve", "carts", "orders", "products", "payments", "users")
+PROCESS_KINDS = ("request", "carts", "orders", "products", "payments", "users")
 
 
 if __name__ == "__main__":
