@@ -38,6 +38,31 @@ def many_per_key(
     return [grouped.get(key, []) for key in keys]
 
 
+BatchFetch = Callable[[AsyncSession, list[KeyT]], Awaitable[Iterable[RowT]]]
+
+
+def fetch_one_per_key(
+    fetch: BatchFetch[KeyT, RowT], key_of: Callable[[RowT], KeyT]
+) -> Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[RowT | None]]]:
+    """A cached loader's fetch of one row per key (None where there is none)."""
+
+    async def batch(session: AsyncSession, batch_keys: list[KeyT]) -> list[RowT | None]:
+        return one_per_key(batch_keys, await fetch(session, batch_keys), key_of)
+
+    return batch
+
+
+def fetch_many_per_key(
+    fetch: BatchFetch[KeyT, RowT], key_of: Callable[[RowT], KeyT]
+) -> Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[list[RowT]]]]:
+    """A cached loader's fetch of the rows belonging to each key, in the fetch's order."""
+
+    async def batch(session: AsyncSession, batch_keys: list[KeyT]) -> list[list[RowT]]:
+        return many_per_key(batch_keys, await fetch(session, batch_keys), key_of)
+
+    return batch
+
+
 def loader(
     batch: Callable[[list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
 ) -> DataLoader[KeyT, ValueT]:

@@ -10,17 +10,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domains.kit.cache import EntityCache, ListCodec, ModelCodec, OptionalCodec
 from domains.kit.db import read_session
-from domains.kit.graphql.loaders import cached_loader, loader, many_per_key, one_per_key
+from domains.kit.graphql.loaders import (
+    cached_loader,
+    fetch_many_per_key,
+    fetch_one_per_key,
+    loader,
+    many_per_key,
+)
 from domains.kit.resources import Resources
 from domains.products import cache as keys
 from domains.products.models import (
@@ -41,9 +47,6 @@ from domains.products.services.reviews import reviews
 from domains.products.services.sellers import sellers
 from domains.products.services.stock import inventory
 from domains.products.services.variants import variants
-
-KeyT = TypeVar("KeyT", bound=Hashable)
-ValueT = TypeVar("ValueT")
 
 # User.reviews serves up to this many of an author's newest reviews from one cache entry.
 AUTHOR_REVIEWS_CACHED = 100
@@ -147,37 +150,51 @@ def make_loaders(resources: Resources) -> ProductLoaders:
     loaders = ProductLoaders(
         cache=cache,
         read_session_factory=factory,
-        product_by_id=cached(keys.product, OPTIONAL_PRODUCT, _one(catalog.get_by_ids, _id)),
+        product_by_id=cached(
+            keys.product, OPTIONAL_PRODUCT, fetch_one_per_key(catalog.get_by_ids, _id)
+        ),
         product_by_slug=cached(
-            keys.product_slug, OPTIONAL_PRODUCT, _one(catalog.get_by_slugs, attrgetter("slug"))
+            keys.product_slug,
+            OPTIONAL_PRODUCT,
+            fetch_one_per_key(catalog.get_by_slugs, attrgetter("slug")),
         ),
         variants_by_product_id=cached(
-            keys.variants_of, ListCodec(VARIANT), _many(variants.of_products, _product_id)
+            keys.variants_of,
+            ListCodec(VARIANT),
+            fetch_many_per_key(variants.of_products, _product_id),
         ),
-        variant_by_id=cached(keys.variant, OptionalCodec(VARIANT), _one(variants.get_by_ids, _id)),
+        variant_by_id=cached(
+            keys.variant, OptionalCodec(VARIANT), fetch_one_per_key(variants.get_by_ids, _id)
+        ),
         variant_by_sku=cached(
-            keys.variant_sku, OptionalCodec(VARIANT), _one(variants.get_by_skus, attrgetter("sku"))
+            keys.variant_sku,
+            OptionalCodec(VARIANT),
+            fetch_one_per_key(variants.get_by_skus, attrgetter("sku")),
         ),
         inventory_by_variant_id=cached(
             keys.inventory,
             OptionalCodec(ModelCodec(Inventory)),
-            _one(inventory.get_by_variant_ids, attrgetter("variant_id")),
+            fetch_one_per_key(inventory.get_by_variant_ids, attrgetter("variant_id")),
         ),
         images_by_product_id=cached(
             keys.images_of,
             ListCodec(ModelCodec(ProductImage)),
-            _many(images.of_products, _product_id),
+            fetch_many_per_key(images.of_products, _product_id),
         ),
         rating_by_product_id=cached(
             keys.rating,
             OptionalCodec(ModelCodec(ProductRating)),
-            _one(reviews.ratings_of, _product_id),
+            fetch_one_per_key(reviews.ratings_of, _product_id),
         ),
         category_by_id=cached(
-            keys.category, OptionalCodec(CATEGORY), _one(catalog.categories_by_ids, _id)
+            keys.category,
+            OptionalCodec(CATEGORY),
+            fetch_one_per_key(catalog.categories_by_ids, _id),
         ),
         category_tree=cached(lambda _: keys.CATEGORY_TREE, ListCodec(CATEGORY), tree),
-        review_by_id=cached(keys.review, OptionalCodec(REVIEW), _one(reviews.get_by_ids, _id)),
+        review_by_id=cached(
+            keys.review, OptionalCodec(REVIEW), fetch_one_per_key(reviews.get_by_ids, _id)
+        ),
         reviews_by_author_id=cached(keys.reviews_by_author, ListCodec(REVIEW), reviews_by_author),
         review_page_by_product=loader(review_pages),
         product_page_by_seller=loader(seller_pages),
@@ -190,27 +207,3 @@ def make_loaders(resources: Resources) -> ProductLoaders:
 
 _id: Callable[[Any], uuid.UUID] = attrgetter("id")
 _product_id: Callable[[Any], uuid.UUID] = attrgetter("product_id")
-
-BatchFetch = Callable[[AsyncSession, list[KeyT]], Awaitable[Sequence[ValueT]]]
-
-
-def _one(
-    fetch: BatchFetch[KeyT, ValueT], key_of: Callable[[ValueT], KeyT]
-) -> Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT | None]]]:
-    """A cached loader's fetch of one row per key (None where there is none)."""
-
-    async def batch(session: AsyncSession, batch_keys: list[KeyT]) -> list[ValueT | None]:
-        return one_per_key(batch_keys, await fetch(session, batch_keys), key_of)
-
-    return batch
-
-
-def _many(
-    fetch: BatchFetch[KeyT, ValueT], key_of: Callable[[ValueT], KeyT]
-) -> Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[list[ValueT]]]]:
-    """A cached loader's fetch of the rows belonging to each key, in the fetch's order."""
-
-    async def batch(session: AsyncSession, batch_keys: list[KeyT]) -> list[list[ValueT]]:
-        return many_per_key(batch_keys, await fetch(session, batch_keys), key_of)
-
-    return batch

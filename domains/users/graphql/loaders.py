@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from operator import attrgetter
+from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.cache import EntityCache, ModelCodec, OptionalCodec
 from domains.kit.graphql.loaders import (
     by_id_loader,
     cached_loader,
+    fetch_one_per_key,
     many_by_key_loader,
-    one_per_key,
 )
 from domains.kit.resources import Resources
 from domains.users import cache as keys
@@ -33,9 +32,6 @@ from domains.users.models import Address, SellerProfile, User
 from domains.users.services.accounts import PublicUser, account
 from domains.users.services.addresses import addresses as address_book
 from domains.users.services.sellers import sellers
-
-KeyT = TypeVar("KeyT", bound=Hashable)
-ValueT = TypeVar("ValueT")
 
 
 class _PublicUserCodec:
@@ -79,35 +75,27 @@ def make_loaders(resources: Resources) -> UserLoaders:
 
     cached = functools.partial(cached_loader, cache, factory)
 
-    async def public_users(session: AsyncSession, ids: list[uuid.UUID]) -> list[PublicUser | None]:
-        rows = await account.get_public_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
-    async def profiles(session: AsyncSession, ids: list[uuid.UUID]) -> list[SellerProfile | None]:
-        rows = await sellers.get_by_ids(session, ids)
-        return one_per_key(ids, rows, lambda row: row.id)
-
-    async def profiles_by_user(
-        session: AsyncSession, user_ids: list[uuid.UUID]
-    ) -> list[SellerProfile | None]:
-        rows = await sellers.get_by_user_ids(session, user_ids)
-        return one_per_key(user_ids, rows, lambda row: row.user_id)
-
-    async def profiles_by_slug(
-        session: AsyncSession, slugs: list[str]
-    ) -> list[SellerProfile | None]:
-        rows = await sellers.get_by_slugs(session, slugs)
-        return one_per_key(slugs, rows, lambda row: row.slug)
-
     return UserLoaders(
         user_by_id=by_id_loader(resources, account.get_by_ids),
-        public_user_by_id=cached(keys.user, OPTIONAL_PUBLIC_USER, public_users),
-        seller_profile_by_id=cached(keys.seller_profile, OPTIONAL_SELLER_PROFILE, profiles),
+        public_user_by_id=cached(
+            keys.user,
+            OPTIONAL_PUBLIC_USER,
+            fetch_one_per_key(account.get_public_by_ids, attrgetter("id")),
+        ),
+        seller_profile_by_id=cached(
+            keys.seller_profile,
+            OPTIONAL_SELLER_PROFILE,
+            fetch_one_per_key(sellers.get_by_ids, attrgetter("id")),
+        ),
         seller_profile_by_user_id=cached(
-            keys.seller_profile_of_user, OPTIONAL_SELLER_PROFILE, profiles_by_user
+            keys.seller_profile_of_user,
+            OPTIONAL_SELLER_PROFILE,
+            fetch_one_per_key(sellers.get_by_user_ids, attrgetter("user_id")),
         ),
         seller_profile_by_slug=cached(
-            keys.seller_profile_slug, OPTIONAL_SELLER_PROFILE, profiles_by_slug
+            keys.seller_profile_slug,
+            OPTIONAL_SELLER_PROFILE,
+            fetch_one_per_key(sellers.get_by_slugs, attrgetter("slug")),
         ),
         addresses_by_user_id=many_by_key_loader(
             resources, address_book.list_by_user_ids, lambda row: row.user_id
