@@ -79,6 +79,15 @@ def parse_uuid(value: str, field: str | None, invalid: Enum) -> uuid.UUID:
         raise InputErrors.single(field, invalid, f"{quoted(value)} is not a valid ID.") from None
 
 
+def uuid_or_none(value: str) -> uuid.UUID | None:
+    """`value` as a UUID, or None where parse_uuid would refuse it: for the reads that
+    answer a malformed id as they answer an unknown one, with null."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def clean_text(
     raw: str,
     field: str,

@@ -14,7 +14,7 @@ from domains.carts.errors import CartErrorCode
 from domains.carts.graphql.loaders import CartLoaders
 from domains.carts.models import CartStatus, CheckoutStatus
 from domains.carts.service import can_open, parse_id
-from domains.kit.errors import InputErrors
+from domains.kit.errors import InputErrors, uuid_or_none
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
@@ -147,9 +147,8 @@ async def load_cart(info: CartsInfo, raw_id: str) -> Cart | None:
     # The viewer first, for every id alike: a bad token fails the same way whether or
     # not the id names a cart.
     viewer = info.context.viewer
-    try:
-        cart_id = parse_id(raw_id)
-    except InputErrors:
+    cart_id = uuid_or_none(raw_id)
+    if cart_id is None:
         return None
     model = await info.context.loaders.cart_by_id.load(cart_id)
     if model is None:

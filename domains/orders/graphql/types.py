@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from domains.kit.db import read_session
-from domains.kit.errors import InputErrors
+from domains.kit.errors import InputErrors, uuid_or_none
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
@@ -260,9 +260,8 @@ async def load_visible_order(info: OrdersInfo, raw_id: str) -> Order | None:
     every id alike."""
     viewer = info.context.viewer
     user_id = viewer.require_user()
-    try:
-        order_id = parse_id(raw_id)
-    except InputErrors:
+    order_id = uuid_or_none(raw_id)
+    if order_id is None:
         return None
     model = await info.context.loaders.order_by_id.load(order_id)
     if model is None:

@@ -9,7 +9,7 @@ from typing import TypeAlias
 import strawberry
 from strawberry.types import Info
 
-from domains.kit.errors import InputErrors
+from domains.kit.errors import InputErrors, uuid_or_none
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
@@ -20,7 +20,7 @@ from domains.payments.errors import PaymentErrorCode
 from domains.payments.graphql.loaders import PaymentLoaders
 from domains.payments.models import PaymentStatus, TransactionType
 from domains.payments.providers import PaymentProvider, provider_for
-from domains.payments.services.rules import can_view, parse_id
+from domains.payments.services.rules import can_view
 
 PaymentsInfo: TypeAlias = Info[RequestContext[PaymentLoaders], None]
 
@@ -153,9 +153,8 @@ class Order(EntityStub):
     async def _visible(self, info: PaymentsInfo) -> list[models.Payment]:
         viewer = info.context.viewer
         viewer.require_user()
-        try:
-            order_id = parse_id(self.id)
-        except InputErrors:
+        order_id = uuid_or_none(self.id)
+        if order_id is None:
             return []
         rows = await info.context.loaders.payments_by_order_id.load(order_id)
         # Sellers see orders too, but not their customers' payments.
@@ -184,9 +183,8 @@ async def load_visible_payment(info: PaymentsInfo, raw_id: str) -> Payment | Non
     # null, as an unknown id is, so that ids cannot be confirmed by probing.
     viewer = info.context.viewer
     viewer.require_user()
-    try:
-        payment_id = parse_id(raw_id)
-    except InputErrors:
+    payment_id = uuid_or_none(raw_id)
+    if payment_id is None:
         return None
     model = await info.context.loaders.payment_by_id.load(payment_id)
     if model is None or not can_view(viewer, model):
