@@ -6,6 +6,7 @@ Services speak in these terms; the GraphQL layer maps them onto top-level errors
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -13,6 +14,8 @@ from enum import Enum
 # An error message quotes what the client sent, so they can find it, but only this much:
 # an error must not hand back (or write to a log) an input of any length.
 QUOTED_LENGTH = 40
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def quoted(value: object) -> str:
@@ -109,3 +112,18 @@ def clean_text(
             f"`{field}` must be at most {max_length} characters (got {len(value)}).",
         )
     return value
+
+
+def clean_slug(raw: str, *, what: str, shortest: int, longest: int, invalid: Enum) -> str:
+    """`raw` trimmed and lower-cased, if it is `shortest` to `longest` characters of
+    lowercase letters and digits in runs joined by single hyphens; otherwise InputErrors
+    naming `slug`, with the domain's own `invalid` code and `what` the slug is."""
+    slug = raw.strip().lower()
+    if not (shortest <= len(slug) <= longest) or not _SLUG.match(slug):
+        raise InputErrors.single(
+            "slug",
+            invalid,
+            f"{what} is {shortest} to {longest} lowercase letters, digits and single hyphens "
+            f"(got {quoted(raw)}).",
+        )
+    return slug

@@ -3,16 +3,16 @@ catalog reads the GraphQL loaders make (products, categories, a shop's page)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
 from domains.kit.cache import mark_stale
-from domains.kit.errors import InputErrors, PermissionDenied, quoted
+from domains.kit.errors import InputErrors, PermissionDenied, clean_slug, quoted
 from domains.products import cache as keys
 from domains.products.models import Category, Product, ProductStatus
 from domains.products.repositories.catalog import product_repository
@@ -30,21 +30,11 @@ from domains.products.services.validation import (
     slugify,
 )
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 20_000
 
 
-def _clean_slug(raw: str) -> str:
-    slug = raw.strip().lower()
-    if not (2 <= len(slug) <= 200) or not _SLUG.match(slug):
-        raise InputErrors.single(
-            "slug",
-            Code.INVALID_SLUG,
-            f"A slug is 2 to 200 lowercase letters, digits and single hyphens (got {quoted(raw)}).",
-        )
-    return slug
+_clean_slug = partial(clean_slug, what="A slug", shortest=2, longest=200, invalid=Code.INVALID_SLUG)
 
 
 def _clean_name(raw: str) -> str:

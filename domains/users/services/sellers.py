@@ -7,13 +7,14 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Role, Viewer
 from domains.kit.cache import mark_stale
-from domains.kit.errors import InputErrors, PermissionDenied, quoted
+from domains.kit.errors import InputErrors, PermissionDenied, clean_slug, quoted
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
 from domains.users import cache as cache_keys
 from domains.users.errors import UserErrorCode
@@ -23,7 +24,6 @@ from domains.users.services.accounts import account
 from domains.users.services.inputs import clean_text
 
 Code = UserErrorCode
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def slugify(text: str) -> str:
@@ -31,16 +31,9 @@ def slugify(text: str) -> str:
     return slug[:50].strip("-")
 
 
-def _clean_slug(raw: str) -> str:
-    slug = raw.strip().lower()
-    if not (3 <= len(slug) <= 50) or not _SLUG.match(slug):
-        raise InputErrors.single(
-            "slug",
-            Code.INVALID_SLUG,
-            "A shop slug is 3 to 50 lowercase letters, digits and single hyphens "
-            f"(got {quoted(raw)}).",
-        )
-    return slug
+_clean_slug = partial(
+    clean_slug, what="A shop slug", shortest=3, longest=50, invalid=Code.INVALID_SLUG
+)
 
 
 def _profile_keys(profile: SellerProfile) -> list[str]:
