@@ -2,7 +2,8 @@
 
 The events say when; the row says what. Each event is answered with the order as the
 database holds it (on the primary: a replica may not have the commit yet), through fresh
-dataloaders, so every field of the yielded Order matches what a query answers. Events
+dataloaders, so its fields match what a query answers; only `status` is the one the event
+announced, should the order have moved on before its event was read (`_as_announced`). Events
 reach the stream only after their transaction commits (domains/kit/events/live.py), so
 nothing is announced that a rollback undid.
 """
@@ -37,6 +38,16 @@ async def _current(info: OrdersInfo, order_id: uuid.UUID) -> Order | None:
     return None if model is None else Order.from_model(model)
 
 
+async def _as_announced(info: OrdersInfo, change: events.OrderStatusChanged) -> Order | None:
+    """The order as read now, with the status `change` announced: when the row has moved
+    on since (changes committed while the relay was down arrive together), each answer
+    still tells its own step, in order, and none is lost."""
+    order = await _current(info, change.order_id)
+    if order is not None and order._model.status_sequence != change.sequence:
+        order.status = OrderStatus(change.status)
+    return order
+
+
 def _status_change(entry: LiveEntry) -> events.OrderStatusChanged:
     return decode_event(events.OrderStatusChanged, entry.payload)
 
@@ -45,7 +56,8 @@ def _status_change(entry: LiveEntry) -> events.OrderStatusChanged:
 class Subscription:
     @strawberry.subscription(
         description="The order each time its status changes, in the order the changes were "
-        "committed: its customer, staff, or a seller of one of its lines."
+        "committed, with the status that change made (the rest as the order is now): its "
+        "customer, staff, or a seller of one of its lines."
     )
     async def order_status_changed(
         self, info: OrdersInfo, order_id: strawberry.ID
@@ -66,7 +78,7 @@ class Subscription:
             async for entry in entries:
                 if entry.payload.get("order_id") != str(wanted):
                     continue
-                order = await _current(info, wanted)
+                order = await _as_announced(info, _status_change(entry))
                 if order is not None:
                     yield order
 
