@@ -3,9 +3,12 @@ after it subscribed, and one that falls behind is dropped, not buffered without 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import uuid
 
 import pytest
+from redis.asyncio import Redis
 
 from domains.kit.events import stream_key
 from domains.kit.events.live import SubscriberFellBehind, live, live_streams
@@ -45,3 +48,26 @@ async def test_a_buffer_must_hold_an_entry(resources: Resources) -> None:
     with pytest.raises(ValueError, match="at least 1 entry, not 0"):
         async with live(resources, ["LiveNone"], buffer=0):
             pass
+
+
+async def test_a_lost_redis_connection_loses_no_entry(
+    resources: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A client of its own, named, so that this test cuts exactly the loop's connection.
+    name = f"sg-live-{uuid.uuid4().hex[:8]}"
+    assert resources.settings.redis_url is not None
+    redis = Redis.from_url(resources.settings.redis_url, client_name=name)
+    own = dataclasses.replace(resources, redis=redis, blocking_redis=None)
+    try:
+        async with live(own, ["LiveCut"]) as entries:
+            await _add(resources, "LiveCut", 1)
+            seen = [(await anext(entries)).payload["n"]]
+            clients = await resources.redis.client_list()
+            (loop_client,) = [client for client in clients if client.get("name") == name]
+            await resources.redis.client_kill_filter(_id=loop_client["id"])
+            await _add(resources, "LiveCut", 3, start=1)
+            seen += [(await anext(entries)).payload["n"] for _ in range(3)]
+    finally:
+        await redis.aclose()
+    assert seen == [0, 1, 2, 3]
+    assert "LiveCut: Redis unreachable" in caplog.text  # the cut did reach the loop
