@@ -138,6 +138,9 @@ class SubscriptionHub:
         caller = await self.pipeline.edge.callers.identify(credentials)
         user = caller.token.subject if caller.token is not None else f"ip:{caller.ip}"
         forwarded = forwarded_headers(headers, request_id, caller.ip)
+        if credentials.authorization is not None:
+            # graphql-ws clients send the token in connection_init, not as a header.
+            forwarded["authorization"] = credentials.authorization
         connection = Connection(
             caller, user, request_id, forwarded, asyncio.Queue(self.limits.outbox_size)
         )

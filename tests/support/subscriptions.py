@@ -3,15 +3,22 @@ and GraphQL over SSE (distinct connections, a real HTTP stream)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response as WSResponse
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -93,10 +100,9 @@ async def sse_events(
     *,
     token: str | None = None,
     path: str = "/graphql",
-    limit: int | None = None,
 ) -> tuple[int, list[tuple[str, Any]]]:
     """POST a subscription accepting text/event-stream: the status and the events
-    (name, parsed data) until `complete`, or until `limit` events."""
+    (name, parsed data) to the end of the stream."""
     headers = {"accept": "text/event-stream"}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
@@ -106,14 +112,14 @@ async def sse_events(
         if not response.headers.get("content-type", "").startswith("text/event-stream"):
             await response.aread()
             return response.status_code, [("response", response.json())]
+        # Read to the end (the server ends the stream after `complete`): leaving httpx's
+        # line iterator early would leave its generators for the loop to finalise.
         async for name, data in _parse_events(response.aiter_lines()):
             events.append((name, data))
-            if name == "complete" or (limit is not None and len(events) >= limit):
-                break
     return response.status_code, events
 
 
-async def _parse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, Any]]:
+async def _parse_events(lines: AsyncIterator[str]) -> AsyncGenerator[tuple[str, Any], None]:
     name, data = "message", ""
     async for line in lines:
         if line == "":
@@ -126,3 +132,54 @@ async def _parse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, A
             name = line.removeprefix("event:").strip()
         elif line.startswith("data:"):
             data += line.removeprefix("data:").strip()
+
+
+class StalledClient:
+    """A graphql-ws client on a plain socket that reads only when told to: a slow client
+    whose unread messages fill the socket's buffers (a WebSocket library reads on)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("http://", "ws://", 1)
+        self.protocol = ClientProtocol(parse_uri(self.url), subprotocols=[Subprotocol(PROTOCOL)])
+        self.protocol.max_size = None
+
+    async def open(self, *messages: dict[str, Any]) -> None:
+        """Connect, initialise, send `messages`; then stop reading."""
+        host, _, port = self.url.removeprefix("ws://").partition("/")[0].partition(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        self.reader, self.writer = await asyncio.open_connection(sock=sock, limit=4096)
+        self.protocol.send_request(self.protocol.connect())
+        self._flush()
+        while self.protocol.handshake_exc is None and not self._handshake_done():
+            self.protocol.receive_data(await self.reader.read(4096))
+        for message in ({"type": "connection_init", "payload": {}}, *messages):
+            self.protocol.send_text(json.dumps(message).encode())
+        self._flush()
+        await self.writer.drain()
+
+    def _handshake_done(self) -> bool:
+        return any(isinstance(event, WSResponse) for event in self.protocol.events_received())
+
+    def _flush(self) -> None:
+        self.writer.write(b"".join(self.protocol.data_to_send()))
+
+    async def read_to_close(self) -> tuple[int, int]:
+        """Read everything now: (messages received, close code)."""
+        received = 0
+        while True:
+            data = await self.reader.read(2**20)
+            if not data:
+                self.protocol.receive_eof()
+            else:
+                self.protocol.receive_data(data)
+            for event in self.protocol.events_received():
+                if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
+                    received += 1
+            self._flush()
+            if self.protocol.close_rcvd is not None or not data:
+                code = self.protocol.close_rcvd.code if self.protocol.close_rcvd else 1006
+                self.writer.close()
+                return received, code
