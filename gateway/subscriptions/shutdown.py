@@ -3,7 +3,8 @@
 uvicorn, on SIGTERM, closes WebSockets itself (1012) and waits for streaming responses
 to end before the app's lifespan shutdown runs, so an open SSE stream would hold the
 process forever and a WebSocket would never hear 1001. While the app runs, the signal
-first has the hub tell every connection goodbye, then reaches the server's own handler.
+first has the hub tell every connection goodbye, and reaches the server's own handler
+once they have gone (or the hub's drain time is up).
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ def drain_on_sigterm(hub: SubscriptionHub) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     draining: set[asyncio.Task[None]] = set()
 
-    def start_draining() -> None:
+    def start_draining(signum: int, frame: FrameType | None) -> None:
+        if draining or hub.draining:
+            previous(signum, frame)  # a second signal: the server's own, at once
+            return
         task = loop.create_task(hub.drain())
         draining.add(task)
-        task.add_done_callback(draining.discard)
+        # The server's handler once every connection has said goodbye (or drain gave up).
+        task.add_done_callback(lambda _task: previous(signum, frame))
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        loop.call_soon_threadsafe(start_draining)
-        previous(signum, frame)
+        loop.call_soon_threadsafe(start_draining, signum, frame)
 
     signal.signal(signal.SIGTERM, handler)
     try:
