@@ -211,10 +211,35 @@ class LocalSubgraph:
             ok=not result.errors,
             seconds=time.perf_counter() - started,
         )
-        response: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            response["errors"] = [error.formatted for error in result.errors]
-        return response
+        return _as_response(result)
+
+    async def subscribe(
+        self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A subscription executed in-process: one answer per event, shaped as `execute`'s,
+        until the caller closes the iterator (which releases the subscription at once)."""
+        with subgraph_request(self.spec.name, headers):
+            context = await build_context(
+                None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
+            )
+        stream = await self.spec.schema.subscribe(
+            document, variable_values=dict(variables), context_value=context
+        )
+        if isinstance(stream, ExecutionResult):  # refused before it started
+            yield _as_response(stream)
+            return
+        try:
+            async for result in stream:
+                yield _as_response(result)
+        finally:
+            await stream.aclose()
+
+
+def _as_response(result: ExecutionResult) -> dict[str, Any]:
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        response["errors"] = [error.formatted for error in result.errors]
+    return response
 
 
 # How long shutdown waits for each round of cancellation to take.

@@ -196,3 +196,31 @@ async def test_a_subscriber_that_leaves_releases_its_queue_and_the_loop(
     await streams[1].aclose()  # type: ignore[attr-defined]
     assert live_streams(resources).subscribers(key) == 0
     assert key not in live_streams(resources).running()
+
+
+async def test_the_in_process_subgraph_subscribes_for_the_gateway(resources: Resources) -> None:
+    from domains.kit.app import LocalSubgraph, Runtime
+    from domains.orders.app import SPEC
+
+    buyer, stranger, shop = customer(resources), customer(resources), seller(resources)
+    placed = await place_order(resources, buyer, [shop])
+    await relay(resources).relay_once()
+    local = LocalSubgraph(SPEC, Runtime(resources.settings, resources))
+    variables = {"id": str(placed.order_id)}
+
+    refused = local.subscribe(STATUS, variables, {"authorization": f"Bearer {stranger.token}"})
+    answer = await anext(refused)
+    assert answer["data"] is None
+    assert answer["errors"][0]["message"] == f"No order '{placed.order_id}' that you may follow."
+    await refused.aclose()  # type: ignore[attr-defined]
+
+    events = local.subscribe(STATUS, variables, {"authorization": f"Bearer {buyer.token}"})
+    first = asyncio.create_task(anext(events))
+    await registered(resources, EVENT, 1, first)
+    await pay(resources, placed.order_id)
+    await relay(resources).relay_once()
+    answer = await first
+    assert answer["data"]["orderStatusChanged"]["status"] == "PAID"
+    assert "errors" not in answer
+    await events.aclose()  # type: ignore[attr-defined]
+    assert live_streams(resources).subscribers(stream_key(resources.settings, EVENT)) == 0
