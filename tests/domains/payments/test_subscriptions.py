@@ -1,5 +1,5 @@
 """The payments subgraph's paymentStatusChanged against real Postgres and Redis: the
-customer hears their payment captured; another customer is refused naming it."""
+customer hears each status in commit order; another customer is refused naming it."""
 
 from __future__ import annotations
 
@@ -51,29 +51,34 @@ async def _follow(resources: Resources, who: Person, payment_id: uuid.UUID) -> A
     )
 
 
-async def test_the_customer_hears_their_payment_captured(resources: Resources) -> None:
+async def test_the_customer_hears_a_decline_then_the_capture_in_order(
+    resources: Resources,
+) -> None:
     buyer = customer(resources)
     payment = await _payment(resources, buyer)
     stream = await _follow(resources, buyer, payment.id)
     first = asyncio.create_task(anext(stream))
-    await registered(resources, "PaymentSucceeded", 1, first)
+    await registered(resources, "PaymentStatusChanged", 1, first)
 
-    async with transaction(resources.session_factory) as session:
-        await intents.simulate(
-            session, LocalProvider(), buyer.viewer, payment.id, succeed=True, production=False
-        )
+    for succeed in (False, True):  # both committed before the relay sends either
+        async with transaction(resources.session_factory) as session:
+            await intents.simulate(
+                session,
+                LocalProvider(),
+                buyer.viewer,
+                payment.id,
+                succeed=succeed,
+                production=False,
+            )
     await Relay(resources, EVENT_TABLES, producer="payments").relay_once()
-    result = await first
+    results = [await first, await anext(stream)]
     await stream.aclose()
 
-    assert result.errors is None, result.errors
-    assert result.data == {
-        "paymentStatusChanged": {
-            "id": str(payment.id),
-            "status": "SUCCEEDED",
-            "capturedAmount": 1800,
-        }
-    }
+    assert [result.errors for result in results] == [None, None]
+    assert [result.data for result in results] == [
+        {"paymentStatusChanged": {"id": str(payment.id), "status": status, "capturedAmount": 1800}}
+        for status in ("FAILED", "SUCCEEDED")
+    ]
 
 
 async def test_another_customer_is_refused_naming_the_payment(resources: Resources) -> None:
