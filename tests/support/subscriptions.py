@@ -183,3 +183,24 @@ class StalledClient:
                 code = self.protocol.close_rcvd.code if self.protocol.close_rcvd else 1006
                 self.writer.close()
                 return received, code
+
+
+async def sse_stream(
+    http: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None,
+    token: str | None,
+    into: list[tuple[str, Any]],
+    *,
+    path: str = "/graphql",
+) -> None:
+    """Follow a subscription over SSE, appending each (event, data) to `into`, until the
+    stream ends or the task is cancelled."""
+    headers = {"accept": "text/event-stream"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    body = {"query": query, "variables": variables or {}}
+    async with http.stream("POST", path, json=body, headers=headers) as response:
+        assert response.status_code == 200, await response.aread()
+        async for event in _parse_events(response.aiter_lines()):
+            into.append(event)
