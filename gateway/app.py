@@ -30,7 +30,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.auth.jwks import KeySet, RemoteKeySet, StaticKeySet
 from gateway.auth.tokens import TokenVerifier
@@ -54,6 +54,15 @@ from gateway.persisted.manifests import load_manifests
 from gateway.persisted.store import DocumentStore, MemoryDocumentStore, RedisDocumentStore
 from gateway.pipeline import Edge, Pipeline
 from gateway.ratelimit import RateLimiter, RateLimits
+from gateway.subscriptions.graphql_ws import GraphQLWebSocket
+from gateway.subscriptions.hub import SubscriptionHub, SubscriptionLimits
+from gateway.subscriptions.runner import SubscriptionRunner
+from gateway.subscriptions.shutdown import drain_on_sigterm
+from gateway.subscriptions.sources import (
+    InProcessSubscriptions,
+    SubscriptionSource,
+    WebSocketSubscriptions,
+)
 from gateway.transport.http import http_client, http_transport, keepalive_client
 from gateway.transport.in_process import InProcessTransport, LocalSubgraph
 from gateway.transport.keepalive import KeepAliveClient
@@ -120,6 +129,8 @@ class GatewayConfig:
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     public_cache: PublicCache = field(default_factory=PublicCache)
+    # Subscriptions over graphql-ws and SSE; None: the gateway serves none.
+    subscriptions: SubscriptionLimits | None = field(default_factory=SubscriptionLimits)
 
 
 def build_transports(
@@ -133,6 +144,17 @@ def build_transports(
             else InProcessTransport(target)
         )
     return transports
+
+
+def build_subscription_sources(config: GatewayConfig) -> dict[str, SubscriptionSource]:
+    sources: dict[str, SubscriptionSource] = {}
+    for name, target in config.subgraphs.items():
+        sources[name] = (
+            WebSocketSubscriptions(name, target, config.subgraph_headers)
+            if isinstance(target, str)
+            else InProcessSubscriptions(name, target)
+        )
+    return sources
 
 
 def _redis_client(config: GatewayConfig) -> Redis | None:
@@ -214,6 +236,17 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
             expose_plans=config.expose_plans,
         ),
     )
+    hub = (
+        SubscriptionHub(
+            pipeline,
+            SubscriptionRunner(
+                pipeline.planner, pipeline.executor, build_subscription_sources(config)
+            ),
+            config.subscriptions,
+        )
+        if config.subscriptions is not None
+        else None
+    )
     endpoint = GraphQLEndpoint(
         pipeline=pipeline,
         graphiql=(
@@ -221,6 +254,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
             if config.graphiql
             else None
         ),
+        subscriptions=hub,
     )
 
     async def health(request: Request) -> JSONResponse:
@@ -251,7 +285,14 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            if hub is None:
+                yield
+            else:
+                with drain_on_sigterm(hub):
+                    try:
+                        yield
+                    finally:
+                        await hub.drain()
         finally:
             await keepalive.aclose()
             await client.aclose()
@@ -262,6 +303,11 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route(config.graphql_path, endpoint.handle, methods=["GET", "POST"]),
+        *(
+            [WebSocketRoute(config.graphql_path, GraphQLWebSocket(hub).handle)]
+            if hub is not None
+            else []
+        ),
         Route("/health", health, methods=["GET"]),
         *metrics_routes(production=config.production, token=config.metrics_token),
         Route("/ready", ready, methods=["GET"]),
@@ -271,6 +317,7 @@ def build_gateway_app(config: GatewayConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, middleware=_middleware(config))
     app.state.gateway = pipeline
     app.state.endpoint = endpoint
+    app.state.subscriptions = hub
     return app
 
 

@@ -34,6 +34,8 @@ from gateway.protocol import (
     negotiate,
     read_params,
 )
+from gateway.subscriptions.hub import SubscriptionHub
+from gateway.subscriptions.sse import credentials_of, start_stream, wants_event_stream
 
 logger = logging.getLogger("shopgraph.gateway")
 
@@ -49,10 +51,13 @@ _SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-da
 class GraphQLEndpoint:
     pipeline: Pipeline
     graphiql: GraphiQL | None = None
+    subscriptions: SubscriptionHub | None = None
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET" and self.graphiql is not None and wants_html(request):
             return self.graphiql.page()
+        if self.subscriptions is not None and wants_event_stream(request):
+            return await self._event_stream(request, self.subscriptions)
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return _respond({"errors": [_not_acceptable()]}, 406, JSON, dict(NO_STORE))
@@ -89,6 +94,21 @@ class GraphQLEndpoint:
             if graphql_request is not None and graphql_request.known_operation is not None:
                 # The request metrics' operation label (gateway/middleware/request_metrics.py).
                 request.scope.setdefault("state", {})["operation"] = graphql_request.known_operation
+
+    async def _event_stream(self, request: Request, hub: SubscriptionHub) -> Response:
+        """A subscription over Server-Sent Events (gateway/subscriptions/sse.py)."""
+        request_id: str = request.scope.get("state", {}).get("request_id", "-")
+        try:
+            params = await read_params(request)
+            connection = await hub.connect(credentials_of(request), request.headers, request_id)
+            return await start_stream(hub, connection, params)
+        except Refusal as refusal:
+            return _respond(
+                {"errors": refusal.errors},
+                refusal.status,
+                JSON,
+                {**NO_STORE, **refusal.headers},
+            )
 
 
 def _graphql_request(request: Request, params: GraphQLParams, request_id: str) -> GraphQLRequest:

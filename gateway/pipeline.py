@@ -159,13 +159,12 @@ class Pipeline:
             )
         if prepared.operation_name in self.edge.documents.known_names:
             request.known_operation = prepared.operation_name
-        cost = await self._price(prepared, caller)
-        await self._spend(caller, cost)
+        await self.admit(prepared, caller)
         if resolved.register is not None:
             await self.edge.documents.store.put(resolved.register, resolved.query)
         result = await self.run(
             prepared,
-            _forwarded(request.headers, request.request_id, caller.ip),
+            forwarded_headers(request.headers, request.request_id, caller.ip),
             incremental=request.incremental,
         )
         return self._shape(request, result, prepared, resolved, caller)
@@ -210,6 +209,11 @@ class Pipeline:
                 errors = [formatted_error(message, "BAD_REQUEST")]
                 raise Refusal(errors, 405, None, {"Allow": "POST"})
             message = f"{kind} operations are not supported by this endpoint."
+            if kind == "subscription":
+                message = (
+                    "Subscriptions are served over WebSocket (graphql-transport-ws) or "
+                    "Server-Sent Events (send `Accept: text/event-stream`)."
+                )
             raise _request_refusal([formatted_error(message, "BAD_REQUEST")])
         return operation
 
@@ -223,6 +227,11 @@ class Pipeline:
         if isinstance(coerced, list):
             raise _request_refusal(coerced)
         return coerced
+
+    async def admit(self, prepared: PreparedOperation, caller: Caller) -> None:
+        """Price the operation against the cost limit and spend it from the rate limit."""
+        cost = await self._price(prepared, caller)
+        await self._spend(caller, cost)
 
     def cost(self, prepared: PreparedOperation) -> int:
         return operation_cost(
@@ -366,7 +375,9 @@ def _request_refusal(errors: list[dict[str, Any]]) -> Refusal:
     return Refusal(errors, 400, 200)
 
 
-def _forwarded(headers: Mapping[str, str], request_id: str, client_ip: str) -> dict[str, str]:
+def forwarded_headers(
+    headers: Mapping[str, str], request_id: str, client_ip: str
+) -> dict[str, str]:
     """What subgraphs see of the request: an allowlist, so no client header can pose as
     one the gateway sets (the verified token is forwarded as is; subgraphs verify it)."""
     forwarded = {

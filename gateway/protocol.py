@@ -111,7 +111,7 @@ def _quality(parameters: str) -> float:
 
 async def read_params(request: Request) -> GraphQLParams:
     if request.method == "GET":
-        return _params_from(_get_parameters(request.query_params))
+        return params_from(_get_parameters(request.query_params))
     content_type = request.headers.get("content-type", "")
     media_type, _, parameters = content_type.partition(";")
     if media_type.strip().lower() != JSON:
@@ -139,7 +139,7 @@ async def read_params(request: Request) -> GraphQLParams:
         )
     if not isinstance(payload, dict):
         raise _bad_request("The request body must be a JSON object.")
-    return _params_from(payload)
+    return params_from(payload)
 
 
 def _get_parameters(query_params: Mapping[str, str]) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def _get_parameters(query_params: Mapping[str, str]) -> dict[str, Any]:
     return parameters
 
 
-def _params_from(payload: Mapping[str, Any]) -> GraphQLParams:
+def params_from(payload: Mapping[str, Any]) -> GraphQLParams:
     query = _optional(payload, "query", str, "a string")
     document_id = _optional(payload, "documentId", str, "a string")
     variables = _optional(payload, "variables", dict, "an object")

@@ -22,11 +22,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from domains.kit.config import ConfigError, Settings
@@ -88,13 +89,21 @@ def app_factories(spec: SubgraphSpec) -> tuple[AppFactory, Callable[[], Starlett
 
 
 class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
-    """A subgraph's `/graphql` over HTTP: its own document ceilings (document_guard.py),
-    and in production the gateway's defaults: no IDE, no introspection, no suggestions,
-    failures masked with the request id. Every answer, refusals included, is GraphQL."""
+    """A subgraph's `/graphql` over HTTP, and its subscriptions over WebSocket
+    (graphql-transport-ws; the viewer from the handshake's Authorization header): its own
+    document ceilings (document_guard.py), and in production the gateway's defaults: no
+    IDE, no introspection, no suggestions, failures masked with the request id. Every
+    answer, refusals included, is GraphQL."""
 
     def __init__(self, spec: SubgraphSpec, runtime: Runtime) -> None:
         settings = runtime.settings
-        super().__init__(spec.schema, graphql_ide=None if settings.is_production else "graphiql")
+        super().__init__(
+            spec.schema,
+            graphql_ide=None if settings.is_production else "graphiql",
+            # Subscriptions for the gateway, over its one protocol; the legacy
+            # `graphql-ws` protocol is not offered.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self._spec = spec
         self._runtime = runtime
         self._guard = DocumentGuard(
@@ -202,10 +211,35 @@ class LocalSubgraph:
             ok=not result.errors,
             seconds=time.perf_counter() - started,
         )
-        response: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            response["errors"] = [error.formatted for error in result.errors]
-        return response
+        return _as_response(result)
+
+    async def subscribe(
+        self, document: str, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A subscription executed in-process: one answer per event, shaped as `execute`'s,
+        until the caller closes the iterator (which releases the subscription at once)."""
+        with subgraph_request(self.spec.name, headers):
+            context = await build_context(
+                None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
+            )
+        stream = await self.spec.schema.subscribe(
+            document, variable_values=dict(variables), context_value=context
+        )
+        if isinstance(stream, ExecutionResult):  # refused before it started
+            yield _as_response(stream)
+            return
+        try:
+            async for result in stream:
+                yield _as_response(result)
+        finally:
+            await stream.aclose()
+
+
+def _as_response(result: ExecutionResult) -> dict[str, Any]:
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        response["errors"] = [error.formatted for error in result.errors]
+    return response
 
 
 # How long shutdown waits for each round of cancellation to take.
@@ -284,8 +318,10 @@ def _graphql_error_response(status: int, message: str) -> Response:
 
 def subgraph_routes(spec: SubgraphSpec, runtime: Runtime) -> list[BaseRoute]:
     settings = runtime.settings
+    graphql = SubgraphGraphQL(spec, runtime)
     return [
-        Route("/graphql", SubgraphGraphQL(spec, runtime)),
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
         *metrics_routes(production=settings.is_production, token=settings.metrics_token),
         *health_routes(lambda _request: runtime.get()),
         *(make_route(runtime) for make_route in spec.routes),

@@ -5,7 +5,8 @@ reached only by the gateway (NetworkPolicies say so in Kubernetes). These checks
 even when the network is misconfigured:
 
 - `SUBGRAPH_TOKEN`: the subgraph answers `/graphql` only to a request carrying the
-  shared token the gateway sends (compared in constant time). Required in production;
+  shared token the gateway sends (compared in constant time), over HTTP and on the
+  WebSocket handshake of a subscription alike. Required in production;
   mTLS between the pods is the stronger option where the cluster offers it (k8s/README).
 - a body-size ceiling, checked on the declared length and on the bytes that arrive;
 - a request id: the gateway's when the token proves the request is the gateway's, else
@@ -90,6 +91,9 @@ class GatewayOnly:
         self._path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope.get("path") == self._path:
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or scope.get("path") != self._path:
             await self.app(scope, receive, send)
             return
@@ -153,3 +157,27 @@ class GatewayOnly:
                 f"The request body exceeds {self._max_body_bytes} bytes.",
                 "PAYLOAD_TOO_LARGE",
             )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Subscriptions (graphql-transport-ws) from the gateway: the token is checked on
+        the handshake, before the socket is accepted; a refused handshake is closed with
+        4401 (an HTTP 403 to the client, as ASGI answers a close before accept)."""
+        headers = dict(scope.get("headers") or [])
+        trusted = False
+        if self._token is not None:
+            given = headers.get(GATEWAY_TOKEN_HEADER.encode(), b"")
+            if not hmac.compare_digest(given, self._token):
+                await receive()  # websocket.connect
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": 4401,
+                        "reason": "This subgraph answers only the gateway.",
+                    }
+                )
+                return
+            trusted = True
+        forwarded_id = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = forwarded_id if trusted and forwarded_id.isalnum() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        await self.app(scope, receive, send)

@@ -292,6 +292,20 @@ class OrderService:
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Order]:
         return await order_repository.get_by_ids(session, ids)
 
+    async def get_visible(
+        self, session: AsyncSession, viewer: Viewer, order_id: uuid.UUID
+    ) -> Order | None:
+        """The order if `viewer` may see it (can_view); None as for an unknown id."""
+        order = await order_repository.get(session, order_id)
+        if order is None or not await can_view(session, viewer, order):
+            return None
+        return order
+
+    async def has_line_of(
+        self, session: AsyncSession, order_id: uuid.UUID, seller_id: uuid.UUID
+    ) -> bool:
+        return await line_repository.seller_has_line(session, order_id, seller_id)
+
     async def lines_of(
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
     ) -> list[OrderLine]:

@@ -72,11 +72,28 @@ class PaymentRefundFailed(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class PaymentStatusChanged(Event):
+    """A payment's status was set: every change (PROCESSING and CANCELLED included), and
+    a decline repeated. `previous_status` is what it was before."""
+
+    name = "PaymentStatusChanged"
+    version = 1
+
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: str
+    previous_status: str
+    changed_at: datetime
+
+
 PUBLISHED: tuple[type[Event], ...] = (
     PaymentSucceeded,
     PaymentFailed,
     PaymentRefunded,
     PaymentRefundFailed,
+    PaymentStatusChanged,
 )
 
 

@@ -88,6 +88,33 @@ class PlanExecutor:
     ) -> dict[str, Any]:
         state = state or ExecutionState(variables, headers)
         await self.run_plan(plan, state)
+        return self._respond(plan, coerced_variables, state)
+
+    async def execute_event(
+        self,
+        plan: QueryPlan,
+        rest: PlanNode | None,
+        event: GraphQLResult,
+        source: str,
+        variables: Mapping[str, Any],
+        coerced_variables: VariableValues,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        """One subscription event: the source subgraph's answer stands for the plan's
+        root fetch, and `rest` (its entity fetches) completes it."""
+        state = ExecutionState(variables, headers)
+        for error in event.get("errors") or ():
+            state.errors.append(_subgraph_error(error, source, error.get("path")))
+        data = event.get("data")
+        if isinstance(data, dict):
+            _deep_merge(state.data, data)
+            if rest is not None:
+                await self._run(rest, state)
+        return self._respond(plan, coerced_variables, state)
+
+    def _respond(
+        self, plan: QueryPlan, coerced_variables: VariableValues, state: ExecutionState
+    ) -> dict[str, Any]:
         introspection = self._introspect(plan, coerced_variables, state)
         shaper = _Shaper(self.schema, plan, coerced_variables, state.errors, introspection)
         data = shaper.shape(state.data)

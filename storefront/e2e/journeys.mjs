@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-export async function guestToPaidOrder(browser, base, shots) {
+export async function guestToPaidOrder(browser, base, shots, graphqlUrl) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const shot = async (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -119,6 +119,26 @@ export async function guestToPaidOrder(browser, base, shots) {
     }
   });
 
+  await step("10b-shipped-live", async () => {
+    // Staff ship the order through the API while the shopper looks at it: the page shows
+    // FULFILLED by itself (orderStatusChanged over Server-Sent Events), without a reload.
+    const orderId = decodeURIComponent(new URL(page.url()).pathname.split("/").at(-1));
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+    });
+    const staff = await staffToken(graphqlUrl);
+    const { order } = await platformQuery(graphqlUrl, "query($id: ID!) { order(id: $id) { lines { id } } }", { id: orderId }, staff);
+    const { orderFulfill } = await platformQuery(
+      graphqlUrl,
+      "mutation($id: ID!, $lines: [ID!]!) { orderFulfill(orderId: $id, lineIds: $lines, trackingNumber: \"TRACK-E2E\") { errors { code message } } }",
+      { id: orderId, lines: order.lines.map((line) => line.id) },
+      staff,
+    );
+    assert.deepEqual(orderFulfill.errors, []);
+    await page.getByTestId("order-status").filter({ hasText: /^FULFILLED$/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page updated without a reload");
+  });
+
   await step("11-order-history", async () => {
     await page.goto(`${base}/account/orders`);
     assert.equal(await page.getByTestId("order-row").count(), 1, "the order is in the history");
@@ -192,6 +212,16 @@ async function platformQuery(graphqlUrl, query, variables, token) {
   return body.data;
 }
 
+async function staffToken(graphqlUrl) {
+  const { tokenCreate } = await platformQuery(
+    graphqlUrl,
+    "mutation($email: String!, $password: String!) { tokenCreate(email: $email, password: $password) { accessToken errors { code } } }",
+    { email: "staff@shopgraph.dev", password: "shopgraph-demo" },
+  );
+  assert.ok(tokenCreate.accessToken, `staff sign in: ${JSON.stringify(tokenCreate.errors)}`);
+  return tokenCreate.accessToken;
+}
+
 function money(amount, currency) {
   const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
   return new Intl.NumberFormat("en", { style: "currency", currency }).format(amount / 10 ** digits);
@@ -213,19 +243,14 @@ export async function priceChangeReachesTheProductPage(base, graphqlUrl) {
   const before = await (await fetch(pageUrl)).text();
   assert.ok(before.includes(money(variant.price.amount, variant.price.currency)), "the page shows the current price");
 
-  const { tokenCreate } = await platformQuery(
-    graphqlUrl,
-    "mutation($email: String!, $password: String!) { tokenCreate(email: $email, password: $password) { accessToken errors { code } } }",
-    { email: "staff@shopgraph.dev", password: "shopgraph-demo" },
-  );
-  assert.ok(tokenCreate.accessToken, `staff sign in: ${JSON.stringify(tokenCreate.errors)}`);
+  const staff = await staffToken(graphqlUrl);
   const amount = 987_600 + Math.floor(Math.random() * 99);
   const { variantUpdate } = await platformQuery(
     graphqlUrl,
     // A price above any the demo has; the compare-at price (which must be higher) goes.
     "mutation($id: ID!, $price: MoneyInput!) { variantUpdate(id: $id, input: {price: $price, compareAtPrice: null}) { errors { code message } } }",
     { id: variant.id, price: { amount, currency: variant.price.currency } },
-    tokenCreate.accessToken,
+    staff,
   );
   assert.deepEqual(variantUpdate.errors, []);
 

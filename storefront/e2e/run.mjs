@@ -73,17 +73,26 @@ function recordingProxy(target, port) {
     const headers = { ...request.headers };
     delete headers.host;
     delete headers["content-length"];
-    const upstream = await fetch(new URL(request.url, target), {
-      method: request.method,
-      headers,
-      body: request.method === "GET" ? undefined : body,
-    });
-    const text = await upstream.text();
-    const out = {};
-    upstream.headers.forEach((value, name) => {
-      if (!["content-length", "content-encoding", "transfer-encoding"].includes(name)) out[name] = value;
-    });
-    response.writeHead(upstream.status, out).end(text);
+    // A subscription's event stream is passed on as it comes, and given up with its client.
+    const abandoned = new AbortController();
+    response.on("close", () => abandoned.abort());
+    try {
+      const upstream = await fetch(new URL(request.url, target), {
+        method: request.method,
+        headers,
+        body: request.method === "GET" ? undefined : body,
+        signal: abandoned.signal,
+      });
+      const out = {};
+      upstream.headers.forEach((value, name) => {
+        if (!["content-length", "content-encoding", "transfer-encoding"].includes(name)) out[name] = value;
+      });
+      response.writeHead(upstream.status, out);
+      if (upstream.body) for await (const chunk of upstream.body) response.write(chunk);
+      response.end();
+    } catch (error) {
+      if (!abandoned.signal.aborted) response.destroy(error);
+    }
   });
   return new Promise((done) => server.listen(port, "127.0.0.1", () => done({ server, seen })));
 }
@@ -169,8 +178,8 @@ async function main() {
   const shots = screenshotsDir(root);
   try {
     const started = Date.now();
-    await guestToPaidOrder(browser, base, shots);
-    console.log(`journey: browse, filter, search, two sellers, register + merge, checkout, decline, pay, PAID, out of stock refused (${Date.now() - started} ms)`);
+    await guestToPaidOrder(browser, base, shots, `${platform}/graphql`);
+    console.log(`journey: browse, filter, search, two sellers, register + merge, checkout, decline, pay, PAID, shipped live (FULFILLED without a reload), out of stock refused (${Date.now() - started} ms)`);
     await withoutJavaScript(browser, base, shots);
     console.log("journey without JavaScript: product page, add to cart, update quantity, checkout asks to sign in");
     if (ownPlatform) {

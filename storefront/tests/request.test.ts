@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ProductListingQuery } from "@/components/listing/operations";
 import { CartLinesAddMutation } from "@/components/cart/operations";
+import { OrderStatusSubscription } from "@/components/orders/operations";
 import { buildRequest, documentId, operationKind } from "@/lib/shopgraph/request";
 
 const endpoint = "http://gateway.test/graphql";
@@ -53,8 +54,18 @@ describe("requests", () => {
     expect(request.headers["apollo-require-preflight"]).toBe("true");
   });
 
-  it("tells queries from mutations", () => {
+  it("posts a subscription asking for Server-Sent Events", () => {
+    const request = buildRequest(endpoint, OrderStatusSubscription, { id: "o" }, { persistedOnly: true });
+    expect(request.method).toBe("POST");
+    expect(request.headers.accept).toBe("text/event-stream");
+    expect(request.headers["content-type"]).toBe("application/json");
+    const body = JSON.parse(request.body ?? "{}") as Record<string, unknown>;
+    expect(body).toEqual({ documentId: documentId(OrderStatusSubscription), variables: { id: "o" } });
+  });
+
+  it("tells queries, mutations and subscriptions apart", () => {
     expect(operationKind(ProductListingQuery)).toBe("query");
     expect(operationKind(CartLinesAddMutation)).toBe("mutation");
+    expect(operationKind(OrderStatusSubscription)).toBe("subscription");
   });
 });

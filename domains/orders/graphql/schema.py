@@ -9,6 +9,7 @@ from domains.orders.graphql.mutations.order_cancel import order_cancel
 from domains.orders.graphql.mutations.order_fulfill import order_fulfill
 from domains.orders.graphql.mutations.order_mark_delivered import order_mark_delivered
 from domains.orders.graphql.queries import Query
+from domains.orders.graphql.subscriptions import Subscription
 from domains.orders.graphql.types import Order, ProductVariant, SellerProfile, User
 
 
@@ -30,5 +31,8 @@ class Mutation:
 
 
 schema = FederatedSchema(
-    query=Query, mutation=Mutation, types=[Order, User, SellerProfile, ProductVariant]
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Order, User, SellerProfile, ProductVariant],
 )

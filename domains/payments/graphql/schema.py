@@ -8,6 +8,7 @@ from domains.kit.graphql.errors import FederatedSchema
 from domains.payments.graphql.mutations.payment_refund import payment_refund
 from domains.payments.graphql.mutations.payment_simulate import payment_simulate
 from domains.payments.graphql.queries import Query
+from domains.payments.graphql.subscriptions import Subscription
 from domains.payments.graphql.types import Order, Payment
 
 
@@ -25,4 +26,6 @@ class Mutation:
     )
 
 
-schema = FederatedSchema(query=Query, mutation=Mutation, types=[Payment, Order])
+schema = FederatedSchema(
+    query=Query, mutation=Mutation, subscription=Subscription, types=[Payment, Order]
+)

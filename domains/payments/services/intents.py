@@ -29,6 +29,7 @@ from domains.payments.services.rules import (
     can_view,
     log,
     logger,
+    set_status,
     settled,
 )
 from domains.payments.services.updates import (
@@ -121,7 +122,7 @@ class PaymentIntentService:
         if update.outcome is Outcome.PROCESSING:
             if status not in (S.REQUIRES_ACTION, S.FAILED):
                 return False
-            payment.status = S.PROCESSING.value
+            await set_status(session, payment, S.PROCESSING)
             await log(session, payment, T.CHARGE_REQUEST, payment.amount, reference=update.source)
             return True
         if update.outcome is Outcome.SUCCEEDED:
@@ -129,7 +130,7 @@ class PaymentIntentService:
         if update.outcome is Outcome.FAILED:
             if status not in OPEN:
                 return False
-            payment.status = S.FAILED.value
+            await set_status(session, payment, S.FAILED)
             reason = update.message or "The payment was declined."
             await log(
                 session,
@@ -146,7 +147,7 @@ class PaymentIntentService:
         if update.outcome is Outcome.CANCELED:
             if status not in OPEN:
                 return False
-            payment.status = S.CANCELLED.value
+            await set_status(session, payment, S.CANCELLED)
             await log(
                 session, payment, T.CANCEL_SUCCESS, payment.amount, reference=update.reference
             )
@@ -181,7 +182,7 @@ class PaymentIntentService:
                 )
             logger.error("payment %s flagged: %s", payment.id, reason)
             return True
-        payment.status = S.SUCCEEDED.value
+        await set_status(session, payment, S.SUCCEEDED)
         payment.captured_amount = payment.amount
         payment.flagged_reason = None
         await log(session, payment, T.CHARGE_SUCCESS, payment.amount, reference=update.source)
@@ -229,7 +230,7 @@ class PaymentIntentService:
                     )
                     continue
                 if snapshot.status == "canceled":
-                    payment.status = S.CANCELLED.value
+                    await set_status(session, payment, S.CANCELLED)
                     await log(
                         session,
                         payment,

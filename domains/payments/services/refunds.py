@@ -17,7 +17,16 @@ from domains.payments.repository import (
     refund_repository,
     transaction_repository,
 )
-from domains.payments.services.rules import REFUNDABLE, Code, S, T, log, logger, settled
+from domains.payments.services.rules import (
+    REFUNDABLE,
+    Code,
+    S,
+    T,
+    log,
+    logger,
+    set_status,
+    settled,
+)
 from domains.payments.services.updates import IntentUpdate
 
 # Refund statuses after which the money did not go back.
@@ -114,10 +123,12 @@ class RefundService:
         note: str,
     ) -> None:
         payment.refunded_amount += amount
-        payment.status = (
-            S.REFUNDED.value
+        await set_status(
+            session,
+            payment,
+            S.REFUNDED
             if payment.refunded_amount >= payment.captured_amount
-            else S.PARTIALLY_REFUNDED.value
+            else S.PARTIALLY_REFUNDED,
         )
         await log(session, payment, T.REFUND_SUCCESS, amount, reference=reference, message=note)
         await events.publish(
@@ -181,8 +192,8 @@ class RefundService:
         refund.status = settled.value
         refund.failure_reason = reason[:255]
         payment.refunded_amount -= refund.amount
-        payment.status = (
-            S.PARTIALLY_REFUNDED.value if payment.refunded_amount > 0 else S.SUCCEEDED.value
+        await set_status(
+            session, payment, S.PARTIALLY_REFUNDED if payment.refunded_amount > 0 else S.SUCCEEDED
         )
         await log(
             session,

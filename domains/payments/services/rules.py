@@ -1,15 +1,17 @@
 """What every payments service shares: the status sets, ids, who may see a payment,
-and the payment's transaction log."""
+the payment's transaction log, and setting its status (announced as PaymentStatusChanged)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
 from domains.kit.errors import parse_uuid
+from domains.payments import events
 from domains.payments.errors import PaymentErrorCode
 from domains.payments.models import Payment, PaymentStatus, PaymentTransaction, TransactionType
 from domains.payments.repository import transaction_repository
@@ -50,6 +52,24 @@ async def log(
             currency=payment.currency,
             provider_reference=reference,
             message=message[:500],
+        ),
+    )
+
+
+async def set_status(session: AsyncSession, payment: Payment, status: PaymentStatus) -> None:
+    """Set the payment's status and announce it, in the same unit of work: followers of
+    the payment (paymentStatusChanged) hear every change, in commit order."""
+    previous = payment.status
+    payment.status = status.value
+    await events.publish(
+        session,
+        events.PaymentStatusChanged(
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            customer_id=payment.customer_id,
+            status=status.value,
+            previous_status=previous,
+            changed_at=datetime.now(UTC),
         ),
     )
 

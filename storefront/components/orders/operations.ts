@@ -118,3 +118,12 @@ export const ReviewCreateMutation = graphql(`
     }
   }
 `);
+
+export const OrderStatusSubscription = graphql(`
+  subscription OrderStatus($id: ID!) {
+    orderStatusChanged(orderId: $id) {
+      id
+      status
+    }
+  }
+`);

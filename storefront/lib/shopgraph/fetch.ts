@@ -51,6 +51,35 @@ export async function shopgraph<TResult, TVariables>(
   }
 }
 
+/**
+ * A subscription as Server-Sent Events, with the session's token: the gateway's response
+ * as it came (an event stream, or a GraphQL refusal with its status). For route handlers
+ * that relay the stream to the browser, which holds no token it could send itself.
+ */
+export async function shopgraphEvents<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  signal: AbortSignal,
+): Promise<Response> {
+  const extra: Record<string, string> = {};
+  if (clientKey) extra["x-shopgraph-client-key"] = clientKey;
+  const token = await sessionToken();
+  if (token) extra.authorization = `Bearer ${token}`;
+  const address = await shopperAddress();
+  if (address) extra["x-forwarded-for"] = address;
+  const request = buildRequest(graphqlUrl, document, variables as Record<string, unknown> | undefined, {
+    persistedOnly,
+    headers: extra,
+  });
+  return fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    cache: "no-store",
+    signal,
+  });
+}
+
 function parse<TResult>(text: string, status: number): ShopgraphResult<TResult> {
   try {
     const body = JSON.parse(text) as { data?: TResult | null; errors?: GraphQLErrorInfo[] };

@@ -1,12 +1,13 @@
 // Turns a typed document and its variables into the HTTP request the gateway expects.
-// Pure, so the rules (GET for queries, ids only when persisted) are unit-tested.
+// Pure, so the rules (GET for queries, POST for mutations and subscriptions, ids only
+// when persisted) are unit-tested.
 
 export interface PersistedDocument {
   toString(): string;
   __meta__?: Record<string, unknown> | undefined;
 }
 
-export type OperationKind = "query" | "mutation";
+export type OperationKind = "query" | "mutation" | "subscription";
 
 export interface GatewayRequest {
   method: "GET" | "POST";
@@ -18,7 +19,7 @@ export interface GatewayRequest {
 export function operationKind(document: PersistedDocument): OperationKind {
   const match = /^\s*(query|mutation|subscription)\b/.exec(document.toString());
   if (match?.[1] === "mutation") return "mutation";
-  if (match?.[1] === "subscription") throw new Error("The storefront runs no subscriptions.");
+  if (match?.[1] === "subscription") return "subscription";
   return "query";
 }
 
@@ -45,7 +46,13 @@ export function buildRequest(
     : { query: document.toString() };
   if (variables && Object.keys(variables).length > 0) params.variables = variables;
 
-  if (operationKind(document) === "mutation") {
+  const kind = operationKind(document);
+  if (kind === "subscription") {
+    // GraphQL over Server-Sent Events, one subscription per request (the gateway's
+    // "distinct connections" mode): an `event: next` per result, then `event: complete`.
+    headers.accept = "text/event-stream";
+  }
+  if (kind !== "query") {
     headers["content-type"] = "application/json";
     return { method: "POST", url: endpoint, headers, body: JSON.stringify(params) };
   }

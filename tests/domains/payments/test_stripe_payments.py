@@ -27,6 +27,18 @@ from tests.domains.products.helpers import Catalog
 from tests.support.payments import ORDER_TOTAL, awaiting_payment, open_payment
 
 
+async def status_announcements(resources: Resources) -> list[str]:
+    """The statuses PaymentStatusChanged announced, in outbox order."""
+    async with resources.session_factory() as session:
+        rows = await session.scalars(
+            text(
+                "SELECT payload->>'status' FROM payments.outbox "
+                "WHERE name = 'PaymentStatusChanged' ORDER BY position"
+            )
+        )
+        return list(rows.all())
+
+
 async def state(resources: Resources, payment_id: uuid.UUID) -> tuple[Any, ...]:
     """Everything a webhook could change: the payment, its log, the outbox."""
     async with resources.session_factory() as session:
@@ -39,8 +51,15 @@ async def state(resources: Resources, payment_id: uuid.UUID) -> tuple[Any, ...]:
                 .order_by(PaymentTransaction.id)
             )
         ).all()
+        # The events other domains act on; PaymentStatusChanged, which accompanies every
+        # status change for subscribers, is counted by status_announcements().
         outbox = (
-            await session.scalars(text("SELECT name FROM payments.outbox ORDER BY position"))
+            await session.scalars(
+                text(
+                    "SELECT name FROM payments.outbox WHERE name <> 'PaymentStatusChanged' "
+                    "ORDER BY position"
+                )
+            )
         ).all()
         webhooks = (await session.scalars(select(WebhookEvent.id))).all()
     return (
@@ -118,6 +137,7 @@ async def test_a_replayed_webhook_is_applied_once(
     assert (status, captured) == ("SUCCEEDED", ORDER_TOTAL)
     assert log == ["AUTHORIZATION_REQUEST", "CHARGE_SUCCESS"]
     assert outbox == ["PaymentSucceeded"]
+    assert await status_announcements(resources) == ["SUCCEEDED"]  # once, as the change
 
 
 @pytest.mark.parametrize("fault", ["wrong secret", "stale timestamp", "tampered body", "none"])
@@ -227,6 +247,7 @@ async def test_news_out_of_order_does_not_undo_a_success(
     assert (status, captured) == ("SUCCEEDED", ORDER_TOTAL)
     assert log == ["AUTHORIZATION_REQUEST", "CHARGE_SUCCESS"]
     assert outbox == ["PaymentSucceeded"]
+    assert await status_announcements(resources) == ["SUCCEEDED"]  # once, as the change
     assert unknown.json()["outcome"] == "pending"
 
 

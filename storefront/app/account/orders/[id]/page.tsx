@@ -5,6 +5,7 @@ import { getViewer } from "@/components/account/viewer";
 import { FormMessage, SubmitButton } from "@/components/forms/fields";
 import { simulatePayment, writeReview } from "@/components/orders/actions";
 import { AutoRefresh } from "@/components/orders/AutoRefresh";
+import { LiveOrderStatus } from "@/components/orders/LiveOrderStatus";
 import { OrderPageQuery } from "@/components/orders/operations";
 import { StripePayment } from "@/components/orders/StripePayment";
 import { formatDate, formatMoney } from "@/lib/format/money";
@@ -13,6 +14,9 @@ import { messageForPayloadError, messageForRequestErrors } from "@/lib/shopgraph
 import { shopgraph } from "@/lib/shopgraph/fetch";
 
 export const metadata: Metadata = { title: "Your order", robots: { index: false } };
+
+// No status follows these: the page stops listening for changes.
+const finalStatuses = new Set(["FAILED", "CANCELLED", "REFUNDED"]);
 
 const statusWords: Record<string, string> = {
   PENDING: "Placing your order",
@@ -60,6 +64,9 @@ export default async function OrderPage(props: PageProps<"/account/orders/[id]">
     order.status === "PENDING" ||
     payment?.status === "PROCESSING" ||
     (order.status === "AWAITING_PAYMENT" && (payment === null || payment.status === "SUCCEEDED"));
+  // The order's own changes arrive live (orderStatusChanged); a payment not yet opened or
+  // still processing at the provider is no order change, so for those the page polls.
+  const polling = payment?.status === "PROCESSING" || (order.status === "AWAITING_PAYMENT" && payment === null);
   const error = typeof search.error === "string" ? messageForPayloadError({ code: search.error, message: "" }) : null;
   const declined = payment?.status === "FAILED";
 
@@ -75,9 +82,10 @@ export default async function OrderPage(props: PageProps<"/account/orders/[id]">
           <p role="status" className="text-stone-600">
             Waiting for the platform to confirm… this page updates by itself.{" "}
             <Link href={`/account/orders/${order.id}`} className="underline">Check again</Link>
-            <AutoRefresh />
+            {polling ? <AutoRefresh /> : null}
           </p>
         ) : null}
+        {finalStatuses.has(order.status) ? null : <LiveOrderStatus orderId={order.id} status={order.status} />}
         {error ? <FormMessage>{error}</FormMessage> : null}
       </header>
 
