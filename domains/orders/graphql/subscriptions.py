@@ -74,10 +74,12 @@ class Subscription:
             # exactly as an unknown id is, so that ids cannot be confirmed by probing.
             if await orders.get_visible(session, viewer, wanted) is None:
                 raise PermissionDenied(refusal)
-        async with live(info.context.resources, [events.OrderStatusChanged.name]) as entries:
+        async with live(
+            info.context.resources,
+            [events.OrderStatusChanged.name],
+            match=("order_id", str(wanted)),
+        ) as entries:
             async for entry in entries:
-                if entry.payload.get("order_id") != str(wanted):
-                    continue
                 order = await _as_announced(info, _status_change(entry))
                 if order is not None:
                     yield order

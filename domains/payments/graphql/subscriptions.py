@@ -48,10 +48,12 @@ class Subscription:
         # As the `payment` query: one the viewer may not see is refused as an unknown id.
         if not found or not can_view(viewer, found[0]):
             raise PermissionDenied(refusal)
-        async with live(info.context.resources, [events.PaymentStatusChanged.name]) as entries:
+        async with live(
+            info.context.resources,
+            [events.PaymentStatusChanged.name],
+            match=("payment_id", str(wanted)),
+        ) as entries:
             async for entry in entries:
-                if entry.payload.get("payment_id") != str(wanted):
-                    continue
                 change = decode_event(events.PaymentStatusChanged, entry.payload)
                 context = info.context
                 context.resources = context.resources.primary_only()

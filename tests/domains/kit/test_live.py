@@ -35,6 +35,24 @@ async def test_a_subscriber_sees_only_entries_after_it_subscribed(resources: Res
     assert live_streams(resources).running() == []
 
 
+async def test_a_matching_subscriber_is_handed_only_its_aggregates_entries(
+    resources: Resources,
+) -> None:
+    """Thirty entries: the subscriber following n=4 is handed that one alone (with a
+    buffer of one, the 29 others would have dropped it), and one following nothing in
+    particular gets them all."""
+    async with (
+        live(resources, ["LiveKeyed"], match=("n", "4"), buffer=1) as mine,
+        live(resources, ["LiveKeyed"]) as everything,
+    ):
+        await _add(resources, "LiveKeyed", 30)
+        assert [(await anext(everything)).payload["n"] for _ in range(30)] == list(range(30))
+        assert (await anext(mine)).payload["n"] == 4
+        await _add(resources, "LiveKeyed", 1, start=4)
+        assert (await anext(mine)).payload["n"] == 4
+    assert live_streams(resources).running() == []
+
+
 async def test_a_subscriber_that_falls_behind_is_dropped(resources: Resources) -> None:
     async with live(resources, ["LiveSlow"], buffer=2) as entries:
         # One batch of 50 reaches a queue that holds 2: the subscriber is ended.
