@@ -48,8 +48,10 @@ from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.events")
 
-# How long one XREAD waits for new entries; within the blocking client's read timeout.
-BLOCK_MILLISECONDS = 1000
+# How long one XREAD waits for new entries, and so how long a loop may take to stop
+# (stop() waits for the read in hand rather than cancelling it); an idle stream costs
+# this process ten reads a second.
+BLOCK_MILLISECONDS = 100
 READ_BATCH = 100
 RECONNECT_DELAYS_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 # Entries a subscriber may have waiting before it is dropped as too slow.
@@ -106,7 +108,19 @@ class _StreamLoop:
         self.subscribers: set[_Subscriber] = set()
         self._everything: set[_Subscriber] = set()
         self._matching: dict[str, dict[str, set[_Subscriber]]] = {}
+        self._stopping = False
         self.task = asyncio.create_task(self._run(), name=f"live:{event_name}")
+
+    async def stop(self) -> None:
+        """End the loop after the XREAD in hand (at most BLOCK_MILLISECONDS). Not by
+        cancelling it mid-read: on Python 3.11 redis-py can swallow a cancellation that
+        lands in a blocking read and leave the task waiting forever. Cancelled only if it
+        has not ended well after its read's time."""
+        self._stopping = True
+        done, _ = await asyncio.wait([self.task], timeout=BLOCK_MILLISECONDS / 1000 + 2.0)
+        if not done:
+            self.task.cancel()
+            await asyncio.wait([self.task], timeout=1.0)
 
     def add(self, subscriber: _Subscriber) -> None:
         self.subscribers.add(subscriber)
@@ -132,7 +146,7 @@ class _StreamLoop:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 response = await self.redis.xread(
                     {self.stream: "{}-{}".format(*self.position)},
@@ -154,6 +168,8 @@ class _StreamLoop:
                 await asyncio.sleep(delay)
                 await self._follow_a_new_stream()
                 continue
+            if self._stopping:
+                break
             batches: list[Any] = list(response or [])
             for _stream, entries in batches:
                 for raw_id, fields in entries:
@@ -235,11 +251,9 @@ class LiveStreams:
             loop.discard(subscriber)
             if not loop.subscribers:
                 del self._loops[stream]
-                loop.task.cancel()
-                stopping.append(loop.task)
-        for task in stopping:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                stopping.append(loop)
+        for loop in stopping:
+            await loop.stop()
 
     @contextlib.asynccontextmanager
     async def subscribe(
