@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     crowds = args.shoppers * args.rounds
     customers = crowds + 2 * sum(per_level.values())
     try:
-        with children() as started, bench_database(postgres_server_url()) as database:
+        with bench_database(postgres_server_url()) as database, children() as started:
             port = free_port()
             env = python_env(
                 {

@@ -94,6 +94,8 @@ class Child:
 
 @contextlib.contextmanager
 def children() -> Iterator[list[Child]]:
+    """The processes a bench starts, stopped last-started first. Open it inside the
+    bench database's block, so that they stop before their database is dropped."""
     started: list[Child] = []
     try:
         yield started

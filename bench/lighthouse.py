@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     redis = PrivateRedis()
     redis.start()
     try:
-        with children() as started, bench_database(postgres_server_url()) as database:
+        with bench_database(postgres_server_url()) as database, children() as started:
             platform_port = int(BUILT_FOR.read_text()) if args.skip_build else free_port()
             platform = f"http://127.0.0.1:{platform_port}"
             env = python_env(

@@ -562,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     logs = RESULTS / "soak-logs"
     logs.mkdir(exist_ok=True)
-    with children() as started, bench_database(postgres_server_url()) as database:
+    with bench_database(postgres_server_url()) as database, children() as started:
         platform = Platform(started, database, logs)
         try:
             platform.prepare(args.products, max(args.shoppers, 20))

@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     redis = PrivateRedis()
     redis.start()
     try:
-        with children() as started, bench_database(postgres_server_url()) as database:
+        with bench_database(postgres_server_url()) as database, children() as started:
             port = free_port()
             env = python_env(
                 {
