@@ -1,5 +1,6 @@
-"""Apollo Client (npm `@apollo/client` with `graphql-ws`, in Node) subscribes through our
-gateway over graphql-ws and gets the same events as our own client."""
+"""Apollo Client (npm `@apollo/client`, in Node) subscribes through our gateway over
+graphql-ws (`graphql-ws`) and over Server-Sent Events (`graphql-sse`), and gets the same
+events as our own client."""
 
 from __future__ import annotations
 
@@ -25,6 +26,32 @@ async def test_apollo_client_gets_every_event_over_graphql_ws() -> None:
         process = await asyncio.to_thread(
             subprocess.run,
             [toolchain[0], str(TOOLS_DIR / "subscribe.mjs"), ws_url, TICKS, '{"count": 3}', "3"],
+            cwd=TOOLS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        async with graphql_ws(url + "/graphql") as client:
+            await client.subscribe("1", TICKS, {"count": 3})
+            ours, _ending = await client.until_done("1")
+    assert process.returncode == 0, process.stderr
+    assert json.loads(process.stdout) == ours
+    assert ours == [{"data": {"ticks": {"n": n, "label": f"label of t{n}"}}} for n in range(3)]
+
+
+async def test_apollo_client_gets_every_event_over_server_sent_events() -> None:
+    """The same subscription through an ApolloLink over `graphql-sse` (distinct
+    connections mode): the events our own graphql-ws client gets."""
+    toolchain = default_toolchain()
+    ensure_npm_packages(TOOLS_DIR, toolchain)
+    with serve_app(fixture_gateway(), ws="auto") as url:
+        process = await asyncio.to_thread(
+            subprocess.run,
+            [
+                *(toolchain[0], str(TOOLS_DIR / "subscribe-sse.mjs"), url + "/graphql"),
+                *(TICKS, '{"count": 3}', "3"),
+            ],
             cwd=TOOLS_DIR,
             capture_output=True,
             text=True,
