@@ -121,6 +121,34 @@ class OfferRepository:
         )
         return {row.variant_id: row for row in rows}
 
+    async def get_many_held(
+        self, session: AsyncSession, variant_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, VariantOffer]:
+        """The offers of lines being added, each row held (FOR SHARE) until the commit,
+        an empty row first made for a variant carts has not heard of yet.
+
+        A price arriving at the same moment is then either seen here (its transaction
+        committed first) or waits for this one and, adopting currencies afterwards, sees
+        these lines: without the hold both could miss the other, and the cart would keep
+        no currency. Rows in variant order, as the price events upsert them.
+        """
+        ordered = sorted(set(variant_ids))
+        if not ordered:
+            return {}
+        await session.execute(
+            insert(VariantOffer)
+            .values([{"variant_id": variant_id} for variant_id in ordered])
+            .on_conflict_do_nothing(index_elements=[VariantOffer.variant_id])
+        )
+        rows = await session.scalars(
+            select(VariantOffer)
+            .where(VariantOffer.variant_id.in_(ordered))
+            .order_by(VariantOffer.variant_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        return {row.variant_id: row for row in rows}
+
     async def record_prices(self, session: AsyncSession, prices: Sequence[PriceSeen]) -> None:
         """Keep the newest price of each variant: events of one variant may arrive out of
         order. One statement however many variants."""
@@ -160,7 +188,8 @@ class OfferRepository:
         `changed_at` is older (or unknown): newer news is never overwritten."""
         if not rows:
             return
-        statement = insert(VariantOffer).values(rows)
+        # In variant order: the rows are locked in the order line adds hold them.
+        statement = insert(VariantOffer).values(sorted(rows, key=lambda row: row["variant_id"]))
         stored = VariantOffer.__table__.c[changed_at]
         await session.execute(
             statement.on_conflict_do_update(

@@ -199,7 +199,7 @@ class CartService:
     async def _check_currency(
         self, session: AsyncSession, cart: Cart, variant_ids: Sequence[uuid.UUID]
     ) -> None:
-        offers = await offer_repository.get_many(session, variant_ids)
+        offers = await offer_repository.get_many_held(session, variant_ids)
         currencies = {offer.currency for offer in offers.values() if offer.currency}
         if cart.currency:
             currencies.add(cart.currency)
