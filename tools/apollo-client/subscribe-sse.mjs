@@ -4,9 +4,11 @@
 // tests/gateway/test_subscriptions_apollo_client.py.
 //
 //   node subscribe-sse.mjs URL QUERY VARIABLES_JSON COUNT [TOKEN]
-import { ApolloClient, ApolloLink, InMemoryCache, Observable, gql } from "@apollo/client/core/index.js";
+import { ApolloClient, ApolloLink, InMemoryCache, Observable } from "@apollo/client/core/index.js";
 import { print } from "graphql";
 import { createClient } from "graphql-sse";
+
+import { printResults } from "./print-results.mjs";
 
 const [url, query, variablesJson, countText, token] = process.argv.slice(2);
 const count = Number(countText);
@@ -37,25 +39,4 @@ const client = new ApolloClient({
   cache: new InMemoryCache({ addTypename: false }),
 });
 
-const results = [];
-const finish = (code) => {
-  sseClient.dispose();
-  process.stdout.write(JSON.stringify(results));
-  process.exit(code);
-};
-const subscription = client
-  .subscribe({ query: gql(query), variables: JSON.parse(variablesJson) })
-  .subscribe({
-    next: (result) => {
-      results.push(result.errors ? { errors: result.errors } : { data: result.data });
-      if (results.length >= count) {
-        subscription.unsubscribe();
-        finish(0);
-      }
-    },
-    error: (error) => {
-      results.push({ error: String(error?.message ?? error) });
-      finish(1);
-    },
-    complete: () => finish(results.length >= count ? 0 : 1),
-  });
+printResults(client, query, variablesJson, count, async () => sseClient.dispose());

@@ -11,7 +11,8 @@
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { randomUUID } from "node:crypto";
+
+import { CART, decided, post } from "./shop.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -23,54 +24,13 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const CART = `mutation Cart($lines: [CartLineInput!]) {
-  cartCreate(lines: $lines) { cart { id } errors { code } } }`;
-const CHECKOUT = `mutation Checkout($cartId: ID!, $address: ShippingAddressInput!, $key: String!) {
-  checkoutComplete(cartId: $cartId, shippingAddress: $address, idempotencyKey: $key) {
-    status order { id status failureReason } errors { code } } }`;
-const ADDRESS = {
-  firstName: "Ada",
-  lastName: "Lovelace",
-  streetAddress1: "12 St James's Square",
-  city: "London",
-  postalCode: "SW1Y 4JH",
-  countryCode: "GB",
-};
-
-async function post(token, query, variables) {
-  const response = await fetch(values.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return response.json();
-}
-
-async function decided(token, cartId) {
-  const variables = { cartId, address: ADDRESS, key: randomUUID() };
-  for (let attempt = 0; attempt < 60; attempt += 1) {
-    let payload;
-    try {
-      payload = (await post(token, CHECKOUT, variables)).data.checkoutComplete;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    if (payload.errors.length) return payload.errors[0].code;
-    if (payload.status === "AWAITING_PAYMENT") return "ORDERED";
-    if (payload.status === "FAILED") return payload.order?.failureReason ?? "FAILED";
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return "ERROR";
-}
-
 const tokens = JSON.parse(await readFile(values["shoppers-file"], "utf8"));
 const variants = JSON.parse(await readFile(values["variants-file"], "utf8"));
 const work = [];
 for (let start = 0; start < tokens.length; start += 50) {
   const batch = tokens.slice(start, start + 50).map(async (token, offset) => {
     const variantId = variants[(start + offset) % variants.length];
-    const body = await post(token, CART, { lines: [{ variantId, quantity: 1 }] });
+    const body = await post(values.url, token, CART, { lines: [{ variantId, quantity: 1 }] });
     return { token, cartId: body.data.cartCreate.cart.id };
   });
   work.push(...(await Promise.all(batch)));
@@ -81,7 +41,7 @@ const began = performance.now();
 async function shopper() {
   for (let item = work.pop(); item !== undefined; item = work.pop()) {
     const started = performance.now();
-    const outcome = await decided(item.token, item.cartId);
+    const outcome = await decided(values.url, item.token, item.cartId);
     answers.push({ latency: performance.now() - started, outcome });
   }
 }

@@ -10,7 +10,8 @@
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { randomUUID } from "node:crypto";
+
+import { CART, decided, post } from "./shop.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -22,64 +23,17 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const CART = `mutation Cart($lines: [CartLineInput!]) {
-  cartCreate(lines: $lines) { cart { id } errors { code } } }`;
-const CHECKOUT = `mutation Checkout($cartId: ID!, $address: ShippingAddressInput!, $key: String!) {
-  checkoutComplete(cartId: $cartId, shippingAddress: $address, idempotencyKey: $key) {
-    status order { id status failureReason } errors { code } } }`;
-const ADDRESS = {
-  firstName: "Ada",
-  lastName: "Lovelace",
-  streetAddress1: "12 St James's Square",
-  city: "London",
-  postalCode: "SW1Y 4JH",
-  countryCode: "GB",
-};
-
-async function post(token, query, variables) {
-  const response = await fetch(values.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return response.json();
-}
-
 async function cartOf(token) {
-  const body = await post(token, CART, { lines: [{ variantId: values.variant, quantity: 1 }] });
+  const body = await post(values.url, token, CART, {
+    lines: [{ variantId: values.variant, quantity: 1 }],
+  });
   return body.data.cartCreate.cart.id;
 }
 
 async function checkout(index, token, cartId, delay, epoch) {
   await new Promise((resolve) => setTimeout(resolve, delay));
   const started = performance.now() - epoch;
-  const variables = { cartId, address: ADDRESS, key: randomUUID() };
-  let outcome = "ERROR";
-  for (let attempt = 0; attempt < 60; attempt += 1) {
-    let payload;
-    try {
-      payload = (await post(token, CHECKOUT, variables)).data.checkoutComplete;
-    } catch {
-      // A pooled connection the server closed while idle (keep-alive): the same key
-      // asks again safely, checkoutComplete being idempotent by it.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
-    if (payload.errors.length) {
-      outcome = payload.errors[0].code;
-      break;
-    }
-    if (payload.status === "AWAITING_PAYMENT") {
-      outcome = "ORDERED";
-      break;
-    }
-    if (payload.status === "FAILED") {
-      outcome = payload.order?.failureReason ?? "FAILED";
-      break;
-    }
-    // PENDING: the server's wait ran out first; the same key asks for the same checkout.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const outcome = await decided(values.url, token, cartId);
   return { shopper: index, started, decided: performance.now() - epoch, outcome };
 }
 
