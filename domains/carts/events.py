@@ -43,6 +43,59 @@ class ShippingAddress:
 
 
 @dataclass(frozen=True)
+class AppliedDiscount:
+    kind: str  # "PROMOTION" | "VOUCHER"
+    name: str  # the promotion's name, or the voucher's
+    code: str | None  # the voucher's code; None for a promotion
+    amount: int  # this discount's total over the order
+
+
+@dataclass(frozen=True)
+class PricedParcel:
+    seller_id: uuid.UUID
+    method_id: uuid.UUID | None
+    method_name: str
+    price: int  # shipping charged for this parcel (after free-above)
+    tax: int  # tax on that shipping (inside price when tax_included)
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    variant_id: uuid.UUID
+    seller_id: uuid.UUID
+    list_unit_price: int  # before any promotion
+    unit_price: int  # after the promotion: what products must reserve at
+    quantity: int
+    discount: int  # promotion and voucher discounts on this line
+    shipping: int  # this line's share of its parcel's shipping
+    tax: int  # tax on the line's goods and on its shipping share
+    total: int  # what refunding this line gives back
+
+
+@dataclass(frozen=True)
+class CheckoutPricing:
+    """What the order is placed at, every amount in minor units of `currency`.
+
+    total = subtotal - discount + shipping + (0 if tax_included else tax), and each of
+    discount, shipping, tax and total is exactly the sum of the lines' own.
+    """
+
+    currency: str
+    tax_included: bool  # prices already contain the tax (EU style)
+    subtotal: int  # sum of list_unit_price * quantity
+    discount: int  # sum of the discounts
+    shipping: int  # sum of the parcels' price
+    tax: int  # sum of the lines' tax
+    total: int  # what payments charges
+    discounts: list[AppliedDiscount]
+    parcels: list[PricedParcel]
+    lines: list[PricedLine]
+    voucher_codes: list[str]
+
+
+@dataclass(frozen=True)
 class CheckoutRequested(Event):
     """A customer asked to turn their cart into an order (checkoutComplete)."""
 
@@ -57,6 +110,9 @@ class CheckoutRequested(Event):
     lines: list[CheckoutLine]
     shipping_address: ShippingAddress
     requested_at: datetime
+    # The breakdown the customer agreed to; None only from a producer older than pricing
+    # (orders then prices as before: flat shipping per seller, no tax).
+    pricing: CheckoutPricing | None = None
 
 
 PUBLISHED: tuple[type[Event], ...] = (CheckoutRequested,)
@@ -90,9 +146,14 @@ class VariantPriceChanged(Event):
     version = 1
 
     variant_id: uuid.UUID
-    price_amount: int
+    price_amount: int  # what it sells for now, after the best active promotion
     currency: str
     changed_at: datetime
+    product_id: uuid.UUID | None = None
+    seller_id: uuid.UUID | None = None
+    list_price_amount: int | None = None  # before any promotion; None: price_amount
+    promotion_name: str | None = None
+    category_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,6 +172,11 @@ class LoadedOffer:
     price_amount: int
     currency: str
     available: int
+    product_id: uuid.UUID | None = None
+    seller_id: uuid.UUID | None = None
+    list_price_amount: int | None = None
+    promotion_name: str | None = None
+    category_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Pricing of a checkout: the money engine, vouchers, shipping and the tax seam."""
