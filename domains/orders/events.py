@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -106,6 +106,9 @@ class OrderLinesFulfilled(Event):
     seller_id: uuid.UUID
     tracking_number: str
     lines: list[FulfilledLine]
+    # The method the seller's parcel ships with, as chosen at checkout ("" for orders
+    # placed before checkout chose one).
+    shipping_method: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,56 @@ class ShippingAddress:
 
 
 @dataclass(frozen=True)
+class AppliedDiscount:
+    kind: str  # "PROMOTION" | "VOUCHER"
+    name: str  # the promotion's name, or the voucher's
+    code: str | None  # the voucher code; None for a promotion
+    amount: int  # this discount's total over the order
+
+
+@dataclass(frozen=True)
+class PricedParcel:
+    seller_id: uuid.UUID
+    method_id: uuid.UUID | None
+    method_name: str
+    price: int  # shipping charged for this parcel (after free-above)
+    tax: int  # tax on that shipping (included in price when tax_included)
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    variant_id: uuid.UUID
+    seller_id: uuid.UUID
+    list_unit_price: int  # before promotion
+    unit_price: int  # after promotion: what products must reserve at
+    quantity: int
+    discount: int  # promotion and voucher discounts on this line
+    shipping: int  # this line's share of its parcel's shipping
+    tax: int  # tax on the line's goods and on its shipping share
+    total: int  # what refunding this line gives back
+
+
+@dataclass(frozen=True)
+class CheckoutPricing:
+    """The quote the customer checked out at (carts' pricing engine); the invariants
+    are checked again here before it is stored (domains/orders/breakdown.py)."""
+
+    currency: str
+    tax_included: bool  # prices already contain tax (EU style)
+    subtotal: int  # sum of list_unit_price * quantity
+    discount: int  # sum of discounts
+    shipping: int  # sum of parcels' price
+    tax: int  # sum of lines' tax
+    total: int  # what payments charges
+    discounts: list[AppliedDiscount]
+    parcels: list[PricedParcel]
+    lines: list[PricedLine]
+    voucher_codes: list[str]
+
+
+@dataclass(frozen=True)
 class CheckoutRequested(Event):
     name = "CheckoutRequested"
     version = 1
@@ -166,6 +219,9 @@ class CheckoutRequested(Event):
     idempotency_key: str
     lines: list[CheckoutLine]
     shipping_address: ShippingAddress
+    # None only from a producer older than pricing: the order is then priced by the flat
+    # fallback (domains/orders/pricing.py) once its stock is reserved.
+    pricing: CheckoutPricing | None = None
 
 
 @dataclass(frozen=True)
@@ -175,9 +231,12 @@ class ReservedLine:
     seller_id: uuid.UUID
     product_name: str
     sku: str
-    unit_price: int
+    unit_price: int  # the promoted price at reservation
     currency: str
     quantity: int
+    list_unit_price: int | None = None  # before any promotion; None from old producers
+    promotion_name: str | None = None
+    category_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

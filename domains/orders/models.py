@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -53,12 +54,25 @@ class OrderStatus(StrEnum):
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
 
 
+class DiscountKind(StrEnum):
+    PROMOTION = "PROMOTION"
+    VOUCHER = "VOUCHER"
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key"),
         CheckConstraint(one_of("status", OrderStatus), name="status"),
-        CheckConstraint("total = subtotal + shipping + tax", name="total"),
+        # Inclusive tax (EU style) is already inside the prices: it is shown, not added.
+        CheckConstraint(
+            "total = subtotal - discount + shipping + CASE WHEN tax_included THEN 0 ELSE tax END",
+            name="total",
+        ),
+        CheckConstraint(
+            "subtotal >= 0 AND discount >= 0 AND shipping >= 0 AND tax >= 0 AND total >= 0",
+            name="amounts_not_negative",
+        ),
         Index("ix_orders_customer_newest", "customer_id", text("created_at DESC"), text("id DESC")),
         Index(
             "ix_orders_payment_due",
@@ -79,10 +93,20 @@ class Order(Base):
     # Counts status changes: OrderStatusChanged carries it so followers apply them in order.
     status_sequence: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     currency: Mapped[str | None] = mapped_column(String(3))
+    # The price breakdown the order was placed at (CheckoutRequested's quote), or the flat
+    # fallback at reservation for a checkout that sent none (pricing.py).
     subtotal: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    discount: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     shipping: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     tax: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    tax_included: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false")
+    )
     total: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    # Each discount by name: {"kind", "name", "code", "amount"}, as applied at checkout.
+    discounts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
     shipping_address: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     failure_reason: Mapped[str | None] = mapped_column(String(32))
     failed_lines: Mapped[list[dict[str, Any]]] = mapped_column(
@@ -98,6 +122,11 @@ class OrderLine(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "variant_id"),
         CheckConstraint("quantity BETWEEN 1 AND 999", name="quantity"),
+        CheckConstraint(
+            "list_unit_price >= 0 AND unit_price >= 0 AND discount >= 0 AND shipping >= 0 "
+            "AND tax >= 0 AND total >= 0",
+            name="amounts_not_negative",
+        ),
         Index("ix_order_lines_seller_order", "seller_id", "order_id"),
     )
 
@@ -117,7 +146,42 @@ class OrderLine(Base):
     product_name: Mapped[str | None] = mapped_column(String(200))
     sku: Mapped[str | None] = mapped_column(String(64))
     unit_price: Mapped[int | None] = mapped_column(BigInteger)
+    # The line's share of the breakdown: null until the order is priced (at checkout, or
+    # at reservation by the fallback). `total` is what refunding the line gives back.
+    list_unit_price: Mapped[int | None] = mapped_column(BigInteger)
+    discount: Mapped[int | None] = mapped_column(BigInteger)
+    shipping: Mapped[int | None] = mapped_column(BigInteger)
+    tax: Mapped[int | None] = mapped_column(BigInteger)
+    total: Mapped[int | None] = mapped_column(BigInteger)
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+
+
+class OrderParcel(Base):
+    """What one seller ships of an order: the method chosen at checkout, its price and
+    estimate, and, once all the seller's lines are fulfilled, when and how it left."""
+
+    __tablename__ = "order_parcels"
+    __table_args__ = (
+        UniqueConstraint("order_id", "seller_id"),
+        CheckConstraint("price >= 0 AND tax >= 0", name="amounts_not_negative"),
+        CheckConstraint("min_days >= 0 AND max_days >= min_days", name="estimate"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{SCHEMA}.orders.id", ondelete="CASCADE"), nullable=False
+    )
+    seller_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    # Carts' shipping method; null for a method carts does not name, and for the fallback.
+    method_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    method_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    price: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Null when nothing was promised (the fallback's flat fee).
+    min_days: Mapped[int | None] = mapped_column(Integer)
+    max_days: Mapped[int | None] = mapped_column(Integer)
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     tracking_number: Mapped[str | None] = mapped_column(String(100))
 
 

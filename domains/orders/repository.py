@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.db import all_rows, get_for_update
-from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatus, OrderStatusChange
 
 
 class OrderRepository:
@@ -118,6 +118,23 @@ class LineRepository:
         return found is not None
 
 
+class ParcelRepository:
+    async def add_all(self, session: AsyncSession, parcels: Sequence[OrderParcel]) -> None:
+        session.add_all(parcels)
+        await session.flush()
+
+    async def for_orders(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[OrderParcel]:
+        return await all_rows(
+            session,
+            select(OrderParcel)
+            .where(OrderParcel.order_id.in_(order_ids))
+            .order_by(OrderParcel.order_id, OrderParcel.seller_id)
+            .execution_options(populate_existing=True),
+        )
+
+
 class HistoryRepository:
     async def add(self, session: AsyncSession, order_id: uuid.UUID, status: str, note: str) -> None:
         session.add(OrderStatusChange(order_id=order_id, status=status, note=note))
@@ -136,4 +153,5 @@ class HistoryRepository:
 
 order_repository = OrderRepository()
 line_repository = LineRepository()
+parcel_repository = ParcelRepository()
 history_repository = HistoryRepository()

@@ -23,10 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
 from domains.kit.errors import DomainError, InputErrors, PermissionDenied, parse_uuid
-from domains.orders import events, pricing
+from domains.orders import breakdown, events, pricing
 from domains.orders.errors import OrderErrorCode
-from domains.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
-from domains.orders.repository import history_repository, line_repository, order_repository
+from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatus, OrderStatusChange
+from domains.orders.repository import (
+    history_repository,
+    line_repository,
+    order_repository,
+    parcel_repository,
+)
 
 Code = OrderErrorCode
 S = OrderStatus
@@ -116,6 +121,15 @@ def visible_lines(viewer: Viewer, order: Order, lines: Sequence[OrderLine]) -> l
     return [line for line in lines if seller_id is not None and line.seller_id == seller_id]
 
 
+def visible_parcels(
+    viewer: Viewer, order: Order, parcels: Sequence[OrderParcel]
+) -> list[OrderParcel]:
+    """As visible_lines: everything for its customer and staff, a seller's own parcel."""
+    if viewer.user_id == order.customer_id or viewer.is_staff:
+        return list(parcels)
+    return [parcel for parcel in parcels if parcel.seller_id == seller_of(viewer)]
+
+
 @dataclass(frozen=True)
 class OrdersOf:
     """Whose orders a listing shows: a customer's own, or those with a line of a seller's
@@ -184,9 +198,14 @@ class OrderService:
         *,
         payment_window: timedelta,
     ) -> Order | None:
-        """Create the order PENDING and ask for its stock; once per order id and per
-        (customer, idempotency key)."""
+        """Create the order PENDING with the breakdown it was checked out at, and ask for
+        its stock; once per order id and per (customer, idempotency key). A breakdown that
+        does not add up is not stored: the order FAILS with PRICING_INVALID."""
         due = _now() + payment_window
+        problem = (
+            None if event.pricing is None else breakdown.problem_with(event.pricing, event.lines)
+        )
+        quote = event.pricing if problem is None else None
         order = await order_repository.insert_unless_exists(
             session,
             {
@@ -197,25 +216,22 @@ class OrderService:
                 "status": S.PENDING.value,
                 "shipping_address": dataclasses.asdict(event.shipping_address),
                 "payment_due_at": due,
+                **({} if quote is None else breakdown.order_amounts(quote)),
             },
         )
         if order is None:
             return None
-        await line_repository.add_all(
-            session,
-            [
-                OrderLine(
-                    order_id=event.order_id,
-                    position=position,
-                    variant_id=line.variant_id,
-                    quantity=line.quantity,
-                    expected_unit_price=line.expected_unit_price,
-                    expected_currency=line.expected_currency,
-                )
-                for position, line in enumerate(event.lines)
-            ],
-        )
+        await line_repository.add_all(session, breakdown.new_lines(order.id, event.lines, quote))
+        if quote is not None:
+            await parcel_repository.add_all(session, breakdown.parcels(order.id, quote))
         await history_repository.add(session, event.order_id, S.PENDING.value, "")
+        if problem is not None:
+            # Nothing was reserved yet: failing tells carts, and no stock is to go back.
+            await self._announce(session, order, None)
+            await self._move(
+                session, order, S.FAILED, note=problem[:200], reason=breakdown.PRICING_INVALID
+            )
+            return order
         await events.publish(
             session,
             events.OrderPlaced(
@@ -265,10 +281,22 @@ class OrderService:
             await events.publish(session, events.OrderFailed(order.id, "PRICE_CHANGED"))
             await self._move(session, order, S.FAILED, reason="PRICE_CHANGED")
             return
-        order.subtotal = sum((line.unit_price or 0) * line.quantity for line in lines)
-        order.shipping = pricing.shipping_for(len({line.seller_id for line in lines}))
-        order.tax = pricing.tax_for(order.subtotal, str(order.shipping_address["country_code"]))
-        order.total = order.subtotal + order.shipping + order.tax
+        if all(line.total is not None for line in lines):  # priced at checkout
+            stored = await parcel_repository.for_orders(session, [order.id])
+            if problem := breakdown.reserved_problem(lines, stored):
+                await events.publish(
+                    session, events.OrderFailed(order.id, breakdown.PRICING_INVALID)
+                )
+                await self._move(
+                    session, order, S.FAILED, note=problem[:200], reason=breakdown.PRICING_INVALID
+                )
+                return
+        else:  # a checkout that sent no breakdown: the flat rule, now sellers are known
+            fallback = pricing.fallback_pricing(event.lines)
+            breakdown.store(order, lines, fallback)
+            await parcel_repository.add_all(
+                session, breakdown.parcels(order.id, fallback, promised_estimate=False)
+            )
         await self._move(session, order, S.AWAITING_PAYMENT, note="stock reserved")
 
     async def stock_reservation_failed(
@@ -310,6 +338,11 @@ class OrderService:
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
     ) -> list[OrderLine]:
         return await line_repository.for_orders(session, order_ids)
+
+    async def parcels_of(
+        self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
+    ) -> list[OrderParcel]:
+        return await parcel_repository.for_orders(session, order_ids)
 
     async def history_of(
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
@@ -508,6 +541,8 @@ class OrderService:
         for line in chosen:
             line.fulfilled_at = now
             line.tracking_number = tracking
+        parcels = await parcel_repository.for_orders(session, [order.id])
+        breakdown.ship_parcels(parcels, lines, at=now, tracking_number=tracking)
         await events.publish(
             session,
             events.OrderLinesFulfilled(
@@ -520,6 +555,7 @@ class OrderService:
                     events.FulfilledLine(line.product_name or "", line.sku or "", line.quantity)
                     for line in chosen
                 ],
+                shipping_method=breakdown.method_of(parcels, chosen[0].seller_id),
             ),
         )
         if all(line.fulfilled_at is not None for line in lines):

@@ -20,7 +20,7 @@ from domains.kit.pagination import decode_cursor, encode_cursor, page_size
 from domains.orders import models
 from domains.orders.errors import OrderErrorCode
 from domains.orders.graphql.loaders import OrderLoaders
-from domains.orders.models import OrderStatus
+from domains.orders.models import DiscountKind, OrderStatus
 from domains.orders.service import (
     OrdersOf,
     order_number,
@@ -28,6 +28,7 @@ from domains.orders.service import (
     parse_id,
     seller_of,
     visible_lines,
+    visible_parcels,
 )
 
 OrdersInfo: TypeAlias = Info[RequestContext[OrderLoaders], None]
@@ -40,6 +41,12 @@ strawberry.enum(
     name="OrderStatus",
     description="PENDING -> AWAITING_PAYMENT -> PAID -> FULFILLED -> DELIVERED; FAILED when "
     "stock or prices did not hold; CANCELLED; REFUNDED and PARTIALLY_REFUNDED.",
+)
+
+strawberry.enum(
+    DiscountKind,
+    name="OrderDiscountKind",
+    description="PROMOTION: a catalogue promotion; VOUCHER: a code applied at checkout.",
 )
 
 
@@ -127,14 +134,35 @@ class OrderAddress:
     phone: str
 
 
-@strawberry.type(description="One line: the product as it was sold, and who ships it.")
+@strawberry.type(
+    description="One line: the product as it was sold, who ships it, and its share of the "
+    "order's price. Amounts are minor units of the order's currency."
+)
 class OrderLine:
     id: strawberry.ID
     product_name: str | None = strawberry.field(description="Null until stock is reserved.")
     sku: str | None
-    unit_price: int | None = strawberry.field(description="Minor units, at reservation.")
+    list_unit_price: int | None = strawberry.field(
+        description="Before promotions; null until the order is priced."
+    )
+    unit_price: int | None = strawberry.field(
+        description="After promotions: as checked out (or, for an order priced by the flat "
+        "fee, as reserved); null until then."
+    )
     quantity: int
     line_total: int | None = strawberry.field(description="Unit price times quantity.")
+    discount: int | None = strawberry.field(
+        description="The promotion and voucher discounts on this line."
+    )
+    shipping: int | None = strawberry.field(description="This line's share of its parcel.")
+    tax: int | None = strawberry.field(
+        description="Tax on the line's goods and shipping share (inside them when the "
+        "order's taxIncluded)."
+    )
+    total: int | None = strawberry.field(
+        description="What refunding this line gives back: list price times quantity, less "
+        "its discount, plus its shipping, plus its tax unless included."
+    )
     variant: ProductVariant
     seller: SellerProfile | None
     fulfilled_at: datetime | None
@@ -146,15 +174,85 @@ class OrderLine:
             id=strawberry.ID(str(line.id)),
             product_name=line.product_name,
             sku=line.sku,
+            list_unit_price=line.list_unit_price,
             unit_price=line.unit_price,
             quantity=line.quantity,
             line_total=None if line.unit_price is None else line.unit_price * line.quantity,
+            discount=line.discount,
+            shipping=line.shipping,
+            tax=line.tax,
+            total=line.total,
             variant=ProductVariant(id=strawberry.ID(str(line.variant_id))),
             seller=None
             if line.seller_id is None
             else SellerProfile(id=strawberry.ID(str(line.seller_id))),
             fulfilled_at=line.fulfilled_at,
             tracking_number=line.tracking_number,
+        )
+
+
+@strawberry.type(description="A discount the order was placed with.")
+class OrderDiscount:
+    kind: DiscountKind
+    name: str = strawberry.field(description="The promotion's or the voucher's name.")
+    code: str | None = strawberry.field(description="The voucher code; null for a promotion.")
+    amount: int = strawberry.field(description="Minor units: this discount over the order.")
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> OrderDiscount:
+        return cls(
+            kind=DiscountKind(stored["kind"]),
+            name=str(stored["name"]),
+            code=stored.get("code"),
+            amount=int(stored["amount"]),
+        )
+
+
+@strawberry.type(description="The delivery time promised at checkout, in days.")
+class OrderDeliveryEstimate:
+    min_days: int
+    max_days: int
+
+
+@strawberry.type(
+    description="What one seller ships: the method chosen at checkout, its price and "
+    "estimate, and when it left."
+)
+class OrderParcel:
+    seller: SellerProfile
+    method_name: str
+    price: int = strawberry.field(
+        description="Minor units: the shipping charged (its tax inside when the order's "
+        "taxIncluded)."
+    )
+    tax: int = strawberry.field(description="Minor units: the tax on this shipping.")
+    estimate: OrderDeliveryEstimate | None = strawberry.field(
+        description="Null when none was promised (orders priced by the flat fee)."
+    )
+    lines: list[OrderLine] = strawberry.field(
+        description="Its lines that you may see; empty until stock is reserved."
+    )
+    shipped_at: datetime | None = strawberry.field(
+        description="When the last of the seller's lines was fulfilled."
+    )
+    tracking_number: str | None = strawberry.field(
+        description="The tracking number of the shipment that completed the parcel."
+    )
+
+    @classmethod
+    def from_model(cls, parcel: models.OrderParcel, lines: list[OrderLine]) -> OrderParcel:
+        estimate = None
+        if parcel.min_days is not None and parcel.max_days is not None:
+            estimate = OrderDeliveryEstimate(min_days=parcel.min_days, max_days=parcel.max_days)
+        return cls(
+            seller=SellerProfile(id=strawberry.ID(str(parcel.seller_id))),
+            method_name=parcel.method_name,
+            price=parcel.price,
+            tax=parcel.tax,
+            estimate=estimate,
+            lines=lines,
+            shipped_at=parcel.shipped_at,
+            tracking_number=parcel.tracking_number,
         )
 
 
@@ -176,15 +274,32 @@ class Order:
     id: strawberry.ID
     number: str = strawberry.field(description="Human-readable, such as SG-001042.")
     status: OrderStatus
-    currency: str | None = strawberry.field(description="ISO 4217; null until reserved.")
-    subtotal: int = strawberry.field(description="Minor units: the lines' total.")
-    shipping: int = strawberry.field(description="Minor units: a flat fee per seller.")
-    tax: int = strawberry.field(description="Minor units.")
-    total: int = strawberry.field(description="Minor units: subtotal + shipping + tax.")
+    currency: str | None = strawberry.field(
+        description="ISO 4217: the checkout's; null until reserved for an order whose "
+        "checkout priced nothing."
+    )
+    subtotal: int = strawberry.field(
+        description="Minor units: the lines at their list prices, before any discount."
+    )
+    discount: int = strawberry.field(description="Minor units: every discount together.")
+    discounts: list[OrderDiscount] = strawberry.field(
+        description="Each discount by name: promotions and vouchers."
+    )
+    shipping: int = strawberry.field(description="Minor units: the parcels' shipping.")
+    tax: int = strawberry.field(
+        description="Minor units: inside the prices when taxIncluded, added otherwise."
+    )
+    tax_included: bool = strawberry.field(
+        description="Prices contain their tax (EU style): the total does not add it again."
+    )
+    total: int = strawberry.field(
+        description="Minor units: subtotal - discount + shipping, + tax unless taxIncluded. "
+        "What payments charges; the lines' totals add up to it."
+    )
     shipping_address: OrderAddress
     failure_reason: str | None = strawberry.field(
         description="Why it FAILED or was CANCELLED: INSUFFICIENT_STOCK, PRICE_CHANGED, "
-        "VARIANT_UNAVAILABLE, CURRENCY_MISMATCH, CANCELLED, EXPIRED."
+        "PRICING_INVALID, VARIANT_UNAVAILABLE, CURRENCY_MISMATCH, CANCELLED, EXPIRED."
     )
     payment_due_at: datetime = strawberry.field(
         description="Unpaid by then, the order expires and its stock goes back."
@@ -202,8 +317,11 @@ class Order:
             status=OrderStatus(model.status),
             currency=model.currency,
             subtotal=model.subtotal,
+            discount=model.discount,
+            discounts=[OrderDiscount.from_stored(stored) for stored in model.discounts],
             shipping=model.shipping,
             tax=model.tax,
+            tax_included=model.tax_included,
             total=model.total,
             shipping_address=OrderAddress(**address),
             failure_reason=model.failure_reason,
@@ -235,6 +353,34 @@ class Order:
         return [
             SellerGroup(seller=SellerProfile(id=strawberry.ID(str(seller))), lines=lines)
             for seller, lines in groups.items()
+        ]
+
+    @strawberry.field(
+        description="One per seller, in the order of their first line: everyone the whole "
+        "order; a seller, their own."
+    )
+    async def parcels(self, info: OrdersInfo) -> list[OrderParcel]:
+        loaders = info.context.loaders
+        rows = await loaders.lines_by_order_id.load(self._model.id)
+        stored = await loaders.parcels_by_order_id.load(self._model.id)
+        lines = visible_lines(info.context.viewer, self._model, rows)
+        first_line: dict[uuid.UUID | None, int] = {}
+        for line in reversed(lines):
+            first_line[line.seller_id] = line.position
+        shown = sorted(
+            visible_parcels(info.context.viewer, self._model, stored),
+            key=lambda parcel: first_line.get(parcel.seller_id, len(rows)),
+        )
+        return [
+            OrderParcel.from_model(
+                parcel,
+                [
+                    OrderLine.from_model(line)
+                    for line in lines
+                    if line.seller_id == parcel.seller_id
+                ],
+            )
+            for parcel in shown
         ]
 
     @strawberry.field(description="Every status the order entered, oldest first.")
