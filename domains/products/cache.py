@@ -4,6 +4,12 @@ Entities live under `products:<kind>:<id>` (the kit's EntityCache adds REDIS_KEY
 for REDIS_TTL. Listings live under a generation kept at SEARCH_GENERATION: a write that
 can change any listing deletes that key, which orphans every cached listing at once
 (domains/products/search/service.py keeps the listing cache).
+
+Promotions never enter an entity or a listing: those hold list prices, and every read
+prices them with the live and upcoming promotions kept whole under PROMOTIONS, deciding
+which are live at the moment of the read (domains/products/promotion_price.py). So a
+promotion's start or end needs no eviction at all (nothing cached holds its effect),
+and a promotion write deletes just PROMOTIONS.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import TypeVar
 NAMESPACE = "products"
 SEARCH_GENERATION = f"{NAMESPACE}:search-generation"
 CATEGORY_TREE = f"{NAMESPACE}:category-tree"
+PROMOTIONS = f"{NAMESPACE}:promotions"
 
 KeyT = TypeVar("KeyT", uuid.UUID, str)
 

@@ -30,3 +30,9 @@ class ProductErrorCode(Enum):
     ALREADY_REVIEWED = "ALREADY_REVIEWED"
     CANNOT_REVIEW = "CANNOT_REVIEW"
     ALREADY_RESERVED = "ALREADY_RESERVED"
+    # The input names something the caller may not act on (another seller's product or
+    # promotion).
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    INVALID_DISCOUNT = "INVALID_DISCOUNT"
+    INVALID_PERIOD = "INVALID_PERIOD"
+    PROMOTION_ENDED = "PROMOTION_ENDED"

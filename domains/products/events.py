@@ -19,7 +19,9 @@ from domains.products.models import EVENT_TABLES
 
 @dataclass(frozen=True)
 class VariantPriceChanged(Event):
-    """A variant was created or its price changed."""
+    """A variant was created, or what it sells for may have changed: its list price, its
+    product's category, or a promotion reaching it was created, changed, ended, started
+    or ran out."""
 
     name = "VariantPriceChanged"
     version = 1
@@ -28,9 +30,16 @@ class VariantPriceChanged(Event):
     product_id: uuid.UUID
     seller_id: uuid.UUID
     sku: str
+    # What it sells for now: the list price, or less under the best live promotion.
     price_amount: int
     currency: str
     changed_at: datetime
+    # Before any promotion; None from producers older than promotions (= price_amount).
+    list_price_amount: int | None = None
+    # The live promotion giving price_amount, if any.
+    promotion_name: str | None = None
+    # The product's category and every category above it.
+    category_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,15 @@ class StockLevelChanged(Event):
 @dataclass(frozen=True)
 class LoadedOffer:
     variant_id: uuid.UUID
+    # As in VariantPriceChanged: what it sells for now, promotions applied.
     price_amount: int
     currency: str
     available: int
+    product_id: uuid.UUID | None = None
+    seller_id: uuid.UUID | None = None
+    list_price_amount: int | None = None
+    promotion_name: str | None = None
+    category_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,13 @@ class ReservedLine:
     seller_id: uuid.UUID
     product_name: str
     sku: str
+    # What the unit sells for at reservation: the best live promotion applied.
     unit_price: int
     currency: str
     quantity: int
+    list_unit_price: int | None = None
+    promotion_name: str | None = None
+    category_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 from domains.kit.db import created_at_column, domain_metadata, one_of, updated_at_column
@@ -87,6 +87,24 @@ class ReservationStatus(StrEnum):
     RELEASED = "RELEASED"
     COMMITTED = "COMMITTED"
     RESTOCKED = "RESTOCKED"
+
+
+class PromotionKind(StrEnum):
+    """PERCENTAGE: `value` basis points off (2000 = 20 %). FIXED: `value` minor units of
+    `currency` off each unit."""
+
+    PERCENTAGE = "PERCENTAGE"
+    FIXED = "FIXED"
+
+
+class PromotionAnnouncement(StrEnum):
+    """Which of a promotion's boundaries other domains have heard of (the sweeper's
+    bookkeeping): PENDING, its start not yet; STARTED, its start but not its end; ENDED,
+    both (or it never needs announcing again)."""
+
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    ENDED = "ENDED"
 
 
 class TimestampedMixin:
@@ -431,4 +449,62 @@ class Purchase(Base):
     )
     delivered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Promotion(TimestampedMixin, Base):
+    """An automatic catalogue discount: a percentage or a fixed amount off each unit of
+    the products in its scope, from `starts_at` until `ends_at` (or until ended early).
+
+    Scope: the products named, and the products in the categories named or any category
+    below them; with neither, every product (of the seller, for a seller's promotion).
+    A seller's promotion only ever covers that seller's products. Promotions do not
+    stack: a variant sells at the lowest of its list price and each live promotion's
+    price (domains/products/promotion_price.py).
+    """
+
+    __tablename__ = "promotions"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", PromotionKind), name="kind"),
+        CheckConstraint(one_of("announced_state", PromotionAnnouncement), name="announced_state"),
+        CheckConstraint(
+            "kind <> 'PERCENTAGE' OR (value BETWEEN 1 AND 10000 AND currency IS NULL)",
+            name="percentage",
+        ),
+        CheckConstraint("kind <> 'FIXED' OR (value > 0 AND currency ~ '^[A-Z]{3}$')", name="fixed"),
+        CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("char_length(name) BETWEEN 1 AND 100", name="name"),
+        # The live and upcoming set every price read starts from: not ended early.
+        Index("ix_promotions_open_ends_at", "ends_at", postgresql_where=text("ended_at IS NULL")),
+        # The sweeper's work: boundaries not yet announced.
+        Index(
+            "ix_promotions_unannounced",
+            "starts_at",
+            postgresql_where=text("announced_state <> 'ENDED'"),
+        ),
+        Index("ix_promotions_newest", text("created_at DESC"), text("id DESC")),
+        Index("ix_promotions_seller_newest", "seller_id", text("created_at DESC"), text("id DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Basis points for PERCENTAGE, minor units of `currency` for FIXED.
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    category_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
+    product_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'::uuid[]")
+    )
+    # A seller's sale on their own products; null for the platform's promotions.
+    seller_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by promotionEnd: over from this instant, whatever `ends_at` said.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    announced_state: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=PromotionAnnouncement.PENDING.value
     )

@@ -1,5 +1,6 @@
 """A deterministic demo catalog: a category tree, products with variants, stock, images,
-reviews and their ratings, sized by SeedOptions (`shopgraph seed --products 10000`).
+reviews and their ratings, and a few live promotions (demo_promotions.py), sized by
+SeedOptions (`shopgraph seed --products 10000`).
 With `SeedOptions.media_dir`, each image row also gets a picture drawn at its storage key
 in the local media store (demo_images.py), which `shopgraph serve` serves at /media.
 
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.seeding import SeedOptions, seed_id
 from domains.products import events
 from domains.products.demo_images import DemoImage, write_demo_images
+from domains.products.demo_promotions import SeedPricing, SeedProduct, promotion_rows
 
 # Products are generated and written in chunks of this many, so memory stays flat and
 # the progress bar moves.
@@ -195,6 +197,13 @@ _TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("categories", ("id", "parent_id", "name", "slug", "position")),
     ("sellers", ("id", "user_id")),
     (
+        "promotions",
+        (
+            "id", "name", "kind", "value", "currency", "category_ids", "product_ids",
+            "seller_id", "starts_at", "ends_at", "created_by", "announced_state",
+        ),
+    ),
+    (
         "products",
         (
             "id", "seller_id", "category_id", "name", "slug", "description", "status",
@@ -253,7 +262,7 @@ async def seed(
 ) -> dict[str, int]:
     rng = random.Random(options.random_seed)
     inserted = dict.fromkeys(
-        ("categories", "sellers", "products", "variants", "images", "reviews"), 0
+        ("categories", "sellers", "promotions", "products", "variants", "images", "reviews"), 0
     )
     if options.media_dir is not None:
         inserted["pictures"] = 0
@@ -265,6 +274,9 @@ async def seed(
     inserted["sellers"] = len(await _copy(session, "sellers", seller_rows))
     if options.sellers == 0:
         return inserted  # products need a seller
+    now = datetime.now(UTC)
+    inserted["promotions"] = len(await _copy(session, "promotions", promotion_rows(now)))
+    pricing = await SeedPricing.load(session, category_rows, now)
 
     authors = [seed_id("user", f"customer-{n}") for n in range(options.customers)]
     bar = Progress(options.products, "products", progress)
@@ -280,7 +292,7 @@ async def seed(
         await _record_opening_stock(session, stocked)
         inserted["images"] += len(await _copy(session, "product_images", chunk.images))
         inserted["reviews"] += len(await _copy(session, "reviews", chunk.reviews))
-        await _announce_offers(session, chunk, set(new_variants))
+        await _announce_offers(session, chunk, set(new_variants), pricing)
         if options.media_dir is not None:
             inserted["pictures"] += write_demo_images(options.media_dir, chunk.pictures)
         bar.update(min(start + CHUNK, options.products))
@@ -464,7 +476,7 @@ async def _record_opening_stock(session: AsyncSession, variant_ids: list[Any]) -
 
 
 async def _announce_offers(
-    session: AsyncSession, chunk: _Chunk, new_variants: set[uuid.UUID]
+    session: AsyncSession, chunk: _Chunk, new_variants: set[uuid.UUID], pricing: SeedPricing
 ) -> None:
     """Tell other domains the new variants' prices and stock, as creating each through
     the API would have: carts learns a line's currency and price from these. A variant
@@ -472,14 +484,27 @@ async def _announce_offers(
     available = {
         variant_id: on_hand - reserved for variant_id, on_hand, reserved in chunk.inventory
     }
-    offers = [
-        events.LoadedOffer(
-            variant_id=row[0], price_amount=row[4], currency=row[5], available=available[row[0]]
-        )
-        for row in chunk.variants
-        if row[0] in new_variants
-    ]
+    products = {row[0]: SeedProduct(row[0], row[1], row[2]) for row in chunk.products}
     now = datetime.now(UTC)
+    offers = []
+    for row in chunk.variants:
+        if row[0] not in new_variants:
+            continue
+        product = products[row[1]]
+        priced = pricing.book(now).price(row[4], row[5], product)
+        offers.append(
+            events.LoadedOffer(
+                variant_id=row[0],
+                price_amount=priced.price,
+                currency=row[5],
+                available=available[row[0]],
+                product_id=product.id,
+                seller_id=product.seller_id,
+                list_price_amount=priced.list_price,
+                promotion_name=None if priced.promotion is None else priced.promotion.name,
+                category_ids=pricing.lineage(product.category_id),
+            )
+        )
     for start in range(0, len(offers), OFFERS_PER_EVENT):
         await events.publish(
             session,

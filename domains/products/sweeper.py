@@ -1,21 +1,29 @@
-"""Releasing stock held by checkouts that never finished.
+"""The products domain's timers: releasing stock held by checkouts that never finished,
+and announcing promotions that start or end by the clock.
 
 A reservation holds units until its order is paid (commit) or cancelled (release); one
 whose hold lapsed gives its units back here. Several processes may sweep at once: the
 release claims an order's held rows with one conditional UPDATE, so each unit is given
 back once whoever gets there first.
+
+A promotion's start and end change what variants sell for without any write: the
+sweeper publishes VariantPriceChanged for its scope once per boundary (carts' offers and
+the storefront's pages follow), one promotion per transaction, under its row lock with
+SKIP LOCKED, moving `announced_state` in the transaction that writes the events. Reads
+never wait for it: they decide which promotions are live at the moment of the read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domains.kit.aio import raise_if_stopping
 from domains.kit.cache import EntityCache
 from domains.kit.db import read_session, transaction
 from domains.kit.resources import Resources
+from domains.products.services.promotions import promotions
 from domains.products.services.stock import stock
 
 logger = logging.getLogger("shopgraph.products")
@@ -40,12 +48,26 @@ async def sweep_once(resources: Resources, *, now: datetime | None = None) -> in
     return released
 
 
+async def announce_promotions_once(resources: Resources, *, now: datetime | None = None) -> int:
+    """Announce up to one batch of promotion starts and ends due by `now`; how many."""
+    moment = now or datetime.now(UTC)
+    async with read_session(resources.session_factory) as session:
+        due = await promotions.due_boundaries(session, moment, limit=BATCH)
+    announced = 0
+    for promotion_id in due:
+        async with transaction(resources.session_factory) as session:
+            announced += await promotions.announce_boundary(session, promotion_id, moment)
+    return announced
+
+
 async def run_reservation_sweeper(
     resources: Resources, interval: float = SWEEP_INTERVAL_SECONDS
 ) -> None:
     while True:
         try:
             while await sweep_once(resources) == BATCH:  # a backlog: keep going
+                pass
+            while await announce_promotions_once(resources) == BATCH:
                 pass
         except Exception as error:  # the sweeper must outlive a failed round (database restart)
             raise_if_stopping(error)

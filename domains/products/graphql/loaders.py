@@ -12,6 +12,7 @@ import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
@@ -38,14 +39,17 @@ from domains.products.models import (
     Review,
     Variant,
 )
+from domains.products.promotion_price import PriceBook, PromotionTerms
 from domains.products.search.criteria import ProductSearch, SearchAggregates
 from domains.products.search.service import listing_aggregates, search_generation
 from domains.products.services.catalog import catalog
 from domains.products.services.images import images
 from domains.products.services.pages import PageKey
+from domains.products.services.promoted_prices import open_promotions
 from domains.products.services.reviews import reviews
 from domains.products.services.sellers import sellers
 from domains.products.services.stock import inventory
+from domains.products.services.validation import now_utc
 from domains.products.services.variants import variants
 
 # User.reviews serves up to this many of an author's newest reviews from one cache entry.
@@ -56,6 +60,27 @@ VARIANT = ModelCodec(Variant)
 CATEGORY = ModelCodec(Category)
 REVIEW = ModelCodec(Review)
 OPTIONAL_PRODUCT = OptionalCodec(PRODUCT)
+
+# The open promotions stay correct however long they are cached (which are live is
+# decided at each read, and every promotion write deletes them); the short expiry only
+# bounds a refill racing a write's eviction with what a lagging replica still said.
+PROMOTIONS_TTL = timedelta(minutes=1)
+
+
+class _PromotionsCodec:
+    def dump(self, value: list[PromotionTerms]) -> list[dict[str, Any]]:
+        return [terms.to_json() for terms in value]
+
+    def load(self, data: Any) -> list[PromotionTerms]:
+        return [PromotionTerms.from_json(item) for item in data]
+
+
+_PROMOTIONS = _PromotionsCodec()
+
+
+def _request_instant() -> datetime:
+    """The instant a request prices at (a module-level name, so tests can move time)."""
+    return now_utc()
 
 
 class _SellerIdsCodec:
@@ -87,7 +112,31 @@ class ProductLoaders:
     product_count_by_seller: DataLoader[uuid.UUID, int]
     seller_ids_by_user_id: DataLoader[uuid.UUID, frozenset[uuid.UUID]]
     search_aggregates: DataLoader[ProductSearch, SearchAggregates]
+    # The instant this request prices at: one for all its fields.
+    now: datetime = field(default_factory=lambda: _request_instant())
     _generation: asyncio.Task[str] | None = field(default=None)
+    _price_book: asyncio.Task[PriceBook] | None = field(default=None)
+
+    def price_book(self) -> asyncio.Task[PriceBook]:
+        """The promotions every price of this request is read with: one cache read per
+        request (a future, so fields can answer without an await once it is in)."""
+        if self._price_book is None:
+            self._price_book = asyncio.ensure_future(self._read_price_book())
+        return self._price_book
+
+    async def _read_price_book(self) -> PriceBook:
+        async def fetch(_: list[str]) -> list[list[PromotionTerms]]:
+            async with read_session(self.read_session_factory) as session:
+                return [await open_promotions(session, self.now)]
+
+        [terms] = await self.cache.read_through(
+            ["open"],
+            cache_key=lambda _: keys.PROMOTIONS,
+            fetch=fetch,
+            codec=_PROMOTIONS,
+            ttl=PROMOTIONS_TTL,
+        )
+        return PriceBook(tuple(terms), self.now)
 
     async def search_generation(self) -> str:
         """The listing-cache generation, read once per request."""

@@ -1,5 +1,5 @@
 """Payloads of the products mutations, one per object they change (product, image,
-variant, review): built on the kit's ChangePayload, each holds that object once the
+variant, review, promotion): built on the kit's ChangePayload, each holds that object once the
 change committed, or the refused input as `errors`, nothing committed."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import strawberry
 
 from domains.kit.graphql.payloads import ChangePayload
+from domains.products.graphql.promotion_types import Promotion
 from domains.products.graphql.types import (
     Product,
     ProductError,
@@ -38,4 +39,10 @@ class VariantPayload(ChangePayload, node=ProductVariant.from_model, errors=produ
 @strawberry.type
 class ReviewPayload(ChangePayload, node=Review.from_model, errors=product_errors):
     review: Review | None = None
+    errors: list[ProductError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PromotionPayload(ChangePayload, node=Promotion.from_model, errors=product_errors):
+    promotion: Promotion | None = None
     errors: list[ProductError] = strawberry.field(default_factory=list)

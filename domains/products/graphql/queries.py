@@ -9,15 +9,19 @@ from typing import Annotated, Any
 
 import strawberry
 
+from domains.kit.db import read_session
 from domains.kit.graphql.pagination import Edge, PageInfo
 from domains.kit.graphql.selection import selected_fields
 from domains.kit.pagination import page_size
+from domains.products.graphql.listing_types import ProductConnection
+from domains.products.graphql.promotion_types import Promotion, PromotionConnection
 from domains.products.graphql.types import (
     Category,
     Product,
-    ProductConnection,
     ProductsInfo,
     ProductVariant,
+    decode_newest_cursor,
+    newest_cursor,
     visible_product,
     visible_variant,
 )
@@ -29,6 +33,7 @@ from domains.products.search.criteria import (
     ProductSort,
 )
 from domains.products.search.service import listing_page
+from domains.products.services.promotions import promotions
 from domains.products.services.validation import parse_id
 
 
@@ -45,10 +50,12 @@ class ProductFilterInput:
         default=None, description="A seller profile id."
     )
     min_price: int | None = strawberry.field(
-        default=None, description="Lowest variant price at least this, in minor units."
+        default=None,
+        description="Lowest variant list price (before promotions) at least this, in minor units.",
     )
     max_price: int | None = strawberry.field(
-        default=None, description="Lowest variant price at most this, in minor units."
+        default=None,
+        description="Lowest variant list price (before promotions) at most this, in minor units.",
     )
     currency: str | None = strawberry.field(default=None, description="ISO 4217, e.g. EUR.")
     in_stock: bool | None = strawberry.field(
@@ -159,6 +166,43 @@ class Query:
             _criteria=criteria,
         )
 
+    @strawberry.field(
+        description="Promotions, newest first: staff see every one, a seller their shop's own."
+    )
+    async def promotions(
+        self,
+        info: ProductsInfo,
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = 20,
+        after: str | None = None,
+        active: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only those applying now; false: only those not (yet, or "
+                "any more); null: all."
+            ),
+        ] = None,
+    ) -> PromotionConnection:
+        size = page_size(first)
+        position = decode_newest_cursor(after, kind="Promotion")
+        loaders = info.context.loaders
+        async with read_session(loaders.read_session_factory) as session:
+            rows = await promotions.page(
+                session, info.context.viewer, active=active, limit=size + 1, after=position
+            )
+        edges = [
+            Edge(node=Promotion.from_model(row), cursor=newest_cursor(row, kind="Promotion"))
+            for row in rows[:size]
+        ]
+        return PromotionConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
 
 async def prefetch_listing(info: ProductsInfo, products: list[Product]) -> None:
     """Load what the page's products will be asked for, one batch per loader as before,
@@ -173,6 +217,8 @@ async def prefetch_listing(info: ProductsInfo, products: list[Product]) -> None:
         batches.append(loaders.images_by_product_id.load_many(ids))
     if "rating" in wanted:
         batches.append(loaders.rating_by_product_id.load_many(ids))
+    if wanted & {"priceRange", "listPriceRange", "promotion"}:
+        batches.append(loaders.price_book())
     if batches:
         await asyncio.gather(*batches)
 

@@ -11,6 +11,9 @@ from domains.products.graphql.mutations.product_create import product_create
 from domains.products.graphql.mutations.product_image_add import product_image_add
 from domains.products.graphql.mutations.product_image_remove import product_image_remove
 from domains.products.graphql.mutations.product_update import product_update
+from domains.products.graphql.mutations.promotion_create import promotion_create
+from domains.products.graphql.mutations.promotion_end import promotion_end
+from domains.products.graphql.mutations.promotion_update import promotion_update
 from domains.products.graphql.mutations.review_create import review_create
 from domains.products.graphql.mutations.review_delete import review_delete
 from domains.products.graphql.mutations.variant_create import variant_create
@@ -61,6 +64,21 @@ class Mutation:
     )
     review_delete = strawberry.mutation(
         resolver=review_delete, description="Delete a review: its author or staff."
+    )
+    promotion_create = strawberry.mutation(
+        resolver=promotion_create,
+        description="Start (or schedule) a promotion. Staff: on any categories, products or "
+        "seller, or platform-wide; sellers: on their own products only.",
+    )
+    promotion_update = strawberry.mutation(
+        resolver=promotion_update,
+        description="Change a promotion that has not ended: staff, or the seller whose sale "
+        "it is. Prices follow at once.",
+    )
+    promotion_end = strawberry.mutation(
+        resolver=promotion_end,
+        description="Stop a promotion now (one not started yet never will): staff, or the "
+        "seller whose sale it is.",
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,7 @@ from domains.kit.errors import InputErrors, quoted
 from domains.kit.graphql.context import RequestContext
 from domains.kit.graphql.entities import EntityStub
 from domains.kit.graphql.errors import payload_errors
-from domains.kit.graphql.pagination import Connection, Edge, PageInfo, build_connection
+from domains.kit.graphql.pagination import Connection, build_connection
 from domains.kit.graphql.selection import now_or_later
 from domains.kit.pagination import (
     InvalidPaginationArgument,
@@ -27,13 +27,22 @@ from domains.products import models
 from domains.products.currencies import minor_unit_exponent
 from domains.products.errors import ProductErrorCode
 from domains.products.graphql.loaders import ProductLoaders
+from domains.products.graphql.prices import product_prices, variant_price
 from domains.products.media import image_url
 from domains.products.models import AdjustmentReason, ProductStatus
-from domains.products.search.criteria import PRICE_BAND_BOUNDS, ProductSearch, ProductSort
+from domains.products.promotion_price import PromotedPrice
+from domains.products.search.criteria import ProductSearch, ProductSort
 from domains.products.services.catalog import can_see
 from domains.products.services.validation import parse_id
 
+if TYPE_CHECKING:
+    from domains.products.graphql.listing_types import ProductConnection
+    from domains.products.graphql.promotion_types import Promotion
+
 ProductsInfo: TypeAlias = Info[RequestContext[ProductLoaders], None]
+# Promotion's module builds on this one's types, so it is named here lazily.
+_PROMOTION_TYPES = strawberry.lazy("domains.products.graphql.promotion_types")
+_LISTING_TYPES = strawberry.lazy("domains.products.graphql.listing_types")
 
 # Registered with Strawberry under their GraphQL names; annotations use the Python enums.
 strawberry.enum(
@@ -47,7 +56,12 @@ strawberry.enum(
     description="DRAFT: seen by its seller and staff only. ACTIVE: listed and for sale. "
     "ARCHIVED: no longer sold, still reachable by id (old orders point at it).",
 )
-strawberry.enum(ProductSort, name="ProductSort", description="The order of a product listing.")
+strawberry.enum(
+    ProductSort,
+    name="ProductSort",
+    description="The order of a product listing. PRICE_ASC and PRICE_DESC order by the lowest "
+    "variant list price, before promotions.",
+)
 strawberry.enum(
     AdjustmentReason,
     name="InventoryAdjustmentReason",
@@ -166,10 +180,12 @@ class SellerProfile(EntityStub):
         info: ProductsInfo,
         first: Annotated[int | None, strawberry.argument(description="At most 100.")] = 20,
         after: str | None = None,
-    ) -> ProductConnection:
+    ) -> Annotated[ProductConnection, _LISTING_TYPES]:
+        from domains.products.graphql.listing_types import ProductConnection
+
         seller_id = parse_id(self.id)
         size = page_size(first)
-        position = _decode_newest_cursor(after)
+        position = decode_newest_cursor(after)
         rows = await info.context.loaders.product_page_by_seller.load(
             (seller_id, size + 1, position)
         )
@@ -183,7 +199,7 @@ class SellerProfile(EntityStub):
             rows,
             first=size,
             to_node=Product.from_model,
-            cursor_of=_newest_cursor,
+            cursor_of=newest_cursor,
             has_previous_page=after is not None,
             total_count=count,
         )
@@ -274,6 +290,19 @@ class ProductImage:
         )
 
 
+def _range(low: int, high: int, model: models.Product) -> PriceRange:
+    currency = model.currency or ""
+    return PriceRange(
+        start=Money(amount=low, currency=currency), stop=Money(amount=high, currency=currency)
+    )
+
+
+def _promotion_of(priced: PromotedPrice) -> Promotion | None:
+    from domains.products.graphql.promotion_types import Promotion
+
+    return None if priced.promotion is None else Promotion.from_terms(priced.promotion)
+
+
 def _images(rows: list[models.ProductImage]) -> list[ProductImage]:
     return [ProductImage.from_model(row) for row in rows]
 
@@ -337,15 +366,34 @@ class Product:
     def rating(self, info: ProductsInfo) -> ProductRating | Awaitable[ProductRating]:
         return now_or_later(info.context.loaders.rating_by_product_id.load(self._model.id), _rating)
 
-    @strawberry.field(description="Lowest and highest variant price; null without variants.")
-    def price_range(self) -> PriceRange | None:
-        model = self._model
-        if model.price_min is None or model.price_max is None or model.currency is None:
-            return None
-        return PriceRange(
-            start=Money(amount=model.price_min, currency=model.currency),
-            stop=Money(amount=model.price_max, currency=model.currency),
+    @strawberry.field(
+        description="Lowest and highest price its variants sell for now, promotions applied "
+        "(compare listPriceRange); null without variants.",
+        graphql_type=PriceRange | None,
+    )
+    def price_range(self, info: ProductsInfo) -> PriceRange | Awaitable[PriceRange] | None:
+        return product_prices(
+            info, self._model, lambda low, high: _range(low.price, high.price, self._model)
         )
+
+    @strawberry.field(
+        description="Lowest and highest variant price before any promotion; null without variants.",
+        graphql_type=PriceRange | None,
+    )
+    def list_price_range(self, info: ProductsInfo) -> PriceRange | Awaitable[PriceRange] | None:
+        return product_prices(
+            info,
+            self._model,
+            lambda low, high: _range(low.list_price, high.list_price, self._model),
+        )
+
+    @strawberry.field(
+        description="The live promotion giving its lowest price (priceRange.start); null when "
+        "it sells at list prices.",
+        graphql_type=Annotated["Promotion", _PROMOTION_TYPES] | None,
+    )
+    def promotion(self, info: ProductsInfo) -> Any:
+        return product_prices(info, self._model, lambda low, _: _promotion_of(low))
 
     @strawberry.field(description="Whether any variant can be ordered now.")
     def in_stock(self) -> bool:
@@ -359,7 +407,7 @@ class Product:
         after: str | None = None,
     ) -> ReviewConnection:
         size = page_size(first)
-        position = _decode_newest_cursor(after, kind="Review")
+        position = decode_newest_cursor(after, kind="Review")
         rows = await info.context.loaders.review_page_by_product.load(
             (self._model.id, size + 1, position)
         )
@@ -368,7 +416,7 @@ class Product:
             rows,
             first=size,
             to_node=Review.from_model,
-            cursor_of=lambda row: _newest_cursor(row, kind="Review"),
+            cursor_of=lambda row: newest_cursor(row, kind="Review"),
             has_previous_page=after is not None,
             total_count=0 if rating is None else rating.review_count,
         )
@@ -381,9 +429,9 @@ class ProductVariant:
     id: strawberry.ID
     sku: str = strawberry.field(description="Stock keeping unit: unique, upper case.")
     options: list[VariantOption]
-    price: Money
     compare_at_price: Money | None = strawberry.field(
-        description="What it used to cost, shown struck through; always above the price."
+        description="What the seller says it used to cost, shown struck through; always above "
+        "the list price."
     )
     weight_grams: int | None
     created_at: datetime
@@ -396,7 +444,6 @@ class ProductVariant:
             **_row_fields(model),
             sku=model.sku,
             options=[VariantOption(name=o["name"], value=o["value"]) for o in model.options],
-            price=Money(amount=model.price_amount, currency=model.currency),
             compare_at_price=(
                 None
                 if model.compare_at_amount is None
@@ -422,6 +469,32 @@ class ProductVariant:
     async def product(self, info: ProductsInfo) -> Product | None:
         model = await info.context.loaders.product_by_id.load(self._model.product_id)
         return await visible_product(info, model)
+
+    @strawberry.field(
+        description="What one unit sells for now: the list price, or less under the best live "
+        "promotion (promotions do not stack). What a cart is charged."
+    )
+    async def price(self, info: ProductsInfo) -> Money:
+        return Money(
+            amount=(await variant_price(info, self._model)).price, currency=self._model.currency
+        )
+
+    @strawberry.field(description="The seller's price of one unit, before any promotion.")
+    def list_price(self) -> Money:
+        return Money(amount=self._model.price_amount, currency=self._model.currency)
+
+    @strawberry.field(
+        description="The live promotion giving `price`; null when it sells at its list price."
+    )
+    async def promotion(self, info: ProductsInfo) -> Annotated[Promotion, _PROMOTION_TYPES] | None:
+        return _promotion_of(await variant_price(info, self._model))
+
+    @strawberry.field(description="listPrice minus price, per unit; null without a promotion.")
+    async def discount(self, info: ProductsInfo) -> Money | None:
+        priced = await variant_price(info, self._model)
+        if priced.promotion is None:
+            return None
+        return Money(amount=priced.discount, currency=self._model.currency)
 
     @strawberry.field
     async def inventory(self, info: ProductsInfo) -> VariantInventory:
@@ -491,85 +564,13 @@ class Review:
 ReviewConnection = Connection[Review]
 
 
-@strawberry.type(description="Products of one category (and the categories below it).")
-class CategoryFacet:
-    category: Category
-    count: int
-
-
-@strawberry.type(
-    description="Products whose lowest variant price lies in [min, max], in minor units."
-)
-class PriceBandFacet:
-    min: int
-    max: int | None = strawberry.field(description="Null for the open-ended top band.")
-    count: int
-
-
-@strawberry.type(description="Counts of the products matching a listing's filter.")
-class ProductFacets:
-    categories: list[CategoryFacet] = strawberry.field(
-        description="Each category with matching products in it or below it: most first, "
-        "then by name."
-    )
-    price_bands: list[PriceBandFacet] = strawberry.field(
-        description="Bands with at least one matching product, cheapest first."
-    )
-    in_stock: int = strawberry.field(description="Matching products that can be ordered now.")
-    out_of_stock: int
-
-
-@strawberry.type(description="A page of products with the cursors to fetch the next one.")
-class ProductConnection:
-    edges: list[Edge[Product]]
-    page_info: PageInfo
-    _total: strawberry.Private[Callable[[], Awaitable[int]]]
-    _criteria: strawberry.Private[ProductSearch]
-
-    @strawberry.field(description="The nodes of this page, without cursors.")
-    def nodes(self) -> list[Product]:
-        return [edge.node for edge in self.edges]
-
-    @strawberry.field(description="How many products match, across all pages.")
-    async def total_count(self) -> int:
-        return await self._total()
-
-    @strawberry.field(description="Counts by category, price band and stock for this filter.")
-    async def facets(self, info: ProductsInfo) -> ProductFacets:
-        loaders = info.context.loaders
-        aggregates = await loaders.search_aggregates.load(self._criteria)
-        category_ids = list(aggregates.by_category)
-        found = await loaders.category_by_id.load_many(category_ids)
-        categories = sorted(
-            (model for model in found if model is not None),
-            key=lambda model: (-aggregates.by_category[model.id], model.name, str(model.id)),
-        )
-        bounds = (0, *PRICE_BAND_BOUNDS)
-        return ProductFacets(
-            categories=[
-                CategoryFacet(
-                    category=Category.from_model(model), count=aggregates.by_category[model.id]
-                )
-                for model in categories
-            ],
-            price_bands=[
-                PriceBandFacet(
-                    min=bounds[band],
-                    max=bounds[band + 1] - 1 if band + 1 < len(bounds) else None,
-                    count=count,
-                )
-                for band, count in sorted(aggregates.by_price_band.items())
-            ],
-            in_stock=aggregates.in_stock,
-            out_of_stock=aggregates.total - aggregates.in_stock,
-        )
-
-
-def _newest_cursor(row: models.Product | models.Review, kind: str = "Product") -> str:
+def newest_cursor(
+    row: models.Product | models.Review | models.Promotion, kind: str = "Product"
+) -> str:
     return encode_cursor(f"{kind}:NEWEST", [row.created_at.isoformat(), str(row.id)])
 
 
-def _decode_newest_cursor(
+def decode_newest_cursor(
     after: str | None, kind: str = "Product"
 ) -> tuple[datetime, uuid.UUID] | None:
     if after is None:

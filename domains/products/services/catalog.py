@@ -17,14 +17,17 @@ from domains.products import cache as keys
 from domains.products.models import Category, Product, ProductStatus
 from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.categories import category_repository
+from domains.products.repositories.variants import variant_repository
 from domains.products.services.actors import Actor, catalog_editor, product_to_edit
 from domains.products.services.pages import NewestPages
+from domains.products.services.promoted_prices import publish_prices
 from domains.products.services.validation import (
     UNCHANGED,
     Code,
     Errors,
     Unchanged,
     clean_text,
+    now_utc,
     parse_id,
     refuse_duplicate,
     slugify,
@@ -174,6 +177,7 @@ class CatalogService:
             product.name = name
         if description is not None:
             product.description = description
+        category_changed = category_id is not UNCHANGED and category_id != product.category_id
         if category_id is not UNCHANGED:
             product.category_id = category_id
         if status is not None:
@@ -184,6 +188,11 @@ class CatalogService:
             await session.flush()
         await session.refresh(product)
         mark_stale(session, *product_keys(product, old_slug), keys.SEARCH_GENERATION)
+        if category_changed:
+            # Category promotions may now reach it or no longer, and the events name
+            # the product's categories: its variants' prices are announced again.
+            variants = await variant_repository.list_by_product_ids(session, [product.id])
+            await publish_prices(session, [(variant, product) for variant in variants], now_utc())
         return product
 
     def _check_status(self, product: Product, raw: str, errors: Errors) -> str | None:

@@ -1,10 +1,11 @@
 """Stock for orders, driven by the orders domain's events (see consumers.py).
 
 OrderPlaced holds every line or none (StockService.reserve, all or nothing under
-concurrency) and answers StockReserved, with the prices, names, SKUs and sellers of that
-moment, or StockReservationFailed. The payments domain's PaymentSucceeded commits held
-stock (it leaves on hand); OrderCancelled and OrderFailed give held stock back;
-OrderDelivered marks the customer's reviews of those products as verified purchases.
+concurrency) and answers StockReserved, with the prices (promotions applied), names,
+SKUs and sellers of that moment, or StockReservationFailed. The payments domain's
+PaymentSucceeded commits held stock (it leaves on hand); OrderCancelled and OrderFailed
+give held stock back; OrderDelivered marks the customer's reviews of those products as
+verified purchases.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.reviews import review_repository
 from domains.products.repositories.stock import inventory_repository
 from domains.products.repositories.variants import variant_repository
+from domains.products.services.promoted_prices import PricedVariant, price_variants
 from domains.products.services.stock import StockLine, stock
 
 # Products holds an order's stock a little past the order's payment deadline: the
@@ -82,23 +84,23 @@ class OrderStockService:
                 session, event.order_id, "INSUFFICIENT_STOCK", short or wanted, levels
             )
             return
+        # The prices of this moment: list price under the best promotion live now.
+        priced = {
+            item.variant.id: item
+            for item in await price_variants(
+                session,
+                [
+                    (variants[variant_id], products[variants[variant_id].product_id])
+                    for variant_id in variant_ids
+                ],
+                now,
+            )
+        }
         await events.publish(
             session,
             events.StockReserved(
                 order_id=event.order_id,
-                lines=[
-                    events.ReservedLine(
-                        variant_id=line.variant_id,
-                        product_id=variants[line.variant_id].product_id,
-                        seller_id=products[variants[line.variant_id].product_id].seller_id,
-                        product_name=products[variants[line.variant_id].product_id].name,
-                        sku=variants[line.variant_id].sku,
-                        unit_price=variants[line.variant_id].price_amount,
-                        currency=variants[line.variant_id].currency,
-                        quantity=line.quantity,
-                    )
-                    for line in wanted
-                ],
+                lines=[_reserved_line(priced[line.variant_id], line.quantity) for line in wanted],
                 expires_at=hold_until,
             ),
         )
@@ -145,6 +147,23 @@ class OrderStockService:
         return await review_repository.mark_verified_purchases(
             session, event.customer_id, event.product_ids
         )
+
+
+def _reserved_line(priced: PricedVariant, quantity: int) -> events.ReservedLine:
+    variant, product, promotion = priced.variant, priced.product, priced.price.promotion
+    return events.ReservedLine(
+        variant_id=variant.id,
+        product_id=product.id,
+        seller_id=product.seller_id,
+        product_name=product.name,
+        sku=variant.sku,
+        unit_price=priced.price.price,
+        currency=variant.currency,
+        quantity=quantity,
+        list_unit_price=priced.price.list_price,
+        promotion_name=None if promotion is None else promotion.name,
+        category_ids=priced.category_ids,
+    )
 
 
 order_stock = OrderStockService()

@@ -14,7 +14,6 @@ from domains.kit.auth import Viewer
 from domains.kit.cache import mark_stale
 from domains.kit.errors import InputErrors, quoted
 from domains.products import cache as keys
-from domains.products import events
 from domains.products.currencies import normalize_currency
 from domains.products.models import AdjustmentReason, InventoryChange, Product, Variant
 from domains.products.repositories.catalog import product_repository
@@ -22,6 +21,7 @@ from domains.products.repositories.stock import inventory_repository
 from domains.products.repositories.variants import variant_repository
 from domains.products.services.actors import catalog_editor, ensure_can_edit, product_to_edit
 from domains.products.services.catalog import product_keys
+from domains.products.services.promoted_prices import publish_prices
 from domains.products.services.stock import (
     MAX_STOCK_CHANGE,
     StockChange,
@@ -380,18 +380,8 @@ class VariantService:
 
 
 async def _publish_price(session: AsyncSession, product: Product, variant: Variant) -> None:
-    await events.publish(
-        session,
-        events.VariantPriceChanged(
-            variant_id=variant.id,
-            product_id=product.id,
-            seller_id=product.seller_id,
-            sku=variant.sku,
-            price_amount=variant.price_amount,
-            currency=variant.currency,
-            changed_at=now_utc(),
-        ),
-    )
+    """What the variant sells for now (its list price under the best live promotion)."""
+    await publish_prices(session, [(variant, product)], now_utc())
 
 
 variants = VariantService()
