@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts import admission, events, waiter
 from domains.carts.models import CheckoutStatus
+from domains.carts.pricing.vouchers import service as vouchers
 from domains.carts.service import checkouts, offers
 from domains.kit.events import EventMeta, Subscription, calling, on_commit
 from domains.kit.resources import Resources
@@ -21,6 +22,8 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     ) -> None:
         checkout = await checkouts.record_order_status(session, event)
         if checkout is not None:
+            # The order's fate settles its vouchers' uses (a stale status never gets here).
+            await vouchers.settle(session, event.order_id, event.status)
             checkout_id = checkout.id
             # Once decided, the checkout leaves the saga: its units leave the gate.
             decided = checkout.status != CheckoutStatus.PENDING.value

@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domains.kit.db import created_at_column, domain_metadata, one_of, updated_at_column
@@ -106,8 +106,19 @@ class VariantOffer(Base):
     __tablename__ = "variant_offers"
 
     variant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    product_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # The seller profile selling it: vouchers and shipping apply per seller.
+    seller_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # What it sells for now, after the best active promotion.
     price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # Before any promotion; null when no producer said (then it is price_amount).
+    list_price_amount: Mapped[int | None] = mapped_column(BigInteger)
+    promotion_name: Mapped[str | None] = mapped_column(String(200))
+    # The product's category and its ancestors: what category vouchers match.
+    category_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")
+    )
     price_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     available: Mapped[int | None] = mapped_column(Integer)
     stock_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -162,3 +173,8 @@ class Checkout(Base):
     )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+# Tables declared beside their concept under pricing/ join this metadata once the models
+# are loaded, so Alembic and the models-against-migrations test see the whole schema.
+from domains.carts.pricing.vouchers import models as _voucher_tables  # noqa: E402, F401

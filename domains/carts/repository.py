@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import String, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -100,9 +100,52 @@ class LineRepository:
 @dataclass(frozen=True)
 class PriceSeen:
     variant_id: uuid.UUID
-    price_amount: int
+    price_amount: int  # after the best active promotion
     currency: str
     changed_at: datetime
+    product_id: uuid.UUID | None = None
+    seller_id: uuid.UUID | None = None
+    list_price_amount: int | None = None  # before any promotion; None: price_amount
+    promotion_name: str | None = None
+    category_ids: Sequence[uuid.UUID] = ()
+
+    @classmethod
+    def of(cls, offer: OfferNews, changed_at: datetime) -> PriceSeen:
+        """The price part of a VariantPriceChanged or of a loaded offer."""
+        return cls(
+            offer.variant_id,
+            offer.price_amount,
+            offer.currency,
+            changed_at,
+            product_id=offer.product_id,
+            seller_id=offer.seller_id,
+            list_price_amount=offer.list_price_amount,
+            promotion_name=offer.promotion_name,
+            category_ids=offer.category_ids,
+        )
+
+
+class OfferNews(Protocol):
+    """What products says of a variant's price (VariantPriceChanged, LoadedOffer)."""
+
+    @property
+    def variant_id(self) -> uuid.UUID: ...
+    @property
+    def price_amount(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def product_id(self) -> uuid.UUID | None: ...
+    @property
+    def seller_id(self) -> uuid.UUID | None: ...
+    @property
+    def list_price_amount(self) -> int | None: ...
+    @property
+    def promotion_name(self) -> str | None: ...
+    @property
+    def category_ids(self) -> Sequence[uuid.UUID]: ...
+
+
 
 
 @dataclass(frozen=True)
@@ -160,10 +203,18 @@ class OfferRepository:
                     "price_amount": price.price_amount,
                     "currency": price.currency,
                     "price_changed_at": price.changed_at,
+                    "product_id": price.product_id,
+                    "seller_id": price.seller_id,
+                    "list_price_amount": price.list_price_amount,
+                    "promotion_name": price.promotion_name,
+                    "category_ids": list(price.category_ids),
                 }
                 for price in prices
             ],
             changed_at="price_changed_at",
+            # A variant's product and seller never change: an event without them (from
+            # an older producer) leaves what carts knows.
+            kept_when_missing=("product_id", "seller_id"),
         )
 
     async def record_stock(self, session: AsyncSession, levels: Sequence[StockSeen]) -> None:
@@ -182,19 +233,34 @@ class OfferRepository:
         )
 
     async def _keep_newest(
-        self, session: AsyncSession, rows: list[dict[str, Any]], *, changed_at: str
+        self,
+        session: AsyncSession,
+        rows: list[dict[str, Any]],
+        *,
+        changed_at: str,
+        kept_when_missing: tuple[str, ...] = (),
     ) -> None:
         """Insert each variant's row, or update the columns given where the stored
-        `changed_at` is older (or unknown): newer news is never overwritten."""
+        `changed_at` is older (or unknown): newer news is never overwritten. A column of
+        `kept_when_missing` keeps its stored value where the row brings null."""
         if not rows:
             return
         # In variant order: the rows are locked in the order line adds hold them.
         statement = insert(VariantOffer).values(sorted(rows, key=lambda row: row["variant_id"]))
-        stored = VariantOffer.__table__.c[changed_at]
+        columns = VariantOffer.__table__.c
+        stored = columns[changed_at]
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[VariantOffer.variant_id],
-                set_={name: statement.excluded[name] for name in rows[0] if name != "variant_id"},
+                set_={
+                    name: (
+                        func.coalesce(statement.excluded[name], columns[name])
+                        if name in kept_when_missing
+                        else statement.excluded[name]
+                    )
+                    for name in rows[0]
+                    if name != "variant_id"
+                },
                 where=(stored.is_(None)) | (stored < statement.excluded[changed_at]),
             )
         )

@@ -567,10 +567,7 @@ async def _admit(
 
 class OfferService:
     async def record_price(self, session: AsyncSession, event: events.VariantPriceChanged) -> None:
-        await offer_repository.record_prices(
-            session,
-            [PriceSeen(event.variant_id, event.price_amount, event.currency, event.changed_at)],
-        )
+        await offer_repository.record_prices(session, [PriceSeen.of(event, event.changed_at)])
         await currency_repository.adopt_for_variants(session, {event.variant_id: event.currency})
 
     async def record_stock(self, session: AsyncSession, event: events.StockLevelChanged) -> None:
@@ -582,8 +579,7 @@ class OfferService:
         """A batch loaded in bulk: each offer as a price change and a stock change."""
         at = event.loaded_at
         await offer_repository.record_prices(
-            session,
-            [PriceSeen(o.variant_id, o.price_amount, o.currency, at) for o in event.offers],
+            session, [PriceSeen.of(offer, at) for offer in event.offers]
         )
         await offer_repository.record_stock(
             session, [StockSeen(o.variant_id, o.available, at) for o in event.offers]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from domains.carts.models import Cart, CartLine
+from domains.carts.pricing.vouchers import service as vouchers
+from domains.carts.pricing.vouchers.repository import AppliedCode
 from domains.carts.service import carts
 from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
@@ -18,6 +20,7 @@ class CartLoaders:
     cart_by_id: DataLoader[uuid.UUID, Cart | None]
     lines_by_cart_id: DataLoader[uuid.UUID, list[CartLine]]
     open_cart_by_customer_id: DataLoader[uuid.UUID, Cart | None]
+    vouchers_by_cart_id: DataLoader[uuid.UUID, list[AppliedCode]]
 
 
 def make_loaders(resources: Resources) -> CartLoaders:
@@ -28,5 +31,8 @@ def make_loaders(resources: Resources) -> CartLoaders:
             resources,
             carts.open_for_customers,
             lambda row: row.customer_id,  # type: ignore[arg-type,return-value]
+        ),
+        vouchers_by_cart_id=many_by_key_loader(
+            resources, vouchers.applied_to_carts, lambda row: row.cart_id
         ),
     )

@@ -12,6 +12,12 @@ from domains.carts.graphql.mutations.cart_merge import cart_merge
 from domains.carts.graphql.mutations.checkout_complete import checkout_complete
 from domains.carts.graphql.queries import Query
 from domains.carts.graphql.types import Cart, Order, ProductVariant, User
+from domains.carts.graphql.vouchers.cart_voucher_apply import cart_voucher_apply
+from domains.carts.graphql.vouchers.cart_voucher_remove import cart_voucher_remove
+from domains.carts.graphql.vouchers.queries import VoucherQuery
+from domains.carts.graphql.vouchers.voucher_create import voucher_create
+from domains.carts.graphql.vouchers.voucher_end import voucher_end
+from domains.carts.graphql.vouchers.voucher_update import voucher_update
 from domains.kit.graphql.errors import FederatedSchema
 
 
@@ -45,5 +51,34 @@ class Mutation:
         "idempotencyKey always answers the same order.",
     )
 
+    cart_voucher_apply = strawberry.mutation(
+        resolver=cart_voucher_apply,
+        description="Apply a voucher code to an open cart, after those applied already; "
+        "refused with the cause (VOUCHER_UNKNOWN, VOUCHER_EXPIRED, VOUCHER_MINIMUM_NOT_MET...).",
+    )
+    cart_voucher_remove = strawberry.mutation(
+        resolver=cart_voucher_remove, description="Take a voucher code off an open cart."
+    )
+    voucher_create = strawberry.mutation(
+        resolver=voucher_create,
+        description="Staff: a platform voucher of any scope (or a seller's). A seller: a "
+        "voucher on their own lines.",
+    )
+    voucher_update = strawberry.mutation(
+        resolver=voucher_update,
+        description="Change a voucher's terms (staff: any; a seller: their own).",
+    )
+    voucher_end = strawberry.mutation(
+        resolver=voucher_end,
+        description="End a voucher now: carts holding it can no longer check out with it.",
+    )
 
-schema = FederatedSchema(query=Query, mutation=Mutation, types=[Cart, ProductVariant, Order, User])
+
+@strawberry.type(name="Query")
+class RootQuery(Query, VoucherQuery):
+    """The cart queries and the vouchers' listing."""
+
+
+schema = FederatedSchema(
+    query=RootQuery, mutation=Mutation, types=[Cart, ProductVariant, Order, User]
+)

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from domains.carts import models
 from domains.carts.errors import CartErrorCode
 from domains.carts.graphql.loaders import CartLoaders
+from domains.carts.graphql.vouchers.applied import AppliedVoucher
 from domains.carts.models import CartStatus, CheckoutStatus
 from domains.carts.service import can_open, parse_id
 from domains.kit.errors import InputErrors, uuid_or_none
@@ -133,6 +134,13 @@ class Cart:
     @strawberry.field(description="Whether this is a guest cart (no customer yet).")
     def is_guest(self) -> bool:
         return self._customer_id is None
+
+    @strawberry.field(
+        description="Voucher codes applied (cartVoucherApply), in the order they apply."
+    )
+    async def vouchers(self, info: CartsInfo) -> list[AppliedVoucher]:
+        rows = await info.context.loaders.vouchers_by_cart_id.load(self._cart_id)
+        return [AppliedVoucher.from_row(row) for row in rows]
 
 
 @strawberry.type
