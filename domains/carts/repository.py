@@ -146,8 +146,6 @@ class OfferNews(Protocol):
     def category_ids(self) -> Sequence[uuid.UUID]: ...
 
 
-
-
 @dataclass(frozen=True)
 class StockSeen:
     variant_id: uuid.UUID
