@@ -33,6 +33,7 @@ from domains.kit.errors import InputErrors
 from domains.kit.events import Consumer, stream_key
 from domains.kit.resources import Resources
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 from tests.support.tokens import Customer, token_for
 
 SELLER = uuid.uuid4()
@@ -659,3 +660,33 @@ async def _offers(resources: Resources) -> dict[uuid.UUID, VariantOffer]:
     async with resources.session_factory() as session:
         rows = (await session.scalars(select(VariantOffer))).all()
     return {row.variant_id: row for row in rows}
+
+
+@pytest.mark.parametrize("count", [2, 5])
+async def test_carts_vouchers_cost_one_statement_whatever_the_number_of_carts(
+    carts_client: GraphQLClient, resources: Resources, sql_counter: SqlCounter, count: int
+) -> None:
+    staff = token_for(resources, uuid.uuid4(), Role.STAFF)
+    variant = await _variant(resources)
+    await _voucher(resources, "FIRST")
+    await _voucher(resources, "SECOND")
+    customers = [Customer(resources) for _ in range(count)]
+    for shopper in customers:
+        cart_id = await _cart(carts_client, [(variant, 1)], shopper.token)
+        for code in ("second", "first"):
+            assert (await _apply(carts_client, cart_id, code, shopper.token))["errors"] == []
+
+    sql_counter.reset()
+    response = await carts_client.execute(
+        "query($r: [_Any!]!) { _entities(representations: $r) "
+        "{ ... on User { cart { vouchers { code } } } } }",
+        {"r": [{"__typename": "User", "id": str(shopper.id)} for shopper in customers]},
+        token=staff,
+    )
+
+    assert (
+        response.ok()["_entities"]
+        == [{"cart": {"vouchers": [{"code": "SECOND"}, {"code": "FIRST"}]}}] * count
+    )
+    # The open carts, then every cart's codes: one statement each.
+    assert sql_counter.count == 2, sql_counter.statements
