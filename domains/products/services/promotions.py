@@ -449,6 +449,7 @@ class PromotionService:
             await publish_prices(session, pairs, now)
         promotion.announced_state = state_at(terms, now).value
         await session.flush()
+        await session.refresh(promotion)
         # Every read prices from the cached open set; the write replaces it.
         mark_stale(session, keys.PROMOTIONS)
 
