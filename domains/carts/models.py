@@ -177,4 +177,6 @@ class Checkout(Base):
 
 # Tables declared beside their concept under pricing/ join this metadata once the models
 # are loaded, so Alembic and the models-against-migrations test see the whole schema.
+from domains.carts.pricing.shipping import models as _shipping_tables  # noqa: E402, F401
+from domains.carts.pricing.tax import models as _tax_tables  # noqa: E402, F401
 from domains.carts.pricing.vouchers import models as _voucher_tables  # noqa: E402, F401

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,9 @@ from domains.carts.repository import (
 from domains.kit.auth import Viewer
 from domains.kit.countries import normalize_country_code
 from domains.kit.errors import FieldError, InputErrors, parse_uuid, quoted
+
+if TYPE_CHECKING:  # its vouchers import this module: the caller hands the pricer in
+    from domains.carts.pricing.checkout import CheckoutPricer
 
 Code = CartErrorCode
 
@@ -401,13 +405,16 @@ class CheckoutService:
         address: AddressInput,
         idempotency_key: str,
         gate: Gate | None = None,
+        *,
+        pricer: CheckoutPricer,
     ) -> Checkout:
         """Validate the cart and ask for its order (CheckoutRequested), once per key.
 
         The same key from the same customer returns the first request's checkout, however
         the cart changed since and however many retries race. With a `gate`, a checkout
         of more units than the admission gate lets into the saga is refused at once
-        (CheckoutRefused, with no order and nothing stored).
+        (CheckoutRefused, with no order and nothing stored). The cart is re-priced once
+        by `pricer` (pricing/checkout.py): PRICE_CHANGED when the quote shown differs.
         """
         customer_id = viewer.require_user()
         key = idempotency_key.strip()
@@ -448,6 +455,7 @@ class CheckoutService:
             raise InputErrors.single("cartId", Code.EMPTY_CART, "The cart is empty.")
         shipping_address = clean_address(address)
         offers = await offer_repository.get_many(session, [line.variant_id for line in lines])
+        quote = await pricer.quote(session, cart, lines, offers, shipping_address)
         order_id = uuid.uuid4()
         new_checkout_id = uuid.uuid4()
         line_ids = {str(line.variant_id): str(line.id) for line in lines}
@@ -470,6 +478,9 @@ class CheckoutService:
             winner = await checkout_repository.get_by_key(session, customer_id, key)
             assert winner is not None
             return winner
+        pricing = await pricer.reserve(
+            session, quote, customer_id=customer_id, checkout_id=checkout.id, order_id=order_id
+        )
         await events.publish(
             session,
             events.CheckoutRequested(
@@ -478,23 +489,10 @@ class CheckoutService:
                 customer_id=customer_id,
                 cart_id=cart.id,
                 idempotency_key=key,
-                lines=[
-                    events.CheckoutLine(
-                        variant_id=line.variant_id,
-                        quantity=line.quantity,
-                        expected_unit_price=(
-                            offers[line.variant_id].price_amount
-                            if line.variant_id in offers
-                            else None
-                        ),
-                        expected_currency=(
-                            offers[line.variant_id].currency if line.variant_id in offers else None
-                        ),
-                    )
-                    for line in lines
-                ],
+                lines=pricer.lines(lines, offers, pricing),
                 shipping_address=shipping_address,
                 requested_at=_now(),
+                pricing=pricing,
             ),
         )
         return checkout

@@ -10,6 +10,8 @@ from domains.carts.graphql.mutations.cart_lines_remove import cart_lines_remove
 from domains.carts.graphql.mutations.cart_lines_update import cart_lines_update
 from domains.carts.graphql.mutations.cart_merge import cart_merge
 from domains.carts.graphql.mutations.checkout_complete import checkout_complete
+from domains.carts.graphql.pricing import admin_mutations as pricing_admin
+from domains.carts.graphql.pricing.queries import PricingQuery
 from domains.carts.graphql.queries import Query
 from domains.carts.graphql.types import Cart, Order, ProductVariant, User
 from domains.carts.graphql.vouchers.cart_voucher_apply import cart_voucher_apply
@@ -72,11 +74,51 @@ class Mutation:
         resolver=voucher_end,
         description="End a voucher now: carts holding it can no longer check out with it.",
     )
+    shipping_zone_create = strawberry.mutation(
+        resolver=pricing_admin.shipping_zone_create,
+        description="A seller: a zone for their own methods. Staff: a platform zone.",
+    )
+    shipping_zone_update = strawberry.mutation(
+        resolver=pricing_admin.shipping_zone_update,
+        description="Rename a zone or replace its countries.",
+    )
+    shipping_zone_delete = strawberry.mutation(
+        resolver=pricing_admin.shipping_zone_delete,
+        description="Delete a zone no active method has a rate in (IN_USE otherwise).",
+    )
+    shipping_method_create = strawberry.mutation(
+        resolver=pricing_admin.shipping_method_create,
+        description="A seller: a method for their own parcels, with a rate per zone of "
+        "theirs. Staff: a platform method, offered to sellers with none of their own.",
+    )
+    shipping_method_update = strawberry.mutation(
+        resolver=pricing_admin.shipping_method_update,
+        description="Change a method's name, estimate, free-above threshold, currency or rates.",
+    )
+    shipping_method_end = strawberry.mutation(
+        resolver=pricing_admin.shipping_method_end,
+        description="Stop offering a method now; orders keep naming it.",
+    )
+    tax_country_set = strawberry.mutation(
+        resolver=pricing_admin.tax_country_set,
+        description="Staff: how a country taxes (inclusive or exclusive prices, shipping "
+        "taxed or not, standard rate).",
+    )
+    tax_rule_create = strawberry.mutation(
+        resolver=pricing_admin.tax_rule_create,
+        description="Staff: a rate for a region, a category, or both, of a country.",
+    )
+    tax_rule_update = strawberry.mutation(
+        resolver=pricing_admin.tax_rule_update, description="Staff: a rule's rate or name."
+    )
+    tax_rule_delete = strawberry.mutation(
+        resolver=pricing_admin.tax_rule_delete, description="Staff: delete a tax rule."
+    )
 
 
 @strawberry.type(name="Query")
-class RootQuery(Query, VoucherQuery):
-    """The cart queries and the vouchers' listing."""
+class RootQuery(Query, VoucherQuery, PricingQuery):
+    """The cart queries, the vouchers' listing, and shipping and tax administration."""
 
 
 schema = FederatedSchema(

@@ -12,6 +12,10 @@ from strawberry.types import Info
 from domains.carts import models
 from domains.carts.errors import CartErrorCode
 from domains.carts.graphql.loaders import CartLoaders
+from domains.carts.graphql.pricing.cart_pricing import cart_pricing
+from domains.carts.graphql.pricing.changes import PriceChange
+from domains.carts.graphql.pricing.inputs import ParcelShippingChoiceInput, PricingAddressInput
+from domains.carts.graphql.pricing.quote_types import CartPricing
 from domains.carts.graphql.vouchers.applied import AppliedVoucher
 from domains.carts.models import CartStatus, CheckoutStatus
 from domains.carts.service import can_open, parse_id
@@ -54,6 +58,10 @@ class CartError:
     )
     line_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="The cart lines at fault (INSUFFICIENT_STOCK, PRICE_CHANGED)."
+    )
+    changes: list[PriceChange] | None = strawberry.field(
+        default=None,
+        description="PRICE_CHANGED against a quote token: what differs from the quote shown.",
     )
 
 
@@ -134,6 +142,20 @@ class Cart:
     @strawberry.field(description="Whether this is a guest cart (no customer yet).")
     def is_guest(self) -> bool:
         return self._customer_id is None
+
+    @strawberry.field(
+        description="What checking out would cost sent to `address`: discounts by name, "
+        "each seller's parcel with its shipping options (the choice given in `shipping`, "
+        "else the cheapest), tax, and a quoteToken for checkoutComplete. Null for an "
+        "empty cart."
+    )
+    async def pricing(
+        self,
+        info: CartsInfo,
+        address: PricingAddressInput,
+        shipping: list[ParcelShippingChoiceInput] | None = None,
+    ) -> CartPricing | None:
+        return await cart_pricing(info, self._cart_id, address, shipping)
 
     @strawberry.field(
         description="Voucher codes applied (cartVoucherApply), in the order they apply."

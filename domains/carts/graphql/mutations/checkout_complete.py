@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domains.carts import waiter
 from domains.carts.admission import Gate
 from domains.carts.config import CartsConfig
 from domains.carts.errors import CartErrorCode
-from domains.carts.graphql.mutations.inputs import ShippingAddressInput
+from domains.carts.graphql.mutations.inputs import (
+    ParcelShippingChoiceInput,
+    ShippingAddressInput,
+    shipping_choices,
+)
+from domains.carts.graphql.pricing.changes import PriceChange
 from domains.carts.graphql.types import CartError, CartsInfo, Order, cart_errors
 from domains.carts.models import Checkout, CheckoutStatus
+from domains.carts.pricing.checkout import CheckoutPricer, PriceChanged, PricingChoices
 from domains.carts.service import CheckoutRefused, checkouts, parse_id
 from domains.kit.errors import InputErrors
 from domains.kit.graphql.unit_of_work import unit_of_work
@@ -80,14 +88,43 @@ def answer(checkout: Checkout) -> CheckoutCompletePayload:
     )
 
 
+def _price_changed(refused: PriceChanged) -> CheckoutCompletePayload:
+    (error,) = cart_errors(refused)
+    error.changes = [PriceChange.of(change) for change in refused.changes]
+    error.variant_ids = [
+        strawberry.ID(change.subject)
+        for change in refused.changes
+        if change.what.value in ("LINE_PRICE", "PROMOTION")
+    ] or None
+    return CheckoutCompletePayload(errors=[error])
+
+
 async def checkout_complete(
     info: CartsInfo,
     cart_id: strawberry.ID,
     shipping_address: ShippingAddressInput,
     idempotency_key: str,
+    shipping: Annotated[
+        list[ParcelShippingChoiceInput] | None,
+        strawberry.argument(
+            description="A method per seller's parcel; the cheapest where none is given."
+        ),
+    ] = None,
+    quote_token: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Cart.pricing's quoteToken: when anything priced changed since, "
+            "the answer is PRICE_CHANGED saying what, and nothing is ordered."
+        ),
+    ] = None,
 ) -> CheckoutCompletePayload:
     resources = info.context.resources
     config = CartsConfig.from_env()
+    pricer = CheckoutPricer.configured(
+        config,
+        PricingChoices(shipping=shipping_choices(shipping), quote_token=quote_token),
+        resources.settings.stripe_api_key,
+    )
     try:
         # The gate outside the transaction: a refusal, or a commit that fails, releases
         # what the request was admitted for.
@@ -102,7 +139,10 @@ async def checkout_complete(
                 shipping_address.to_service(),
                 idempotency_key,
                 gate,
+                pricer=pricer,
             )
+    except PriceChanged as refused:
+        return _price_changed(refused)
     except InputErrors as error:
         return CheckoutCompletePayload(errors=cart_errors(error))
     except CheckoutRefused as refused:

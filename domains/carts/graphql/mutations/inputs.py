@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
+from domains.carts.graphql.pricing.inputs import ParcelShippingChoiceInput, shipping_choices
 from domains.carts.service import AddressInput, LineInput, LineUpdate
+
+# Checkout's shipping choice is pricing's input type, named here beside the address.
+__all__ = [
+    "CartLineInput",
+    "CartLineUpdateInput",
+    "ParcelShippingChoiceInput",
+    "ShippingAddressInput",
+    "shipping_choices",
+]
 
 
 @strawberry.input(description="A variant to put in the cart.")
