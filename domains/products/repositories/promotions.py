@@ -138,7 +138,12 @@ class PromotionRepository:
     async def variants_in_scopes(
         self, session: AsyncSession, scopes: Sequence[Scope]
     ) -> list[tuple[Variant, Product]]:
-        """Every variant of every product any of the scopes reaches, with its product."""
+        """Every variant of every product any of the scopes reaches, with its product.
+
+        FOR SHARE: a variant edit in flight (it holds its rows FOR UPDATE) commits first
+        and is read as committed, so the announced price has its new list price; an edit
+        coming after waits for this write and then prices with the promotion.
+        """
         if not scopes:
             return []
         statement = (
@@ -146,6 +151,7 @@ class PromotionRepository:
             .join(Product, Product.id == Variant.product_id)
             .where(or_(*(_in_scope(scope, index) for index, scope in enumerate(scopes))))
             .order_by(Product.id, Variant.position, Variant.id)
+            .with_for_update(read=True)
         )
         rows = (await session.execute(statement)).all()
         return [(row[0], row[1]) for row in rows]
