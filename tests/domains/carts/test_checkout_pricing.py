@@ -212,3 +212,50 @@ async def test_without_a_quote_token_checkout_prices_at_the_rules_of_the_moment(
     # The cheapest option of each parcel: Parcel 490 and Standard 600.
     assert [p["method_name"] for p in requested["pricing"]["parcels"]] == ["Parcel", "Standard"]
     assert requested["pricing"]["total"] == 10890
+
+
+async def test_a_token_not_signed_here_or_of_another_cart_is_refused(
+    carts_client: GraphQLClient, resources: Resources, customer: Customer, other_customer: Customer
+) -> None:
+    setup = await shop(carts_client, resources)
+    cart, _ = await two_seller_cart(carts_client, resources, customer, setup)
+    other_cart, _ = await two_seller_cart(carts_client, resources, other_customer, setup)
+    token = await _quote_token(carts_client, customer, cart["id"], _express(setup))
+    others = await _quote_token(carts_client, other_customer, other_cart["id"], _express(setup))
+    prefix, payload, signature = token.split(".")
+    forged = f"{prefix}.{payload[:-2]}AA.{signature}"
+
+    answers = [
+        await _checkout(carts_client, customer, cart["id"], bad, _express(setup))
+        for bad in (forged, others, "not a token")
+    ]
+
+    assert [answer["errors"][0]["message"] for answer in answers] == [
+        "This is not a quote token this shop issued.",
+        "This quote is another cart's.",
+        "This is not a quote token this shop issued.",
+    ]
+    assert {(e["field"], e["code"]) for answer in answers for e in answer["errors"]} == {
+        ("quoteToken", "INVALID")
+    }
+    assert await _written(resources) == ([], 0, 0)
+
+
+async def test_a_parcel_nobody_ships_to_the_address_is_refused_before_anything_is_written(
+    carts_client: GraphQLClient, resources: Resources, customer: Customer
+) -> None:
+    setup = await shop(carts_client, resources)
+    cart, _ = await two_seller_cart(carts_client, resources, customer, setup)
+
+    answer = await carts_client.execute(
+        CHECKOUT,
+        {"cart": cart["id"], "address": {**ADDRESS, "countryCode": "JP"}, "key": "k1"},
+        token=customer.token,
+    )
+
+    errors = answer.ok()["checkoutComplete"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("shippingAddress.countryCode", "SHIPPING_UNAVAILABLE"),
+        ("shippingAddress.countryCode", "SHIPPING_UNAVAILABLE"),
+    ]
+    assert await _written(resources) == ([], 0, 0)
