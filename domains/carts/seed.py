@@ -1,11 +1,13 @@
-"""The carts domain's demo data: shipping methods in two zones and tax rules for
-several countries. Carts themselves are made by shoppers.
+"""The carts domain's demo data: vouchers, shipping methods in two zones and tax rules
+for several countries. Carts themselves are made by shoppers.
 
 Ids are uuid5s (`seed_id`), inserted unless present, so seeding twice changes nothing.
 The platform offers express shipping to Europe and the United States beside the
 migration's standard shipping everywhere; the first seeded seller ships their own parcels
 (free above 50.00). Tax: EU countries inclusive with reduced rates on stationery, the
-United States exclusive with state rates.
+United States exclusive with state rates. Vouchers: WELCOME10 (10 % off an order, once
+per customer, on top of sales), SAVE5 (5.00 off 50.00 or more of goods not on sale, alone,
+the first 1,000 uses) and the first seller's SHOP15 (15 % off their own lines).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.pricing.shipping.models import ShippingMethod, ShippingRate, ShippingZone
 from domains.carts.pricing.tax.models import TaxCountry, TaxRule
+from domains.carts.pricing.vouchers.models import Voucher
 from domains.kit.seeding import SeedOptions, seed_id
 
 EUROPE = ["AT", "BE", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "PL", "PT", "SE"]
@@ -98,6 +101,43 @@ _RULES = [
 ]
 
 
+# code, name, kind, value, scope, min subtotal, currency, usage limit, per customer,
+# combinable; the seller's own code is added when sellers are seeded.
+VoucherSpec = tuple[str, str, str, int, str, int, str | None, int | None, int | None, bool]
+_PLATFORM_VOUCHERS: list[VoucherSpec] = [
+    ("WELCOME10", "Welcome, 10 % off", "PERCENTAGE", 1000, "ORDER", 0, None, None, 1, True),
+    ("SAVE5", "5.00 off 50.00", "FIXED", 500, "ORDER", 5000, "USD", 1000, None, False),
+]
+_SELLER_VOUCHER: VoucherSpec = (
+    "SHOP15",
+    "15 % off this shop",
+    "PERCENTAGE",
+    1500,
+    "SELLER",
+    0,
+    None,
+    None,
+    None,
+    True,
+)
+
+
+def _vouchers(first_seller: uuid.UUID | None) -> list[Row]:
+    specs: list[tuple[VoucherSpec, uuid.UUID | None]] = [
+        (spec, None) for spec in _PLATFORM_VOUCHERS
+    ]
+    if first_seller is not None:
+        specs.append((_SELLER_VOUCHER, first_seller))
+    return [
+        {"id": seed_id("voucher", code), "code": code, "name": name, "kind": kind,
+         "value": value, "scope": scope, "seller_id": seller, "min_subtotal": minimum,
+         "currency": currency, "usage_limit": limit, "per_customer_limit": per_customer,
+         "combinable": combinable}
+        for (code, name, kind, value, scope, minimum, currency, limit, per_customer,
+             combinable), seller in specs
+    ]  # fmt: skip
+
+
 async def _insert(session: AsyncSession, model: Any, rows: list[Row]) -> int:
     result = await session.execute(
         insert(model).values(rows).on_conflict_do_nothing().returning(*model.__table__.primary_key)
@@ -112,6 +152,7 @@ async def seed(session: AsyncSession, options: SeedOptions) -> dict[str, int]:
         first_seller = seed_id("seller", 0)
         zones += _zones(first_seller, _SELLER_ZONES)
         methods += _methods(first_seller, _SELLER_METHODS)
+    first_seller_id = seed_id("seller", 0) if options.sellers > 0 else None
     keys = {key for key, *_ in _PLATFORM_METHODS + (_SELLER_METHODS if options.sellers else [])}
     countries = [
         {"country_code": code, "prices_include_tax": inclusive, "tax_shipping": shipping,
@@ -129,4 +170,5 @@ async def seed(session: AsyncSession, options: SeedOptions) -> dict[str, int]:
         "shipping_rates": await _insert(session, ShippingRate, _rates(keys)),
         "tax_countries": await _insert(session, TaxCountry, countries),
         "tax_rules": await _insert(session, TaxRule, rules),
+        "vouchers": await _insert(session, Voucher, _vouchers(first_seller_id)),
     }

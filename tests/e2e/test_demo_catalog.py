@@ -127,3 +127,42 @@ async def test_order_connections_count_their_orders(shop: GraphQLClient) -> None
     )
 
     assert data["me"]["orders"] == {"totalCount": 0, "edges": []}
+
+
+async def test_seeded_vouchers_shipping_and_tax_price_a_cart(shop: GraphQLClient) -> None:
+    variant, *_ = await _seeded_variants(shop)
+    token = await _sign_in(shop)
+    created = await _ok(
+        shop,
+        f"mutation($v: ID!) {{ cartCreate(lines: [{{variantId: $v, quantity: 2}}]) {{ {CART} }} }}",
+        {"v": variant},
+        token,
+    )
+    cart_id = created["cartCreate"]["cart"]["id"]
+    assert await _currency_of(shop, cart_id, token) == "USD"
+
+    applied = await _ok(
+        shop,
+        'mutation($id: ID!) { cartVoucherApply(cartId: $id, code: "welcome10") '
+        "{ cart { vouchers { code } } errors { code message } } }",
+        {"id": cart_id},
+        token,
+    )
+    priced = await _ok(
+        shop,
+        'query($id: ID!) { cart(id: $id) { pricing(address: {countryCode: "DE"}) { '
+        "taxIncluded subtotal discount shipping tax total "
+        "discounts { kind code } parcels { options { name } } } } }",
+        {"id": cart_id},
+        token,
+    )
+
+    assert applied["cartVoucherApply"]["errors"] == []
+    assert applied["cartVoucherApply"]["cart"]["vouchers"] == [{"code": "WELCOME10"}]
+    pricing = priced["cart"]["pricing"]
+    assert {"kind": "VOUCHER", "code": "WELCOME10"} in pricing["discounts"]
+    assert pricing["taxIncluded"] is True, "German prices include VAT"
+    assert pricing["tax"] > 0
+    assert pricing["total"] == pricing["subtotal"] - pricing["discount"] + pricing["shipping"]
+    (parcel,) = pricing["parcels"]
+    assert len(parcel["options"]) >= 2, "the seeded zones offer more than one way to Germany"
