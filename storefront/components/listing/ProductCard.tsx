@@ -1,6 +1,6 @@
 import Image from "next/image";
 import Link from "next/link";
-import { formatMoney } from "@/lib/format/money";
+import { SalePrice } from "@/components/pricing/SalePrice";
 import type { ProductCardFragment } from "@/lib/shopgraph/gql/graphql";
 
 /** `firstRow`: above the fold on a phone (two columns), so its picture is fetched at once. */
@@ -26,7 +26,11 @@ export function ProductCard({ product, firstRow = false }: { product: ProductCar
           <span className="font-medium">{product.name}</span>
           <span className="text-sm text-stone-500">{product.seller.shopName}</span>
           <span className="mt-auto flex items-center justify-between text-sm">
-            <span className="font-semibold">{price ? formatMoney(price.amount, price.currency) : "—"}</span>
+            {price ? (
+              <SalePrice price={price} listPrice={product.listPriceRange?.start} promotionName={product.promotion?.name} />
+            ) : (
+              <span className="font-semibold">—</span>
+            )}
             {product.rating.average !== null ? (
               <span aria-label={`Rated ${product.rating.average} out of 5`}>★ {product.rating.average.toFixed(1)}</span>
             ) : null}

@@ -46,6 +46,16 @@ export const ProductListingQuery = graphql(`
         currency
       }
     }
+    listPriceRange {
+      start {
+        amount
+        currency
+      }
+    }
+    promotion {
+      id
+      name
+    }
     images {
       url
       altText

@@ -30,6 +30,17 @@ export const ProductPageQuery = graphql(`
           currency
         }
       }
+      listPriceRange {
+        start {
+          amount
+          currency
+        }
+      }
+      promotion {
+        id
+        name
+        endsAt
+      }
       variants {
         id
         sku
@@ -40,6 +51,14 @@ export const ProductPageQuery = graphql(`
         price {
           amount
           currency
+        }
+        listPrice {
+          amount
+          currency
+        }
+        promotion {
+          id
+          name
         }
         compareAtPrice {
           amount

@@ -5,7 +5,8 @@ import { notFound } from "next/navigation";
 import { cache } from "react";
 import { addToCart } from "@/components/cart/actions";
 import { FormMessage, SubmitButton } from "@/components/forms/fields";
-import { formatDate, formatMoney } from "@/lib/format/money";
+import { SalePrice } from "@/components/pricing/SalePrice";
+import { formatDate } from "@/lib/format/money";
 import { messageForPayloadError, messageForRequestErrors } from "@/lib/shopgraph/errors";
 import { shopgraph } from "@/lib/shopgraph/fetch";
 import { ProductPageQuery } from "./operations";
@@ -96,6 +97,20 @@ export default async function ProductPage(props: PageProps<"/product/[slug]">) {
               ? `★ ${product.rating.average.toFixed(1)} (${product.rating.count} ${product.rating.count === 1 ? "review" : "reviews"})`
               : "No reviews yet"}
           </p>
+          {product.priceRange ? (
+            <p className="flex flex-col gap-1 text-xl" data-testid="product-price">
+              <SalePrice
+                price={product.priceRange.start}
+                listPrice={product.listPriceRange?.start}
+                promotionName={product.promotion?.name}
+              />
+              {product.promotion?.endsAt ? (
+                <span className="text-sm text-stone-600">
+                  {product.promotion.name} ends {formatDate(product.promotion.endsAt)} (UTC)
+                </span>
+              ) : null}
+            </p>
+          ) : null}
           {errors.length > 0 ? <FormMessage>Some details could not be loaded: {messageForRequestErrors(errors)}</FormMessage> : null}
           {typeof error === "string" ? (
             <FormMessage>{messageForPayloadError({ code: error, message: "" })}</FormMessage>
@@ -117,10 +132,12 @@ export default async function ProductPage(props: PageProps<"/product/[slug]">) {
                       disabled={!variant.inventory.inStock}
                     />
                     <span className="flex-1">{label}</span>
-                    <span className="font-semibold">{formatMoney(variant.price.amount, variant.price.currency)}</span>
-                    {variant.compareAtPrice ? (
-                      <s className="text-sm text-stone-500">{formatMoney(variant.compareAtPrice.amount, variant.compareAtPrice.currency)}</s>
-                    ) : null}
+                    <SalePrice
+                      price={variant.price}
+                      listPrice={variant.listPrice}
+                      promotionName={variant.promotion?.name}
+                      compareAtPrice={variant.compareAtPrice}
+                    />
                     <span className={`text-sm ${available > 0 ? "text-stone-600" : "text-red-700"}`}>
                       {available > 0 ? (available <= 5 ? `Only ${available} left` : "In stock") : "Sold out"}
                     </span>
