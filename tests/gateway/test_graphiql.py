@@ -28,7 +28,15 @@ from tests.support.apollo import default_toolchain, ensure_npm_packages
 
 BROWSER_TOOLS = REPO_ROOT / "tools" / "browser"
 HTML = {"accept": "text/html,application/xhtml+xml"}
-EXAMPLES = ["StorefrontListing", "ProductPage", "SignIn", "Cart", "Checkout"]
+EXAMPLES = [
+    "StorefrontListing",
+    "ProductPage",
+    "SignIn",
+    "Cart",
+    "ApplyVoucher",
+    "CartTotals",
+    "Checkout",
+]
 
 
 async def test_the_page_loads_nothing_from_elsewhere() -> None:
