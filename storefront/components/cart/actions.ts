@@ -2,15 +2,21 @@
 
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
+import { messageForPayloadError, messageForRequestErrors } from "@/lib/shopgraph/errors";
 import { shopgraph } from "@/lib/shopgraph/fetch";
 import { ACCESS_COOKIE, guestCartCookie, secureCookies } from "@/lib/shopgraph/session";
 import { getCart } from "./get-cart";
+import { readPricingChoice, writePricingChoice } from "./get-pricing";
 import {
   CartCreateMutation,
   CartLinesAddMutation,
   CartLinesRemoveMutation,
   CartLinesUpdateMutation,
+  CartVoucherApplyMutation,
+  CartVoucherRemoveMutation,
 } from "./operations";
+import { pricingChoiceFromForm } from "./pricing-choice";
+import type { VoucherState } from "./voucher-state";
 
 function field(formData: FormData, name: string): string {
   const value = formData.get(name);
@@ -71,4 +77,32 @@ export async function removeCartLine(formData: FormData): Promise<void> {
   });
   const code = data?.cartLinesRemove.errors[0]?.code ?? (data ? null : errorCode(errors));
   redirect(code ? `/cart?error=${code}` : "/cart");
+}
+
+/** Apply a voucher code; a refusal comes back as the platform's message, which names the cause. */
+export async function applyVoucher(_previous: VoucherState, formData: FormData): Promise<VoucherState> {
+  const code = field(formData, "code").trim();
+  if (!code) return { code, message: messageForPayloadError({ code: "REQUIRED", message: "" }) };
+  const cart = await getCart();
+  if (!cart) return { code, message: messageForPayloadError({ code: "EMPTY_CART", message: "" }) };
+  const { data, errors } = await shopgraph(CartVoucherApplyMutation, { cartId: cart.id, code });
+  const payload = data?.cartVoucherApply;
+  if (!payload) return { code, message: messageForRequestErrors(errors) };
+  const refusal = payload.errors[0];
+  if (refusal) return { code, message: refusal.message || messageForPayloadError(refusal) };
+  redirect("/cart");
+}
+
+export async function removeVoucher(formData: FormData): Promise<void> {
+  const cart = await getCart();
+  if (!cart) redirect("/cart");
+  const { data, errors } = await shopgraph(CartVoucherRemoveMutation, { cartId: cart.id, code: field(formData, "code") });
+  const code = data?.cartVoucherRemove.errors[0]?.code ?? (data ? null : errorCode(errors));
+  redirect(code ? `/cart?error=${code}` : "/cart");
+}
+
+/** The destination country and shipping methods of the price summary, kept for the next visit and checkout. */
+export async function choosePricing(formData: FormData): Promise<void> {
+  await writePricingChoice(pricingChoiceFromForm(formData, await readPricingChoice()));
+  redirect("/cart");
 }

@@ -13,6 +13,10 @@ export const CartByIdQuery = graphql(`
     currency
     totalQuantity
     isGuest
+    vouchers {
+      code
+      name
+    }
     lines {
       id
       quantity
@@ -27,6 +31,14 @@ export const CartByIdQuery = graphql(`
           amount
           currency
         }
+        listPrice {
+          amount
+          currency
+        }
+        promotion {
+          id
+          name
+        }
         inventory {
           quantityAvailable
           inStock
@@ -40,6 +52,7 @@ export const CartByIdQuery = graphql(`
             altText
           }
           seller {
+            id
             shopName
           }
         }
@@ -127,6 +140,115 @@ export const CartMergeMutation = graphql(`
       cart {
         id
         totalQuantity
+      }
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const CartPricingQuery = graphql(`
+  query CartPricing($id: ID!, $address: PricingAddressInput!, $shipping: [ParcelShippingChoiceInput!]) {
+    cart(id: $id) {
+      id
+      pricing(address: $address, shipping: $shipping) {
+        ...PriceSummary
+      }
+    }
+  }
+
+  fragment PriceSummary on CartPricing {
+    currency
+    taxIncluded
+    subtotal
+    discount
+    shipping
+    tax
+    total
+    discounts {
+      kind
+      name
+      code
+      amount
+    }
+    parcels {
+      seller {
+        id
+        shopName
+      }
+      options {
+        methodId
+        name
+        price
+        freeAbove
+        minDays
+        maxDays
+      }
+      chosen {
+        methodId
+        name
+        price
+        minDays
+        maxDays
+      }
+      price
+      tax
+    }
+    lines {
+      lineId
+      variantId
+      quantity
+      listUnitPrice
+      unitPrice
+      discount
+      shipping
+      tax
+      total
+    }
+    quoteToken
+  }
+`);
+
+export const PricingDefaultsQuery = graphql(`
+  query PricingDefaults {
+    me {
+      id
+      defaultShippingAddress {
+        countryCode
+        countryArea
+        postalCode
+      }
+    }
+  }
+`);
+
+export const CartVoucherApplyMutation = graphql(`
+  mutation CartVoucherApply($cartId: ID!, $code: String!) {
+    cartVoucherApply(cartId: $cartId, code: $code) {
+      cart {
+        id
+        vouchers {
+          code
+          name
+        }
+      }
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const CartVoucherRemoveMutation = graphql(`
+  mutation CartVoucherRemove($cartId: ID!, $code: String!) {
+    cartVoucherRemove(cartId: $cartId, code: $code) {
+      cart {
+        id
       }
       errors {
         field

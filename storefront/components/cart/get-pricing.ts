@@ -1,0 +1,70 @@
+import { cookies } from "next/headers";
+import { messageForRequestErrors } from "@/lib/shopgraph/errors";
+import { shopgraph } from "@/lib/shopgraph/fetch";
+import { ACCESS_COOKIE, cookieOptions, secureCookies } from "@/lib/shopgraph/session";
+import type { Cart } from "./get-cart";
+import { CartPricingQuery, PricingDefaultsQuery } from "./operations";
+import { withShopNames, type PriceSummary } from "./price-summary";
+import {
+  parsePricingChoice,
+  PRICING_COOKIE,
+  pricingAddress,
+  serializePricingChoice,
+  shippingChoices,
+  type PricingAddress,
+  type PricingChoice,
+} from "./pricing-choice";
+
+const CHOICE_MAX_AGE = 30 * 24 * 60 * 60;
+
+export async function readPricingChoice(): Promise<PricingChoice> {
+  return parsePricingChoice((await cookies()).get(PRICING_COOKIE)?.value);
+}
+
+/** For server actions only: where cookies may be written. */
+export async function writePricingChoice(choice: PricingChoice): Promise<void> {
+  (await cookies()).set(PRICING_COOKIE, serializePricingChoice(choice), cookieOptions(CHOICE_MAX_AGE, secureCookies));
+}
+
+/** The address the summary is priced for: the shopper's choice, the account's default address, or US. */
+export async function getPricingAddress(choice: PricingChoice): Promise<PricingAddress> {
+  if (choice.country === null && (await cookies()).get(ACCESS_COOKIE)) {
+    const { data } = await shopgraph(PricingDefaultsQuery, {});
+    return pricingAddress(choice, data?.me?.defaultShippingAddress ?? null);
+  }
+  return pricingAddress(choice, null);
+}
+
+export interface CartQuote {
+  pricing: PriceSummary | null;
+  /** Why there is no quote, in words for the shopper. */
+  error: string | null;
+}
+
+function sellersOf(cart: Cart): { id: string; shopName: string }[] {
+  const sellers = new Map<string, string>();
+  for (const line of cart.lines) {
+    const seller = line.variant.product?.seller;
+    if (seller) sellers.set(seller.id, seller.shopName);
+  }
+  return [...sellers].map(([id, shopName]) => ({ id, shopName }));
+}
+
+/**
+ * The cart priced for `address` with the shopper's shipping choices. A choice the
+ * destination no longer offers (another country, a method ended) falls back to the
+ * cheapest of each parcel rather than to no summary at all.
+ */
+export async function quoteCart(cart: Cart, address: PricingAddress, choice: PricingChoice): Promise<CartQuote> {
+  const sellers = sellersOf(cart);
+  const shipping = shippingChoices(choice, sellers.map((seller) => seller.id));
+  let result = await shopgraph(CartPricingQuery, { id: cart.id, address, shipping });
+  if (!result.data?.cart?.pricing && shipping.length > 0) {
+    result = await shopgraph(CartPricingQuery, { id: cart.id, address, shipping: null });
+  }
+  const pricing = result.data?.cart?.pricing ?? null;
+  if (pricing) return { pricing, error: null };
+  const refusal = result.errors.find((error) => error.extensions?.code === "BAD_USER_INPUT");
+  if (refusal) return { pricing: null, error: withShopNames(refusal.message, sellers) };
+  return { pricing: null, error: result.errors.length > 0 ? messageForRequestErrors(result.errors) : null };
+}
