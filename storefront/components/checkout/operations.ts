@@ -1,8 +1,20 @@
 import { graphql } from "@/lib/shopgraph/gql";
 
 export const CheckoutCompleteMutation = graphql(`
-  mutation CheckoutComplete($cartId: ID!, $address: ShippingAddressInput!, $idempotencyKey: String!) {
-    checkoutComplete(cartId: $cartId, shippingAddress: $address, idempotencyKey: $idempotencyKey) {
+  mutation CheckoutComplete(
+    $cartId: ID!
+    $address: ShippingAddressInput!
+    $idempotencyKey: String!
+    $shipping: [ParcelShippingChoiceInput!]
+    $quoteToken: String
+  ) {
+    checkoutComplete(
+      cartId: $cartId
+      shippingAddress: $address
+      idempotencyKey: $idempotencyKey
+      shipping: $shipping
+      quoteToken: $quoteToken
+    ) {
       orderId
       status
       errors {
@@ -11,6 +23,13 @@ export const CheckoutCompleteMutation = graphql(`
         message
         variantIds
         lineIds
+        changes {
+          what
+          subject
+          before
+          after
+          message
+        }
       }
     }
   }
