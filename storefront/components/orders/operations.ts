@@ -31,9 +31,32 @@ export const OrderPageQuery = graphql(`
       status
       currency
       subtotal
+      discount
+      discounts {
+        kind
+        name
+        code
+        amount
+      }
       shipping
       tax
+      taxIncluded
       total
+      parcels {
+        seller {
+          id
+          shopName
+        }
+        methodName
+        price
+        tax
+        estimate {
+          minDays
+          maxDays
+        }
+        shippedAt
+        trackingNumber
+      }
       failureReason
       paymentDueAt
       createdAt
@@ -50,9 +73,14 @@ export const OrderPageQuery = graphql(`
         id
         productName
         sku
+        listUnitPrice
         unitPrice
         quantity
         lineTotal
+        discount
+        shipping
+        tax
+        total
         seller {
           shopName
         }

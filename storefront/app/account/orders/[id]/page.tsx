@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
 import { getViewer } from "@/components/account/viewer";
+import { deliveryEstimate } from "@/components/cart/price-summary";
 import { FormMessage, SubmitButton } from "@/components/forms/fields";
 import { simulatePayment, writeReview } from "@/components/orders/actions";
 import { AutoRefresh } from "@/components/orders/AutoRefresh";
@@ -140,8 +141,32 @@ export default async function OrderPage(props: PageProps<"/account/orders/[id]">
                 </p>
                 <p className="text-sm text-stone-600">
                   {line.seller?.shopName}
-                  {line.lineTotal !== null ? ` · ${formatMoney(line.lineTotal, order.currency)}` : null}
+                  {line.unitPrice !== null ? (
+                    <>
+                      {" · "}
+                      {formatMoney(line.unitPrice, order.currency)} each
+                      {line.listUnitPrice !== null && line.listUnitPrice > line.unitPrice ? (
+                        <>
+                          {" "}
+                          <span className="sr-only">list price </span>
+                          <s>{formatMoney(line.listUnitPrice, order.currency)}</s>
+                        </>
+                      ) : null}
+                    </>
+                  ) : null}
                 </p>
+                {line.total !== null ? (
+                  <p className="text-sm" data-testid="order-line-amounts">
+                    {line.discount ? (
+                      <span className="text-green-800">Discount −{formatMoney(line.discount, order.currency)} · </span>
+                    ) : null}
+                    {line.shipping ? <>Shipping {formatMoney(line.shipping, order.currency)} · </> : null}
+                    {order.taxIncluded ? "incl. VAT" : "Tax"} {formatMoney(line.tax ?? 0, order.currency)} ·{" "}
+                    <strong>{formatMoney(line.total, order.currency)}</strong>
+                  </p>
+                ) : line.lineTotal !== null ? (
+                  <p className="text-sm">{formatMoney(line.lineTotal, order.currency)}</p>
+                ) : null}
                 {order.status === "DELIVERED" && product ? (
                   search.reviewed === product.id ? (
                     <p className="text-sm text-green-800">Thank you for your review.</p>
@@ -173,11 +198,55 @@ export default async function OrderPage(props: PageProps<"/account/orders/[id]">
             );
           })}
         </ul>
-        <dl className="grid max-w-xs grid-cols-2 gap-1 text-sm">
-          <dt>Subtotal</dt><dd>{formatMoney(order.subtotal, order.currency)}</dd>
-          <dt>Shipping</dt><dd>{formatMoney(order.shipping, order.currency)}</dd>
-          <dt>Tax</dt><dd>{formatMoney(order.tax, order.currency)}</dd>
-          <dt className="font-semibold">Total</dt><dd className="font-semibold">{formatMoney(order.total, order.currency)}</dd>
+      </section>
+
+      {order.parcels.length > 0 ? (
+        <section aria-labelledby="parcels" className="flex flex-col gap-2">
+          <h2 id="parcels" className="text-lg font-semibold">Shipping</h2>
+          <ul className="flex flex-col gap-2">
+            {order.parcels.map((parcel) => (
+              <li key={parcel.seller.id} className="rounded border border-stone-200 bg-white p-3 text-sm" data-testid="order-parcel">
+                <p className="font-medium">
+                  Parcel from {parcel.seller.shopName}: {parcel.methodName} ·{" "}
+                  {parcel.price === 0 ? "free" : formatMoney(parcel.price, order.currency)}
+                </p>
+                {parcel.estimate ? (
+                  <p className="text-stone-600">Delivery in {deliveryEstimate(parcel.estimate.minDays, parcel.estimate.maxDays)} once shipped</p>
+                ) : null}
+                {parcel.shippedAt ? (
+                  <p data-testid="parcel-shipped">
+                    Shipped {formatDate(parcel.shippedAt)}
+                    {parcel.trackingNumber ? <> · tracking number <span className="font-mono">{parcel.trackingNumber}</span></> : null}
+                  </p>
+                ) : (
+                  <p className="text-stone-600">Not shipped yet</p>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+
+      <section aria-labelledby="totals" className="flex flex-col gap-2">
+        <h2 id="totals" className="sr-only">Totals</h2>
+        <dl className="grid max-w-sm grid-cols-[1fr_auto] gap-x-6 gap-y-1 text-sm" data-testid="order-totals">
+          <dt>Subtotal</dt>
+          <dd className="text-right">{formatMoney(order.subtotal, order.currency)}</dd>
+          {order.discounts.map((discount, index) => (
+            <div key={`${discount.kind}-${discount.code ?? discount.name}-${index}`} className="contents text-green-800" data-testid="order-discount">
+              <dt>{discount.code ? `${discount.name} (${discount.code})` : discount.name}</dt>
+              <dd className="text-right">−{formatMoney(discount.amount, order.currency)}</dd>
+            </div>
+          ))}
+          <dt>Shipping</dt>
+          <dd className="text-right">{formatMoney(order.shipping, order.currency)}</dd>
+          <dt>Tax</dt>
+          <dd className="text-right">
+            {order.taxIncluded ? "incl. VAT " : "+ "}
+            {formatMoney(order.tax, order.currency)}
+          </dd>
+          <dt className="font-semibold">Total</dt>
+          <dd className="text-right font-semibold" data-testid="order-total">{formatMoney(order.total, order.currency)}</dd>
         </dl>
       </section>
 
