@@ -12,7 +12,7 @@ import pytest
 from domains.carts.pricing.money import CartItem, TaxRates
 from domains.carts.pricing.stripe_tax import StripeTaxProvider
 from domains.carts.pricing.tax_provider import Destination, TaxProvider, TaxUnavailable
-from tests.domains.carts.pricing.fake_stripe_tax import (
+from tests.support.fake_stripe_tax import (
     API_KEY,
     FakeStripeTax,
     running_fake_stripe_tax,
