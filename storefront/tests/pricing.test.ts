@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deliveryEstimate, summaryRows, withShopNames, type PriceSummary } from "@/components/cart/price-summary";
+import { deliveryEstimate, summaryRows, withNames, type PriceSummary } from "@/components/cart/price-summary";
 import {
   parsePricingChoice,
   pricingAddress,
@@ -110,7 +110,7 @@ describe("the summary's rows", () => {
     expect(deliveryEstimate(1, 2)).toBe("1–2 days");
     expect(deliveryEstimate(3, 3)).toBe("3 days");
     expect(deliveryEstimate(0, 0)).toBe("same day");
-    expect(withShopNames(`Seller ${seller} ships no parcel to JP.`, [{ id: seller, shopName: "Northwind" }])).toBe(
+    expect(withNames(`Seller ${seller} ships no parcel to JP.`, [{ id: seller, name: "Northwind" }])).toBe(
       "Seller Northwind ships no parcel to JP.",
     );
   });

@@ -4,7 +4,7 @@ import { shopgraph } from "@/lib/shopgraph/fetch";
 import { ACCESS_COOKIE, cookieOptions, secureCookies } from "@/lib/shopgraph/session";
 import type { Cart } from "./get-cart";
 import { CartPricingQuery, PricingDefaultsQuery } from "./operations";
-import { withShopNames, type PriceSummary } from "./price-summary";
+import { withNames, type PriceSummary } from "./price-summary";
 import {
   parsePricingChoice,
   PRICING_COOKIE,
@@ -41,13 +41,23 @@ export interface CartQuote {
   error: string | null;
 }
 
-function sellersOf(cart: Cart): { id: string; shopName: string }[] {
+function sellersOf(cart: Cart): { id: string; name: string }[] {
   const sellers = new Map<string, string>();
   for (const line of cart.lines) {
     const seller = line.variant.product?.seller;
     if (seller) sellers.set(seller.id, seller.shopName);
   }
-  return [...sellers].map(([id, shopName]) => ({ id, shopName }));
+  return [...sellers].map(([id, name]) => ({ id, name }));
+}
+
+/** Sellers and variants by id, for the platform's messages that name them so. */
+export function namesIn(cart: Cart): { id: string; name: string }[] {
+  const variants = cart.lines.map((line) => {
+    const options = line.variant.options.map((option) => option.value).join(" / ");
+    const product = line.variant.product?.name ?? line.variant.sku;
+    return { id: line.variant.id, name: options ? `${product} (${options})` : product };
+  });
+  return [...sellersOf(cart), ...variants];
 }
 
 /**
@@ -65,6 +75,6 @@ export async function quoteCart(cart: Cart, address: PricingAddress, choice: Pri
   const pricing = result.data?.cart?.pricing ?? null;
   if (pricing) return { pricing, error: null };
   const refusal = result.errors.find((error) => error.extensions?.code === "BAD_USER_INPUT");
-  if (refusal) return { pricing: null, error: withShopNames(refusal.message, sellers) };
+  if (refusal) return { pricing: null, error: withNames(refusal.message, namesIn(cart)) };
   return { pricing: null, error: result.errors.length > 0 ? messageForRequestErrors(result.errors) : null };
 }

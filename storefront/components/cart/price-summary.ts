@@ -42,7 +42,7 @@ export function deliveryEstimate(minDays: number, maxDays: number): string {
   return `${minDays}–${maxDays} days`;
 }
 
-/** A platform message naming sellers by id, with their shop names instead. */
-export function withShopNames(message: string, sellers: ReadonlyArray<{ id: string; shopName: string }>): string {
-  return sellers.reduce((text, seller) => text.split(seller.id).join(seller.shopName), message);
+/** A platform message naming sellers or variants by id, with the names a shopper knows instead. */
+export function withNames(message: string, names: ReadonlyArray<{ id: string; name: string }>): string {
+  return names.reduce((text, named) => text.split(named.id).join(named.name), message);
 }

@@ -3,8 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { redirect } from "next/navigation";
 import { getCart } from "@/components/cart/get-cart";
-import { quoteCart, writePricingChoice } from "@/components/cart/get-pricing";
-import { withShopNames } from "@/components/cart/price-summary";
+import { namesIn, quoteCart, writePricingChoice } from "@/components/cart/get-pricing";
+import { withNames } from "@/components/cart/price-summary";
 import type { PricingChoice } from "@/components/cart/pricing-choice";
 import { fieldErrors, messageForPayloadError, messageForRequestErrors } from "@/lib/shopgraph/errors";
 import { shopgraph } from "@/lib/shopgraph/fetch";
@@ -36,7 +36,7 @@ export async function completeCheckout(previous: CheckoutState, formData: FormDa
   if (!cart) {
     return { ...shown, idempotencyKey, message: messageForPayloadError({ code: "EMPTY_CART", message: "" }), values };
   }
-  const sellers = cart.lines.flatMap((line) => (line.variant.product ? [line.variant.product.seller] : []));
+  const names = namesIn(cart);
   const shipping = shippingOf(formData);
 
   const { data, errors } = await shopgraph(CheckoutCompleteMutation, {
@@ -61,7 +61,7 @@ export async function completeCheckout(previous: CheckoutState, formData: FormDa
   const retryKey = randomUUID();
   if (!payload) return { ...shown, idempotencyKey: retryKey, message: messageForRequestErrors(errors), values };
   if (payload.errors.length > 0) {
-    const refusals = payload.errors.map((error) => ({ ...error, message: withShopNames(error.message, sellers) }));
+    const refusals = payload.errors.map((error) => ({ ...error, message: withNames(error.message, names) }));
     const priceChanged = refusals.find((error) => error.code === "PRICE_CHANGED" && error.changes?.length);
     if (priceChanged) {
       // The summary for the address as entered, with the same shipping, to confirm again.
@@ -83,7 +83,7 @@ export async function completeCheckout(previous: CheckoutState, formData: FormDa
         idempotencyKey: retryKey,
         quoteToken: quote.pricing?.quoteToken ?? previous.quoteToken,
         summary: quote.pricing ?? previous.summary,
-        changes: (priceChanged.changes ?? []).map((change) => withShopNames(change.message, sellers)),
+        changes: (priceChanged.changes ?? []).map((change) => withNames(change.message, names)),
         message: quote.pricing
           ? "The price changed since you saw it. Check the new summary and place your order again."
           : quote.error ?? messageForPayloadError(priceChanged),
