@@ -40,6 +40,20 @@ export async function guestToPaidOrder(browser, base, shots, graphqlUrl) {
     await page.getByRole("heading", { name: "Clothing", level: 1 }).waitFor();
   });
 
+  await step("02b-promoted-prices", async () => {
+    // The demo takes 5.00 off every Outdoors product: cards and the product page show the
+    // sale price, the list price struck through and the promotion's name.
+    await page.goto(`${base}/category/outdoors`);
+    const promoted = page.getByTestId("product-card").filter({ has: page.getByTestId("promotion-name") });
+    assert.ok((await promoted.count()) > 0, "an Outdoors card shows its promotion");
+    assert.ok(await promoted.first().getByTestId("list-price").isVisible(), "with the list price struck through");
+    await promoted.first().click();
+    await page.waitForURL(/\/product\//);
+    await page.getByTestId("product-price").getByTestId("promotion-name").waitFor();
+    assert.ok((await page.getByTestId("variant-option").getByTestId("list-price").count()) > 0, "variants show their list price");
+    await page.goto(`${base}/category/clothing`);
+  });
+
   await step("03-filtered", async () => {
     await page.getByTestId("in-stock-filter").click();
     await page.waitForURL(/inStock=1/);
@@ -96,13 +110,75 @@ export async function guestToPaidOrder(browser, base, shots, graphqlUrl) {
     assert.equal(await page.getByTestId("cart-line").count(), 2, "the guest cart was merged at sign-in");
   });
 
-  await step("08-checkout", async () => {
+  const voucherName = "Journey ten percent";
+  await step("07b-voucher-and-express-shipping", async () => {
+    // Staff hand out a platform code: 10 % off the order, promoted lines included.
+    const code = `JOURNEY${Date.now().toString(36).toUpperCase()}`;
+    const staff = await staffToken(graphqlUrl);
+    const { voucherCreate } = await platformQuery(
+      graphqlUrl,
+      "mutation($input: VoucherCreateInput!) { voucherCreate(input: $input) { voucher { code } errors { code message } } }",
+      { input: { code, name: voucherName, kind: "PERCENTAGE", value: 1000, scope: "ORDER", combinable: true } },
+      staff,
+    );
+    assert.deepEqual(voucherCreate.errors, []);
+
+    // No default address yet: the summary is for the US, tax added. Ship to Britain instead.
+    await page.getByTestId("summary-tax-amount").filter({ hasText: /^\+ / }).waitFor();
+    await page.getByLabel("Ship to").selectOption("GB");
+    await page.getByTestId("summary-tax-amount").filter({ hasText: /^incl\. VAT/ }).waitFor();
+    const total = () => page.getByTestId("summary-total-amount").innerText();
+    const totalChanges = async (from) => {
+      await page.waitForFunction(
+        (before) => document.querySelector('[data-testid="summary-total-amount"]')?.textContent !== before,
+        from,
+      );
+      return total();
+    };
+    const atList = await total();
+
+    await page.getByLabel("Voucher code").fill("NO-SUCH-CODE");
+    await page.getByRole("button", { name: "Apply code" }).click();
+    await page.getByTestId("voucher-error").waitFor();
+    assert.match(await page.getByTestId("voucher-error").innerText(), /NO-SUCH-CODE/, "the refusal names the code");
+
+    await page.getByLabel("Voucher code").fill(code.toLowerCase());
+    await page.getByRole("button", { name: "Apply code" }).click();
+    await page.getByTestId("applied-voucher").filter({ hasText: code }).waitFor();
+    await page.getByTestId("summary-discount").filter({ hasText: voucherName }).waitFor();
+    const withVoucher = await totalChanges(atList);
+
+    // Express for a parcel whose seller ships with the platform's methods.
+    const express = page.getByRole("radio", { name: /^Express/ }).first();
+    await express.check();
+    const withExpress = await totalChanges(withVoucher);
+    console.log(`cart totals: ${atList} at list prices, ${withVoucher} with the code, ${withExpress} with express shipping`);
+    await page.reload();
+    assert.ok(await page.getByRole("radio", { name: /^Express/ }).first().isChecked(), "the shipping choice survives a reload");
+    assert.equal(await total(), withExpress, "and so does the total");
+  });
+
+  await step("08-checkout-price-changed", async () => {
     await page.getByRole("link", { name: "Check out" }).click();
     await page.waitForURL(/\/checkout$/);
-    await fillAddress(page);
+    await page.getByTestId("chosen-shipping").filter({ hasText: /^Express/ }).waitFor();
+    // Priced for Britain, shipped to Germany: another VAT rate, so the platform answers
+    // PRICE_CHANGED and the page asks to confirm the German summary.
+    await fillAddress(page, "DE");
     await page.getByRole("button", { name: "Place order" }).click();
+    await page.getByTestId("price-change").first().waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId("price-changes").innerText(), /tax|rate|VAT|total/i);
+  });
+
+  await step("08-checkout", async () => {
+    await page.getByRole("button", { name: "Confirm the new total and place order" }).click();
     await page.waitForURL(/\/account\/orders\//);
     await page.getByRole("button", { name: "Decline (test card)" }).waitFor({ timeout: 30_000 });
+    await page.getByTestId("order-discount").filter({ hasText: voucherName }).waitFor();
+    assert.ok(
+      (await page.getByTestId("order-parcel").allInnerTexts()).some((text) => /Express/.test(text)),
+      "the order keeps the express parcel",
+    );
   });
 
   await step("09-declined", async () => {
@@ -137,6 +213,7 @@ export async function guestToPaidOrder(browser, base, shots, graphqlUrl) {
     assert.deepEqual(orderFulfill.errors, []);
     await page.getByTestId("order-status").filter({ hasText: /^FULFILLED$/ }).waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page updated without a reload");
+    await page.getByTestId("parcel-shipped").filter({ hasText: "TRACK-E2E" }).first().waitFor({ timeout: 30_000 });
   });
 
   await step("11-order-history", async () => {
@@ -161,13 +238,14 @@ export async function guestToPaidOrder(browser, base, shots, graphqlUrl) {
   return { email };
 }
 
-async function fillAddress(page) {
+/** The country is left as checkout fills it in (the summary's) unless given. */
+async function fillAddress(page, country) {
   await page.getByLabel("First name").fill("Ada");
   await page.getByLabel("Last name").fill("Lovelace");
   await page.getByLabel("Street address").fill("12 St James's Square");
   await page.getByLabel("City").fill("London");
   await page.getByLabel("Postal code").fill("SW1Y 4JH");
-  await page.getByLabel(/^Country code/).fill("GB");
+  if (country) await page.getByLabel(/^Country code/).fill(country);
 }
 
 export async function withoutJavaScript(browser, base, shots) {

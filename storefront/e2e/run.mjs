@@ -179,7 +179,7 @@ async function main() {
   try {
     const started = Date.now();
     await guestToPaidOrder(browser, base, shots, `${platform}/graphql`);
-    console.log(`journey: browse, filter, search, two sellers, register + merge, checkout, decline, pay, PAID, shipped live (FULFILLED without a reload), out of stock refused (${Date.now() - started} ms)`);
+    console.log(`journey: browse, filter, search, two sellers, register + merge, a voucher and express shipping change the totals, PRICE_CHANGED confirmed, checkout, decline, pay, PAID, shipped live (FULFILLED without a reload), out of stock refused (${Date.now() - started} ms)`);
     await withoutJavaScript(browser, base, shots);
     console.log("journey without JavaScript: product page, add to cart, update quantity, checkout asks to sign in");
     if (ownPlatform) {
