@@ -233,7 +233,7 @@ def changes_between(shown: QuoteComponents, now: QuoteComponents) -> list[Change
                     None if was is None else was.price,
                     None if now_parcel is None else now_parcel.price,
                     f"Shipping of seller {seller}'s parcel: "
-                    f"{_parcel(was)} then, {_parcel(now_parcel)} now.",
+                    f"was {_parcel(was)}, now {_parcel(now_parcel)}.",
                 )
             )
     if shown.shipping_tax_rate != now.shipping_tax_rate:
@@ -243,7 +243,8 @@ def changes_between(shown: QuoteComponents, now: QuoteComponents) -> list[Change
                 "shipping",
                 shown.shipping_tax_rate,
                 now.shipping_tax_rate,
-                "The tax rate on shipping changed (basis points).",
+                "Tax rate on shipping: "
+                f"{_was_rate(shown.shipping_tax_rate, now.shipping_tax_rate)}.",
             )
         )
     if shown.tax != now.tax or shown.tax_included != now.tax_included:
@@ -287,8 +288,8 @@ def _line_changes(subject: str, was: LineShown | None, now: LineShown | None) ->
                 subject,
                 was.unit_price,
                 now.unit_price,
-                f"Promotion on variant {subject}: {was.promotion_name or 'none'} at "
-                f"{was.unit_price} then, {now.promotion_name or 'none'} at {now.unit_price} now.",
+                f"Promotion on variant {subject}: was {was.promotion_name or 'none'} at "
+                f"{was.unit_price}, now {now.promotion_name or 'none'} at {now.unit_price}.",
             )
         )
     if was.tax_rate != now.tax_rate:
@@ -298,14 +299,23 @@ def _line_changes(subject: str, was: LineShown | None, now: LineShown | None) ->
                 subject,
                 was.tax_rate,
                 now.tax_rate,
-                f"Tax rate of variant {subject}: {_was(was.tax_rate, now.tax_rate)} basis points.",
+                f"Tax rate of variant {subject}: {_was_rate(was.tax_rate, now.tax_rate)}.",
             )
         )
     return changes
 
 
 def _was(before: int | None, after: int | None) -> str:
-    return f"{'none' if before is None else before} then, {'none' if after is None else after} now"
+    return f"was {'none' if before is None else before}, now {'none' if after is None else after}"
+
+
+def _percent(basis_points: int | None) -> str:
+    return "none" if basis_points is None else f"{basis_points / 100:.2f} %"
+
+
+def _was_rate(before: int | None, after: int | None) -> str:
+    """Basis points as people read them: 1900 -> '19.00 %'."""
+    return f"was {_percent(before)}, now {_percent(after)}"
 
 
 def _parcel(parcel: ParcelShown | None) -> str:
