@@ -17,9 +17,10 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from domains.kit.errors import DomainError, InputErrors
+from domains.kit.graphql.compiled import CompiledExecutor, compiled_execution_enabled
 from domains.kit.graphql.execution import LeafShortcutExecutor
 from domains.kit.graphql.input_text import RefuseUnstorableText
-from graphql import GraphQLError
+from graphql import GraphQLError, execute
 
 logger = logging.getLogger("shopgraph.graphql")
 
@@ -106,6 +107,18 @@ class FederatedSchema(strawberry.federation.Schema):
             execution_context_class=LeafShortcutExecutor,
             **kwargs,
         )
+        # Operations compiled once per document (domains/kit/graphql/compiled/), unless
+        # the caller chose graphql-core's executor for this call (GRAPHQL_COMPILED=off).
+        self.compiled_executor = CompiledExecutor()
+
+    def _get_execute_function(self) -> Callable[..., Any]:
+        # Strawberry's one hook for the function that executes a validated document:
+        # everything around it (parsing, validation, extensions, error processing) stays
+        # Strawberry's.
+        execute_function: Callable[..., Any] = super()._get_execute_function()
+        if execute_function is execute and compiled_execution_enabled():
+            return self.compiled_executor.execute
+        return execute_function
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
