@@ -32,6 +32,7 @@ from strawberry.types import ExecutionResult
 
 from domains.kit.config import ConfigError, Settings
 from domains.kit.edge import GatewayOnly, SecurityHeaders
+from domains.kit.graphql.compiled import compiled_execution
 from domains.kit.graphql.context import RequestContext, build_context
 from domains.kit.graphql.document_guard import DocumentGuard, DocumentLimits
 from domains.kit.health import health_routes
@@ -142,9 +143,10 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
         refused = self._guard.check(request_data.query or "", variables)
         if refused:
             return ExecutionResult(data=None, errors=refused)
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        with compiled_execution(self._runtime.settings.graphql_compiled):
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -202,9 +204,10 @@ class LocalSubgraph:
             context = await build_context(
                 None, self._runtime.get(), self.spec.make_loaders, headers.get("authorization")
             )
-            result = await self.spec.schema.execute(
-                document, variable_values=dict(variables), context_value=context
-            )
+            with compiled_execution(self._runtime.settings.graphql_compiled):
+                result = await self.spec.schema.execute(
+                    document, variable_values=dict(variables), context_value=context
+                )
         record_request(
             self.spec.name,
             operation_label(document),

@@ -126,6 +126,9 @@ class Settings:
     subgraph_max_depth: int = 24
     subgraph_max_aliases: int = 100
     subgraph_max_cost: int = 50_000
+    # Subgraph operations run on the compiled executor (domains/kit/graphql/compiled/);
+    # off: on graphql-core's, as before it.
+    graphql_compiled: bool = True
     # In production /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, and is
     # not served at all without one; in development it is open.
     metrics_token: str | None = field(default=None, repr=False)
@@ -222,6 +225,7 @@ class Settings:
             subgraph_max_depth=env.integer("SUBGRAPH_MAX_DEPTH", 24, minimum=1),
             subgraph_max_aliases=env.integer("SUBGRAPH_MAX_ALIASES", 100, minimum=0),
             subgraph_max_cost=env.integer("SUBGRAPH_MAX_COST", 50_000, minimum=1),
+            graphql_compiled=env.flag("GRAPHQL_COMPILED", default=True),
             metrics_token=env.secret("METRICS_TOKEN"),
         )
         settings.check()

@@ -20,7 +20,8 @@ import httpx
 import pytest
 from graphql import parse
 
-from domains.kit.graphql.compiled import COMPILED
+from domains.kit.graphql.compiled import COMPILED, CompiledExecutor
+from domains.kit.graphql.errors import FederatedSchema
 from gateway.app import GatewayConfig, build_gateway_app
 from tests.federation.corpus import OPERATIONS, Operation
 from tests.federation.topology import SUBGRAPHS, data, reset, supergraph_sdl
@@ -74,8 +75,14 @@ async def gateway(recorder: Recorder) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def _executor(name: str) -> CompiledExecutor:
+    schema = SUBGRAPHS[name]
+    assert isinstance(schema, FederatedSchema)
+    return schema.compiled_executor
+
+
 def _compiled_runs() -> int:
-    return sum(schema.compiled_executor.runs[COMPILED] for schema in SUBGRAPHS.values())
+    return sum(_executor(name).runs[COMPILED] for name in SUBGRAPHS)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
@@ -115,9 +122,10 @@ def test_the_corpus_reaches_the_subgraphs(recorder: Recorder) -> None:
 def test_what_falls_back_in_the_corpus(recorder: Recorder) -> None:
     found: dict[str, list[str]] = {}
     for comparison in recorder.comparisons:
-        schema = SUBGRAPHS[comparison.subgraph]
-        reasons = schema.compiled_executor.fallbacks(
-            schema._schema, parse(comparison.document), comparison.variables
+        reasons = _executor(comparison.subgraph).fallbacks(
+            SUBGRAPHS[comparison.subgraph]._schema,
+            parse(comparison.document),
+            comparison.variables,
         )
         if reasons:
             found[comparison.document] = reasons
