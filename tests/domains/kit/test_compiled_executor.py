@@ -24,6 +24,7 @@ import httpx
 import pytest
 import strawberry
 from aiodataloader import DataLoader
+from graphql import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
@@ -32,7 +33,10 @@ from domains.kit.config import ConfigError, Settings
 from domains.kit.errors import NotFound
 from domains.kit.graphql.compiled import COMPILED, compiled_execution
 from domains.kit.graphql.compiled.cache import MAX_CONDITION_VARIANTS
+from domains.kit.graphql.compiled.compiler import compile_operation
+from domains.kit.graphql.compiled.plan import StepKind
 from domains.kit.graphql.errors import FederatedSchema
+from domains.kit.graphql.execution import LeafShortcutExecutor
 from tests.support.compiled_differential import as_response, encoded
 
 
@@ -440,8 +444,6 @@ async def test_a_failing_mutation_field_stops_nothing_after_it_unless_non_null()
 
 
 def _parsed(document: str) -> Any:
-    from graphql import parse
-
     return parse(document)
 
 
@@ -516,3 +518,39 @@ async def test_the_setting_chooses_the_executor_in_process_and_over_http(enabled
 
     assert response.json() == local == {"data": {"items": [{"id": f"item-{n}"} for n in range(3)]}}
     assert runs[COMPILED] - before == (2 if enabled else 0)
+
+
+def test_each_field_takes_the_step_it_is_meant_for() -> None:
+    document = parse(
+        "{ __typename items(first: 1) { id colour price { amount } tags { name } shout "
+        "secret shelf { id } } later { id } }"
+    )
+    executor = LeafShortcutExecutor.build(SCHEMA._schema, document)
+    assert isinstance(executor, LeafShortcutExecutor)
+    kinds: dict[str, StepKind] = {}
+    pending = [compile_operation(executor).root]
+    while pending:
+        plan = pending.pop()
+        for step in plan.steps:
+            kinds[f"{plan.type_name}.{step.key}"] = step.kind
+            completion = step.completion
+            while completion.item is not None:
+                completion = completion.item
+            if completion.object_plan is not None:
+                pending.append(completion.object_plan)
+
+    assert kinds == {
+        "Query.__typename": StepKind.TYPENAME,
+        "Query.items": StepKind.RESOLVER,  # arguments: Strawberry converts them
+        "Query.later": StepKind.DIRECT,
+        "Item.id": StepKind.PLAIN_LEAF,
+        "Item.colour": StepKind.PLAIN_LEAF,
+        "Item.price": StepKind.PLAIN,
+        "Item.tags": StepKind.PLAIN,
+        "Item.shout": StepKind.RESOLVER,
+        "Item.secret": StepKind.DIRECT,  # self only
+        "Item.shelf": StepKind.DIRECT,  # self and Info
+        "Price.amount": StepKind.PLAIN_LEAF,
+        "Tag.name": StepKind.PLAIN_LEAF,
+        "Shelf.id": StepKind.PLAIN_LEAF,
+    }

@@ -184,6 +184,9 @@ class _Compiler:
                 read=read,
                 needs_info=completion.needs_info,
             )
+        direct = _direct_resolver(field_def, self.schema) if not node.arguments else None
+        if direct is not None:
+            return step(StepKind.DIRECT, completion, needs_info=completion.needs_info, **direct)
         has_arguments = bool(field_def.args or node.arguments)
         return step(
             StepKind.RESOLVER,
@@ -283,6 +286,52 @@ def _plain_attribute(
         return None
     default_resolver = definition.default_resolver
     return definition.python_name, None if default_resolver is getattr else default_resolver
+
+
+def _direct_resolver(field_def: GraphQLField, schema: Any) -> dict[str, Any] | None:
+    """How to call a Strawberry resolver without Strawberry's wrapper, when the wrapper
+    would do no more than build the Info and pass `self` and it on: the field has no
+    arguments, no field extensions and no exception handlers, and the resolver asks for
+    no root or parent. None otherwise (the wrapper runs, as under graphql-core)."""
+    definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolve = field_def.resolve
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    if (
+        not isinstance(definition, StrawberryField)
+        or definition.base_resolver is None
+        or definition.extensions
+        or type(definition).get_result is not StrawberryField.get_result
+        or field_def.args
+        or getattr(resolve, "__name__", "") not in ("_resolver", "_async_resolver")
+        # The wrapper's own record of the exception handlers it would apply.
+        or _closure_value(resolve, "field_exception_handlers") != ()
+        or strawberry_schema is None
+    ):
+        return None
+    resolver = definition.base_resolver
+    if (
+        resolver.arguments
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or not callable(resolver.wrapped_func)
+    ):
+        return None
+    info_parameter = resolver.info_parameter
+    return {
+        "function": resolver.wrapped_func,
+        "passes_source": resolver.self_parameter is not None,
+        "info_parameter": info_parameter.name if info_parameter is not None else None,
+        "make_info": strawberry_schema.config.info_class,
+        "strawberry_field": definition,
+    }
+
+
+def _closure_value(function: Any, name: str) -> Any:
+    code = getattr(function, "__code__", None)
+    cells = getattr(function, "__closure__", None) or ()
+    if code is None or name not in code.co_freevars:
+        return None
+    return cells[code.co_freevars.index(name)].cell_contents
 
 
 def _reads_info(is_type_of: Callable[..., Any]) -> bool:

@@ -35,6 +35,9 @@ class StepKind(IntEnum):
     PLAIN = 1
     # Anything with a resolver of its own (or arguments): call it with a resolve info.
     RESOLVER = 2
+    # A Strawberry resolver without arguments, field extensions or exception handlers,
+    # whose wrapper would only hand it `self` and its Info: called directly.
+    DIRECT = 5
     # `__typename`: the parent type's name, known when compiling.
     TYPENAME = 3
     # Left to graphql-core's own `execute_field` (introspection's `__schema`, `__type`).
@@ -90,7 +93,14 @@ class FieldStep:
     resolve: GraphQLFieldResolver | None = None
     has_arguments: bool = False
     constant_arguments: dict[str, Any] | None = None
-    # A PLAIN field whose completion needs a resolve info.
+    # DIRECT: the resolver function, whether it takes the source as `self`, the name of
+    # its Info parameter if any, and what builds that Info (Strawberry's info class).
+    function: Callable[..., Any] | None = None
+    passes_source: bool = False
+    info_parameter: str | None = None
+    make_info: Callable[..., Any] | None = None
+    strawberry_field: Any = None
+    # A PLAIN or DIRECT field whose completion needs a resolve info.
     needs_info: bool = False
 
 

@@ -8,7 +8,9 @@ list, its background settling. This module replaces only the walk over the field
 - a plain field reads its attribute, a leaf coerces it with its type's
   `coerce_output_value`; neither builds a resolve info or a path unless it fails;
 - a field with a resolver gets a real resolve info and its arguments, as graphql-core
-  gives them;
+  gives them; a Strawberry resolver without arguments (and without field extensions or
+  exception handlers) is called directly, with the `self` and Info that Strawberry's
+  wrapper would hand it, and no resolve info at all when it asks for no Info;
 - every method below mirrors the graphql-core method named in its docstring, in what it
   returns, raises and collects, and in where awaitables are created and gathered: a
   field list's or a list's awaitables are gathered together (one awaitable is awaited
@@ -40,12 +42,14 @@ from graphql.execution.executor import collect_iterator_awaitables, invalid_retu
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_iterable
 
-# Values of these types are never awaitable: the check is skipped for them.
-_NOT_AWAITABLE = frozenset({str, int, float, bool, list, dict, tuple})
+# Values of these types are never awaitable: the check is skipped for them (completed
+# objects are dicts, completed lists lists, nulls None).
+_NOT_AWAITABLE = frozenset({str, int, float, bool, list, dict, tuple, type(None)})
 
 _PLAIN_LEAF = StepKind.PLAIN_LEAF
 _PLAIN = StepKind.PLAIN
 _RESOLVER = StepKind.RESOLVER
+_DIRECT = StepKind.DIRECT
 _TYPENAME = StepKind.TYPENAME
 _LEAF = CompletionKind.LEAF
 _OBJECT = CompletionKind.OBJECT
@@ -154,7 +158,7 @@ class Run:
                 if result is Undefined:
                     continue
                 results[key] = result
-                if is_awaitable(result):
+                if type(result) not in _NOT_AWAITABLE and is_awaitable(result):
                     awaitable_keys.append(key)
         except Exception:
             if awaitable_keys:
@@ -223,10 +227,26 @@ class Run:
             )
         completion = step.completion
         info = None
-        if kind is _RESOLVER or step.needs_info:
+        if kind is _RESOLVER or step.needs_info or step.info_parameter is not None:
             info = self.build_info(step.field_def, step.field_nodes, step.parent_type, path)
         try:
-            if kind is _RESOLVER:
+            if kind is _DIRECT:
+                # What Strawberry's resolver wrapper would pass: the source, its Info.
+                function = step.function
+                assert function is not None
+                info_parameter = step.info_parameter
+                if info_parameter is None:
+                    result = function(source) if step.passes_source else function()
+                else:
+                    assert step.make_info is not None
+                    strawberry_info = step.make_info(_raw_info=info, _field=step.strawberry_field)
+                    info_argument = {info_parameter: strawberry_info}
+                    result = (
+                        function(source, **info_argument)
+                        if step.passes_source
+                        else function(**info_argument)
+                    )
+            elif kind is _RESOLVER:
                 arguments = step.constant_arguments
                 if arguments is None:
                     arguments = get_argument_values(
@@ -248,7 +268,7 @@ class Run:
             if self.is_awaitable(result):
                 return self._complete_awaitable(completion, step, info, path, result)
             completed = self.complete_value(completion, step, info, path, result)
-            if self.is_awaitable(completed):
+            if type(completed) not in _NOT_AWAITABLE and self.is_awaitable(completed):
                 return self._await_completed(completed, completion, step, path)
         except Exception as raw_error:
             self._field_error(raw_error, completion, step, path)
@@ -362,7 +382,7 @@ class Run:
         try:
             for item in iterator:
                 item_path = Path(path, index, None)
-                if is_awaitable(item):
+                if type(item) not in _NOT_AWAITABLE and is_awaitable(item):
                     append_completed(
                         self._complete_awaitable(item_completion, step, info, item_path, item)
                     )
@@ -372,7 +392,9 @@ class Run:
                         completed_item = self.complete_value(
                             item_completion, step, info, item_path, item
                         )
-                        if is_awaitable(completed_item):
+                        if type(completed_item) not in _NOT_AWAITABLE and is_awaitable(
+                            completed_item
+                        ):
                             append_completed(
                                 self._await_completed(
                                     completed_item, item_completion, step, item_path
