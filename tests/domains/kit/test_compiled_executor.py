@@ -18,7 +18,7 @@ import enum
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NewType
 
 import httpx
 import pytest
@@ -26,6 +26,7 @@ import strawberry
 from aiodataloader import DataLoader
 from graphql import parse
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from domains.kit.app import LocalSubgraph, Runtime, SubgraphSpec, build_subgraph_app
@@ -59,6 +60,17 @@ def _loader(batches: Batches) -> DataLoader[int, Any]:
 class Colour(enum.Enum):
     RED = "red"
     BLUE = "blue"
+
+
+# A scalar that serialises every value to nothing.
+Vanishing = NewType("Vanishing", str)
+CONFIG = StrawberryConfig(
+    scalar_map={
+        Vanishing: strawberry.scalar(
+            name="Vanishing", serialize=lambda _value: None, parse_value=lambda value: value
+        )
+    }
+)
 
 
 @strawberry.interface
@@ -95,6 +107,7 @@ class Item(Named):
     numbers: list[int | None]
     broken_count: int  # holds a value Int refuses
     missing: str  # holds None in a non-null field
+    vanishing: Vanishing | None
     shelf_id: strawberry.Private[int]
 
     @strawberry.field
@@ -232,11 +245,12 @@ def _item(n: int) -> Item:
         numbers=[n, None, n * 2],
         broken_count="many",  # type: ignore[arg-type]
         missing=None if n == 1 else f"present {n}",  # type: ignore[arg-type]
+        vanishing=Vanishing("gone"),
         shelf_id=n % 2,
     )
 
 
-SCHEMA = FederatedSchema(query=Query, mutation=Mutation, types=[Item, Crate])
+SCHEMA = FederatedSchema(query=Query, mutation=Mutation, types=[Item, Crate], config=CONFIG)
 
 
 async def _answer(
@@ -321,6 +335,7 @@ async def test_answers_as_graphql_core(document: str) -> None:
         pytest.param("{ items { id crash } }", id="a resolver raising an unexpected error"),
         pytest.param("{ items { id laterCrash } }", id="an async resolver raising"),
         pytest.param("{ items { id brokenCount } }", id="a value the scalar refuses"),
+        pytest.param("{ items { id vanishing } }", id="a value the scalar makes nothing of"),
         pytest.param(
             "{ items { id missing } }", id="a null in a non-null field inside a non-null list"
         ),
@@ -474,7 +489,7 @@ async def test_field_middleware_sends_the_whole_request_to_graphql_core() -> Non
             result = _next(root, info, *args, **kwargs)
             return result.upper() if isinstance(result, str) else result
 
-    schema = FederatedSchema(query=Query, types=[Item, Crate], extensions=[Upper])
+    schema = FederatedSchema(query=Query, types=[Item, Crate], extensions=[Upper], config=CONFIG)
     expected, _ = await _answer("{ items { name } }", compiled=False, schema=schema)
     actual, _ = await _answer("{ items { name } }", compiled=True, schema=schema)
     assert actual == expected

@@ -176,7 +176,14 @@ class _Compiler:
         if plain is not None and not node.arguments:
             attribute, read = plain
             if completion.kind is CompletionKind.LEAF:
-                return step(StepKind.PLAIN_LEAF, completion, attribute=attribute, read=read)
+                assert completion.leaf is not None
+                return step(
+                    StepKind.PLAIN_LEAF,
+                    completion,
+                    attribute=attribute,
+                    read=read,
+                    coerce=completion.leaf.coerce_output_value,
+                )
             return step(
                 StepKind.PLAIN,
                 completion,

@@ -89,6 +89,8 @@ class FieldStep:
     # not the builtin getattr.
     attribute: str = ""
     read: Callable[[Any, str], Any] | None = None
+    # PLAIN_LEAF: the leaf type's coerce_output_value, bound.
+    coerce: Callable[[Any], Any] | None = None
     # RESOLVER: what graphql-core would call, and its arguments when they are constant.
     resolve: GraphQLFieldResolver | None = None
     has_arguments: bool = False

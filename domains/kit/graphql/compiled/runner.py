@@ -40,7 +40,14 @@ from graphql import ExecutionResult, GraphQLError, GraphQLList, located_error
 from graphql.execution import Executor
 from graphql.execution.executor import collect_iterator_awaitables, invalid_return_type_error
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel, is_iterable
+from graphql.pyutils import (
+    AwaitableOrValue,
+    Path,
+    Undefined,
+    gather_with_cancel,
+    inspect,
+    is_iterable,
+)
 
 # Values of these types are never awaitable: the check is skipped for them (completed
 # objects are dicts, completed lists lists, nulls None).
@@ -144,7 +151,12 @@ class Run:
                             )
                             awaitable_keys.append(key)
                         else:
-                            results[key] = _complete_leaf(step.completion, value)
+                            if isinstance(value, Exception):
+                                raise value
+                            coerced = step.coerce(value)  # type: ignore[misc]
+                            if coerced is None or coerced is Undefined:
+                                raise _refused_leaf(step.completion, value, coerced)
+                            results[key] = coerced
                     except Exception as raw_error:
                         self._field_error(
                             raw_error, step.completion, step, Path(path, key, type_name)
@@ -505,5 +517,14 @@ def _complete_leaf(completion: Completion, result: Any) -> Any:
     assert leaf is not None
     coerced = leaf.coerce_output_value(result)
     if coerced is None or coerced is Undefined:
-        Executor.complete_leaf_value(leaf, result)  # raises graphql-core's own error
+        raise _refused_leaf(completion, result, coerced)
     return coerced
+
+
+def _refused_leaf(completion: Completion, result: Any, coerced: Any) -> TypeError:
+    """graphql-core's error for a value its leaf type coerced to nothing."""
+    return TypeError(
+        f"Expected `{inspect(completion.leaf)}.coerce_output_value("
+        f"{inspect(result)})` to return non-nullable value, returned:"
+        f" {inspect(coerced)}"
+    )
