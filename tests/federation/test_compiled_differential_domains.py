@@ -51,6 +51,7 @@ OPERATIONS_DIR = REPO / "schema" / "operations"
 SUPERGRAPH = REPO / "schema" / "supergraph.graphql"
 EMAIL = "differential@example.com"
 IDEMPOTENCY_KEY = "differential-checkout"
+BERLIN = {"countryCode": "DE", "postalCode": "10115"}
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ def _variables(shop: Shop) -> dict[str, tuple[dict[str, Any], bool]]:
         "CatalogPage": ({"first": 20}, False),
         "CatalogProduct": ({"slug": shop.slug}, False),
         "StorefrontListing": ({"first": 24}, False),
+        "PricingDefaults": ({}, True),
+        "CartPricing": ({"id": shop.guest_cart_id, "address": BERLIN}, False),
+        "CartTotals": ({"cartId": shop.guest_cart_id, "address": BERLIN, "shipping": []}, False),
         # Mutations, as requests answered the same twice.
         "AccountConfirm": ({"token": "not-a-token"}, False),
         "AccountRegister": (
@@ -130,6 +134,9 @@ def _variables(shop: Shop) -> dict[str, tuple[dict[str, Any], bool]]:
             True,
         ),
         "CartMerge": ({"guestCartId": unknown}, True),
+        "CartVoucherApply": ({"cartId": shop.cart_id, "code": "NO-SUCH-CODE"}, True),
+        "ApplyVoucher": ({"cartId": shop.cart_id, "code": "NO-SUCH-CODE"}, True),
+        "CartVoucherRemove": ({"cartId": shop.cart_id, "code": "NO-SUCH-CODE"}, True),
         "CheckoutComplete": (checkout, True),
         "Checkout": (checkout, True),
         "PasswordReset": ({"password": "another long passphrase", "token": "not-a-token"}, False),
@@ -361,6 +368,7 @@ async def test_every_committed_operation_answers_the_same_compiled(
     assert answers["ProductListing"]["data"]["products"]["nodes"], answers["ProductListing"]
     assert answers["OrderPage"]["data"]["order"]["status"] == "PAID", answers["OrderPage"]
     assert answers["CartLinesAdd"]["data"]["cartLinesAdd"]["errors"], answers["CartLinesAdd"]
+    assert answers["CartTotals"]["data"]["cart"]["pricing"]["parcels"], answers["CartTotals"]
     print(
         f"\n{len(variables)} committed operations: {len(comparisons)} subgraph requests, "
         f"{sum(c.compiled_statements for c in comparisons)} SQL statements, the same on "
