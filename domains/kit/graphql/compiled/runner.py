@@ -54,7 +54,6 @@ from graphql.pyutils import (
 _NOT_AWAITABLE = frozenset({str, int, float, bool, list, dict, tuple, type(None)})
 
 _PLAIN_LEAF = StepKind.PLAIN_LEAF
-_PLAIN = StepKind.PLAIN
 _RESOLVER = StepKind.RESOLVER
 _DIRECT = StepKind.DIRECT
 _TYPENAME = StepKind.TYPENAME
