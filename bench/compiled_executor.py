@@ -1,16 +1,17 @@
 """The compiled executor against graphql-core's, on the storefront listing's products
 subgraph document, side by side in one run.
 
-    python -m bench.compiled_executor [--sizes 24,100] [--rounds 5] [--seconds 1]
+    python -m bench.compiled_executor [--sizes 24,100] [--rounds 10] [--seconds 1]
 
 Takes the document the gateway's planner writes for the products subgraph when it plans
 the storefront listing (bench/workloads.py) over the committed supergraph, and executes
 it in-process (`LocalSubgraph.execute`, as the platform does) against a fresh database
 seeded with the demo catalog, with the entity cache warm, one request at a time. The two
 executors take turns, round after round, so that a machine busy with other work weighs
-on both alike; per executor and page size it prints the median over rounds of the CPU
-time per request (this process's, so Redis's and Postgres's own work is not in it) and
-of requests per second, and the machine's load average before and after.
+on both alike; per executor and page size it prints the CPU time per request (this
+process's, so Redis's and Postgres's own work is not in it) and the requests per second,
+as the median over rounds and the best round (the one the rest of the machine disturbed
+least), and the machine's load average before and after.
 """
 
 from __future__ import annotations
@@ -131,20 +132,23 @@ async def _measure(
 
 def _report(results: dict[tuple[int, str], list[Round]], load_before: str) -> None:
     print(f"load average before: {load_before}; after: {_load()}; {os.cpu_count()} CPUs")
-    print("median over rounds, one request at a time, in-process, entity cache warm\n")
-    print(f"{'products':>8}  {'executor':<13} {'CPU ms/request':>15} {'requests/s':>11}")
+    print("one request at a time, in-process, entity cache warm; median (best) of rounds\n")
+    print(f"{'products':>8}  {'executor':<13} {'CPU ms/request':>17} {'requests/s':>13}")
     for first in sorted({first for first, _ in results}):
-        medians = {}
+        figures = {}
         for name in EXECUTORS:
-            found = results[(first, name)]
-            cpu = statistics.median(r.cpu_seconds / r.requests * 1000 for r in found)
-            rate = statistics.median(r.requests / r.wall_seconds for r in found)
-            medians[name] = (cpu, rate)
-            print(f"{first:>8}  {name:<13} {cpu:>15.2f} {rate:>11.0f}")
-        (core_cpu, core_rate), (compiled_cpu, compiled_rate) = medians.values()
+            cpu = [r.cpu_seconds / r.requests * 1000 for r in results[(first, name)]]
+            rate = [r.requests / r.wall_seconds for r in results[(first, name)]]
+            figures[name] = (statistics.median(cpu), min(cpu), statistics.median(rate), max(rate))
+            print(
+                f"{first:>8}  {name:<13} {figures[name][0]:>8.2f} ({figures[name][1]:>6.2f})"
+                f" {figures[name][2]:>5.0f} ({figures[name][3]:>5.0f})"
+            )
+        core, compiled = figures.values()
         print(
-            f"{'':>8}  {'compiled gain':<13} {core_cpu / compiled_cpu:>14.2f}x "
-            f"{compiled_rate / core_rate:>10.2f}x"
+            f"{'':>8}  {'compiled gain':<13} {core[0] / compiled[0]:>7.2f}x "
+            f"({core[1] / compiled[1]:>5.2f}x) {compiled[2] / core[2]:>4.2f}x "
+            f"({compiled[3] / core[3]:>4.2f}x)"
         )
 
 
@@ -155,7 +159,7 @@ def _load() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="24,100", help="page sizes, comma-separated")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=1.0, help="per round and executor")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
