@@ -45,14 +45,51 @@ _IMAGES = """
                           ORDER BY i.position, i.created_at), '[]'::json)
    FROM products.product_images i WHERE i.product_id = {p}.id)
 """
-_PRICE_START = """
-CASE WHEN {p}.price_min IS NULL THEN NULL ELSE
-  json_build_object('start', json_build_object('amount', {p}.price_min,
-                                               'currency', {p}.currency)) END
+# Live promotions, each with every category at or below the ones it names: the CTEs a
+# statement that prices anything starts with. Promotions do not stack: a unit sells at
+# the lowest of its list price and each live promotion reaching its product.
+_LIVE_PROMOTIONS = """
+named(root) AS (SELECT DISTINCT unnest(category_ids) FROM products.promotions),
+below(root, id) AS (
+  SELECT root, root FROM named
+  UNION ALL
+  SELECT b.root, c.id FROM below b JOIN products.categories c ON c.parent_id = b.id
+),
+live AS (
+  SELECT pr.kind, pr.value, pr.currency, pr.seller_id, pr.product_ids, pr.category_ids,
+         ARRAY(SELECT b.id FROM below b WHERE b.root = ANY(pr.category_ids)) AS covered
+    FROM products.promotions pr
+   WHERE pr.starts_at <= now() AND (pr.ends_at IS NULL OR now() < pr.ends_at)
+     AND (pr.ended_at IS NULL OR now() < pr.ended_at)
+)"""
+# One unit of `{price}` (the list price) of product `{p}` in `{currency}` as it sells now;
+# a percentage's discount rounded half up, never below 0.
+_PROMOTED = """
+CASE WHEN {price} IS NULL THEN NULL ELSE (
+  SELECT least({price}, coalesce(min(CASE WHEN lp.kind = 'PERCENTAGE'
+           THEN greatest({price} - (2 * {price} * lp.value + 10000) / 20000, 0)
+           ELSE greatest({price} - lp.value, 0) END), {price}))
+    FROM live lp
+   WHERE (lp.seller_id IS NULL OR lp.seller_id = {p}.seller_id)
+     AND (lp.kind = 'PERCENTAGE' OR lp.currency = {currency})
+     AND ((cardinality(lp.category_ids) = 0 AND cardinality(lp.product_ids) = 0)
+          OR {p}.id = ANY(lp.product_ids) OR {p}.category_id = ANY(lp.covered))) END
 """
+_VARIANT_PRICE = _PROMOTED.format(price="v.price_amount", p="p", currency="v.currency")
+_PRICE_START = (
+    """
+CASE WHEN {p}.price_min IS NULL THEN NULL ELSE
+  json_build_object('start', json_build_object(
+    'amount', """
+    + _PROMOTED.format(price="{p}.price_min", p="{p}", currency="{p}.currency")
+    + """,
+    'currency', {p}.currency)) END
+"""
+)
 
 LISTING = f"""
-WITH page AS (
+WITH RECURSIVE {_LIVE_PROMOTIONS},
+page AS (
   SELECT * FROM products.products p
    WHERE p.status = 'ACTIVE'
    ORDER BY p.created_at DESC, p.id DESC
@@ -74,6 +111,7 @@ FROM page
 """  # noqa: S608 - built from this module's fragments, no input
 
 PRODUCT = f"""
+WITH RECURSIVE {_LIVE_PROMOTIONS}
 SELECT json_build_object('product', (
   SELECT json_build_object(
     'id', p.id,
@@ -89,7 +127,9 @@ SELECT json_build_object('product', (
                'id', v.id,
                'sku', v.sku,
                'options', v.options,
-               'price', json_build_object('amount', v.price_amount, 'currency', v.currency),
+               'price', json_build_object(
+                 'amount', {_VARIANT_PRICE},
+                 'currency', v.currency),
                'inventory', json_build_object(
                  'quantityAvailable', greatest(coalesce(inv.on_hand - inv.reserved, 0), 0),
                  'inStock', coalesce(inv.on_hand - inv.reserved, 0) > 0))
@@ -115,11 +155,12 @@ SELECT json_build_object('product', (
 
 # The product's own search: full text or a name within typo distance (pg_trgm lives in
 # the products schema), ranked by ts_rank * 2 + word similarity, id breaking ties.
-SEARCH = """
-WITH RECURSIVE
+SEARCH = f"""
+WITH RECURSIVE {_LIVE_PROMOTIONS},
 q AS (SELECT websearch_to_tsquery('english'::regconfig, $1::text) AS query),
 matched AS (
   SELECT p.id, p.name, p.slug, p.price_min, p.currency, p.category_id, p.in_stock,
+         p.seller_id,
          CAST(ts_rank(p.search_vector, q.query) * 2
               + products.word_similarity($1, p.name) AS float8) AS relevance
     FROM products.products p, q
@@ -147,9 +188,7 @@ SELECT json_build_object('products', json_build_object(
   'totalCount', (SELECT count(*) FROM matched),
   'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
               'id', page.id, 'name', page.name, 'slug', page.slug,
-              'priceRange', CASE WHEN page.price_min IS NULL THEN NULL ELSE
-                json_build_object('start', json_build_object('amount', page.price_min,
-                                                             'currency', page.currency)) END,
+              'priceRange', {_PRICE_START.format(p="page")},
               'rating', coalesce(
                 (SELECT json_build_object('average', r.average, 'count', r.review_count)
                    FROM products.product_ratings r
@@ -162,12 +201,13 @@ SELECT json_build_object('products', json_build_object(
                    ORDER BY b.n DESC, b.name), '[]'::json) FROM by_category b),
     'inStock', (SELECT count(*) FROM matched WHERE in_stock),
     'outOfStock', (SELECT count(*) FROM matched WHERE NOT in_stock))))::text
-"""
+"""  # noqa: S608 - built from this module's fragments, no input
 
 # A guest cart with one line, as cartCreate makes it; the cart's currency is what the
 # carts domain knows of the variant (its variant_offers), the rest read from products.
-CART_ADD = """
-WITH cart AS (
+CART_ADD = f"""
+WITH RECURSIVE {_LIVE_PROMOTIONS},
+cart AS (
   INSERT INTO carts.carts (id, customer_id, status, currency)
   SELECT $1, NULL, 'OPEN', (SELECT o.currency FROM carts.variant_offers o
                               WHERE o.variant_id = $2)
@@ -185,15 +225,16 @@ SELECT json_build_object('cartCreate', json_build_object(
                'quantity', line.quantity,
                'variant', (SELECT json_build_object(
                              'sku', v.sku,
-                             'price', json_build_object('amount', v.price_amount,
-                                                        'currency', v.currency),
+                             'price', json_build_object(
+                               'amount', {_VARIANT_PRICE},
+                               'currency', v.currency),
                              'product', json_build_object('name', p.name))
                              FROM products.variants v
                              JOIN products.products p ON p.id = v.product_id
                             WHERE v.id = line.variant_id))))
              FROM cart, line),
   'errors', '[]'::json))::text
-"""
+"""  # noqa: S608 - built from this module's fragments, no input
 
 Handler = Callable[[asyncpg.Pool, dict[str, Any]], Awaitable[str | None]]
 
