@@ -72,10 +72,14 @@ class ModelCodec(Generic[ModelT]):
     """A SQLAlchemy model as a dict of its loaded columns.
 
     Loading gives a read-only snapshot with the same attributes the database row would
-    have (uuid, datetime and Decimal restored), not an ORM instance: building ORM
-    instances (instrumented attributes, instance state) was the largest single cost of
-    a warm product listing. Cached entities are only ever read; writes load rows from
-    the database. Deferred columns are left out.
+    have, not an ORM instance: building ORM instances (instrumented attributes, instance
+    state) was the largest single cost of a warm product listing. Cached entities are
+    only ever read; writes load rows from the database. Deferred columns are left out.
+
+    The snapshot keeps each value as orjson decoded it and turns a uuid, datetime, date
+    or Decimal column into its type on first access (then keeps it): a listing reads a
+    few of a row's typed columns, and rebuilding all of them for every cached row was
+    most of the cost of a warm read.
     """
 
     def __init__(self, model: type[ModelT]) -> None:
@@ -83,13 +87,10 @@ class ModelCodec(Generic[ModelT]):
         self._columns, self._snapshot = _layout(model)
 
     def dump(self, value: ModelT) -> dict[str, Any]:
-        return {key: getattr(value, key) for key, _ in self._columns}
+        return {key: getattr(value, key) for key in self._columns}
 
     def load(self, data: Any) -> ModelT:
-        values = [
-            None if (raw := data.get(key)) is None else decode(raw) for key, decode in self._columns
-        ]
-        snapshot: ModelT = self._snapshot(*values)
+        snapshot: ModelT = self._snapshot(data)
         return snapshot
 
 
@@ -133,31 +134,66 @@ def _metric_labels(key: str) -> tuple[str, str]:
     return parts[0], parts[-2] if len(parts) >= 3 else parts[0]
 
 
-_Layout = tuple[tuple[tuple[str, Callable[[Any], Any]], ...], Callable[..., Any]]
+_Layout = tuple[tuple[str, ...], Callable[[Mapping[str, Any]], Any]]
 _LAYOUTS: dict[type[Any], _Layout] = {}
 
 
 def _layout(model: type[Any]) -> _Layout:
-    """A model's cached columns with their decoders, and its snapshot class.
+    """A model's cached columns, and its snapshot class.
 
     Computed once per model: codecs are built with every request's dataloaders, and
-    make_dataclass compiles its methods with exec, which was an eighth of the CPU of a
-    warm storefront listing when done per request.
+    building a class per request was an eighth of the CPU of a warm storefront listing.
     """
     layout = _LAYOUTS.get(model)
     if layout is None:
         columns = tuple(
-            (prop.key, _decoder_for(prop.columns[0].type))
+            (prop.key, _type_to_restore(prop.columns[0].type))
             for prop in inspect(model).column_attrs
             if not prop.deferred
         )
-        layout = _LAYOUTS[model] = (columns, _snapshot_class(model, [k for k, _ in columns]))
+        layout = _LAYOUTS[model] = (tuple(k for k, _ in columns), _snapshot_class(model, columns))
     return layout
 
 
-def _snapshot_class(model: type[Any], names: list[str]) -> Callable[..., Any]:
-    """A frozen, slotted record class with the model's column names, and the plain
-    properties the model defines (derived values such as `available`)."""
+class Snapshot:
+    """A read-only record of one cached row: the base of every model's snapshot class."""
+
+    __slots__ = ()
+    _columns: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._columns)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Snapshot)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._columns)
+        return f"{type(self).__name__}({fields})"
+
+
+def _snapshot_class(
+    model: type[Any], columns: tuple[tuple[str, type[Any] | None], ...]
+) -> Callable[[Mapping[str, Any]], Any]:
+    """A slotted, read-only record class with the model's column names, and the plain
+    properties the model defines (derived values such as `available`); returns the
+    function that builds one from a cached dict.
+
+    A column whose type orjson cannot give back (`restore` below) is a property over a
+    private slot holding the raw value until its first read.
+    """
     properties = {
         name: value
         for klass in reversed(model.__mro__)
@@ -165,29 +201,68 @@ def _snapshot_class(model: type[Any], names: list[str]) -> Callable[..., Any]:
         for name, value in vars(klass).items()
         if isinstance(value, property)
     }
-    return dataclasses.make_dataclass(
-        f"{model.__name__}Snapshot", names, frozen=True, slots=True, namespace=properties
-    )
+    slots = tuple(name if restore is None else f"_raw_{name}" for name, restore in columns)
+    namespace: dict[str, Any] = {
+        "__slots__": slots,
+        "__module__": __name__,
+        "_columns": tuple(name for name, _ in columns),
+        **properties,
+    }
+    snapshot_class = type(f"{model.__name__}Snapshot", (Snapshot,), namespace)
+    setters: list[tuple[str, Callable[[Any, Any], None]]] = []
+    for (name, restore), slot in zip(columns, slots, strict=True):
+        descriptor = vars(snapshot_class)[slot]
+        setters.append((name, descriptor.__set__))
+        if restore is not None:
+            setattr(snapshot_class, name, _restored(descriptor, restore))
+    new = object.__new__
+
+    def build(data: Mapping[str, Any]) -> Any:
+        snapshot: Snapshot = new(snapshot_class)
+        get = data.get
+        for name, put in setters:
+            put(snapshot, get(name))
+        return snapshot
+
+    return build
 
 
-def _decoder_for(column_type: Any) -> Callable[[Any], Any]:
+def _restored(slot: Any, restore: type[Any]) -> property:
+    """A property turning the raw value in `slot` into `restore` on first read, and
+    keeping the result in the slot for the next read."""
+    read, keep = slot.__get__, slot.__set__
+    decode = _decoder_for(restore)
+
+    def value(snapshot: Any) -> Any:
+        raw = read(snapshot)
+        if raw is None or isinstance(raw, restore):
+            return raw
+        restored = decode(raw)
+        keep(snapshot, restored)
+        return restored
+
+    return property(value)
+
+
+def _type_to_restore(column_type: Any) -> type[Any] | None:
+    """The Python type a column's JSON value must be turned back into, if any."""
     try:
         python_type = column_type.python_type
     except NotImplementedError:
-        return _identity
+        return None
+    if python_type in (uuid.UUID, datetime, date, Decimal):
+        return python_type  # type: ignore[no-any-return]
+    return None
+
+
+def _decoder_for(python_type: type[Any]) -> Callable[[Any], Any]:
     if python_type is uuid.UUID:
-        return lambda raw: raw if isinstance(raw, uuid.UUID) else uuid.UUID(raw)
+        return uuid.UUID
     if python_type is datetime:
-        return lambda raw: raw if isinstance(raw, datetime) else datetime.fromisoformat(raw)
+        return datetime.fromisoformat
     if python_type is date:
-        return lambda raw: raw if isinstance(raw, date) else date.fromisoformat(raw)
-    if python_type is Decimal:
-        return lambda raw: Decimal(str(raw))
-    return _identity
-
-
-def _identity(raw: Any) -> Any:
-    return raw
+        return date.fromisoformat
+    return lambda raw: Decimal(str(raw))
 
 
 def _default(value: Any) -> Any:
