@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from functools import cached_property
 
 from aiodataloader import DataLoader
 
@@ -15,24 +15,34 @@ from domains.kit.graphql.loaders import by_id_loader, many_by_key_loader
 from domains.kit.resources import Resources
 
 
-@dataclass
 class CartLoaders:
-    cart_by_id: DataLoader[uuid.UUID, Cart | None]
-    lines_by_cart_id: DataLoader[uuid.UUID, list[CartLine]]
-    open_cart_by_customer_id: DataLoader[uuid.UUID, Cart | None]
-    vouchers_by_cart_id: DataLoader[uuid.UUID, list[AppliedCode]]
+    """The carts subgraph's loaders for one request, each built on its first use."""
+
+    def __init__(self, resources: Resources) -> None:
+        self._resources = resources
+
+    @cached_property
+    def cart_by_id(self) -> DataLoader[uuid.UUID, Cart | None]:
+        return by_id_loader(self._resources, carts.get_by_ids)
+
+    @cached_property
+    def lines_by_cart_id(self) -> DataLoader[uuid.UUID, list[CartLine]]:
+        return many_by_key_loader(self._resources, carts.lines_of, lambda row: row.cart_id)
+
+    @cached_property
+    def open_cart_by_customer_id(self) -> DataLoader[uuid.UUID, Cart | None]:
+        return by_id_loader(
+            self._resources,
+            carts.open_for_customers,
+            lambda row: row.customer_id,  # type: ignore[arg-type,return-value]
+        )
+
+    @cached_property
+    def vouchers_by_cart_id(self) -> DataLoader[uuid.UUID, list[AppliedCode]]:
+        return many_by_key_loader(
+            self._resources, vouchers.applied_to_carts, lambda row: row.cart_id
+        )
 
 
 def make_loaders(resources: Resources) -> CartLoaders:
-    return CartLoaders(
-        cart_by_id=by_id_loader(resources, carts.get_by_ids),
-        lines_by_cart_id=many_by_key_loader(resources, carts.lines_of, lambda row: row.cart_id),
-        open_cart_by_customer_id=by_id_loader(
-            resources,
-            carts.open_for_customers,
-            lambda row: row.customer_id,  # type: ignore[arg-type,return-value]
-        ),
-        vouchers_by_cart_id=many_by_key_loader(
-            resources, vouchers.applied_to_carts, lambda row: row.cart_id
-        ),
-    )
+    return CartLoaders(resources)

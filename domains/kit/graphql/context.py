@@ -40,10 +40,22 @@ class RequestContext(Generic[LoadersT]):
     # INCOMPLETE, domains/kit/revocation.py), for a subgraph holding the revocation record
     # to settle before execution. Without that, it is refused (TOKEN_CHECK_UNAVAILABLE).
     unverified: tuple[Viewer, Verdict] | None = None
-    loaders: LoadersT = field(init=False)
+    # Built on first use: an `_entities` fetch or a mutation that reads nothing through
+    # a loader does not pay for them.
+    _loaders: LoadersT | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = self.make_loaders(self.resources)
+    @property
+    def loaders(self) -> LoadersT:
+        """This request's dataloaders, over its current resources."""
+        if self._loaders is None:
+            self._loaders = self.make_loaders(self.resources)
+        return self._loaders
+
+    def read_primary(self) -> None:
+        """Read the primary from now on, with fresh loaders: nothing read before (from a
+        replica, or before a write) is served from their per-request cache after this."""
+        self.resources = self.resources.primary_only()
+        self._loaders = None
 
     @property
     def viewer(self) -> Viewer:
@@ -82,8 +94,7 @@ class RequestContext(Generic[LoadersT]):
         """
         async with transaction(self.resources.session_factory) as session:
             yield session
-        self.resources = self.resources.primary_only()
-        self.loaders = self.make_loaders(self.resources)
+        self.read_primary()
 
 
 async def authenticate(resources: Resources, authorization: str | None) -> tuple[Viewer, Verdict]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from functools import cached_property
 
 from aiodataloader import DataLoader
 
@@ -13,22 +13,28 @@ from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatusChan
 from domains.orders.service import orders
 
 
-@dataclass
 class OrderLoaders:
-    order_by_id: DataLoader[uuid.UUID, Order | None]
-    lines_by_order_id: DataLoader[uuid.UUID, list[OrderLine]]
-    parcels_by_order_id: DataLoader[uuid.UUID, list[OrderParcel]]
-    history_by_order_id: DataLoader[uuid.UUID, list[OrderStatusChange]]
+    """The orders subgraph's loaders for one request, each built on its first use."""
+
+    def __init__(self, resources: Resources) -> None:
+        self._resources = resources
+
+    @cached_property
+    def order_by_id(self) -> DataLoader[uuid.UUID, Order | None]:
+        return by_id_loader(self._resources, orders.get_by_ids)
+
+    @cached_property
+    def lines_by_order_id(self) -> DataLoader[uuid.UUID, list[OrderLine]]:
+        return many_by_key_loader(self._resources, orders.lines_of, lambda row: row.order_id)
+
+    @cached_property
+    def parcels_by_order_id(self) -> DataLoader[uuid.UUID, list[OrderParcel]]:
+        return many_by_key_loader(self._resources, orders.parcels_of, lambda row: row.order_id)
+
+    @cached_property
+    def history_by_order_id(self) -> DataLoader[uuid.UUID, list[OrderStatusChange]]:
+        return many_by_key_loader(self._resources, orders.history_of, lambda row: row.order_id)
 
 
 def make_loaders(resources: Resources) -> OrderLoaders:
-    return OrderLoaders(
-        order_by_id=by_id_loader(resources, orders.get_by_ids),
-        lines_by_order_id=many_by_key_loader(resources, orders.lines_of, lambda row: row.order_id),
-        parcels_by_order_id=many_by_key_loader(
-            resources, orders.parcels_of, lambda row: row.order_id
-        ),
-        history_by_order_id=many_by_key_loader(
-            resources, orders.history_of, lambda row: row.order_id
-        ),
-    )
+    return OrderLoaders(resources)

@@ -27,9 +27,7 @@ from domains.orders.service import orders, parse_id, seller_of
 
 def _fresh(info: OrdersInfo) -> None:
     """Forget what the last event read, and read the primary from now on."""
-    context = info.context
-    context.resources = context.resources.primary_only()
-    context.loaders = context.make_loaders(context.resources)
+    info.context.read_primary()
 
 
 async def _current(info: OrdersInfo, order_id: uuid.UUID) -> Order | None:

@@ -55,10 +55,8 @@ class Subscription:
         ) as entries:
             async for entry in entries:
                 change = decode_event(events.PaymentStatusChanged, entry.payload)
-                context = info.context
-                context.resources = context.resources.primary_only()
-                context.loaders = context.make_loaders(context.resources)
-                model = await context.loaders.payment_by_id.load(wanted)
+                info.context.read_primary()
+                model = await info.context.loaders.payment_by_id.load(wanted)
                 if model is not None:
                     payment = Payment.from_model(model)
                     payment.status = PaymentStatus(change.status)

@@ -8,18 +8,17 @@ and with Redis down every batch is still exactly one statement.
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from datetime import datetime, timedelta
+from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domains.kit.cache import EntityCache, ListCodec, ModelCodec, OptionalCodec
+from domains.kit.cache import Codec, EntityCache, ListCodec, ModelCodec, OptionalCodec
 from domains.kit.db import read_session
 from domains.kit.graphql.loaders import (
     cached_loader,
@@ -52,14 +51,27 @@ from domains.products.services.stock import inventory
 from domains.products.services.validation import now_utc
 from domains.products.services.variants import variants
 
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
+
 # User.reviews serves up to this many of an author's newest reviews from one cache entry.
 AUTHOR_REVIEWS_CACHED = 100
 
+# Built once: a codec's layout is computed per model, not per request.
 PRODUCT = ModelCodec(Product)
 VARIANT = ModelCodec(Variant)
 CATEGORY = ModelCodec(Category)
 REVIEW = ModelCodec(Review)
 OPTIONAL_PRODUCT = OptionalCodec(PRODUCT)
+OPTIONAL_VARIANT = OptionalCodec(VARIANT)
+OPTIONAL_CATEGORY = OptionalCodec(CATEGORY)
+OPTIONAL_REVIEW = OptionalCodec(REVIEW)
+OPTIONAL_INVENTORY = OptionalCodec(ModelCodec(Inventory))
+OPTIONAL_RATING = OptionalCodec(ModelCodec(ProductRating))
+VARIANTS = ListCodec(VARIANT)
+CATEGORIES = ListCodec(CATEGORY)
+REVIEWS = ListCodec(REVIEW)
+IMAGES = ListCodec(ModelCodec(ProductImage))
 
 # The open promotions stay correct however long they are cached (which are live is
 # decided at each read, and every promotion write deletes them); the short expiry only
@@ -91,31 +103,158 @@ class _SellerIdsCodec:
         return frozenset(uuid.UUID(item) for item in data)
 
 
-@dataclass
 class ProductLoaders:
-    cache: EntityCache
-    read_session_factory: async_sessionmaker[AsyncSession]
-    product_by_id: DataLoader[uuid.UUID, Product | None]
-    product_by_slug: DataLoader[str, Product | None]
-    variants_by_product_id: DataLoader[uuid.UUID, list[Variant]]
-    variant_by_id: DataLoader[uuid.UUID, Variant | None]
-    variant_by_sku: DataLoader[str, Variant | None]
-    inventory_by_variant_id: DataLoader[uuid.UUID, Inventory | None]
-    images_by_product_id: DataLoader[uuid.UUID, list[ProductImage]]
-    rating_by_product_id: DataLoader[uuid.UUID, ProductRating | None]
-    category_by_id: DataLoader[uuid.UUID, Category | None]
-    category_tree: DataLoader[str, list[Category]]
-    review_by_id: DataLoader[uuid.UUID, Review | None]
-    reviews_by_author_id: DataLoader[uuid.UUID, list[Review]]
-    review_page_by_product: DataLoader[PageKey, list[Review]]
-    product_page_by_seller: DataLoader[PageKey, list[Product]]
-    product_count_by_seller: DataLoader[uuid.UUID, int]
-    seller_ids_by_user_id: DataLoader[uuid.UUID, frozenset[uuid.UUID]]
-    search_aggregates: DataLoader[ProductSearch, SearchAggregates]
-    # The instant this request prices at: one for all its fields.
-    now: datetime = field(default_factory=lambda: _request_instant())
-    _generation: asyncio.Task[str] | None = field(default=None)
-    _price_book: asyncio.Task[PriceBook] | None = field(default=None)
+    """The products subgraph's loaders for one request, each built on its first use: a
+    fetch pays only for the loaders its fields read (a listing uses three of eighteen)."""
+
+    def __init__(self, resources: Resources) -> None:
+        self.read_session_factory: async_sessionmaker[AsyncSession] = resources.read_session_factory
+        self.cache = EntityCache.from_settings(resources.redis, resources.settings)
+        # The instant this request prices at: one for all its fields.
+        self.now: datetime = _request_instant()
+        self._generation: asyncio.Task[str] | None = None
+        self._price_book: asyncio.Task[PriceBook] | None = None
+
+    def _cached(
+        self,
+        cache_key: Callable[[KeyT], str],
+        codec: Codec[ValueT],
+        fetch: Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
+    ) -> DataLoader[KeyT, ValueT]:
+        return cached_loader(self.cache, self.read_session_factory, cache_key, codec, fetch)
+
+    async def _in_read_session(
+        self,
+        fetch: Callable[[AsyncSession, list[KeyT]], Awaitable[list[ValueT]]],
+        batch: list[KeyT],
+    ) -> list[ValueT]:
+        async with read_session(self.read_session_factory) as session:
+            return await fetch(session, batch)
+
+    @cached_property
+    def product_by_id(self) -> DataLoader[uuid.UUID, Product | None]:
+        return self._cached(
+            keys.product, OPTIONAL_PRODUCT, fetch_one_per_key(catalog.get_by_ids, _id)
+        )
+
+    @cached_property
+    def product_by_slug(self) -> DataLoader[str, Product | None]:
+        return self._cached(
+            keys.product_slug,
+            OPTIONAL_PRODUCT,
+            fetch_one_per_key(catalog.get_by_slugs, attrgetter("slug")),
+        )
+
+    @cached_property
+    def variants_by_product_id(self) -> DataLoader[uuid.UUID, list[Variant]]:
+        return self._cached(
+            keys.variants_of, VARIANTS, fetch_many_per_key(variants.of_products, _product_id)
+        )
+
+    @cached_property
+    def variant_by_id(self) -> DataLoader[uuid.UUID, Variant | None]:
+        return self._cached(
+            keys.variant, OPTIONAL_VARIANT, fetch_one_per_key(variants.get_by_ids, _id)
+        )
+
+    @cached_property
+    def variant_by_sku(self) -> DataLoader[str, Variant | None]:
+        return self._cached(
+            keys.variant_sku,
+            OPTIONAL_VARIANT,
+            fetch_one_per_key(variants.get_by_skus, attrgetter("sku")),
+        )
+
+    @cached_property
+    def inventory_by_variant_id(self) -> DataLoader[uuid.UUID, Inventory | None]:
+        return self._cached(
+            keys.inventory,
+            OPTIONAL_INVENTORY,
+            fetch_one_per_key(inventory.get_by_variant_ids, attrgetter("variant_id")),
+        )
+
+    @cached_property
+    def images_by_product_id(self) -> DataLoader[uuid.UUID, list[ProductImage]]:
+        return self._cached(
+            keys.images_of, IMAGES, fetch_many_per_key(images.of_products, _product_id)
+        )
+
+    @cached_property
+    def rating_by_product_id(self) -> DataLoader[uuid.UUID, ProductRating | None]:
+        return self._cached(
+            keys.rating, OPTIONAL_RATING, fetch_one_per_key(reviews.ratings_of, _product_id)
+        )
+
+    @cached_property
+    def category_by_id(self) -> DataLoader[uuid.UUID, Category | None]:
+        return self._cached(
+            keys.category, OPTIONAL_CATEGORY, fetch_one_per_key(catalog.categories_by_ids, _id)
+        )
+
+    @cached_property
+    def category_tree(self) -> DataLoader[str, list[Category]]:
+        async def tree(session: AsyncSession, names: list[str]) -> list[list[Category]]:
+            rows = list(await catalog.category_tree(session))
+            return [rows for _ in names]
+
+        return self._cached(lambda _: keys.CATEGORY_TREE, CATEGORIES, tree)
+
+    @cached_property
+    def review_by_id(self) -> DataLoader[uuid.UUID, Review | None]:
+        return self._cached(
+            keys.review, OPTIONAL_REVIEW, fetch_one_per_key(reviews.get_by_ids, _id)
+        )
+
+    @cached_property
+    def reviews_by_author_id(self) -> DataLoader[uuid.UUID, list[Review]]:
+        async def reviews_by_author(
+            session: AsyncSession, author_ids: list[uuid.UUID]
+        ) -> list[list[Review]]:
+            rows = await reviews.newest_by_authors(session, author_ids, limit=AUTHOR_REVIEWS_CACHED)
+            return many_per_key(author_ids, rows, lambda row: row.author_id)
+
+        return self._cached(keys.reviews_by_author, REVIEWS, reviews_by_author)
+
+    @cached_property
+    def review_page_by_product(self) -> DataLoader[PageKey, list[Review]]:
+        async def review_pages(page_keys: list[PageKey]) -> list[list[Review]]:
+            return await self._in_read_session(reviews.newest_pages, page_keys)
+
+        return loader(review_pages)
+
+    @cached_property
+    def product_page_by_seller(self) -> DataLoader[PageKey, list[Product]]:
+        async def seller_pages(page_keys: list[PageKey]) -> list[list[Product]]:
+            return await self._in_read_session(catalog.newest_pages, page_keys)
+
+        return loader(seller_pages)
+
+    @cached_property
+    def product_count_by_seller(self) -> DataLoader[uuid.UUID, int]:
+        async def seller_counts(seller_ids: list[uuid.UUID]) -> list[int]:
+            async with read_session(self.read_session_factory) as session:
+                counts = await catalog.count_by_sellers(session, seller_ids)
+            return [counts.get(seller_id, 0) for seller_id in seller_ids]
+
+        return loader(seller_counts)
+
+    @cached_property
+    def seller_ids_by_user_id(self) -> DataLoader[uuid.UUID, frozenset[uuid.UUID]]:
+        async def sellers_of_users(
+            session: AsyncSession, user_ids: list[uuid.UUID]
+        ) -> list[frozenset[uuid.UUID]]:
+            rows = await sellers.of_users(session, user_ids)
+            grouped = many_per_key(user_ids, rows, lambda row: row.user_id)
+            return [frozenset(row.id for row in group) for group in grouped]
+
+        return self._cached(keys.sellers_of_user, _SellerIdsCodec(), sellers_of_users)
+
+    @cached_property
+    def search_aggregates(self) -> DataLoader[ProductSearch, SearchAggregates]:
+        async def aggregates(criteria: list[ProductSearch]) -> list[SearchAggregates]:
+            return await listing_aggregates(self, criteria)
+
+        return loader(aggregates)
 
     def price_book(self) -> asyncio.Task[PriceBook]:
         """The promotions every price of this request is read with: one cache read per
@@ -158,100 +297,7 @@ class ProductLoaders:
 
 
 def make_loaders(resources: Resources) -> ProductLoaders:
-    factory = resources.read_session_factory
-    cache = EntityCache.from_settings(resources.redis, resources.settings)
-
-    cached = functools.partial(cached_loader, cache, factory)
-
-    async def tree(session: AsyncSession, names: list[str]) -> list[list[Category]]:
-        rows = list(await catalog.category_tree(session))
-        return [rows for _ in names]
-
-    async def reviews_by_author(
-        session: AsyncSession, author_ids: list[uuid.UUID]
-    ) -> list[list[Review]]:
-        rows = await reviews.newest_by_authors(session, author_ids, limit=AUTHOR_REVIEWS_CACHED)
-        return many_per_key(author_ids, rows, lambda row: row.author_id)
-
-    async def sellers_of_users(
-        session: AsyncSession, user_ids: list[uuid.UUID]
-    ) -> list[frozenset[uuid.UUID]]:
-        rows = await sellers.of_users(session, user_ids)
-        grouped = many_per_key(user_ids, rows, lambda row: row.user_id)
-        return [frozenset(row.id for row in group) for group in grouped]
-
-    async def review_pages(page_keys: list[PageKey]) -> list[list[Review]]:
-        async with read_session(factory) as session:
-            return await reviews.newest_pages(session, page_keys)
-
-    async def seller_pages(page_keys: list[PageKey]) -> list[list[Product]]:
-        async with read_session(factory) as session:
-            return await catalog.newest_pages(session, page_keys)
-
-    async def seller_counts(seller_ids: list[uuid.UUID]) -> list[int]:
-        async with read_session(factory) as session:
-            counts = await catalog.count_by_sellers(session, seller_ids)
-        return [counts.get(seller_id, 0) for seller_id in seller_ids]
-
-    async def aggregates(criteria: list[ProductSearch]) -> list[SearchAggregates]:
-        return await listing_aggregates(loaders, criteria)
-
-    loaders = ProductLoaders(
-        cache=cache,
-        read_session_factory=factory,
-        product_by_id=cached(
-            keys.product, OPTIONAL_PRODUCT, fetch_one_per_key(catalog.get_by_ids, _id)
-        ),
-        product_by_slug=cached(
-            keys.product_slug,
-            OPTIONAL_PRODUCT,
-            fetch_one_per_key(catalog.get_by_slugs, attrgetter("slug")),
-        ),
-        variants_by_product_id=cached(
-            keys.variants_of,
-            ListCodec(VARIANT),
-            fetch_many_per_key(variants.of_products, _product_id),
-        ),
-        variant_by_id=cached(
-            keys.variant, OptionalCodec(VARIANT), fetch_one_per_key(variants.get_by_ids, _id)
-        ),
-        variant_by_sku=cached(
-            keys.variant_sku,
-            OptionalCodec(VARIANT),
-            fetch_one_per_key(variants.get_by_skus, attrgetter("sku")),
-        ),
-        inventory_by_variant_id=cached(
-            keys.inventory,
-            OptionalCodec(ModelCodec(Inventory)),
-            fetch_one_per_key(inventory.get_by_variant_ids, attrgetter("variant_id")),
-        ),
-        images_by_product_id=cached(
-            keys.images_of,
-            ListCodec(ModelCodec(ProductImage)),
-            fetch_many_per_key(images.of_products, _product_id),
-        ),
-        rating_by_product_id=cached(
-            keys.rating,
-            OptionalCodec(ModelCodec(ProductRating)),
-            fetch_one_per_key(reviews.ratings_of, _product_id),
-        ),
-        category_by_id=cached(
-            keys.category,
-            OptionalCodec(CATEGORY),
-            fetch_one_per_key(catalog.categories_by_ids, _id),
-        ),
-        category_tree=cached(lambda _: keys.CATEGORY_TREE, ListCodec(CATEGORY), tree),
-        review_by_id=cached(
-            keys.review, OptionalCodec(REVIEW), fetch_one_per_key(reviews.get_by_ids, _id)
-        ),
-        reviews_by_author_id=cached(keys.reviews_by_author, ListCodec(REVIEW), reviews_by_author),
-        review_page_by_product=loader(review_pages),
-        product_page_by_seller=loader(seller_pages),
-        product_count_by_seller=loader(seller_counts),
-        seller_ids_by_user_id=cached(keys.sellers_of_user, _SellerIdsCodec(), sellers_of_users),
-        search_aggregates=loader(aggregates),
-    )
-    return loaders
+    return ProductLoaders(resources)
 
 
 _id: Callable[[Any], uuid.UUID] = attrgetter("id")

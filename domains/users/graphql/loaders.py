@@ -10,16 +10,17 @@ first. See domains/users/cache.py for the keys and what invalidates them.
 
 from __future__ import annotations
 
-import functools
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Hashable
 from datetime import datetime
+from functools import cached_property
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.cache import EntityCache, ModelCodec, OptionalCodec
+from domains.kit.cache import Codec, EntityCache, ModelCodec, OptionalCodec
 from domains.kit.graphql.loaders import (
     by_id_loader,
     cached_loader,
@@ -32,6 +33,9 @@ from domains.users.models import Address, SellerProfile, User
 from domains.users.services.accounts import PublicUser, account
 from domains.users.services.addresses import addresses as address_book
 from domains.users.services.sellers import sellers
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
 
 
 class _PublicUserCodec:
@@ -57,48 +61,71 @@ OPTIONAL_PUBLIC_USER = OptionalCodec(_PublicUserCodec())
 OPTIONAL_SELLER_PROFILE = OptionalCodec(ModelCodec(SellerProfile))
 
 
-@dataclass
 class UserLoaders:
-    # The whole account row, private columns included: from Postgres, never cached.
-    user_by_id: DataLoader[uuid.UUID, User | None]
-    public_user_by_id: DataLoader[uuid.UUID, PublicUser | None]
-    seller_profile_by_id: DataLoader[uuid.UUID, SellerProfile | None]
-    seller_profile_by_user_id: DataLoader[uuid.UUID, SellerProfile | None]
-    seller_profile_by_slug: DataLoader[str, SellerProfile | None]
-    addresses_by_user_id: DataLoader[uuid.UUID, list[Address]]
-    address_by_id: DataLoader[uuid.UUID, Address | None]
+    """The users subgraph's loaders for one request, each built on its first use: an
+    `_entities` fetch of seller profiles builds one of seven."""
 
+    def __init__(self, resources: Resources) -> None:
+        self._resources = resources
+        self._cache = EntityCache.from_settings(resources.redis, resources.settings)
 
-def make_loaders(resources: Resources) -> UserLoaders:
-    factory = resources.read_session_factory
-    cache = EntityCache.from_settings(resources.redis, resources.settings)
+    def _cached(
+        self,
+        cache_key: Callable[[KeyT], str],
+        codec: Codec[ValueT],
+        fetch: Callable[[AsyncSession, list[KeyT]], Coroutine[Any, Any, list[ValueT]]],
+    ) -> DataLoader[KeyT, ValueT]:
+        return cached_loader(
+            self._cache, self._resources.read_session_factory, cache_key, codec, fetch
+        )
 
-    cached = functools.partial(cached_loader, cache, factory)
+    @cached_property
+    def user_by_id(self) -> DataLoader[uuid.UUID, User | None]:
+        """The whole account row, private columns included: from Postgres, never cached."""
+        return by_id_loader(self._resources, account.get_by_ids)
 
-    return UserLoaders(
-        user_by_id=by_id_loader(resources, account.get_by_ids),
-        public_user_by_id=cached(
+    @cached_property
+    def public_user_by_id(self) -> DataLoader[uuid.UUID, PublicUser | None]:
+        return self._cached(
             keys.user,
             OPTIONAL_PUBLIC_USER,
             fetch_one_per_key(account.get_public_by_ids, attrgetter("id")),
-        ),
-        seller_profile_by_id=cached(
+        )
+
+    @cached_property
+    def seller_profile_by_id(self) -> DataLoader[uuid.UUID, SellerProfile | None]:
+        return self._cached(
             keys.seller_profile,
             OPTIONAL_SELLER_PROFILE,
             fetch_one_per_key(sellers.get_by_ids, attrgetter("id")),
-        ),
-        seller_profile_by_user_id=cached(
+        )
+
+    @cached_property
+    def seller_profile_by_user_id(self) -> DataLoader[uuid.UUID, SellerProfile | None]:
+        return self._cached(
             keys.seller_profile_of_user,
             OPTIONAL_SELLER_PROFILE,
             fetch_one_per_key(sellers.get_by_user_ids, attrgetter("user_id")),
-        ),
-        seller_profile_by_slug=cached(
+        )
+
+    @cached_property
+    def seller_profile_by_slug(self) -> DataLoader[str, SellerProfile | None]:
+        return self._cached(
             keys.seller_profile_slug,
             OPTIONAL_SELLER_PROFILE,
             fetch_one_per_key(sellers.get_by_slugs, attrgetter("slug")),
-        ),
-        addresses_by_user_id=many_by_key_loader(
-            resources, address_book.list_by_user_ids, lambda row: row.user_id
-        ),
-        address_by_id=by_id_loader(resources, address_book.get_by_ids),
-    )
+        )
+
+    @cached_property
+    def addresses_by_user_id(self) -> DataLoader[uuid.UUID, list[Address]]:
+        return many_by_key_loader(
+            self._resources, address_book.list_by_user_ids, lambda row: row.user_id
+        )
+
+    @cached_property
+    def address_by_id(self) -> DataLoader[uuid.UUID, Address | None]:
+        return by_id_loader(self._resources, address_book.get_by_ids)
+
+
+def make_loaders(resources: Resources) -> UserLoaders:
+    return UserLoaders(resources)
