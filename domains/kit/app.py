@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
+import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
@@ -140,6 +141,8 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         variables = request_data.variables if isinstance(request_data.variables, dict) else {}
+        # For process_result's metrics label, which would otherwise parse the body again.
+        request.scope.setdefault("state", {})["query"] = request_data.query or ""
         refused = self._guard.check(request_data.query or "", variables)
         if refused:
             return ExecutionResult(data=None, errors=refused)
@@ -151,12 +154,8 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        try:
-            body = await request.json()
-            query = str(body.get("query", "")) if isinstance(body, dict) else ""
-        except ValueError:
-            query = ""
         state = request.scope.get("state", {})
+        query = str(state.get("query", ""))
         started = float(state.get("started", time.perf_counter()))
         record_request(
             self._spec.name,
@@ -173,6 +172,12 @@ class SubgraphGraphQL(GraphQL[RequestContext[Any], None]):
                 if extensions.get("code") == "INTERNAL_SERVER_ERROR":
                     error["extensions"] = {**extensions, "requestId": request_id}
         return response
+
+    def encode_json(self, data: object) -> bytes:
+        """The answer as bytes, by orjson: the same JSON as json.dumps's compact form
+        (key order kept, UTF-8 rather than escapes), several times faster on a page of
+        products, and never the NaN json.dumps would write."""
+        return orjson.dumps(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

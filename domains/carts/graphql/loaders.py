@@ -34,7 +34,7 @@ class CartLoaders:
         return by_id_loader(
             self._resources,
             carts.open_for_customers,
-            lambda row: row.customer_id,  # type: ignore[arg-type,return-value]
+            lambda row: row.customer_id,
         )
 
     @cached_property
