@@ -255,9 +255,43 @@ def _type_to_restore(column_type: Any) -> type[Any] | None:
     return None
 
 
+class _PrintedUUID(uuid.UUID):
+    """A uuid read from the cache that keeps the canonical text it was read from.
+
+    A cached id is printed (an ID field, the key of the next cache read) far more often
+    than it is compared, and UUID.__str__ formats the 128-bit integer again each time.
+    In every other way it is the UUID it stands for.
+    """
+
+    __slots__ = ("_text",)
+    _text: str
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"UUID({self._text!r})"
+
+    def __reduce__(self) -> tuple[type[uuid.UUID], tuple[str]]:
+        return uuid.UUID, (self._text,)
+
+
+def _uuid(text: str) -> uuid.UUID:
+    """`text` as a UUID; one that prints `text` back when `text` is canonical (lower
+    case, hyphenated: how str() wrote it into the cache)."""
+    canonical = (
+        len(text) == 36 and text.islower() and text[8] == text[13] == text[18] == text[23] == "-"
+    )
+    if not canonical:
+        return uuid.UUID(text)
+    value = _PrintedUUID(text)
+    object.__setattr__(value, "_text", text)
+    return value
+
+
 def _decoder_for(python_type: type[Any]) -> Callable[[Any], Any]:
     if python_type is uuid.UUID:
-        return uuid.UUID
+        return _uuid
     if python_type is datetime:
         return datetime.fromisoformat
     if python_type is date:

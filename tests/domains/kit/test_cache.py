@@ -23,6 +23,7 @@ from domains.kit.cache import (
     ListCodec,
     ModelCodec,
     OptionalCodec,
+    dumps,
     mark_stale,
 )
 from domains.kit.db import transaction
@@ -158,6 +159,15 @@ async def test_models_round_trip_through_orjson(cache: EntityCache) -> None:
     assert isinstance(loaded.price, Decimal)
     assert loaded.made_at.tzinfo is not None
     assert "search" not in ModelCodec(Widget).dump(widget)
+    # Restored on first read, then kept; a cached id prints and compares as the original.
+    assert loaded.id is loaded.id
+    assert (str(loaded.id), repr(loaded.id), hash(loaded.id)) == (
+        str(widget.id),
+        repr(widget.id),
+        hash(widget.id),
+    )
+    assert loaded == codec.load(codec.dump([widget]))[0]
+    assert dumps({"id": loaded.id}) == dumps({"id": widget.id})
 
 
 async def test_a_unit_of_work_records_stale_keys_and_they_are_deleted_once(
