@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from domains.kit.config import ConfigError, Settings
+from domains.products.search.criteria import SearchLimits
 
 MIN_SECRET_LENGTH = 32
 
@@ -58,3 +59,4 @@ class StorefrontConfig:
 def check(settings: Settings) -> None:
     """Validate this domain's variables at start-up (shopgraph calls it), not first use."""
     StorefrontConfig.from_env()
+    SearchLimits.from_env()

@@ -9,7 +9,12 @@ import strawberry
 
 from domains.kit.graphql.pagination import Edge, PageInfo
 from domains.products.graphql.types import Category, Product, ProductsInfo
-from domains.products.search.criteria import PRICE_BAND_BOUNDS, ProductSearch
+from domains.products.search.criteria import (
+    BEST_MATCHES,
+    COUNT_LIMIT,
+    PRICE_BAND_BOUNDS,
+    ProductSearch,
+)
 
 
 @strawberry.type(description="Products of one category (and the categories below it).")
@@ -28,7 +33,12 @@ class PriceBandFacet:
     count: int
 
 
-@strawberry.type(description="Counts of the products matching a listing's filter.")
+@strawberry.type(
+    description="Counts of the products matching a listing's filter, among its best "
+    f"{BEST_MATCHES:,} matches (a deployment can change the number: SEARCH_BEST_MATCHES): "
+    "with search text, the matches the RELEVANCE order ranks; without, the newest. When "
+    "fewer match, the counts are of every match, and `complete` is true."
+)
 class ProductFacets:
     categories: list[CategoryFacet] = strawberry.field(
         description="Each category with matching products in it or below it: most first, "
@@ -39,6 +49,10 @@ class ProductFacets:
     )
     in_stock: int = strawberry.field(description="Matching products that can be ordered now.")
     out_of_stock: int
+    complete: bool = strawberry.field(
+        description="True when the counts cover every matching product; false when more "
+        "products match than the best ones counted."
+    )
 
 
 @strawberry.type(description="A page of products with the cursors to fetch the next one.")
@@ -52,11 +66,25 @@ class ProductConnection:
     def nodes(self) -> list[Product]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many products match, across all pages.")
+    @strawberry.field(
+        description="How many products match, across all pages, counted up to "
+        f"{COUNT_LIMIT:,} by default (SEARCH_COUNT_LIMIT): when more match, this is that limit and "
+        'totalCountIsExact is false (show it as "10,000+").'
+    )
     async def total_count(self) -> int:
         return await self._total()
 
-    @strawberry.field(description="Counts by category, price band and stock for this filter.")
+    @strawberry.field(
+        description="False when more products match than totalCount, which then stops at "
+        "the count limit."
+    )
+    async def total_count_is_exact(self, info: ProductsInfo) -> bool:
+        return (await info.context.loaders.search_aggregates.load(self._criteria)).exact
+
+    @strawberry.field(
+        description="Counts by category, price band and stock for this filter, over its "
+        "best matches (see ProductFacets)."
+    )
     async def facets(self, info: ProductsInfo) -> ProductFacets:
         loaders = info.context.loaders
         aggregates = await loaders.search_aggregates.load(self._criteria)
@@ -83,5 +111,6 @@ class ProductConnection:
                 for band, count in sorted(aggregates.by_price_band.items())
             ],
             in_stock=aggregates.in_stock,
-            out_of_stock=aggregates.total - aggregates.in_stock,
+            out_of_stock=aggregates.sampled - aggregates.in_stock,
+            complete=aggregates.exact and aggregates.sampled == aggregates.total,
         )

@@ -27,6 +27,7 @@ from domains.products.graphql.types import (
 )
 from domains.products.models import ProductStatus
 from domains.products.search.criteria import (
+    BEST_MATCHES,
     InvalidSearchArgument,
     ProductFilter,
     ProductSearch,
@@ -133,7 +134,10 @@ class Query:
     @strawberry.field(
         description="Search and browse products: full-text search with typo tolerance, "
         "filters, facets. Results are cached for up to five minutes, and dropped as soon "
-        "as a product, price, review or stock level changes."
+        "as a product, price, review or stock level changes. A search in RELEVANCE order "
+        f"ranks its first {BEST_MATCHES:,} matches by default (SEARCH_BEST_MATCHES), so "
+        "its pages end there; narrow the filter, or sort by price, newest or rating, to "
+        "walk every match."
     )
     async def products(
         self,

@@ -46,10 +46,13 @@ from domains.products.models import (
     ProductRating,
 )
 from domains.products.search.criteria import (
+    BEST_MATCHES,
+    COUNT_LIMIT,
     PRICE_BAND_BOUNDS,
     ProductSearch,
     ProductSort,
     SearchAggregates,
+    SearchLimits,
 )
 
 _SEARCH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
@@ -218,14 +221,47 @@ def _after(keys: list[_SortKey], cursor: Sequence[Any]) -> ColumnElement[bool]:
     return row < bound if keys[0].descending else row > bound
 
 
+def _candidates(
+    criteria: ProductSearch, best: int, conditions: list[ColumnElement[bool]] | None = None
+) -> Any:
+    """The first `best` matches of a search, as its GIN indexes yield them, with their
+    relevance: a bitmap scan that stops after `best` rows, so ranking reads at most that
+    many products however many match. On a catalog where fewer match, that is all of
+    them and the order is the exact relevance order."""
+    assert criteria.text
+    return (
+        select(Product.id.label("id"), _relevance(criteria.text).label("relevance"))
+        .where(*(search_conditions(criteria) if conditions is None else conditions))
+        .limit(best)
+        .subquery("candidates")
+    )
+
+
 def search_plan(
     criteria: ProductSearch,
     sort: ProductSort,
     *,
     limit: int,
     after: Sequence[Any] | None = None,
+    best: int = BEST_MATCHES,
 ) -> _SearchPlan:
-    """The listing statement: products with their sort key values, one page."""
+    """The listing statement: products with their sort key values, one page.
+
+    A search in RELEVANCE order ranks only its `best` candidates (`_candidates`), then
+    reads the page's products by primary key; every other order is an index range."""
+    if sort is ProductSort.RELEVANCE and criteria.text:
+        candidates = _candidates(criteria, best)
+        keys = [_SortKey(candidates.c.relevance, True), _SortKey(candidates.c.id, True)]
+        ranked = select(candidates.c.id, candidates.c.relevance)
+        if after is not None:
+            ranked = ranked.where(_after(keys, after))
+        page = ranked.order_by(*(key.order_by() for key in keys)).limit(limit).subquery("page")
+        statement = (
+            select(Product, page.c.relevance.label("sort_0"), page.c.id.label("sort_1"))
+            .join(page, page.c.id == Product.id)
+            .order_by(page.c.relevance.desc(), page.c.id.desc())
+        )
+        return _SearchPlan(statement, keys)
     keys = _sort_keys(criteria, sort)
     statement = select(Product, *(key.expression.label(f"sort_{i}") for i, key in enumerate(keys)))
     if sort is ProductSort.RATING:
@@ -237,13 +273,20 @@ def search_plan(
     return _SearchPlan(statement, keys)
 
 
-def aggregates_statement(criteria: ProductSearch) -> Select[Any]:
-    """Total and facet counts of a listing, in one statement.
-
-    Rows are (facet, value, count): ("category", id, n) counts products in the category
-    or below it; ("price", band index, n); ("stock", true|false, n).
-    """
-    matched = (
+def _best_matches(criteria: ProductSearch, best: int, conditions: list[ColumnElement[bool]]) -> Any:
+    """The matches facets count: a search's ranked candidates, or the newest `best`
+    products of a browse (an index range on status, created_at)."""
+    if criteria.text:
+        candidates = _candidates(criteria, best, conditions)
+        chosen = select(candidates.c.id)
+    else:
+        chosen = (
+            select(Product.id)
+            .where(*conditions)
+            .order_by(Product.created_at.desc(), Product.id.desc())
+            .limit(best)
+        )
+    return (
         select(
             Product.category_id.label("category_id"),
             func.width_bucket(
@@ -251,9 +294,36 @@ def aggregates_statement(criteria: ProductSearch) -> Select[Any]:
             ).label("band"),
             Product.in_stock.label("in_stock"),
         )
-        .where(*search_conditions(criteria))
+        .where(Product.id.in_(chosen))
         .cte("matched")
     )
+
+
+def aggregates_statement(
+    criteria: ProductSearch, *, count_limit: int = COUNT_LIMIT, best: int = BEST_MATCHES
+) -> Select[Any]:
+    """Total and facet counts of a listing, in one statement, each bounded.
+
+    Rows are (facet, value, count): ("total", null, n) counts matches up to
+    `count_limit` + 1 (one more than the limit says there are more); the others count
+    the `best` matches only (`_best_matches`): ("category", id, n) products in the
+    category or below it; ("price", band index, n); ("stock", true|false, n).
+    """
+    # One set of conditions for both, so a category filter's subtree is one CTE.
+    conditions = search_conditions(criteria)
+    matched = _best_matches(criteria, best, conditions)
+    counted = (
+        select(literal(1).label("one"))
+        .select_from(Product)
+        .where(*conditions)
+        .limit(count_limit + 1)
+        .subquery("counted")
+    )
+    total = select(
+        literal("total").label("facet"),
+        cast(literal(None), Text).label("value"),
+        func.count().label("count"),
+    ).select_from(counted)
     # Each category with every ancestor it rolls up into (itself included).
     lineage = select(Category.id.label("category_id"), Category.id.label("ancestor_id")).cte(
         "lineage", recursive=True
@@ -288,7 +358,7 @@ def aggregates_statement(criteria: ProductSearch) -> Select[Any]:
         cast(matched.c.in_stock, Text).label("value"),
         func.count().label("count"),
     ).group_by(matched.c.in_stock)
-    return union_all(by_category, by_band, by_stock)  # type: ignore[return-value]
+    return union_all(total, by_category, by_band, by_stock)  # type: ignore[return-value]
 
 
 class _Explain(Executable, ClauseElement):
@@ -323,25 +393,34 @@ class SearchRepository:
         *,
         limit: int,
         after: Sequence[Any] | None,
+        limits: SearchLimits,
     ) -> list[tuple[Product, list[Any]]]:
-        plan = search_plan(criteria, sort, limit=limit, after=after)
+        plan = search_plan(criteria, sort, limit=limit, after=after, best=limits.best)
         result = await session.execute(plan.statement)
         return [(row[0], list(row[1:])) for row in result.all()]
 
-    async def aggregates(self, session: AsyncSession, criteria: ProductSearch) -> SearchAggregates:
-        rows = (await session.execute(aggregates_statement(criteria))).all()
+    async def aggregates(
+        self, session: AsyncSession, criteria: ProductSearch, limits: SearchLimits
+    ) -> SearchAggregates:
+        statement = aggregates_statement(criteria, count_limit=limits.count, best=limits.best)
+        rows = (await session.execute(statement)).all()
+        counted = 0
         by_category: dict[uuid.UUID, int] = {}
         by_band: dict[int, int] = {}
         stock = {True: 0, False: 0}
         for facet, value, count in rows:
-            if facet == "category":
+            if facet == "total":
+                counted = int(count)
+            elif facet == "category":
                 by_category[uuid.UUID(value)] = int(count)
             elif facet == "price":
                 by_band[int(value)] = int(count)
             else:
                 stock[value == "true"] = int(count)
         return SearchAggregates(
-            total=stock[True] + stock[False],
+            total=min(counted, limits.count),
+            exact=counted <= limits.count,
+            sampled=stock[True] + stock[False],
             in_stock=stock[True],
             by_category=by_category,
             by_price_band=by_band,

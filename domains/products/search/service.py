@@ -11,6 +11,7 @@ for keys; the next search starts a new generation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from domains.products.search.criteria import (
     ProductSearch,
     ProductSort,
     SearchAggregates,
+    SearchLimits,
     cursor_of,
     sort_values_of,
 )
@@ -131,17 +133,25 @@ class SearchService:
         after: Sequence[Any] | None,
     ) -> SearchPage:
         """One page of at most `first` rows after the decoded cursor `after`."""
-        rows = await search_repository.page(session, criteria, sort, limit=first + 1, after=after)
+        rows = await search_repository.page(
+            session, criteria, sort, limit=first + 1, after=after, limits=search_limits()
+        )
         page = [(product, cursor_of(sort, values)) for product, values in rows[:first]]
         return SearchPage(
             rows=page, has_next_page=len(rows) > first, has_previous_page=after is not None
         )
 
     async def aggregates(self, session: AsyncSession, criteria: ProductSearch) -> SearchAggregates:
-        return await search_repository.aggregates(session, criteria)
+        return await search_repository.aggregates(session, criteria, search_limits())
 
 
 search = SearchService()
+
+
+@functools.cache
+def search_limits() -> SearchLimits:
+    """The deployment's search limits, read from the environment once."""
+    return SearchLimits.from_env()
 
 
 # --------------------------------------------------------------------------- the listing cache
@@ -211,7 +221,10 @@ async def listing_page(
     criteria = search.criteria(viewer, seller_ids, raw)
     after_values = search.decode_after(criteria, sort, after)
     generation = await reads.search_generation()
-    key = _page_key(generation, [criteria.cache_key(), sort.value, first, after])
+    limits = search_limits()
+    key = _page_key(
+        generation, [criteria.cache_key(), sort.value, first, after, limits.count, limits.best]
+    )
     cached = await reads.cache.get(key)
     if isinstance(cached, dict):
         ids = [uuid.UUID(item) for item in cached["ids"]]
@@ -242,6 +255,8 @@ class _AggregatesCodec:
     def dump(self, value: SearchAggregates) -> dict[str, Any]:
         return {
             "total": value.total,
+            "exact": value.exact,
+            "sampled": value.sampled,
             "in_stock": value.in_stock,
             "by_category": {str(key): count for key, count in value.by_category.items()},
             "by_price_band": {str(key): count for key, count in value.by_price_band.items()},
@@ -250,6 +265,8 @@ class _AggregatesCodec:
     def load(self, data: Any) -> SearchAggregates:
         return SearchAggregates(
             total=int(data["total"]),
+            exact=bool(data["exact"]),
+            sampled=int(data["sampled"]),
             in_stock=int(data["in_stock"]),
             by_category={uuid.UUID(key): int(n) for key, n in data["by_category"].items()},
             by_price_band={int(key): int(n) for key, n in data["by_price_band"].items()},
@@ -265,6 +282,7 @@ async def listing_aggregates(
     """Totals and facets of listings, through the listing cache; the ones it misses are
     one statement each, in one read session."""
     generation = await reads.search_generation()
+    limits = [search_limits().count, search_limits().best]
 
     async def from_database(missed: list[ProductSearch]) -> list[SearchAggregates]:
         async with read_session(reads.read_session_factory) as session:
@@ -272,7 +290,7 @@ async def listing_aggregates(
 
     cached_values = await reads.cache.read_through(
         criteria,
-        cache_key=lambda item: _aggregates_key(generation, item.cache_key()),
+        cache_key=lambda item: _aggregates_key(generation, [item.cache_key(), limits]),
         fetch=from_database,
         codec=_AGGREGATES,
         ttl=SEARCH_TTL,
