@@ -511,12 +511,13 @@ async def _announce_offers(
     }
     products = {row[0]: SeedProduct(row[0], row[1], row[2]) for row in chunk.products}
     now = datetime.now(UTC)
+    book = pricing.book(now)
     offers = []
     for row in chunk.variants:
         if row[0] not in new_variants:
             continue
         product = products[row[1]]
-        priced = pricing.book(now).price(row[4], row[5], product)
+        priced = book.price(row[4], row[5], product)
         offers.append(
             events.LoadedOffer(
                 variant_id=row[0],
