@@ -1,15 +1,21 @@
-"""EXPLAIN ANALYZE of product search on a seeded catalog: are the indexes used?
+"""EXPLAIN ANALYZE of product search on a seeded catalog: are the indexes used, and is
+the work bounded?
 
     python bench/explain_search.py [--products 100000] [--server postgresql://...] [--keep]
+    python bench/explain_search.py --database-url postgresql://.../name   (a loaded catalog,
+                                                    say `task bench:data -- --size 1m --keep`)
 
 Creates a database of its own on the server (default: BENCH_DATABASE_URL, else
 127.0.0.1:5432), migrates the products domain, seeds the deterministic catalog, and
 EXPLAINs the statements the search service runs. They are built by the search package's
 SQL builder (domains/products/search/repository.py: `search_plan`,
 `aggregates_statement`), not copied, so this measures what production executes. Prints
-each plan, its execution time, and whether Postgres read the products table with a
-sequential scan; exits 1 if any search did. The database is dropped at the end unless
---keep.
+each plan, its execution time, whether Postgres read the products table with a
+sequential scan, and how many products rows its scans read (rows returned plus rows
+removed by a filter or recheck). A search in RELEVANCE order and a listing's count and
+facets have a bound that does not grow with the catalog (SearchLimits: the count limit
+and the best matches); exits 1 if any search scanned sequentially or read more than its
+bound. The database is dropped at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from domains.kit.config import Settings
 from domains.kit.db import create_engine, create_session_factory, transaction
 from domains.kit.migrations import DomainMigrations
 from domains.kit.seeding import SeedOptions, seed_id
-from domains.products.search.criteria import ProductSearch, ProductSort
+from domains.products.search.criteria import ProductSearch, ProductSort, SearchLimits
 from domains.products.search.repository import (
     aggregates_statement,
     search_plan,
@@ -46,7 +52,15 @@ from shopgraph import backends
 from shopgraph.registry import domain
 
 SEQ_SCAN_ON_PRODUCTS = re.compile(r"Seq Scan on products\b")
+SCAN_OF_PRODUCTS = re.compile(r"Scan (?:using \w+ )?on products\b(?! \w)|Scan on products \w+")
+ACTUAL_ROWS = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)")
+REMOVED = re.compile(r"Rows Removed by (?:Filter|Index Recheck): (\d+)")
 PAGE = 21  # first: 20, plus the row that tells whether there is a next page
+LIMITS = SearchLimits()
+# A ranked page reads the best matches, then the page's rows by primary key; a count
+# with facets reads up to the limit + 1, and the best matches.
+RANKED_BOUND = LIMITS.best + PAGE
+AGGREGATES_BOUND = LIMITS.count + 1 + LIMITS.best
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,27 @@ class Scenario:
     name: str
     build: Callable[[], Any]
     is_search: bool = True
+    bound: int | None = None
+
+
+def products_rows_read(plan: list[str]) -> int:
+    """Rows the plan's scans of the products table read: returned, or removed by a
+    filter or a recheck (the lines under a scan node, until the next node)."""
+    total = 0
+    in_scan = False
+    for line in plan:
+        if "->" in line or line.lstrip().startswith(("Limit", "Sort", "Append", "Hash")):
+            in_scan = bool(SCAN_OF_PRODUCTS.search(line)) and "Bitmap Index Scan" not in line
+            if in_scan and (rows := ACTUAL_ROWS.search(line)):
+                total += int(rows.group(1)) * int(rows.group(2))
+        elif in_scan and (removed := REMOVED.search(line)):
+            total += int(removed.group(1))
+    return total
+
+
+BENCH_SEARCH = ProductSearch(
+    text="linen", min_price=2_000, max_price=20_000, currency="USD", in_stock=True
+)
 
 
 def scenarios() -> list[Scenario]:
@@ -66,6 +101,7 @@ def scenarios() -> list[Scenario]:
                     ProductSearch(text="linen shirt"), ProductSort.RELEVANCE, limit=PAGE
                 ).statement
             ),
+            bound=RANKED_BOUND,
         ),
         Scenario(
             "search with typos 'merino swater', RELEVANCE",
@@ -74,6 +110,17 @@ def scenarios() -> list[Scenario]:
                     ProductSearch(text="merino swater"), ProductSort.RELEVANCE, limit=PAGE
                 ).statement
             ),
+            bound=RANKED_BOUND,
+        ),
+        Scenario(
+            "the bench's search: 'linen', 20.00-200.00 USD, in stock, RELEVANCE",
+            lambda: search_plan(BENCH_SEARCH, ProductSort.RELEVANCE, limit=PAGE).statement,
+            bound=RANKED_BOUND,
+        ),
+        Scenario(
+            "totalCount + facets of the bench's search",
+            lambda: aggregates_statement(BENCH_SEARCH),
+            bound=AGGREGATES_BOUND,
         ),
         Scenario(
             "search 'wool' in Clothing (and below), 20.00-150.00 USD, in stock, PRICE_ASC",
@@ -106,10 +153,18 @@ def scenarios() -> list[Scenario]:
         Scenario(
             "totalCount + facets of search 'linen shirt'",
             lambda: aggregates_statement(ProductSearch(text="linen shirt")),
+            bound=AGGREGATES_BOUND,
         ),
         Scenario(
             "totalCount + facets of search 'oak' in stock",
             lambda: aggregates_statement(ProductSearch(text="oak", in_stock=True)),
+            bound=AGGREGATES_BOUND,
+        ),
+        Scenario(
+            "totalCount + facets of browsing, no search",
+            lambda: aggregates_statement(ProductSearch()),
+            is_search=False,
+            bound=AGGREGATES_BOUND,
         ),
         Scenario(
             "browse: no search, NEWEST, first page",
@@ -136,10 +191,14 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-async def run(server: str, products: int, keep: bool) -> int:
+async def _seeded(server: str, products: int) -> tuple[str, str, float]:
+    """A new database on `server` with the catalog seeded: its name, URL, seconds."""
     name = f"shopgraph_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
     url = backends.with_database(server, name)
     print(f"database {name} on {server.rsplit('@', 1)[-1]}")
     engine = create_engine(Settings(database_url=url, database_pool_min=1, database_pool_max=2))
@@ -148,58 +207,91 @@ async def run(server: str, products: int, keep: bool) -> int:
         await asyncio.to_thread(
             DomainMigrations(entry.name, entry.migrations_directory).upgrade, url
         )
-        factory = create_session_factory(engine)
         options = SeedOptions(sellers=50, customers=200, products=products)
         started = time.perf_counter()
-        async with transaction(factory) as session:
+        async with transaction(create_session_factory(engine)) as session:
             inserted = await seed(session, options)
         seeded_in = time.perf_counter() - started
-        print(
-            f"seeded {inserted['products']} products, {inserted['variants']} variants, "
-            f"{inserted['images']} images, {inserted['reviews']} reviews in {seeded_in:.1f}s"
-        )
     except Exception:
         await engine.dispose()
-        await _drop(admin, name, keep=False)
+        await _drop(server, name, keep=False)
         raise
+    await engine.dispose()
+    print(
+        f"seeded {inserted['products']} products, {inserted['variants']} variants, "
+        f"{inserted['images']} images, {inserted['reviews']} reviews in {seeded_in:.1f}s"
+    )
+    return name, url, seeded_in
 
+
+async def explain_all(url: str) -> tuple[list[tuple[str, str, bool, int, int | None]], list[str]]:
+    """Each scenario's (name, time, seq scan, products rows read, bound); the failures."""
+    engine = create_engine(Settings(database_url=url, database_pool_min=1, database_pool_max=2))
     failures = []
     summary = []
     try:
-        async with factory() as session:
+        async with create_session_factory(engine)() as session:
             for scenario in scenarios():
                 plan = await search_repository.explain(session, scenario.build(), analyze=True)
                 seq_scan = any(SEQ_SCAN_ON_PRODUCTS.search(line) for line in plan)
+                read = products_rows_read(plan)
                 took = next(
                     (line.split(":", 1)[1].strip() for line in plan if "Execution Time" in line),
                     "?",
                 )
-                print(f"\n=== {scenario.name} ({took}; seq scan on products: {seq_scan})")
+                print(
+                    f"\n=== {scenario.name} ({took}; seq scan on products: {seq_scan}; "
+                    f"products rows read: {read:,})"
+                )
                 print("\n".join(plan))
-                summary.append((scenario.name, took, seq_scan))
+                summary.append((scenario.name, took, seq_scan, read, scenario.bound))
                 if seq_scan and scenario.is_search:
-                    failures.append(scenario.name)
+                    failures.append(f"{scenario.name}: sequential scan of products")
+                if scenario.bound is not None and read > scenario.bound:
+                    failures.append(
+                        f"{scenario.name}: read {read:,} rows (bound {scenario.bound:,})"
+                    )
     finally:
         await engine.dispose()
-        await _drop(admin, name, keep=keep)
+    return summary, failures
 
-    print(f"\nsummary ({products} products, seeded in {seeded_in:.1f}s):")
-    for scenario_name, took, seq_scan in summary:
+
+async def run(server: str, products: int, keep: bool, database_url: str | None) -> int:
+    if database_url is None:
+        name, url, seeded_in = await _seeded(server, products)
+        label = f"{products} products, seeded in {seeded_in:.1f}s"
+    else:
+        name, url, label = "", database_url, database_url.rsplit("/", 1)[-1]
+    try:
+        summary, failures = await explain_all(url)
+    finally:
+        if name:
+            await _drop(server, name, keep=keep)
+
+    print(f"\nsummary ({label}; count limit {LIMITS.count:,}, best {LIMITS.best:,}):")
+    for scenario_name, took, seq_scan, read, bound in summary:
         verdict = "SEQ SCAN on products" if seq_scan else "indexes only"
-        print(f"  {took:>10}  {verdict:<21}  {scenario_name}")
+        limit = "unbounded" if bound is None else f"<= {bound:,}"
+        print(f"  {took:>10}  {verdict:<21} {read:>9,} rows read ({limit:<9})  {scenario_name}")
     if failures:
-        print(f"FAIL: sequential scan of products in: {'; '.join(failures)}")
+        print("FAIL: " + "; ".join(failures))
         return 1
-    print("OK: no search reads the products table sequentially")
+    print(
+        "OK: no search reads the products table sequentially, and each bounded one read "
+        "no more than its bound"
+    )
     return 0
 
 
-async def _drop(admin: asyncpg.Connection, name: str, *, keep: bool) -> None:
+async def _drop(server: str, name: str, *, keep: bool) -> None:
     if keep:
         print(f"kept database {name}")
-    else:
+        return
+    admin = await asyncpg.connect(server)
+    try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    finally:
+        await admin.close()
 
 
 def main() -> int:
@@ -213,8 +305,11 @@ def main() -> int:
         help="a libpq URL of any database on the server; the bench creates its own",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--database-url", help="EXPLAIN on this loaded catalog instead of seeding a new one"
+    )
     args = parser.parse_args()
-    return asyncio.run(run(args.server, args.products, args.keep))
+    return asyncio.run(run(args.server, args.products, args.keep, args.database_url))
 
 
 if __name__ == "__main__":

@@ -127,3 +127,44 @@ async def test_entities_cost_one_statement_per_batch_and_none_when_warm(
     assert cold_count == 3  # products, variants, inventory
     assert sql_counter.count == 0
     assert warm.ok() == cold.ok()
+
+
+SEARCH = """
+query Search($first: Int!) {
+  products(first: $first, filter: {search: "cotton"}, sort: RELEVANCE) {
+    totalCount
+    totalCountIsExact
+    edges { node { id name rating { average count } } }
+    facets { inStock outOfStock complete categories { category { slug } count } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(2, id="first=2 costs the same statements as first=40"),
+        pytest.param(40, id="first=40 costs the same statements as first=2"),
+    ],
+)
+async def test_a_search_costs_the_same_statements_whatever_the_page_size(
+    products_client: GraphQLClient, sql_counter: SqlCounter, seeded: None, first: int
+) -> None:
+    sql_counter.reset()
+    cold = await products_client.execute(SEARCH, {"first": first})
+    kinds: dict[str, int] = {}
+    for statement in sql_counter.statements:
+        kinds[_kind(statement)] = kinds.get(_kind(statement), 0) + 1
+    sql_counter.reset()
+    await products_client.execute(SEARCH, {"first": first})
+
+    assert cold.ok()["products"]["edges"]
+    # The ranked page, the count with the facets, their categories, the ratings.
+    assert kinds == {
+        "products (page)": 1,
+        "products (totalCount)": 1,
+        "categories": 1,
+        "product_ratings": 1,
+    }
+    assert sql_counter.count == 0
