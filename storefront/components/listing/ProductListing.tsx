@@ -81,7 +81,9 @@ export async function ProductListing(props: { path: string; state: ListingState;
       <div className="flex flex-col gap-4">
         <div className="flex flex-wrap items-center justify-between gap-2">
           <p className="text-sm text-stone-600" data-testid="result-count">
-            {products.totalCount} {products.totalCount === 1 ? "product" : "products"}
+            {products.totalCountIsExact
+              ? `${products.totalCount} ${products.totalCount === 1 ? "product" : "products"}`
+              : `${products.totalCount.toLocaleString("en-US")}+ products`}
           </p>
           <form method="get" action={path} className="flex items-center gap-2 text-sm">
             {state.search ? <input type="hidden" name="q" value={state.search} /> : null}

@@ -4,6 +4,7 @@ export const ProductListingQuery = graphql(`
   query ProductListing($first: Int!, $after: String, $filter: ProductFilterInput, $sort: ProductSort!) {
     products(first: $first, after: $after, filter: $filter, sort: $sort) {
       totalCount
+      totalCountIsExact
       pageInfo {
         hasNextPage
         endCursor
