@@ -41,7 +41,8 @@ from domains.kit.config import Settings
 from domains.kit.db import create_engine, create_session_factory, transaction
 from domains.kit.migrations import DomainMigrations
 from domains.kit.seeding import SeedOptions, seed_id
-from domains.products.search.criteria import ProductSearch, ProductSort, SearchLimits
+from domains.products.config import SearchLimits
+from domains.products.search.criteria import ProductSearch, ProductSort
 from domains.products.search.repository import (
     aggregates_statement,
     search_plan,

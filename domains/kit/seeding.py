@@ -34,33 +34,63 @@ class SeedOptions:
     media_dir: Path | None = None
 
 
-async def drop_secondary_indexes(
+async def drop_indexes_and_constraints(
     session: AsyncSession, schema: str, tables: Sequence[str]
 ) -> list[str]:
-    """Drop the indexes of `tables` that back no constraint, returning their definitions
-    for `create_indexes`: a bulk load into empty tables, then one build per index, is
-    several times faster than maintaining every index (GIN above all) row by row.
-    Primary keys and unique constraints stay, so bad rows still fail the load."""
-    rows = await session.execute(
-        text(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-            "JOIN pg_namespace n ON n.oid = t.relnamespace "
-            "WHERE n.nspname = :schema AND t.relname = ANY(:tables) "
-            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-            "ORDER BY 1"
-        ),
-        {"schema": schema, "tables": list(tables)},
+    """Drop the foreign keys, keys and indexes of `tables` (empty, about to be bulk
+    loaded) and return the statements that put them back, in order, for
+    `restore_indexes_and_constraints`. Maintaining a dozen indexes (GIN above all) and
+    checking a foreign key row by row costs several times what one build and one
+    validation after the load do; as the indexes outgrow memory, more so."""
+    params = {"schema": schema, "tables": list(tables)}
+    in_tables = (
+        "SELECT t.oid FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = :schema AND t.relname = ANY(:tables)"
     )
-    found = [(str(name), str(definition)) for name, definition in rows.all()]
-    for name, _ in found:
+    constraints = (
+        await session.execute(
+            text(
+                "SELECT c.contype::text, c.conrelid::regclass::text, quote_ident(c.conname), "  # noqa: S608 - our own SQL
+                "pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                f"WHERE c.contype IN ('f', 'p', 'u') AND (c.conrelid IN ({in_tables}) "
+                f"OR c.confrelid IN ({in_tables})) "
+                "ORDER BY c.contype = 'f' DESC, 2, 3"
+            ),
+            params,
+        )
+    ).all()
+    indexes = (
+        await session.execute(
+            text(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "  # noqa: S608 - our own SQL
+                f"FROM pg_index i WHERE i.indrelid IN ({in_tables}) AND NOT EXISTS "
+                "(SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid "
+                "AND c.contype IN ('p', 'u', 'x')) ORDER BY 1"
+            ),
+            params,
+        )
+    ).all()
+    # Foreign keys go first (a key cannot go while one refers to it), come back last.
+    for _, table, name, _ in constraints:
+        await session.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+    for name, _ in indexes:
         await session.execute(text(f"DROP INDEX {name}"))
-    return [definition for _, definition in found]
+    keys = [
+        f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+        for kind, table, name, definition in constraints
+        if kind != "f"
+    ]
+    foreign_keys = [
+        f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+        for kind, table, name, definition in constraints
+        if kind == "f"
+    ]
+    return keys + [str(definition) for _, definition in indexes] + foreign_keys
 
 
-async def create_indexes(session: AsyncSession, definitions: Sequence[str]) -> None:
-    """Build the indexes `drop_secondary_indexes` dropped, with memory enough to sort
-    a million rows in one pass."""
+async def restore_indexes_and_constraints(session: AsyncSession, statements: Sequence[str]) -> None:
+    """Run what `drop_indexes_and_constraints` returned, with memory enough to sort a
+    million rows in one pass."""
     await session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    for definition in definitions:
-        await session.execute(text(definition))
+    for statement in statements:
+        await session.execute(text(statement))

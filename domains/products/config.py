@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from domains.kit.config import ConfigError, Settings
-from domains.products.search.criteria import SearchLimits
 
 MIN_SECRET_LENGTH = 32
 
@@ -54,6 +53,42 @@ class StorefrontConfig:
                 f"(got {len(secret)}); generate one with: openssl rand -hex 32"
             )
         return cls(url=url, secret=secret)
+
+
+# totalCount counts matches up to this many (SEARCH_COUNT_LIMIT); beyond, it says so.
+COUNT_LIMIT = 10_000
+# Facets count, and RELEVANCE ranks, this many matches (SEARCH_BEST_MATCHES).
+BEST_MATCHES = 1_000
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How much of a large result a listing reads: the work of a search is bounded by
+    these, not by the size of the catalog."""
+
+    count: int = COUNT_LIMIT
+    best: int = BEST_MATCHES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SearchLimits:
+        env = os.environ if environ is None else environ
+        values = []
+        for name, default in (
+            ("SEARCH_COUNT_LIMIT", COUNT_LIMIT),
+            ("SEARCH_BEST_MATCHES", BEST_MATCHES),
+        ):
+            raw = env.get(name, "").strip()
+            if not raw:
+                values.append(default)
+                continue
+            try:
+                value = int(raw)
+            except ValueError:
+                value = 0
+            if value < 1:
+                raise ConfigError(f"{name} must be a positive whole number (got {raw!r})")
+            values.append(value)
+        return cls(count=values[0], best=values[1])
 
 
 def check(settings: Settings) -> None:

@@ -28,7 +28,12 @@ from typing import Any, TextIO
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.seeding import SeedOptions, create_indexes, drop_secondary_indexes, seed_id
+from domains.kit.seeding import (
+    SeedOptions,
+    drop_indexes_and_constraints,
+    restore_indexes_and_constraints,
+    seed_id,
+)
 from domains.products import events
 from domains.products.demo_images import DemoImage, write_demo_images
 from domains.products.demo_promotions import SeedPricing, SeedProduct, promotion_rows
@@ -298,7 +303,7 @@ async def seed(
     bulk = (
         await session.execute(text("SELECT NOT EXISTS (SELECT FROM products.products)"))
     ).scalar()
-    deferred = await drop_secondary_indexes(session, "products", _BULK_TABLES) if bulk else []
+    deferred = await drop_indexes_and_constraints(session, "products", _BULK_TABLES) if bulk else []
     bar = Progress(options.products, "products", progress)
     starts = range(0, options.products, CHUNK)
     upcoming = asyncio.ensure_future(asyncio.to_thread(generate, starts[0])) if starts else None
@@ -313,14 +318,14 @@ async def seed(
         new_variants = await copy(session, "variants", chunk.variants)
         inserted["variants"] += len(new_variants)
         stocked = await copy(session, "inventory", chunk.inventory)
-        await _record_opening_stock(session, stocked)
+        await _record_opening_stock(session, chunk, stocked)
         inserted["images"] += len(await copy(session, "product_images", chunk.images))
         inserted["reviews"] += len(await copy(session, "reviews", chunk.reviews))
         await _announce_offers(session, chunk, set(new_variants), pricing)
         if options.media_dir is not None:
             inserted["pictures"] += write_demo_images(options.media_dir, chunk.pictures)
         bar.update(min(start + CHUNK, options.products))
-    await create_indexes(session, deferred)
+    await restore_indexes_and_constraints(session, deferred)
     # Fresh statistics, so the planner picks the search indexes from the first query.
     for table, _ in _TABLES:
         await session.execute(text(f"ANALYZE products.{table}"))
@@ -483,20 +488,25 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-async def _record_opening_stock(session: AsyncSession, variant_ids: list[Any]) -> None:
+async def _record_opening_stock(
+    session: AsyncSession, chunk: _Chunk, variant_ids: list[Any]
+) -> None:
     """The ledger's first line for each new inventory row: the stock it opened with, as
-    a RECEIVED adjustment, so that the movements of a variant always add up to its row."""
-    if not variant_ids:
+    a RECEIVED adjustment, so that the movements of a variant always add up to its row.
+    From the chunk's own rows, not a lookup in inventory (whose key a bulk load defers)."""
+    new = set(variant_ids)
+    opened = [(row[0], row[1]) for row in chunk.inventory if row[0] in new and row[1] > 0]
+    if not opened:
         return
     await session.execute(
         text(
             "INSERT INTO products.inventory_movements (variant_id, kind, reason, note, "
             "on_hand_delta, reserved_delta, on_hand_after, reserved_after) "
             "SELECT variant_id, 'ADJUSTMENT', 'RECEIVED', 'opening stock', on_hand, 0, "
-            "on_hand, 0 FROM products.inventory "
-            "WHERE variant_id = ANY(:ids) AND on_hand > 0"
+            "on_hand, 0 FROM unnest(CAST(:ids AS uuid[]), CAST(:on_hand AS integer[])) "
+            "AS opened(variant_id, on_hand)"
         ),
-        {"ids": variant_ids},
+        {"ids": [row[0] for row in opened], "on_hand": [row[1] for row in opened]},
     )
 
 

@@ -8,10 +8,9 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from domains.kit.graphql.pagination import Edge, PageInfo
+from domains.products.config import BEST_MATCHES, COUNT_LIMIT
 from domains.products.graphql.types import Category, Product, ProductsInfo
 from domains.products.search.criteria import (
-    BEST_MATCHES,
-    COUNT_LIMIT,
     PRICE_BAND_BOUNDS,
     ProductSearch,
 )

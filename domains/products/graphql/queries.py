@@ -13,6 +13,7 @@ from domains.kit.db import read_session
 from domains.kit.graphql.pagination import Edge, PageInfo
 from domains.kit.graphql.selection import selected_fields
 from domains.kit.pagination import page_size
+from domains.products.config import BEST_MATCHES
 from domains.products.graphql.listing_types import ProductConnection
 from domains.products.graphql.promotion_types import Promotion, PromotionConnection
 from domains.products.graphql.types import (
@@ -27,7 +28,6 @@ from domains.products.graphql.types import (
 )
 from domains.products.models import ProductStatus
 from domains.products.search.criteria import (
-    BEST_MATCHES,
     InvalidSearchArgument,
     ProductFilter,
     ProductSearch,

@@ -3,16 +3,14 @@ pages, and the facet counts it answers with."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from domains.kit.config import ConfigError
 from domains.kit.errors import DomainError, quoted
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
 from domains.products.models import ProductStatus
@@ -20,41 +18,6 @@ from domains.products.models import ProductStatus
 # Upper bounds (inclusive) of the price bands in facets, in minor units; the last band
 # is open-ended. Bands are [0, 999], [1000, 2499], ..., [25000, ...).
 PRICE_BAND_BOUNDS: tuple[int, ...] = (1000, 2500, 5000, 10000, 25000)
-
-# totalCount counts matches up to this many (SEARCH_COUNT_LIMIT); beyond, it says so.
-COUNT_LIMIT = 10_000
-# Facets count, and RELEVANCE ranks, this many matches (SEARCH_BEST_MATCHES).
-BEST_MATCHES = 1_000
-
-
-@dataclass(frozen=True)
-class SearchLimits:
-    """How much of a large result a listing reads: the work of a search is bounded by
-    these, not by the size of the catalog."""
-
-    count: int = COUNT_LIMIT
-    best: int = BEST_MATCHES
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SearchLimits:
-        env = os.environ if environ is None else environ
-        values = []
-        for name, default in (
-            ("SEARCH_COUNT_LIMIT", COUNT_LIMIT),
-            ("SEARCH_BEST_MATCHES", BEST_MATCHES),
-        ):
-            raw = env.get(name, "").strip()
-            if not raw:
-                values.append(default)
-                continue
-            try:
-                value = int(raw)
-            except ValueError:
-                value = 0
-            if value < 1:
-                raise ConfigError(f"{name} must be a positive whole number (got {raw!r})")
-            values.append(value)
-        return cls(count=values[0], best=values[1])
 
 
 class InvalidSearchArgument(DomainError):

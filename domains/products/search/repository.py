@@ -35,6 +35,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, UnaryExpression
 from sqlalchemy.sql.expression import Executable
 
+from domains.products.config import BEST_MATCHES, COUNT_LIMIT, SearchLimits
 from domains.products.models import (
     PRICE_UNKNOWN_LAST_ASC,
     PRICE_UNKNOWN_LAST_DESC,
@@ -46,13 +47,10 @@ from domains.products.models import (
     ProductRating,
 )
 from domains.products.search.criteria import (
-    BEST_MATCHES,
-    COUNT_LIMIT,
     PRICE_BAND_BOUNDS,
     ProductSearch,
     ProductSort,
     SearchAggregates,
-    SearchLimits,
 )
 
 _SEARCH_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")

@@ -26,6 +26,7 @@ from domains.kit.cache import EntityCache, dumps
 from domains.kit.db import read_session
 from domains.kit.errors import PermissionDenied, quoted
 from domains.products import cache as keys
+from domains.products.config import SearchLimits
 from domains.products.currencies import normalize_currency
 from domains.products.models import Product, ProductStatus
 from domains.products.search.criteria import (
@@ -34,7 +35,6 @@ from domains.products.search.criteria import (
     ProductSearch,
     ProductSort,
     SearchAggregates,
-    SearchLimits,
     cursor_of,
     sort_values_of,
 )

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from domains.products.config import SearchLimits
 from domains.products.search import service
-from domains.products.search.criteria import SearchLimits
 from tests.domains.products.helpers import Catalog, VariantSpec
 from tests.support.graphql import GraphQLClient
 

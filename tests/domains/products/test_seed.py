@@ -115,3 +115,25 @@ async def test_seeded_stock_is_in_the_inventory_ledger(resources: Resources) -> 
 
     assert stocked
     assert disagreeing == []
+
+
+async def test_a_bulk_seed_puts_back_every_index_and_constraint(resources: Resources) -> None:
+    definitions = """
+        SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+        JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = 'products'
+        UNION ALL
+        SELECT c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
+        FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+        WHERE n.nspname = 'products'
+        ORDER BY 1"""
+    async with resources.session_factory() as session:
+        before = list((await session.execute(text(definitions))).scalars().all())
+    async with transaction(resources.session_factory) as session:
+        await session.execute(text("TRUNCATE products.categories, products.sellers CASCADE"))
+        await seed(session, OPTIONS, progress=io.StringIO())
+    async with resources.session_factory() as session:
+        after = list((await session.execute(text(definitions))).scalars().all())
+
+    assert any("USING gin" in definition for definition in before)
+    assert after == before
