@@ -11,11 +11,12 @@ EXPLAINs the statements the search service runs. They are built by the search pa
 SQL builder (domains/products/search/repository.py: `search_plan`,
 `aggregates_statement`), not copied, so this measures what production executes. Prints
 each plan, its execution time, whether Postgres read the products table with a
-sequential scan, and how many products rows its scans read (rows returned plus rows
-removed by a filter or recheck). A search in RELEVANCE order and a listing's count and
-facets have a bound that does not grow with the catalog (SearchLimits: the count limit
-and the best matches); exits 1 if any search scanned sequentially or read more than its
-bound. The database is dropped at the end unless --keep.
+sequential scan, and how many products rows its scans matched and how many more they
+read and dropped (a filter, a lossy trigram recheck: in proportion to the matches). A
+search in RELEVANCE order and a listing's count and facets have a bound on matched rows
+that does not grow with the catalog (SearchLimits: the count limit and the best
+matches); exits 1 if any search scanned sequentially or matched more than its bound.
+The database is dropped at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -72,19 +73,20 @@ class Scenario:
     bound: int | None = None
 
 
-def products_rows_read(plan: list[str]) -> int:
-    """Rows the plan's scans of the products table read: returned, or removed by a
-    filter or a recheck (the lines under a scan node, until the next node)."""
-    total = 0
+def products_rows_read(plan: list[str]) -> tuple[int, int]:
+    """Rows the plan's scans of the products table returned, and those they read and
+    dropped (removed by a filter, or by the recheck of a lossy trigram match): the
+    lines under a scan node, until the next node."""
+    returned = removed = 0
     in_scan = False
     for line in plan:
         if "->" in line or line.lstrip().startswith(("Limit", "Sort", "Append", "Hash")):
             in_scan = bool(SCAN_OF_PRODUCTS.search(line)) and "Bitmap Index Scan" not in line
             if in_scan and (rows := ACTUAL_ROWS.search(line)):
-                total += int(rows.group(1)) * int(rows.group(2))
-        elif in_scan and (removed := REMOVED.search(line)):
-            total += int(removed.group(1))
-    return total
+                returned += int(rows.group(1)) * int(rows.group(2))
+        elif in_scan and (dropped := REMOVED.search(line)):
+            removed += int(dropped.group(1))
+    return returned, removed
 
 
 BENCH_SEARCH = ProductSearch(
@@ -225,7 +227,9 @@ async def _seeded(server: str, products: int) -> tuple[str, str, float]:
     return name, url, seeded_in
 
 
-async def explain_all(url: str) -> tuple[list[tuple[str, str, bool, int, int | None]], list[str]]:
+async def explain_all(
+    url: str,
+) -> tuple[list[tuple[str, str, bool, int, int, int | None]], list[str]]:
     """Each scenario's (name, time, seq scan, products rows read, bound); the failures."""
     engine = create_engine(Settings(database_url=url, database_pool_min=1, database_pool_max=2))
     failures = []
@@ -235,17 +239,17 @@ async def explain_all(url: str) -> tuple[list[tuple[str, str, bool, int, int | N
             for scenario in scenarios():
                 plan = await search_repository.explain(session, scenario.build(), analyze=True)
                 seq_scan = any(SEQ_SCAN_ON_PRODUCTS.search(line) for line in plan)
-                read = products_rows_read(plan)
+                read, dropped = products_rows_read(plan)
                 took = next(
                     (line.split(":", 1)[1].strip() for line in plan if "Execution Time" in line),
                     "?",
                 )
                 print(
                     f"\n=== {scenario.name} ({took}; seq scan on products: {seq_scan}; "
-                    f"products rows read: {read:,})"
+                    f"products rows matched: {read:,}, read and dropped: {dropped:,})"
                 )
                 print("\n".join(plan))
-                summary.append((scenario.name, took, seq_scan, read, scenario.bound))
+                summary.append((scenario.name, took, seq_scan, read, dropped, scenario.bound))
                 if seq_scan and scenario.is_search:
                     failures.append(f"{scenario.name}: sequential scan of products")
                 if scenario.bound is not None and read > scenario.bound:
@@ -270,10 +274,11 @@ async def run(server: str, products: int, keep: bool, database_url: str | None) 
             await _drop(server, name, keep=keep)
 
     print(f"\nsummary ({label}; count limit {LIMITS.count:,}, best {LIMITS.best:,}):")
-    for scenario_name, took, seq_scan, read, bound in summary:
-        verdict = "SEQ SCAN on products" if seq_scan else "indexes only"
-        limit = "unbounded" if bound is None else f"<= {bound:,}"
-        print(f"  {took:>10}  {verdict:<21} {read:>9,} rows read ({limit:<9})  {scenario_name}")
+    print(f"  {'time':>10}  {'products read by':<21} {'matched':>9} {'(bound)':<12}{'dropped':>9}")
+    for scenario_name, took, seq_scan, read, dropped, bound in summary:
+        verdict = "SEQ SCAN" if seq_scan else "indexes only"
+        limit = "(unbounded)" if bound is None else f"(<= {bound:,})"
+        print(f"  {took:>10}  {verdict:<21} {read:>9,} {limit:<12}{dropped:>9,}  {scenario_name}")
     if failures:
         print("FAIL: " + "; ".join(failures))
         return 1

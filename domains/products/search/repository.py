@@ -159,12 +159,29 @@ def _category_subtree(category_id: uuid.UUID) -> Any:
     return subtree.union_all(select(Category.id).where(Category.parent_id == subtree.c.id))
 
 
-def search_conditions(criteria: ProductSearch) -> list[ColumnElement[bool]]:
+def _range_conditions(
+    criteria: ProductSearch, status: ColumnElement[Any], price_key: ColumnElement[Any]
+) -> list[ColumnElement[bool]]:
+    """The status and price range conditions, on the given columns."""
     conditions: list[ColumnElement[bool]] = []
     if len(criteria.statuses) == 1:
-        conditions.append(Product.status == criteria.statuses[0])
+        conditions.append(status == criteria.statuses[0])
     else:
-        conditions.append(Product.status.in_(criteria.statuses))
+        conditions.append(status.in_(criteria.statuses))
+    # On the PRICE_ASC index expression, so that a price range is an index range there;
+    # a product without a price never matches (its sentinel exceeds any maximum).
+    if criteria.min_price is not None:
+        conditions.append(price_key >= criteria.min_price)
+    if criteria.max_price is not None:
+        conditions.append(price_key <= criteria.max_price)
+    return conditions
+
+
+def search_conditions(criteria: ProductSearch, *, ranges: bool = True) -> list[ColumnElement[bool]]:
+    """The conditions of a listing; without its status and price ranges if not `ranges`."""
+    conditions: list[ColumnElement[bool]] = []
+    if ranges:
+        conditions.extend(_range_conditions(criteria, Product.status, _price_key(ascending=True)))
     if criteria.text:
         conditions.append(_text_match(criteria.text))
     if criteria.category_id is not None:
@@ -174,12 +191,6 @@ def search_conditions(criteria: ProductSearch) -> list[ColumnElement[bool]]:
         conditions.append(Product.seller_id == criteria.seller_id)
     if criteria.currency is not None:
         conditions.append(Product.currency == criteria.currency)
-    # On the PRICE_ASC index expression, so that a price range is an index range there;
-    # a product without a price never matches (its sentinel exceeds any maximum).
-    if criteria.min_price is not None:
-        conditions.append(_price_key(ascending=True) >= criteria.min_price)
-    if criteria.max_price is not None:
-        conditions.append(_price_key(ascending=True) <= criteria.max_price)
     if criteria.in_stock is not None:
         conditions.append(Product.in_stock.is_(criteria.in_stock))
     return conditions
@@ -219,6 +230,30 @@ def _after(keys: list[_SortKey], cursor: Sequence[Any]) -> ColumnElement[bool]:
     return row < bound if keys[0].descending else row > bound
 
 
+def _matches(
+    criteria: ProductSearch,
+    columns: list[Any],
+    conditions: list[ColumnElement[bool]],
+    name: str,
+) -> Any:
+    """Every match of a search, its status and price ranges applied to the rows as they
+    come: a MATERIALIZED CTE, which Postgres plans for all its rows (with the text
+    indexes, not a sequential scan hoping to meet matches early) but runs on demand, so
+    a LIMIT over it stops the scan there. The ranges stay out of the CTE: planned for
+    every row, they would AND the text matches with a price index range spanning half
+    the catalog, work a limited read never needs. `conditions` are
+    search_conditions(criteria, ranges=False)."""
+    status = Product.status.label("status")
+    price_key = _price_key(ascending=True).label("price_key")
+    matches = (
+        select(*columns, status, price_key).where(*conditions).cte(name).prefix_with("MATERIALIZED")
+    )
+    names = [column.name for column in columns]
+    return select(*(matches.c[column] for column in names)).where(
+        *_range_conditions(criteria, matches.c.status, matches.c.price_key)
+    )
+
+
 def _candidates(
     criteria: ProductSearch, best: int, conditions: list[ColumnElement[bool]] | None = None
 ) -> Any:
@@ -227,12 +262,13 @@ def _candidates(
     many products however many match. On a catalog where fewer match, that is all of
     them and the order is the exact relevance order."""
     assert criteria.text
-    return (
-        select(Product.id.label("id"), _relevance(criteria.text).label("relevance"))
-        .where(*(search_conditions(criteria) if conditions is None else conditions))
-        .limit(best)
-        .subquery("candidates")
+    matches = _matches(
+        criteria,
+        [Product.id.label("id"), _relevance(criteria.text).label("relevance")],
+        search_conditions(criteria, ranges=False) if conditions is None else conditions,
+        "matches",
     )
+    return matches.limit(best).subquery("candidates")
 
 
 def search_plan(
@@ -271,20 +307,14 @@ def search_plan(
     return _SearchPlan(statement, keys)
 
 
-def _best_matches(criteria: ProductSearch, best: int, conditions: list[ColumnElement[bool]]) -> Any:
-    """The matches facets count, read in one pass with what the facets need: a search's
-    first `best` matches as its indexes yield them (the ones RELEVANCE ranks), or the
-    newest `best` products of a browse (an index range on status, created_at)."""
-    matched = select(
+def _facet_columns() -> list[Any]:
+    return [
         Product.category_id.label("category_id"),
         func.width_bucket(
             Product.price_min, literal(list(PRICE_BAND_BOUNDS), ARRAY(BigInteger()))
         ).label("band"),
         Product.in_stock.label("in_stock"),
-    ).where(*conditions)
-    if not criteria.text:
-        matched = matched.order_by(Product.created_at.desc(), Product.id.desc())
-    return matched.limit(best).cte("matched")
+    ]
 
 
 def aggregates_statement(
@@ -294,19 +324,28 @@ def aggregates_statement(
 
     Rows are (facet, value, count): ("total", null, n) counts matches up to
     `count_limit` + 1 (one more than the limit says there are more); the others count
-    the `best` matches only (`_best_matches`): ("category", id, n) products in the
-    category or below it; ("price", band index, n); ("stock", true|false, n).
+    the `best` matches only (a search's first, a browse's newest): ("category", id, n)
+    products in the category or below it; ("price", band index, n); ("stock", true|false,
+    n).
     """
-    # One set of conditions for both, so a category filter's subtree is one CTE.
-    conditions = search_conditions(criteria)
-    matched = _best_matches(criteria, best, conditions)
-    counted = (
-        select(literal(1).label("one"))
-        .select_from(Product)
-        .where(*conditions)
-        .limit(count_limit + 1)
-        .subquery("counted")
-    )
+    if criteria.text:
+        # The count and the facets read the same matches, in the order the indexes
+        # yield them: the facets' best are the first of the count's.
+        matches = _matches(
+            criteria, _facet_columns(), search_conditions(criteria, ranges=False), "matches"
+        ).subquery("filtered")
+        counted = select(literal(1).label("one")).select_from(matches)
+        best_rows = select(matches.c.category_id, matches.c.band, matches.c.in_stock)
+    else:
+        conditions = search_conditions(criteria)
+        counted = select(literal(1).label("one")).select_from(Product).where(*conditions)
+        best_rows = (
+            select(*_facet_columns())
+            .where(*conditions)
+            .order_by(Product.created_at.desc(), Product.id.desc())
+        )
+    matched = best_rows.limit(best).cte("matched")
+    counted = counted.limit(count_limit + 1).subquery("counted")
     total = select(
         literal("total").label("facet"),
         cast(literal(None), Text).label("value"),
