@@ -22,7 +22,15 @@ import redis
 
 from bench import data
 from bench.harness import children, postgres_server_url, private_redis, redis_url
-from bench.run import PAGE_SIZES, Bench, Options, catalog_point, parse_catalog_database, parse_sizes
+from bench.run import (
+    DROP_CACHED,
+    PAGE_SIZES,
+    Bench,
+    Options,
+    catalog_point,
+    parse_catalog_database,
+    parse_sizes,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,12 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_server = stack.enter_context(private_redis(started, logs)) or redis_url()
         flusher = redis.Redis.from_url(redis_server)
         stack.callback(flusher.close)
-        # As bench/run.py: empty the caches (plain string keys), keep the event streams.
-        drop_cached = flusher.register_script(
-            "for _, key in ipairs(redis.call('KEYS', '*')) do "
-            "  if redis.call('TYPE', key).ok == 'string' then redis.call('DEL', key) end "
-            "end"
-        )
+        drop_cached = flusher.register_script(DROP_CACHED)
         for size in sizes:
             point = catalog_point(bench, postgres_server_url(), redis_server, size, drop_cached)
             points.append(point)
