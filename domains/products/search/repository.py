@@ -181,7 +181,9 @@ def search_conditions(criteria: ProductSearch, *, ranges: bool = True) -> list[C
     """The conditions of a listing; without its status and price ranges if not `ranges`."""
     conditions: list[ColumnElement[bool]] = []
     if ranges:
-        conditions.extend(_range_conditions(criteria, Product.status, _price_key(ascending=True)))
+        conditions.extend(
+            _range_conditions(criteria, Product.status.expression, _price_key(ascending=True))
+        )
     if criteria.text:
         conditions.append(_text_match(criteria.text))
     if criteria.category_id is not None:
@@ -334,7 +336,7 @@ def aggregates_statement(
         matches = _matches(
             criteria, _facet_columns(), search_conditions(criteria, ranges=False), "matches"
         ).subquery("filtered")
-        counted = select(literal(1).label("one")).select_from(matches)
+        counted: Select[Any] = select(literal(1).label("one")).select_from(matches)
         best_rows = select(matches.c.category_id, matches.c.band, matches.c.in_stock)
     else:
         conditions = search_conditions(criteria)
@@ -345,12 +347,12 @@ def aggregates_statement(
             .order_by(Product.created_at.desc(), Product.id.desc())
         )
     matched = best_rows.limit(best).cte("matched")
-    counted = counted.limit(count_limit + 1).subquery("counted")
+    limited = counted.limit(count_limit + 1).subquery("counted")
     total = select(
         literal("total").label("facet"),
         cast(literal(None), Text).label("value"),
         func.count().label("count"),
-    ).select_from(counted)
+    ).select_from(limited)
     # Each category with every ancestor it rolls up into (itself included).
     lineage = select(Category.id.label("category_id"), Category.id.label("ancestor_id")).cte(
         "lineage", recursive=True
