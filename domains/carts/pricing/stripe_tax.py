@@ -36,6 +36,7 @@ import stripe
 
 from domains.carts.pricing.money import CartItem, TaxRates
 from domains.carts.pricing.tax_provider import Destination, TaxUnavailable
+from domains.kit.stripe_http import StripeHTTPXClient
 
 EXCLUSIVE_COUNTRIES = frozenset({"US", "CA"})
 # A checkout waits for this answer: a few seconds, not the library's 80.
@@ -55,21 +56,6 @@ NOT_COLLECTED = frozenset(
 )
 
 
-class _HTTPXClient(stripe.HTTPXClient):
-    """Stripe's httpx client, handing the encoded form to httpx as `content`: passing raw
-    bytes as `data` is deprecated in httpx 0.28 and warns on every request. (The same
-    fix as the payments domain's: domains share no code but domains.kit.)"""
-
-    def _get_request_args_kwargs(
-        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
-    ) -> list[Any]:
-        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
-        body = kwargs.pop("data", None)
-        if body:
-            kwargs["content"] = body
-        return [args, kwargs]
-
-
 class StripeTaxProvider:
     name = "stripe"
 
@@ -83,7 +69,7 @@ class StripeTaxProvider:
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
-            http_client=_HTTPXClient(timeout=TIMEOUT_SECONDS),
+            http_client=StripeHTTPXClient(timeout=TIMEOUT_SECONDS),
             max_network_retries=2,
         )
         self._exclusive_countries = exclusive_countries

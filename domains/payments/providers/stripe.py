@@ -7,26 +7,12 @@ Every call that creates something carries an idempotency key, so the client's re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 import stripe
 
+from domains.kit.stripe_http import StripeHTTPXClient
 from domains.payments.providers.base import IntentSnapshot, ProviderError, RefundResult
-
-
-class _HTTPXClient(stripe.HTTPXClient):
-    """Stripe's httpx client, handing the encoded form to httpx as `content`: passing raw
-    bytes as `data` is deprecated in httpx 0.28 and warns on every request."""
-
-    def _get_request_args_kwargs(
-        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
-    ) -> list[Any]:
-        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
-        body = kwargs.pop("data", None)
-        if body:
-            kwargs["content"] = body
-        return [args, kwargs]
 
 
 def snapshot_of(resource: Any) -> IntentSnapshot:
@@ -51,7 +37,7 @@ class StripeProvider:
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
-            http_client=_HTTPXClient(),
+            http_client=StripeHTTPXClient(),
             max_network_retries=2,
         )
 
