@@ -16,3 +16,16 @@ def raise_if_stopping(error: BaseException) -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError from error
+
+
+def stop_if_cancelled() -> None:
+    """Call at the top of each round of a worker loop.
+
+    A library that swallows a cancellation outright (asyncpg and SQLAlchemy do, in
+    parts of their connection clean-up) leaves the task marked as cancelling with no
+    CancelledError in flight. The loop would then run on, every later timeout inside
+    it being read as an ordinary timeout, and its shutdown would never finish.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

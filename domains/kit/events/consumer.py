@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.aio import raise_if_stopping
+from domains.kit.aio import raise_if_stopping, stop_if_cancelled
 from domains.kit.db import transaction
 from domains.kit.events.codec import Event, EventDecodeError, decode_event
 from domains.kit.events.outbox import commit_work, restore_commit_work, run_commit_hooks
@@ -376,6 +376,7 @@ class Consumer:
         next_reclaim = 0.0
         recovering = False
         while True:
+            stop_if_cancelled()
             try:
                 if loop.time() >= next_reclaim:
                     await self.ensure_groups()

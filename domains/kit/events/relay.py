@@ -52,7 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domains.kit.aio import raise_if_stopping
+from domains.kit.aio import raise_if_stopping, stop_if_cancelled
 from domains.kit.db import transaction
 from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import STREAM_MAX_LENGTH, as_text, relay_epoch_key, stream_key
@@ -384,6 +384,7 @@ class Relay:
     async def _relay_forever(self, wake: asyncio.Event, idle_poll_seconds: float) -> None:
         rounds = 0
         while True:
+            stop_if_cancelled()
             wake.clear()
             sent = 0
             try:

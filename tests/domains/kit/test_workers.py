@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -135,3 +136,60 @@ async def test_a_worker_of_several_loops_stops_even_if_one_absorbs_a_cancellatio
 
     assert survivors == []
     assert absorbed == [1]
+
+
+class _CancellationSwallowed:
+    """What a connection's clean-up does at times: catch the cancellation of the
+    operation in flight and return as if it had finished, leaving the task marked as
+    cancelling with nothing in flight to end it. Only the first operation does; the
+    rest behave."""
+
+    entered: asyncio.Event
+
+    async def _operation(self) -> bool:
+        """Whether this was the swallowing one."""
+        if self.entered.is_set():
+            return False
+        self.entered.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+        return True
+
+
+class _SwallowingRelay(_CancellationSwallowed, Relay):
+    async def relay_once(self) -> int:
+        if not await self._operation():
+            return await super().relay_once()
+        return 0
+
+
+class _SwallowingConsumer(_CancellationSwallowed, Consumer):
+    async def ensure_groups(self) -> None:
+        if not await self._operation():
+            await super().ensure_groups()
+
+
+@pytest.mark.parametrize("kind", ["relay", "consumer"])
+async def test_a_worker_stops_when_a_library_swallows_its_cancellation(
+    resources: Resources, kind: str
+) -> None:
+    from domains.products.consumers import subscriptions
+    from domains.products.models import EVENT_TABLES
+
+    worker: _SwallowingRelay | _SwallowingConsumer
+    if kind == "relay":
+        worker = _SwallowingRelay(resources, EVENT_TABLES, producer="products")
+    else:
+        worker = _SwallowingConsumer(
+            resources, EVENT_TABLES, group="products", subscriptions=subscriptions(resources)
+        )
+    worker.entered = asyncio.Event()
+    task = asyncio.create_task(worker.run())
+    await worker.entered.wait()
+
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=5)
+    await stop_tasks([task])  # should the assertion fail, end the runaway loop
+
+    assert task in done, f"the {kind} ran on after its cancellation was swallowed"
+    assert task.cancelled()
