@@ -6,9 +6,17 @@ Redis channel named after the checkout. The waiting request re-reads its row whe
 message comes; the row, not the message, is the truth, so a message lost or sent before
 the request listened costs at most one re-read interval.
 
-One subscription per process serves every waiting request (a pattern over all checkout
-channels), not one each: a flash sale puts a thousand checkouts in wait at once, and a
-Redis connection apiece would empty the pool that everything else needs. The listener
+The decision itself comes sooner: the orders domain broadcasts the OrderStatusChanged of
+a decision as it commits (kit/events/broadcast.py), and the waiter of that order applies
+it to the row itself (order_status.py, exactly as the carts consumer will when the outbox
+brings it; the status sequence makes the second a no-op), then re-reads the row. That
+spares the answer the orders relay's round and the carts consumer's. A broadcast lost is
+only the consumer's path taken instead.
+
+One subscription per process serves every waiting request (patterns over all checkout
+channels and all order decisions), not one each: a flash sale puts a thousand checkouts
+in wait at once, and a Redis connection apiece would empty the pool that everything else
+needs. The listener
 runs only while someone waits, and stops when the last one is answered. While it is
 subscribed, a row is re-read only on its message or when the subscription is made again
 (a message may have been missed meanwhile); without it (Redis away), every
@@ -27,10 +35,14 @@ from datetime import timedelta
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from domains.carts import events, order_status
 from domains.carts.models import Checkout, CheckoutStatus
 from domains.carts.repository import checkout_repository
 from domains.kit.config import Settings
-from domains.kit.db import read_session
+from domains.kit.db import read_session, transaction
+from domains.kit.events import run_commit_hooks
+from domains.kit.events.broadcast import broadcast_key, broadcast_pattern, read_broadcast
+from domains.kit.events.codec import EventDecodeError
 from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.carts")
@@ -65,12 +77,23 @@ class _Decisions:
         self._redis = redis
         self._settings = settings
         self._waiting: dict[uuid.UUID, set[asyncio.Event]] = {}
+        # Which checkout waits for which order, and the newest decision heard for it.
+        self._checkout_of: dict[uuid.UUID, uuid.UUID] = {}
+        self._heard: dict[uuid.UUID, events.OrderStatusChanged] = {}
         self._listener: asyncio.Task[None] | None = None
         self.subscribed = False
 
-    def register(self, checkout_id: uuid.UUID, woken: asyncio.Event) -> None:
+    def register(
+        self, checkout_id: uuid.UUID, woken: asyncio.Event, order_id: uuid.UUID | None = None
+    ) -> None:
         self._waiting.setdefault(checkout_id, set()).add(woken)
+        if order_id is not None:
+            self._checkout_of[order_id] = checkout_id
         self.ensure_listening()
+
+    def take_heard(self, checkout_id: uuid.UUID) -> events.OrderStatusChanged | None:
+        """The decision broadcast for this checkout's order since last asked, if any."""
+        return self._heard.pop(checkout_id, None)
 
     def ensure_listening(self) -> None:
         """Start the listener if it is not running (it stops when nobody waits)."""
@@ -80,11 +103,14 @@ class _Decisions:
             )
 
     def unregister(self, checkout_id: uuid.UUID, woken: asyncio.Event) -> None:
-        events = self._waiting.get(checkout_id)
-        if events is not None:
-            events.discard(woken)
-            if not events:
+        waiting = self._waiting.get(checkout_id)
+        if waiting is not None:
+            waiting.discard(woken)
+            if not waiting:
                 del self._waiting[checkout_id]
+                self._heard.pop(checkout_id, None)
+                for order_id in [o for o, c in self._checkout_of.items() if c == checkout_id]:
+                    del self._checkout_of[order_id]
         if not self._waiting and self._listener is not None:
             # Nobody waits: the subscription closes now rather than at its next poll.
             self._listener.cancel()
@@ -96,16 +122,35 @@ class _Decisions:
             if checkout_id is None
             else [self._waiting.get(checkout_id, set())]
         )
-        for events in targets:
-            for woken in events:
+        for waiting in targets:
+            for woken in waiting:
                 woken.set()
+
+    def _hear(self, order_id: str, data: object) -> None:
+        """A decision broadcast: kept for the checkout waiting on that order, if any."""
+        with contextlib.suppress(ValueError):
+            checkout_id = self._checkout_of.get(uuid.UUID(order_id))
+            if checkout_id is None:
+                return  # another process's checkout, or one nobody waits for now
+            try:
+                decided = read_broadcast(events.OrderStatusChanged, data)
+            except EventDecodeError as error:
+                logger.warning("checkout decisions: unreadable broadcast (%s)", error)
+                return
+            heard = self._heard.get(checkout_id)
+            if heard is None or decided.sequence > heard.sequence:
+                self._heard[checkout_id] = decided
+            self._wake(checkout_id)
 
     async def _listen(self) -> None:
         prefix = f"{self._settings.redis_key_prefix}{_CHANNEL}"
         while self._waiting:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.psubscribe(_pattern(self._settings))
+                await pubsub.psubscribe(
+                    _pattern(self._settings),
+                    broadcast_pattern(self._settings, events.OrderStatusChanged.name),
+                )
                 self.subscribed = True
                 self._wake()  # a decision may have come before the subscription
                 while self._waiting:
@@ -114,6 +159,10 @@ class _Decisions:
                         continue
                     name = message["channel"]
                     name = name.decode() if isinstance(name, bytes) else str(name)
+                    order_id = broadcast_key(self._settings, events.OrderStatusChanged.name, name)
+                    if order_id is not None:
+                        self._hear(order_id, message["data"])
+                        continue
                     with contextlib.suppress(ValueError):
                         self._wake(uuid.UUID(name.removeprefix(prefix)))
             except RedisError as error:
@@ -145,19 +194,36 @@ async def _read(resources: Resources, checkout_id: uuid.UUID) -> Checkout:
     return checkout
 
 
+async def _apply(resources: Resources, decided: events.OrderStatusChanged) -> None:
+    """Record a broadcast decision on the checkout, as the carts consumer would."""
+    try:
+        async with transaction(resources.session_factory) as session:
+            await order_status.apply(resources, session, decided)
+        await run_commit_hooks(session)
+    except Exception:  # the consumer applies it all the same
+        logger.exception("checkout decisions: could not apply order %s", decided.order_id)
+
+
 async def wait_for_decision(
-    resources: Resources, checkout_id: uuid.UUID, bound: timedelta
+    resources: Resources,
+    checkout_id: uuid.UUID,
+    bound: timedelta,
+    *,
+    order_id: uuid.UUID | None = None,
 ) -> Checkout:
-    """The checkout once it left PENDING, or as it is when `bound` has passed."""
+    """The checkout once it left PENDING, or as it is when `bound` has passed. With the
+    `order_id`, a decision broadcast for that order is applied as soon as it is heard."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + bound.total_seconds()
     decisions = _decisions_of(resources)
     woken = asyncio.Event()
-    decisions.register(checkout_id, woken)
+    decisions.register(checkout_id, woken, order_id)
     try:
         while True:
             woken.clear()
             decisions.ensure_listening()
+            if (decided := decisions.take_heard(checkout_id)) is not None:
+                await _apply(resources, decided)
             checkout = await _read(resources, checkout_id)
             remaining = deadline - loop.time()
             if checkout.status != CheckoutStatus.PENDING.value or remaining <= 0:

@@ -149,7 +149,8 @@ class OrderService:
         note: str = "",
         reason: str | None = None,
         reversal: bool = False,
-    ) -> None:
+    ) -> events.OrderStatusChanged:
+        """Move `order` to `target`, recording it; the OrderStatusChanged announced."""
         previous = OrderStatus(order.status)
         if not (reversal and target in REFUND_REVERSALS.get(previous, frozenset())):
             check_transition(previous, target)
@@ -158,36 +159,35 @@ class OrderService:
         if reason is not None:
             order.failure_reason = reason
         await history_repository.add(session, order.id, target.value, note)
-        await self._announce(session, order, previous)
+        return await self._announce(session, order, previous)
 
     async def _announce(
         self, session: AsyncSession, order: Order, previous: OrderStatus | None
-    ) -> None:
+    ) -> events.OrderStatusChanged:
         await session.flush()
-        await events.publish(
-            session,
-            events.OrderStatusChanged(
-                order_id=order.id,
-                number=order_number(order),
-                customer_id=order.customer_id,
-                checkout_id=order.checkout_id,
-                status=order.status,
-                previous_status=None if previous is None else previous.value,
-                sequence=order.status_sequence,
-                reason=order.failure_reason,
-                failed_lines=[
-                    events.FailedLine(
-                        variant_id=uuid.UUID(str(line["variant_id"])),
-                        requested=int(line["requested"]),
-                        available=int(line["available"]),
-                    )
-                    for line in order.failed_lines
-                ],
-                total=order.total,
-                currency=order.currency,
-                changed_at=_now(),
-            ),
+        changed = events.OrderStatusChanged(
+            order_id=order.id,
+            number=order_number(order),
+            customer_id=order.customer_id,
+            checkout_id=order.checkout_id,
+            status=order.status,
+            previous_status=None if previous is None else previous.value,
+            sequence=order.status_sequence,
+            reason=order.failure_reason,
+            failed_lines=[
+                events.FailedLine(
+                    variant_id=uuid.UUID(str(line["variant_id"])),
+                    requested=int(line["requested"]),
+                    available=int(line["available"]),
+                )
+                for line in order.failed_lines
+            ],
+            total=order.total,
+            currency=order.currency,
+            changed_at=_now(),
         )
+        await events.publish(session, changed)
+        return changed
 
     # ----------------------------------------------------------------- the saga
 
@@ -247,17 +247,21 @@ class OrderService:
         await self._announce(session, order, None)
         return order
 
-    async def stock_reserved(self, session: AsyncSession, event: events.StockReserved) -> None:
+    async def stock_reserved(
+        self, session: AsyncSession, event: events.StockReserved
+    ) -> events.OrderStatusChanged | None:
+        """The order's answer to its stock: AWAITING_PAYMENT, or FAILED when a price moved or
+        the breakdown does not add up; the decision announced, None when there was none."""
         order = await order_repository.get_for_update(session, event.order_id)
         if order is None:
-            return
+            return None
         if order.status != S.PENDING.value:
             if order.status in (S.CANCELLED.value, S.FAILED.value):
                 # Cancelled while the reservation was on its way: give the stock back.
                 await events.publish(
                     session, events.OrderCancelled(order.id, order.customer_id, "CANCELLED")
                 )
-            return
+            return None
         lines = await line_repository.for_orders(session, [order.id])
         reserved = {line.variant_id: line for line in event.lines}
         changed = []
@@ -279,32 +283,30 @@ class OrderService:
                 for line in changed
             ]
             await events.publish(session, events.OrderFailed(order.id, "PRICE_CHANGED"))
-            await self._move(session, order, S.FAILED, reason="PRICE_CHANGED")
-            return
+            return await self._move(session, order, S.FAILED, reason="PRICE_CHANGED")
         if all(line.total is not None for line in lines):  # priced at checkout
             stored = await parcel_repository.for_orders(session, [order.id])
             if problem := breakdown.reserved_problem(lines, stored):
                 await events.publish(
                     session, events.OrderFailed(order.id, breakdown.PRICING_INVALID)
                 )
-                await self._move(
+                return await self._move(
                     session, order, S.FAILED, note=problem[:200], reason=breakdown.PRICING_INVALID
                 )
-                return
         else:  # a checkout that sent no breakdown: the flat rule, now sellers are known
             fallback = pricing.fallback_pricing(event.lines)
             breakdown.store(order, lines, fallback)
             await parcel_repository.add_all(
                 session, breakdown.parcels(order.id, fallback, promised_estimate=False)
             )
-        await self._move(session, order, S.AWAITING_PAYMENT, note="stock reserved")
+        return await self._move(session, order, S.AWAITING_PAYMENT, note="stock reserved")
 
     async def stock_reservation_failed(
         self, session: AsyncSession, event: events.StockReservationFailed
-    ) -> None:
+    ) -> events.OrderStatusChanged | None:
         order = await order_repository.get_for_update(session, event.order_id)
         if order is None or order.status != S.PENDING.value:
-            return
+            return None
         order.failed_lines = [
             {
                 "variant_id": str(line.variant_id),
@@ -313,7 +315,7 @@ class OrderService:
             }
             for line in event.lines
         ]
-        await self._move(session, order, S.FAILED, reason=event.reason)
+        return await self._move(session, order, S.FAILED, reason=event.reason)
 
     # ----------------------------------------------------------------- people
 

@@ -1,19 +1,22 @@
 """checkoutComplete's wait for the saga's decision: one Redis subscription per process
-however many checkouts wait, each woken by its own decision, and the row as the truth
-when a message is lost."""
+however many checkouts wait, each woken by its own decision, a decision broadcast by the
+orders domain applied by its own waiter, and the row as the truth when a message is
+lost."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from domains.carts import waiter
 from domains.carts.models import Checkout, CheckoutStatus
 from domains.kit.db import transaction
+from domains.kit.events.broadcast import broadcast
 from domains.kit.resources import Resources
+from domains.orders import events as orders_events
 
 
 async def _pending_checkouts(resources: Resources, count: int) -> list[uuid.UUID]:
@@ -46,22 +49,27 @@ async def _decide(resources: Resources, checkout_id: uuid.UUID, *, tell: bool) -
         await waiter.notify(resources, checkout_id)
 
 
-async def _patterns(resources: Resources) -> int:
-    return int(await resources.redis.execute_command("PUBSUB", "NUMPAT"))
+async def _subscribers(resources: Resources) -> int:
+    """Connections subscribed to anything (NUMPAT would count each pattern once however
+    many connections share it)."""
+    listed = await resources.redis.execute_command("CLIENT", "LIST", "TYPE", "pubsub")
+    text = listed.decode() if isinstance(listed, bytes) else str(listed)
+    return len([line for line in text.splitlines() if line.strip()])
 
 
 async def test_many_waiting_checkouts_share_one_subscription(resources: Resources) -> None:
     ids = await _pending_checkouts(resources, 60)
-    before = await _patterns(resources)
+    before = await _subscribers(resources)
     waits = [
         asyncio.create_task(waiter.wait_for_decision(resources, checkout_id, timedelta(seconds=20)))
         for checkout_id in ids
     ]
     for _ in range(100):  # until the one listener has subscribed
-        if await _patterns(resources) > before:
+        if await _subscribers(resources) > before:
             break
         await asyncio.sleep(0.02)
-    subscriptions_while_waiting = await _patterns(resources) - before
+    await asyncio.sleep(0.1)  # time for any further subscriptions to show
+    subscriptions_while_waiting = await _subscribers(resources) - before
 
     for checkout_id in ids:
         await _decide(resources, checkout_id, tell=True)
@@ -99,3 +107,81 @@ async def test_a_lost_message_is_caught_by_the_re_read_at_the_bound(
     await _decide(resources, checkout_id, tell=False)  # decided, but nobody is told
 
     assert (await waiting).status == "AWAITING_PAYMENT", "the row is the truth"
+
+
+async def _order_of(resources: Resources, checkout_id: uuid.UUID) -> uuid.UUID:
+    async with transaction(resources.session_factory) as session:
+        order_id = await session.scalar(select(Checkout.order_id).where(Checkout.id == checkout_id))
+    assert order_id is not None
+    return order_id
+
+
+async def _until_subscribed(resources: Resources, before: int) -> None:
+    for _ in range(100):
+        if await _subscribers(resources) > before:
+            return
+        await asyncio.sleep(0.02)
+
+
+async def _broadcast_decision(
+    resources: Resources, order_id: uuid.UUID, checkout_id: uuid.UUID, status: str, sequence: int
+) -> None:
+    """What the orders domain sends as its decision commits, with its own event class."""
+    decided = orders_events.OrderStatusChanged(
+        order_id=order_id,
+        number="SG-000001",
+        customer_id=uuid.uuid4(),
+        checkout_id=checkout_id,
+        status=status,
+        previous_status="PENDING",
+        sequence=sequence,
+        reason="INSUFFICIENT_STOCK" if status == "FAILED" else None,
+        failed_lines=[],
+        total=1000,
+        currency="EUR",
+        changed_at=datetime.now(UTC),
+    )
+    await broadcast(resources.redis, resources.settings, decided, str(order_id))
+
+
+async def test_a_broadcast_decision_is_applied_by_its_waiter_before_any_consumer(
+    resources: Resources,
+) -> None:
+    waited_for, not_waited_for = await _pending_checkouts(resources, 2)
+    order_id = await _order_of(resources, waited_for)
+    other_order_id = await _order_of(resources, not_waited_for)
+    before = await _subscribers(resources)
+    waiting = asyncio.create_task(
+        waiter.wait_for_decision(resources, waited_for, timedelta(seconds=20), order_id=order_id)
+    )
+    await _until_subscribed(resources, before)
+
+    # No carts consumer runs here: only the broadcast can decide the wait.
+    await _broadcast_decision(resources, other_order_id, not_waited_for, "FAILED", 2)
+    await _broadcast_decision(resources, order_id, waited_for, "AWAITING_PAYMENT", 2)
+    decided = await waiting
+
+    async with transaction(resources.session_factory) as session:
+        untouched = await session.get(Checkout, not_waited_for)
+    assert (decided.status, decided.status_sequence) == ("AWAITING_PAYMENT", 2)
+    assert untouched is not None
+    assert untouched.status == "PENDING", "nobody here waited for that order"
+
+
+async def test_an_older_broadcast_does_not_undo_a_newer_status(resources: Resources) -> None:
+    (checkout_id,) = await _pending_checkouts(resources, 1)
+    order_id = await _order_of(resources, checkout_id)
+    await _decide(resources, checkout_id, tell=False)  # AWAITING_PAYMENT, sequence 2
+    before = await _subscribers(resources)
+    waiting = asyncio.create_task(
+        waiter.wait_for_decision(resources, checkout_id, timedelta(seconds=1), order_id=order_id)
+    )
+    await _until_subscribed(resources, before)
+
+    await _broadcast_decision(resources, order_id, checkout_id, "FAILED", 1)
+    await waiting
+
+    async with transaction(resources.session_factory) as session:
+        checkout = await session.get(Checkout, checkout_id)
+    assert checkout is not None
+    assert (checkout.status, checkout.status_sequence) == ("AWAITING_PAYMENT", 2)

@@ -147,5 +147,7 @@ async def checkout_complete(
         return CheckoutCompletePayload(errors=cart_errors(error))
     except CheckoutRefused as refused:
         return answer(refused.checkout)
-    decided = await waiter.wait_for_decision(resources, checkout.id, config.checkout_wait)
+    decided = await waiter.wait_for_decision(
+        resources, checkout.id, config.checkout_wait, order_id=checkout.order_id
+    )
     return answer(decided)
