@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -368,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     crowds = args.shoppers * args.rounds
     customers = crowds + 2 * sum(per_level.values())
     try:
-        with bench_database(postgres_server_url()) as database, children() as started:
+        with bench_database(postgres_server_url(), keep=bool(os.environ.get("BENCH_KEEP"))) as database, children() as started:
             port = free_port()
             env = python_env(
                 {

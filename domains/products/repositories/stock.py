@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, column, delete, func, select, update, values
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,12 +61,24 @@ class InventoryRepository:
         if not wanted:
             return {}
         ordered = sorted(wanted.items())
-        rows = values(
-            column("variant_id", UUID(as_uuid=True)), column("quantity", Integer), name="wanted"
-        ).data(ordered)
+        # The lines as two bound arrays zipped by unnest, not a VALUES list written into
+        # the SQL: the statement's text is then the same for any order, so it is compiled
+        # once and prepared once per connection instead of for every reservation.
+        variant_ids = bindparam(
+            "variant_ids",
+            [variant_id for variant_id, _ in ordered],
+            type_=ARRAY(UUID(as_uuid=True)),
+        )
+        quantities = bindparam(
+            "quantities", [quantity for _, quantity in ordered], type_=ARRAY(Integer)
+        )
+        rows = select(
+            func.unnest(variant_ids).label("variant_id"),
+            func.unnest(quantities).label("quantity"),
+        ).subquery("wanted")
         locked = (
             select(Inventory.variant_id)
-            .where(Inventory.variant_id.in_([variant_id for variant_id, _ in ordered]))
+            .where(Inventory.variant_id == any_(variant_ids))
             .order_by(Inventory.variant_id)
             .with_for_update()
             .cte("locked")
