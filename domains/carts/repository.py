@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import String, cast, delete, func, select, update
+from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -327,12 +327,37 @@ class CheckoutRepository:
             select(Checkout).where(Checkout.order_id == order_id).with_for_update()
         )
 
-    async def pending_for_cart(self, session: AsyncSession, cart_id: uuid.UUID) -> Checkout | None:
-        return await session.scalar(
-            select(Checkout)
-            .where(Checkout.cart_id == cart_id, Checkout.status == CheckoutStatus.PENDING.value)
-            .limit(1)
+    async def by_key_or_pending_for_cart(
+        self,
+        session: AsyncSession,
+        customer_id: uuid.UUID,
+        idempotency_key: str,
+        cart_id: uuid.UUID | None,
+    ) -> tuple[Checkout | None, Checkout | None]:
+        """In one statement: the customer's checkout with this key, and a checkout of
+        `cart_id` still PENDING (under another key), each None when there is none."""
+        by_key = and_(
+            Checkout.customer_id == customer_id, Checkout.idempotency_key == idempotency_key
         )
+        condition = (
+            by_key
+            if cart_id is None
+            else or_(
+                by_key,
+                and_(Checkout.cart_id == cart_id, Checkout.status == CheckoutStatus.PENDING.value),
+            )
+        )
+        found = (await session.scalars(select(Checkout).where(condition).limit(2))).all()
+        keyed = next(
+            (
+                row
+                for row in found
+                if row.customer_id == customer_id and row.idempotency_key == idempotency_key
+            ),
+            None,
+        )
+        pending = next((row for row in found if row is not keyed), None)
+        return keyed, pending
 
     async def insert_unless_exists(
         self, session: AsyncSession, values: dict[str, Any]

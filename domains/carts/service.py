@@ -424,10 +424,15 @@ class CheckoutService:
                 Code.INVALID,
                 f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
             )
-        existing = await checkout_repository.get_by_key(session, customer_id, key)
+        # The cart's lock first: a retry racing the first request with its key waits
+        # here, then finds that request's checkout in the one lookup below, which also
+        # finds another key's checkout still deciding this cart.
+        cart = await cart_repository.get_for_update(session, cart_id)
+        existing, in_progress = await checkout_repository.by_key_or_pending_for_cart(
+            session, customer_id, key, None if cart is None else cart.id
+        )
         if existing is not None:
             return existing
-        cart = await cart_repository.get_for_update(session, cart_id)
         if cart is None:
             raise InputErrors.single("cartId", Code.NOT_FOUND, "No such cart.")
         if cart.customer_id != customer_id:
@@ -438,13 +443,9 @@ class CheckoutService:
                     "Merge the guest cart into your cart (cartMerge) and check that out.",
                 )
             raise InputErrors.single("cartId", Code.NOT_FOUND, "No such cart.")
-        # A retry that waited for the first request's lock finds its checkout now.
-        existing = await checkout_repository.get_by_key(session, customer_id, key)
-        if existing is not None:
-            return existing
         if cart.status != CartStatus.OPEN.value:
             raise InputErrors.single("cartId", Code.CART_CLOSED, "This cart is checked out.")
-        if await checkout_repository.pending_for_cart(session, cart.id) is not None:
+        if in_progress is not None:
             raise InputErrors.single(
                 "cartId",
                 Code.CHECKOUT_IN_PROGRESS,
@@ -455,12 +456,14 @@ class CheckoutService:
             raise InputErrors.single("cartId", Code.EMPTY_CART, "The cart is empty.")
         shipping_address = clean_address(address)
         offers = await offer_repository.get_many(session, [line.variant_id for line in lines])
-        quote = await pricer.quote(session, cart, lines, offers, shipping_address)
         order_id = uuid.uuid4()
         new_checkout_id = uuid.uuid4()
         line_ids = {str(line.variant_id): str(line.id) for line in lines}
         if gate is not None:
+            # Before the pricing: in a rush most checkouts end here, and the refusal
+            # needs no quote. A quote that then fails releases the admission (Gate's exit).
             await _admit(gate, new_checkout_id, lines, offers, line_ids)
+        quote = await pricer.quote(session, cart, lines, offers, shipping_address)
         checkout = await checkout_repository.insert_unless_exists(
             session,
             {
