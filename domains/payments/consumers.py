@@ -27,4 +27,10 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         elif event.status == "CANCELLED":
             await intents.order_cancelled(session, provider, event.order_id)
 
-    return [Subscription(events.OrderStatusChanged, order_status_changed)]
+    return [
+        Subscription(
+            events.OrderStatusChanged,
+            order_status_changed,
+            only=lambda event: event.status in ("AWAITING_PAYMENT", "CANCELLED"),
+        )
+    ]

@@ -66,6 +66,10 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         )
 
     return [
-        Subscription(events.OrderStatusChanged, order_status_changed),
+        Subscription(
+            events.OrderStatusChanged,
+            order_status_changed,
+            only=lambda event: event.status in ("PAID", "CANCELLED"),
+        ),
         Subscription(events.OrderLinesFulfilled, order_lines_fulfilled),
     ]

@@ -67,10 +67,17 @@ Handler = Callable[[AsyncSession, E, EventMeta], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Subscription(Generic[E]):
-    """What a domain does with one event: the class it reads it as, and the handler."""
+    """What a domain does with one event: the class it reads it as, and the handler.
+
+    `only`, when given, says which of these events the handler acts on; the rest are
+    acknowledged as read, without a transaction or a record in `processed_events`, since
+    they have no effect to keep exactly once. A checkout's order announces each status
+    to every follower, and most followers care for one or two of them.
+    """
 
     event: type[E]
     handler: Handler[E]
+    only: Callable[[E], bool] | None = None
 
 
 def calling(handle: Callable[[AsyncSession, E], Awaitable[object]]) -> Handler[E]:
@@ -303,6 +310,9 @@ class Consumer:
             event = decode_event(subscription.event, json.loads(fields["payload"]))
         except (KeyError, ValueError) as error:
             await self._dead_letter(stream, entry_id, fields, f"undecodable: {error}")
+            return None
+        if subscription.only is not None and not subscription.only(event):
+            await self._ack(stream, entry_id)
             return None
         return _Decoded(stream, entry_id, fields, subscription, event, meta)
 

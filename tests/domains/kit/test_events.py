@@ -404,3 +404,38 @@ async def test_a_batch_commits_once_and_a_failing_event_alone_stays_pending(bus:
     assert await bus.count(bus.effects) == 5
     assert await bus.pending() == 0
     assert len(ids) == 5
+
+
+async def test_events_a_subscription_does_not_act_on_are_read_without_a_transaction(
+    bus: Bus,
+) -> None:
+    acted_on = _parcel()
+    wanted = await bus.publish(acted_on)
+    await bus.publish(_parcel())
+    await bus.relay().relay_once()
+    handled: list[uuid.UUID] = []
+
+    async def handle(session: AsyncSession, event: ParcelShippedReader, meta: EventMeta) -> None:
+        await session.execute(insert(bus.effects).values(event_id=meta.event_id, note="x"))
+        handled.append(meta.event_id)
+
+    consumer = Consumer(
+        bus.resources,
+        bus.tables,
+        group="testers",
+        subscriptions=[
+            Subscription(
+                ParcelShippedReader,
+                handle,
+                only=lambda event: event.parcel_id == acted_on.parcel_id,
+            )
+        ],
+    )
+    await consumer.ensure_groups()
+    while await consumer.consume_once():
+        pass
+
+    assert handled == [wanted]
+    assert await bus.count(bus.effects) == 1
+    assert await bus.count(bus.tables.processed_events) == 1, "the other left no record"
+    assert await bus.pending() == 0, "and was acknowledged"
