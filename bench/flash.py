@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -348,6 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         default=120,
         help="checkouts per level of the ordinary workload (at least 4 per shopper)",
     )
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="keep the bench database afterwards, to study its outboxes and orders",
+    )
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.checkout_shoppers.split(",") if level.strip()]
     if args.units < 1 or args.shoppers < args.units or args.rounds < 1:
@@ -369,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     crowds = args.shoppers * args.rounds
     customers = crowds + 2 * sum(per_level.values())
     try:
-        with bench_database(postgres_server_url(), keep=bool(os.environ.get("BENCH_KEEP"))) as database, children() as started:
+        with (
+            bench_database(postgres_server_url(), keep=args.keep_database) as database,
+            children() as started,
+        ):
             port = free_port()
             env = python_env(
                 {
