@@ -22,6 +22,8 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         session: AsyncSession, event: events.CheckoutRequested, meta: EventMeta
     ) -> None:
         await orders.place(session, event, payment_window=config.payment_window)
+        # Products reserves from the same event: its answer may have come first.
+        broadcast_decision(session, await orders.answer_early_stock(session, event.order_id))
 
     def broadcast_decision(
         session: AsyncSession, decided: events.OrderStatusChanged | None

@@ -21,7 +21,12 @@ class OrderLineRequest:
 
 @dataclass(frozen=True)
 class OrderPlaced(Event):
-    """An order was created PENDING: its stock is to be reserved until payment_due_at."""
+    """An order was created PENDING: its stock is to be reserved until payment_due_at.
+
+    Written by earlier versions only: products now reserves from CheckoutRequested, in
+    parallel with the placing. It stays in the contract while products still reads it,
+    for orders placed across an upgrade.
+    """
 
     name = "OrderPlaced"
     version = 1

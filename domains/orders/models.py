@@ -199,3 +199,19 @@ class OrderStatusChange(Base):
     status: Mapped[str] = mapped_column(String(24), nullable=False)
     note: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
     created_at: Mapped[datetime] = created_at_column()
+
+
+class EarlyStockAnswer(Base):
+    """Products' answer about an order's stock that came before the order itself.
+
+    Products reserves a checkout's units from CheckoutRequested while orders places the
+    order from the same event, in parallel, so either may finish first. An answer for an
+    order not placed yet waits here, and placing the order applies it (service.py).
+    """
+
+    __tablename__ = "early_stock_answers"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    received_at: Mapped[datetime] = created_at_column()

@@ -7,12 +7,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, tuple_
+from sqlalchemy import and_, delete, exists, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.db import all_rows, get_for_update
-from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatus, OrderStatusChange
+from domains.orders.models import (
+    EarlyStockAnswer,
+    Order,
+    OrderLine,
+    OrderParcel,
+    OrderStatus,
+    OrderStatusChange,
+)
 
 
 class OrderRepository:
@@ -151,7 +158,36 @@ class HistoryRepository:
         )
 
 
+class EarlyStockAnswerRepository:
+    async def lock_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
+        """Serialise, until the transaction ends, the work on one order's placing and
+        its stock answer: each then sees what the other committed (neither can miss the
+        other, as two transactions reading before either commits would)."""
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"orders:placing:{order_id}"},
+        )
+
+    async def keep(
+        self, session: AsyncSession, order_id: uuid.UUID, name: str, payload: dict[str, Any]
+    ) -> None:
+        """The first answer stands: products answers an order once."""
+        await session.execute(
+            insert(EarlyStockAnswer)
+            .values(order_id=order_id, name=name, payload=payload)
+            .on_conflict_do_nothing()
+        )
+
+    async def take(self, session: AsyncSession, order_id: uuid.UUID) -> EarlyStockAnswer | None:
+        return await session.scalar(
+            delete(EarlyStockAnswer)
+            .where(EarlyStockAnswer.order_id == order_id)
+            .returning(EarlyStockAnswer)
+        )
+
+
 order_repository = OrderRepository()
+early_stock_answers = EarlyStockAnswerRepository()
 line_repository = LineRepository()
 parcel_repository = ParcelRepository()
 history_repository = HistoryRepository()

@@ -23,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
 from domains.kit.errors import DomainError, InputErrors, PermissionDenied, parse_uuid
+from domains.kit.events import decode_event, encode_event
 from domains.orders import breakdown, events, pricing
 from domains.orders.errors import OrderErrorCode
 from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatus, OrderStatusChange
 from domains.orders.repository import (
+    early_stock_answers,
     history_repository,
     line_repository,
     order_repository,
@@ -198,9 +200,12 @@ class OrderService:
         *,
         payment_window: timedelta,
     ) -> Order | None:
-        """Create the order PENDING with the breakdown it was checked out at, and ask for
-        its stock; once per order id and per (customer, idempotency key). A breakdown that
-        does not add up is not stored: the order FAILS with PRICING_INVALID."""
+        """Create the order PENDING with the breakdown it was checked out at; once per
+        order id and per (customer, idempotency key). Products reserves the stock from
+        the same CheckoutRequested meanwhile: its answer may already wait
+        (answer_early_stock). A breakdown that does not add up is not stored: the order
+        FAILS with PRICING_INVALID, and whatever products holds for it goes back."""
+        await early_stock_answers.lock_order(session, event.order_id)
         due = _now() + payment_window
         problem = (
             None if event.pricing is None else breakdown.problem_with(event.pricing, event.lines)
@@ -226,34 +231,43 @@ class OrderService:
             await parcel_repository.add_all(session, breakdown.parcels(order.id, quote))
         await history_repository.add(session, event.order_id, S.PENDING.value, "")
         if problem is not None:
-            # Nothing was reserved yet: failing tells carts, and no stock is to go back.
+            # Products may hold stock for it already, or will: OrderFailed gives back what
+            # it holds, and a reservation answered later is cancelled (stock_reserved).
+            await events.publish(session, events.OrderFailed(order.id, breakdown.PRICING_INVALID))
             await self._announce(session, order, None)
             await self._move(
                 session, order, S.FAILED, note=problem[:200], reason=breakdown.PRICING_INVALID
             )
             return order
-        await events.publish(
-            session,
-            events.OrderPlaced(
-                order_id=order.id,
-                customer_id=order.customer_id,
-                lines=[
-                    events.OrderLineRequest(variant_id=line.variant_id, quantity=line.quantity)
-                    for line in event.lines
-                ],
-                payment_due_at=due,
-            ),
-        )
         await self._announce(session, order, None)
         return order
+
+    async def answer_early_stock(
+        self, session: AsyncSession, order_id: uuid.UUID
+    ) -> events.OrderStatusChanged | None:
+        """Apply products' answer for this order if it came before the order was placed
+        (in the same transaction as the placing); the decision announced, if any."""
+        early = await early_stock_answers.take(session, order_id)
+        if early is None:
+            return None
+        if early.name == events.StockReserved.name:
+            return await self.stock_reserved(
+                session, decode_event(events.StockReserved, early.payload)
+            )
+        return await self.stock_reservation_failed(
+            session, decode_event(events.StockReservationFailed, early.payload)
+        )
 
     async def stock_reserved(
         self, session: AsyncSession, event: events.StockReserved
     ) -> events.OrderStatusChanged | None:
         """The order's answer to its stock: AWAITING_PAYMENT, or FAILED when a price moved or
-        the breakdown does not add up; the decision announced, None when there was none."""
+        the breakdown does not add up; the decision announced, None when there was none.
+        An answer for an order not placed yet waits for it (answer_early_stock)."""
+        await early_stock_answers.lock_order(session, event.order_id)
         order = await order_repository.get_for_update(session, event.order_id)
         if order is None:
+            await early_stock_answers.keep(session, event.order_id, event.name, encode_event(event))
             return None
         if order.status != S.PENDING.value:
             if order.status in (S.CANCELLED.value, S.FAILED.value):
@@ -304,8 +318,12 @@ class OrderService:
     async def stock_reservation_failed(
         self, session: AsyncSession, event: events.StockReservationFailed
     ) -> events.OrderStatusChanged | None:
+        await early_stock_answers.lock_order(session, event.order_id)
         order = await order_repository.get_for_update(session, event.order_id)
-        if order is None or order.status != S.PENDING.value:
+        if order is None:
+            await early_stock_answers.keep(session, event.order_id, event.name, encode_event(event))
+            return None
+        if order.status != S.PENDING.value:
             return None
         order.failed_lines = [
             {

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from domains.kit.config import ConfigError, Settings
+from domains.kit.config import ConfigError, Settings, parse_duration
 
 MIN_SECRET_LENGTH = 32
 
@@ -91,7 +92,25 @@ class SearchLimits:
         return cls(count=values[0], best=values[1])
 
 
+@dataclass(frozen=True)
+class StockHold:
+    # ORDER_PAYMENT_WINDOW, the orders domain's too: how long an order may wait for its
+    # payment. Products reserves a checkout's units from the checkout request itself, in
+    # parallel with orders placing the order, so it holds them that long from the
+    # request (plus a grace; order_stock.py).
+    payment_window: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StockHold:
+        env = os.environ if environ is None else environ
+        raw = env.get("ORDER_PAYMENT_WINDOW", "").strip()
+        if not raw:
+            return cls()
+        return cls(payment_window=parse_duration("ORDER_PAYMENT_WINDOW", raw))
+
+
 def check(settings: Settings) -> None:
     """Validate this domain's variables at start-up (shopgraph calls it), not first use."""
     StorefrontConfig.from_env()
     SearchLimits.from_env()
+    StockHold.from_env()

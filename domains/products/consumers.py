@@ -11,11 +11,13 @@ from domains.kit.cache import EntityCache
 from domains.kit.events import EventMeta, Subscription, calling, on_commit
 from domains.kit.resources import Resources
 from domains.products import events
+from domains.products.config import StockHold
 from domains.products.services.order_stock import order_stock
 
 
 def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     cache = EntityCache.from_settings(resources.redis, resources.settings)
+    hold = StockHold.from_env()
 
     def evict_after_commit(session: AsyncSession) -> None:
         # Stock moved: the keys the service marked stale go once the commit succeeded.
@@ -23,6 +25,24 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
             await cache.invalidate_stale(session)
 
         on_commit(session, evict)
+
+    async def checkout_requested(
+        session: AsyncSession, event: events.CheckoutRequested, meta: EventMeta
+    ) -> None:
+        # Straight from carts, while orders places the order from the same event: the
+        # checkout's answer does not wait for orders' round and its relay's first.
+        await order_stock.reserve_for_order(
+            session,
+            events.OrderPlaced(
+                order_id=event.order_id,
+                lines=[
+                    events.OrderLineRequest(variant_id=line.variant_id, quantity=line.quantity)
+                    for line in event.lines
+                ],
+                payment_due_at=event.requested_at + hold.payment_window,
+            ),
+        )
+        evict_after_commit(session)
 
     async def order_placed(
         session: AsyncSession, event: events.OrderPlaced, meta: EventMeta
@@ -50,6 +70,7 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
         evict_after_commit(session)
 
     return [
+        Subscription(events.CheckoutRequested, checkout_requested),
         Subscription(events.OrderPlaced, order_placed),
         Subscription(events.OrderCancelled, order_cancelled),
         Subscription(events.OrderFailed, order_failed),

@@ -172,6 +172,27 @@ PUBLISHED: tuple[type[Event], ...] = (
 
 
 @dataclass(frozen=True)
+class CheckoutLineRequest:
+    variant_id: uuid.UUID
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CheckoutRequested(Event):
+    """What products reads of a checkout: the order it asks for and the units it needs.
+    Products reserves them from this event while orders places the order from it, the
+    two in parallel; the answer (StockReserved or StockReservationFailed) goes to
+    orders, which applies it once the order exists."""
+
+    name = "CheckoutRequested"
+    version = 1
+
+    order_id: uuid.UUID
+    lines: list[CheckoutLineRequest]
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
 class OrderLineRequest:
     variant_id: uuid.UUID
     quantity: int
@@ -179,6 +200,10 @@ class OrderLineRequest:
 
 @dataclass(frozen=True)
 class OrderPlaced(Event):
+    """Read for orders placed across an upgrade: earlier versions of orders asked for the
+    stock with this event; orders now leaves that to CheckoutRequested.
+    """
+
     name = "OrderPlaced"
     version = 1
 

@@ -1,11 +1,12 @@
-"""Stock for orders, driven by the orders domain's events (see consumers.py).
+"""Stock for orders, driven by other domains' events (see consumers.py).
 
-OrderPlaced holds every line or none (StockService.reserve, all or nothing under
-concurrency) and answers StockReserved, with the prices (promotions applied), names,
-SKUs and sellers of that moment, or StockReservationFailed. The payments domain's
-PaymentSucceeded commits held stock (it leaves on hand); OrderCancelled and OrderFailed
-give held stock back; OrderDelivered marks the customer's reviews of those products as
-verified purchases.
+A checkout's CheckoutRequested (from carts, read here as orders places the order from
+it; OrderPlaced from orders placed across an upgrade) holds every line or none
+(StockService.reserve, all or nothing under concurrency) and answers StockReserved,
+with the prices (promotions applied), names, SKUs and sellers of that moment, or
+StockReservationFailed. The payments domain's PaymentSucceeded commits held stock (it
+leaves on hand); OrderCancelled and OrderFailed give held stock back; OrderDelivered
+marks the customer's reviews of those products as verified purchases.
 """
 
 from __future__ import annotations

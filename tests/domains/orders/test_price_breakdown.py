@@ -379,10 +379,12 @@ async def test_a_breakdown_that_does_not_add_up_fails_the_order(
     order = await order_as(orders_client, buyer, order_id)
 
     assert (order["status"], order["failureReason"]) == ("FAILED", "PRICING_INVALID")
-    # Nothing of the bad quote is kept, and no stock was asked for.
+    # Nothing of the bad quote is kept, and what products reserves from the checkout
+    # request goes back.
     assert (order["total"], order["discounts"], order["parcels"]) == (0, [], [])
     assert [line["total"] for line in order["lines"]] == [None, None, None]
-    assert await outbox(resources, "OrderPlaced") == []
+    failed = await outbox(resources, "OrderFailed")
+    assert [(e["order_id"], e["reason"]) for e in failed] == [(str(order_id), "PRICING_INVALID")]
     statuses = [change["status"] for change in await outbox(resources, "OrderStatusChanged")]
     assert statuses == ["PENDING", "FAILED"]
 
