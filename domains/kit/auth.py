@@ -8,8 +8,11 @@ HS256 using the public key as the secret, or one with `alg: none`, is refused.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -102,10 +105,7 @@ class JwtKeys:
         }
 
     def _public_key(self) -> rsa.RSAPublicKey:
-        key = serialization.load_pem_public_key(self.public_pem.encode())
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise ValueError("JWT_PUBLIC_KEY is not an RSA public key")
-        return key
+        return _loaded_public_key(self.public_pem)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JwtKeys:
@@ -135,12 +135,59 @@ class InvalidToken(AuthenticationRequired):
     pass
 
 
+@functools.lru_cache(maxsize=8)
+def _loaded_public_key(pem: str) -> rsa.RSAPublicKey:
+    """The PEM parsed once: every request's verification used to parse it anew."""
+    key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("JWT_PUBLIC_KEY is not an RSA public key")
+    return key
+
+
+class _VerifiedTokens:
+    """Tokens whose signature and claims this process verified, until they expire.
+
+    An RSA verification is most of what authenticating a request costs, and a shopper
+    sends the same token with every request for its lifetime. The cache is keyed by the
+    whole token (any other byte is another token), the key it was verified with and the
+    issuer; an entry is dropped at the token's expiry, and the least recently used goes
+    when full. Revocation is not cached here: it is checked on every request
+    (domains/kit/graphql/context.py).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._claims: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
+        claims = self._claims.get(key)
+        if claims is None:
+            return None
+        if int(claims["exp"]) <= time.time():
+            del self._claims[key]
+            return None
+        self._claims.move_to_end(key)
+        return dict(claims)
+
+    def put(self, key: tuple[str, str, str], claims: dict[str, Any]) -> None:
+        self._claims[key] = dict(claims)
+        self._claims.move_to_end(key)
+        while len(self._claims) > self._size:
+            self._claims.popitem(last=False)
+
+
+_verified = _VerifiedTokens(size=10_000)
+
+
 def decode_access_token(token: str, keys: JwtKeys, *, issuer: str) -> dict[str, Any]:
     """Verify signature, algorithm, expiry, issuer and audience; raise InvalidToken otherwise."""
+    key = (keys.public_pem, issuer, token)
+    if (known := _verified.get(key)) is not None:
+        return known
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
-            keys.public_pem,
+            _loaded_public_key(keys.public_pem),
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=issuer,
@@ -154,6 +201,7 @@ def decode_access_token(token: str, keys: JwtKeys, *, issuer: str) -> dict[str, 
         raise InvalidToken("The access token is invalid.") from None
     if claims.get("typ") != "access":
         raise InvalidToken("The access token is invalid.")
+    _verified.put(key, claims)
     return claims
 
 
