@@ -37,6 +37,11 @@ def notify_channel(tables: EventTables) -> str:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy reports a savepoint's release as a commit too (a consumer's batch
+        # runs each event in one): nothing is visible to others yet, so no relay is to
+        # be woken and the transaction's NOTIFY is still to come at most once.
+        return
     session.info.pop(_NOTIFIED, None)
     for name in session.info.pop(_PUBLISHED, ()):
         if name in _wakeups:

@@ -439,3 +439,30 @@ async def test_events_a_subscription_does_not_act_on_are_read_without_a_transact
     assert await bus.count(bus.effects) == 1
     assert await bus.count(bus.tables.processed_events) == 1, "the other left no record"
     assert await bus.pending() == 0, "and was acknowledged"
+
+
+async def test_a_savepoint_released_is_not_the_commit_of_its_events(bus: Bus) -> None:
+    """A consumer's batch runs each event in a savepoint: releasing one must neither wake
+    the relay for rows nobody else can see yet, nor make the transaction NOTIFY twice."""
+    from sqlalchemy import event as sa_event
+
+    woken = wakeup(bus.tables.outbox.fullname)
+    woken.clear()
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa_event.listen(bus.resources.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with transaction(bus.resources.session_factory) as session:
+            async with session.begin_nested():
+                await publish(session, bus.tables, _parcel())
+            woken_at_the_release = woken.is_set()
+            await publish(session, bus.tables, _parcel())
+    finally:
+        sa_event.remove(bus.resources.engine.sync_engine, "before_cursor_execute", record)
+
+    assert not woken_at_the_release
+    assert woken.is_set(), "the commit wakes the relay for both events"
+    assert len([s for s in statements if "pg_notify" in s]) == 1
