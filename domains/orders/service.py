@@ -258,14 +258,23 @@ class OrderService:
             session, decode_event(events.StockReservationFailed, early.payload)
         )
 
+    async def _placed_order(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+        """The order, locked; None when it is not placed yet. Usually it is, and found at
+        once. Otherwise its placing may be under way: after the placing's lock (held to
+        its commit; place), a second look sees it, or the answer is kept for it."""
+        order = await order_repository.get_for_update(session, order_id)
+        if order is None:
+            await early_stock_answers.lock_order(session, order_id)
+            order = await order_repository.get_for_update(session, order_id)
+        return order
+
     async def stock_reserved(
         self, session: AsyncSession, event: events.StockReserved
     ) -> events.OrderStatusChanged | None:
         """The order's answer to its stock: AWAITING_PAYMENT, or FAILED when a price moved or
         the breakdown does not add up; the decision announced, None when there was none.
         An answer for an order not placed yet waits for it (answer_early_stock)."""
-        await early_stock_answers.lock_order(session, event.order_id)
-        order = await order_repository.get_for_update(session, event.order_id)
+        order = await self._placed_order(session, event.order_id)
         if order is None:
             await early_stock_answers.keep(session, event.order_id, event.name, encode_event(event))
             return None
@@ -318,8 +327,7 @@ class OrderService:
     async def stock_reservation_failed(
         self, session: AsyncSession, event: events.StockReservationFailed
     ) -> events.OrderStatusChanged | None:
-        await early_stock_answers.lock_order(session, event.order_id)
-        order = await order_repository.get_for_update(session, event.order_id)
+        order = await self._placed_order(session, event.order_id)
         if order is None:
             await early_stock_answers.keep(session, event.order_id, event.name, encode_event(event))
             return None
