@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts import admission, events, waiter
-from domains.carts.models import CheckoutStatus
+from domains.carts.models import Checkout, CheckoutStatus
 from domains.carts.pricing.vouchers import service as vouchers
 from domains.carts.service import checkouts
 from domains.kit.events import on_commit
@@ -23,13 +23,14 @@ from domains.kit.resources import Resources
 
 async def apply(
     resources: Resources, session: AsyncSession, event: events.OrderStatusChanged
-) -> bool:
-    """Record `event` on its checkout in the session's transaction; whether it was new.
+) -> Checkout | None:
+    """Record `event` on its checkout in the session's transaction; the checkout as it
+    now is, or None when the event was not new.
     Once committed, the commit hooks release the decided checkout's units from the
     admission gate and wake whoever waits for it."""
     checkout = await checkouts.record_order_status(session, event)
     if checkout is None:
-        return False
+        return None
     # The order's fate settles its vouchers' uses (a stale status never gets here).
     await vouchers.settle(session, event.order_id, event.status)
     checkout_id = checkout.id
@@ -43,4 +44,4 @@ async def apply(
         await waiter.notify(resources, checkout_id)
 
     on_commit(session, wake_waiters)
-    return True
+    return checkout

@@ -194,14 +194,17 @@ async def _read(resources: Resources, checkout_id: uuid.UUID) -> Checkout:
     return checkout
 
 
-async def _apply(resources: Resources, decided: events.OrderStatusChanged) -> None:
-    """Record a broadcast decision on the checkout, as the carts consumer would."""
+async def _apply(resources: Resources, decided: events.OrderStatusChanged) -> Checkout | None:
+    """Record a broadcast decision on the checkout, as the carts consumer would; the
+    checkout as committed, or None when there was nothing new to record."""
     try:
         async with transaction(resources.session_factory) as session:
-            await order_status.apply(resources, session, decided)
+            checkout = await order_status.apply(resources, session, decided)
         await run_commit_hooks(session)
     except Exception:  # the consumer applies it all the same
         logger.exception("checkout decisions: could not apply order %s", decided.order_id)
+        return None
+    return checkout
 
 
 async def wait_for_decision(
@@ -222,9 +225,11 @@ async def wait_for_decision(
         while True:
             woken.clear()
             decisions.ensure_listening()
+            applied = None
             if (decided := decisions.take_heard(checkout_id)) is not None:
-                await _apply(resources, decided)
-            checkout = await _read(resources, checkout_id)
+                applied = await _apply(resources, decided)
+            # What this request just committed needs no second read.
+            checkout = applied if applied is not None else await _read(resources, checkout_id)
             remaining = deadline - loop.time()
             if checkout.status != CheckoutStatus.PENDING.value or remaining <= 0:
                 return checkout
