@@ -100,6 +100,22 @@ class MethodRepository:
 
 
 class RateRepository:
+    async def with_zones_for_methods(
+        self, session: AsyncSession, method_ids: Sequence[uuid.UUID]
+    ) -> tuple[list[ShippingRate], dict[uuid.UUID, ShippingZone]]:
+        """The methods' rates and the zones they price, in one statement."""
+        if not method_ids:
+            return [], {}
+        rows = (
+            await session.execute(
+                select(ShippingRate, ShippingZone)
+                .join(ShippingZone, ShippingZone.id == ShippingRate.zone_id)
+                .where(ShippingRate.method_id.in_(method_ids))
+                .order_by(ShippingRate.method_id, ShippingRate.price)
+            )
+        ).all()
+        return [rate for rate, _zone in rows], {zone.id: zone for _rate, zone in rows}
+
     async def for_methods(
         self, session: AsyncSession, method_ids: Sequence[uuid.UUID]
     ) -> list[ShippingRate]:
