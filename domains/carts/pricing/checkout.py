@@ -150,6 +150,8 @@ async def reserve_and_price(
     """Hold a use of each voucher of the cart for the order (a refusal raises, naming the
     voucher) and the breakdown to publish: the quote's, or the quote re-priced with the
     vouchers as locked when their terms changed in between."""
+    if not quote.cart_has_vouchers:
+        return quote.pricing
     terms = await vouchers.reserve(
         session,
         cart_id=quote.cart_id,

@@ -76,6 +76,9 @@ class Quote:
     rates: TaxRates
     pricing: CheckoutPricing
     line_ids: Mapping[uuid.UUID, uuid.UUID]  # variant -> cart line
+    # Whether any voucher is applied to the cart, usable or not: without one, checkout
+    # has no use to hold and no voucher to refuse (the cart is locked meanwhile).
+    cart_has_vouchers: bool = True
 
     @property
     def components(self) -> QuoteComponents:
@@ -132,17 +135,19 @@ def _now() -> datetime:
 
 async def usable_vouchers(
     session: AsyncSession, cart_id: uuid.UUID, items: Sequence[CartItem], currency: str
-) -> list[VoucherTerms]:
+) -> tuple[list[VoucherTerms], bool]:
     """The vouchers applied to the cart that apply now, in order: one that has ended, is
     used up, is in another currency or fits no line is left out of the quote (checkout
-    refuses it by name when it reserves the cart's vouchers)."""
+    refuses it by name when it reserves the cart's vouchers). And whether the cart has
+    any voucher applied at all."""
     applied: list[VoucherTerms] = []
-    for voucher in await vouchers.terms_for_cart(session, cart_id, now=_now()):
+    on_cart = await vouchers.terms_for_cart(session, cart_id, now=_now())
+    for voucher in on_cart:
         if not voucher.valid or voucher.currency not in (None, currency):
             continue
         if check_voucher(items, applied, voucher.terms) is None:
             applied.append(voucher.terms)
-    return applied
+    return applied, bool(on_cart)
 
 
 def _parse_choices(
@@ -248,11 +253,10 @@ async def build_quote(
         raise CartNotPriceable([item.variant_id for item in items])
     sellers = list(dict.fromkeys(item.seller_id for item in items))
     parcels = await _parcels(session, sellers, destination, currency, choices, address_field)
-    applied = (
-        list(vouchers_to_apply)
-        if vouchers_to_apply is not None
-        else await usable_vouchers(session, cart.id, items, currency)
-    )
+    if vouchers_to_apply is not None:
+        applied, cart_has_vouchers = list(vouchers_to_apply), True
+    else:
+        applied, cart_has_vouchers = await usable_vouchers(session, cart.id, items, currency)
     choices_made = {parcel.seller_id: parcel.chosen for parcel in parcels}
     try:
         # Untaxed first, for what each parcel's shipping comes to (free above a threshold
@@ -277,4 +281,5 @@ async def build_quote(
         rates=rates,
         pricing=pricing,
         line_ids={line.variant_id: line.id for line in lines},
+        cart_has_vouchers=cart_has_vouchers,
     )
