@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.auth import Viewer
-from domains.kit.errors import DomainError, InputErrors, PermissionDenied, parse_uuid
+from domains.kit.errors import InputErrors, PermissionDenied, parse_uuid
 from domains.kit.events import decode_event, encode_event
 from domains.orders import breakdown, events, pricing
 from domains.orders.errors import OrderErrorCode
@@ -34,37 +34,17 @@ from domains.orders.repository import (
     order_repository,
     parcel_repository,
 )
+from domains.orders.status_machine import (
+    CUSTOMER_CANCELLABLE,
+    REFUND_REVERSALS,
+    REFUND_STATUSES,
+    STAFF_CANCELLABLE,
+    TRANSITIONS,
+    check_transition,
+)
 
 Code = OrderErrorCode
 S = OrderStatus
-
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING: frozenset({S.AWAITING_PAYMENT, S.FAILED, S.CANCELLED}),
-    S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.FULFILLED, S.CANCELLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.FULFILLED: frozenset({S.DELIVERED, S.CANCELLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.DELIVERED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
-    S.FAILED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.REFUNDED: frozenset(),
-}
-
-# Only the payments domain's word that a refund failed moves an order these ways.
-REFUND_REVERSALS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.PAID, S.FULFILLED, S.DELIVERED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.PAID, S.FULFILLED, S.DELIVERED}),
-}
-REFUND_STATUSES = frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED})
-
-CUSTOMER_CANCELLABLE = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID})
-STAFF_CANCELLABLE = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID, S.FULFILLED})
-
-
-class IllegalTransition(DomainError):
-    """A status change the machine does not allow; the message names both statuses."""
-
-    code = "BAD_USER_INPUT"
 
 
 def _now() -> datetime:
@@ -77,19 +57,6 @@ def order_number(order: Order) -> str:
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
     return parse_uuid(value, field, Code.INVALID)
-
-
-def check_transition(current: OrderStatus, target: OrderStatus) -> None:
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition(
-            f"An order cannot go from {current.value} to {target.value}"
-            + (
-                f" (from {current.value} it may go to "
-                f"{', '.join(sorted(s.value for s in TRANSITIONS[current]))})."
-                if TRANSITIONS[current]
-                else f": {current.value} is final."
-            )
-        )
 
 
 # --------------------------------------------------------------------------- who
