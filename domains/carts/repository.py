@@ -88,6 +88,23 @@ class LineRepository:
             .order_by(CartLine.created_at, CartLine.id),
         )
 
+    async def with_offers(
+        self, session: AsyncSession, cart_id: uuid.UUID
+    ) -> tuple[list[CartLine], dict[uuid.UUID, VariantOffer]]:
+        """A cart's lines, in order, and the offers carts knows of their variants, in one
+        statement (a line whose variant carts has not heard of has no offer)."""
+        rows = (
+            await session.execute(
+                select(CartLine, VariantOffer)
+                .outerjoin(VariantOffer, VariantOffer.variant_id == CartLine.variant_id)
+                .where(CartLine.cart_id == cart_id)
+                .order_by(CartLine.created_at, CartLine.id)
+            )
+        ).all()
+        lines = [line for line, _offer in rows]
+        offers = {offer.variant_id: offer for _line, offer in rows if offer is not None}
+        return lines, offers
+
     async def add(self, session: AsyncSession, line: CartLine) -> None:
         session.add(line)
         await session.flush()

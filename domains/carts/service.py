@@ -451,11 +451,10 @@ class CheckoutService:
                 Code.CHECKOUT_IN_PROGRESS,
                 "This cart is being checked out already: retry with the same idempotency key.",
             )
-        lines = await line_repository.for_carts(session, [cart.id])
+        lines, offers = await line_repository.with_offers(session, cart.id)
         if not lines:
             raise InputErrors.single("cartId", Code.EMPTY_CART, "The cart is empty.")
         shipping_address = clean_address(address)
-        offers = await offer_repository.get_many(session, [line.variant_id for line in lines])
         order_id = uuid.uuid4()
         new_checkout_id = uuid.uuid4()
         line_ids = {str(line.variant_id): str(line.id) for line in lines}
