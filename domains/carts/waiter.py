@@ -43,6 +43,7 @@ from domains.kit.db import read_session, transaction
 from domains.kit.events import run_commit_hooks
 from domains.kit.events.broadcast import broadcast_key, broadcast_pattern, read_broadcast
 from domains.kit.events.codec import EventDecodeError
+from domains.kit.redis_keys import glob_escaped
 from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.carts")
@@ -59,8 +60,7 @@ def channel(settings: Settings, checkout_id: uuid.UUID) -> str:
 
 
 def _pattern(settings: Settings) -> str:
-    escaped = "".join(f"\\{c}" if c in "*?[]\\" else c for c in settings.redis_key_prefix)
-    return f"{escaped}{_CHANNEL}*"
+    return f"{glob_escaped(settings.redis_key_prefix)}{_CHANNEL}*"
 
 
 async def notify(resources: Resources, checkout_id: uuid.UUID) -> None:
@@ -79,6 +79,7 @@ class _Decisions:
         self._waiting: dict[uuid.UUID, set[asyncio.Event]] = {}
         # Which checkout waits for which order, and the newest decision heard for it.
         self._checkout_of: dict[uuid.UUID, uuid.UUID] = {}
+        self._order_of: dict[uuid.UUID, uuid.UUID] = {}
         self._heard: dict[uuid.UUID, events.OrderStatusChanged] = {}
         self._listener: asyncio.Task[None] | None = None
         self.subscribed = False
@@ -89,6 +90,7 @@ class _Decisions:
         self._waiting.setdefault(checkout_id, set()).add(woken)
         if order_id is not None:
             self._checkout_of[order_id] = checkout_id
+            self._order_of[checkout_id] = order_id
         self.ensure_listening()
 
     def take_heard(self, checkout_id: uuid.UUID) -> events.OrderStatusChanged | None:
@@ -109,8 +111,9 @@ class _Decisions:
             if not waiting:
                 del self._waiting[checkout_id]
                 self._heard.pop(checkout_id, None)
-                for order_id in [o for o, c in self._checkout_of.items() if c == checkout_id]:
-                    del self._checkout_of[order_id]
+                order_id = self._order_of.pop(checkout_id, None)
+                if order_id is not None:
+                    self._checkout_of.pop(order_id, None)
         if not self._waiting and self._listener is not None:
             # Nobody waits: the subscription closes now rather than at its next poll.
             self._listener.cancel()

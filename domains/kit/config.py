@@ -48,6 +48,13 @@ def parse_duration(name: str, raw: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
 
 
+def duration_setting(
+    name: str, default: timedelta, environ: Mapping[str, str] | None = None
+) -> timedelta:
+    """A domain's duration variable (`environ`, else the process's), `default` when unset."""
+    return _Reader(os.environ if environ is None else environ).duration(name, default)
+
+
 @dataclass(frozen=True)
 class Settings:
     app_env: AppEnv = AppEnv.DEVELOPMENT

@@ -24,6 +24,12 @@ from redis.asyncio.cluster import RedisCluster
 EVENTS_TAG = "{events}"
 
 
+def glob_escaped(text: str) -> str:
+    """`text` matched literally in a PSUBSCRIBE or SCAN pattern (a key prefix may hold
+    any character)."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
 def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster)
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domains.kit.config import Settings, parse_duration
+from domains.kit.config import Settings, duration_setting
 
 
 @dataclass(frozen=True)
@@ -18,11 +17,9 @@ class OrdersConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OrdersConfig:
-        env = os.environ if environ is None else environ
-        raw = env.get("ORDER_PAYMENT_WINDOW", "").strip()
-        if not raw:
-            return cls()
-        return cls(payment_window=parse_duration("ORDER_PAYMENT_WINDOW", raw))
+        return cls(
+            payment_window=duration_setting("ORDER_PAYMENT_WINDOW", cls.payment_window, environ)
+        )
 
 
 def check(settings: Settings) -> None:

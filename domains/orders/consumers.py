@@ -18,13 +18,6 @@ from domains.orders.service import orders
 def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
     config = OrdersConfig.from_env()
 
-    async def checkout_requested(
-        session: AsyncSession, event: events.CheckoutRequested, meta: EventMeta
-    ) -> None:
-        await orders.place(session, event, payment_window=config.payment_window)
-        # Products reserves from the same event: its answer may have come first.
-        broadcast_decision(session, await orders.answer_early_stock(session, event.order_id))
-
     def broadcast_decision(
         session: AsyncSession, decided: events.OrderStatusChanged | None
     ) -> None:
@@ -38,6 +31,13 @@ def subscriptions(resources: Resources) -> Sequence[Subscription[Any]]:
             await broadcast(resources.redis, resources.settings, decided, str(decided.order_id))
 
         on_commit(session, announce)
+
+    async def checkout_requested(
+        session: AsyncSession, event: events.CheckoutRequested, meta: EventMeta
+    ) -> None:
+        await orders.place(session, event, payment_window=config.payment_window)
+        # Products reserves from the same event: its answer may have come first.
+        broadcast_decision(session, await orders.answer_early_stock(session, event.order_id))
 
     async def stock_reserved(
         session: AsyncSession, event: events.StockReserved, meta: EventMeta

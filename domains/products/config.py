@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from domains.kit.config import ConfigError, Settings, parse_duration
+from domains.kit.config import ConfigError, Settings, duration_setting
 
 MIN_SECRET_LENGTH = 32
 
@@ -102,11 +102,9 @@ class StockHold:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StockHold:
-        env = os.environ if environ is None else environ
-        raw = env.get("ORDER_PAYMENT_WINDOW", "").strip()
-        if not raw:
-            return cls()
-        return cls(payment_window=parse_duration("ORDER_PAYMENT_WINDOW", raw))
+        return cls(
+            payment_window=duration_setting("ORDER_PAYMENT_WINDOW", cls.payment_window, environ)
+        )
 
 
 def check(settings: Settings) -> None:

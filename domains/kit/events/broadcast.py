@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from domains.kit.config import Settings
 from domains.kit.events.codec import Event, EventDecodeError, decode_event, encode_event
+from domains.kit.redis_keys import glob_escaped
 
 logger = logging.getLogger("shopgraph.events")
 
@@ -40,8 +41,7 @@ def broadcast_channel(settings: Settings, event_name: str, key: str) -> str:
 
 def broadcast_pattern(settings: Settings, event_name: str) -> str:
     """The PSUBSCRIBE pattern of every broadcast of `event_name`."""
-    escaped = "".join(f"\\{c}" if c in "*?[]\\" else c for c in settings.redis_key_prefix)
-    return f"{escaped}{_PREFIX}{event_name}:*"
+    return f"{glob_escaped(settings.redis_key_prefix)}{_PREFIX}{event_name}:*"
 
 
 def broadcast_key(settings: Settings, event_name: str, channel: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import pytest
 
@@ -98,29 +99,42 @@ class _FragileConsumer(_CancellationTurnsIntoAnError, Consumer):
         await self._operation()
 
 
-@pytest.mark.parametrize("kind", ["relay", "consumer"])
-async def test_a_worker_stops_when_a_library_turns_its_cancellation_into_an_error(
-    resources: Resources, kind: str
-) -> None:
+def _products_worker(
+    resources: Resources, kind: str, relay: type[Relay], consumer: type[Consumer]
+) -> Any:
+    """The products domain's relay or consumer, made of one of the classes above."""
     from domains.products.consumers import subscriptions
     from domains.products.models import EVENT_TABLES
 
-    worker: _FragileRelay | _FragileConsumer
     if kind == "relay":
-        worker = _FragileRelay(resources, EVENT_TABLES, producer="products")
-    else:
-        worker = _FragileConsumer(
-            resources, EVENT_TABLES, group="products", subscriptions=subscriptions(resources)
-        )
+        return relay(resources, EVENT_TABLES, producer="products")
+    return consumer(
+        resources, EVENT_TABLES, group="products", subscriptions=subscriptions(resources)
+    )
+
+
+async def _cancelled_once(worker: Any) -> tuple[asyncio.Task[None], bool]:
+    """Run `worker` until its library is at work, cancel it once; the task, and whether
+    it stopped within a bound (it is stopped for good afterwards either way)."""
     worker.entered = asyncio.Event()
     task = asyncio.create_task(worker.run())
     await worker.entered.wait()
 
     task.cancel()
     done, _ = await asyncio.wait([task], timeout=5)
-    await stop_tasks([task])  # should the assertion fail, end the runaway loop
+    await stop_tasks([task])  # should the worker have run on, end the runaway loop
+    return task, task in done
 
-    assert task in done, f"the {kind} retried instead of stopping"
+
+@pytest.mark.parametrize("kind", ["relay", "consumer"])
+async def test_a_worker_stops_when_a_library_turns_its_cancellation_into_an_error(
+    resources: Resources, kind: str
+) -> None:
+    worker = _products_worker(resources, kind, _FragileRelay, _FragileConsumer)
+
+    task, stopped = await _cancelled_once(worker)
+
+    assert stopped, f"the {kind} retried instead of stopping"
     assert task.cancelled()
 
 
@@ -173,23 +187,9 @@ class _SwallowingConsumer(_CancellationSwallowed, Consumer):
 async def test_a_worker_stops_when_a_library_swallows_its_cancellation(
     resources: Resources, kind: str
 ) -> None:
-    from domains.products.consumers import subscriptions
-    from domains.products.models import EVENT_TABLES
+    worker = _products_worker(resources, kind, _SwallowingRelay, _SwallowingConsumer)
 
-    worker: _SwallowingRelay | _SwallowingConsumer
-    if kind == "relay":
-        worker = _SwallowingRelay(resources, EVENT_TABLES, producer="products")
-    else:
-        worker = _SwallowingConsumer(
-            resources, EVENT_TABLES, group="products", subscriptions=subscriptions(resources)
-        )
-    worker.entered = asyncio.Event()
-    task = asyncio.create_task(worker.run())
-    await worker.entered.wait()
+    task, stopped = await _cancelled_once(worker)
 
-    task.cancel()
-    done, _ = await asyncio.wait([task], timeout=5)
-    await stop_tasks([task])  # should the assertion fail, end the runaway loop
-
-    assert task in done, f"the {kind} ran on after its cancellation was swallowed"
+    assert stopped, f"the {kind} ran on after its cancellation was swallowed"
     assert task.cancelled()

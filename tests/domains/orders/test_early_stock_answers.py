@@ -8,18 +8,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from domains.kit.db import transaction
-from domains.kit.events import Event, EventMeta, decode_event, encode_event, run_commit_hooks
+from domains.kit.events import Event
 from domains.kit.events.broadcast import broadcast_channel
 from domains.kit.resources import Resources
 from domains.orders import consumers, events
 from domains.orders.models import EVENT_TABLES, EarlyStockAnswer, Order
 from tests.domains.orders.live_helpers import customer, seller
+from tests.support.event_delivery import deliver
 
 ADDRESS = events.ShippingAddress(
     "Ada", "Lovelace", "", "Torstraße 1", "", "Berlin", "10119", "DE", "", ""
@@ -27,18 +26,7 @@ ADDRESS = events.ShippingAddress(
 
 
 async def _deliver(resources: Resources, event: Event) -> None:
-    """`event` as the orders consumer gets it: read by the orders reader of its name,
-    handled by the subscription, committed, then the commit's hooks run."""
-    (subscription,) = [
-        entry
-        for entry in consumers.subscriptions(resources)
-        if entry.event.name == type(event).name
-    ]
-    read = decode_event(subscription.event, encode_event(event))
-    meta = EventMeta(uuid.uuid4(), event.name, event.version, "test", datetime.now(UTC))
-    async with transaction(resources.session_factory) as session:
-        await subscription.handler(session, read, meta)
-    await run_commit_hooks(session)
+    await deliver(resources, consumers.subscriptions(resources), event)
 
 
 def _checkout(order_id: uuid.UUID, variant: uuid.UUID, customer_id: uuid.UUID) -> Event:

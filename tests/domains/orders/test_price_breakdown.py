@@ -14,19 +14,19 @@ import dataclasses
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from domains.kit.db import transaction
-from domains.kit.events import Event, EventMeta, decode_event, encode_event
+from domains.kit.events import Event
 from domains.kit.resources import Resources
 from domains.orders import consumers, events
 from domains.orders.models import EVENT_TABLES
 from domains.orders.service import orders
 from tests.domains.orders.live_helpers import Person, customer, pay, seller
+from tests.support.event_delivery import deliver as deliver_event
 from tests.support.graphql import GraphQLClient
 from tests.support.sql_counter import SqlCounter
 from tests.support.subgraphs import subgraph_client
@@ -120,17 +120,8 @@ def shop_of(who: Person) -> uuid.UUID:
 
 
 async def deliver(resources: Resources, event: Event) -> None:
-    """`event` as the orders consumer gets it: its producer's JSON, read by the orders
-    reader of that name, handled by the subscription, committed."""
-    (subscription,) = [
-        entry
-        for entry in consumers.subscriptions(resources)
-        if entry.event.name == type(event).name
-    ]
-    read = decode_event(subscription.event, encode_event(event))
-    meta = EventMeta(uuid.uuid4(), event.name, event.version, "test", datetime.now(UTC))
-    async with transaction(resources.session_factory) as session:
-        await subscription.handler(session, read, meta)
+    """`event` as the orders consumer gets it."""
+    await deliver_event(resources, consumers.subscriptions(resources), event)
 
 
 async def check_out(

@@ -11,13 +11,13 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from domains.carts import events as carts_events
-from domains.kit.db import transaction
-from domains.kit.events import Event, EventMeta, decode_event, encode_event
+from domains.kit.events import Event, decode_event
 from domains.kit.resources import Resources
 from domains.products import consumers, events
 from domains.products.models import EVENT_TABLES, Inventory, StockReservation
 from domains.products.services.order_stock import HOLD_GRACE
 from tests.domains.products.helpers import Catalog, VariantSpec
+from tests.support.event_delivery import deliver
 
 E = TypeVar("E", bound=Event)
 ADDRESS = carts_events.ShippingAddress(
@@ -26,16 +26,8 @@ ADDRESS = carts_events.ShippingAddress(
 
 
 async def _deliver(resources: Resources, event: Event) -> None:
-    """Carts' event as products' consumer gets it: its JSON, read by products' reader."""
-    (subscription,) = [
-        entry
-        for entry in consumers.subscriptions(resources)
-        if entry.event.name == type(event).name
-    ]
-    read = decode_event(subscription.event, encode_event(event))
-    meta = EventMeta(uuid.uuid4(), event.name, event.version, "test", datetime.now(UTC))
-    async with transaction(resources.session_factory) as session:
-        await subscription.handler(session, read, meta)
+    """Carts' event as products' consumer gets it."""
+    await deliver(resources, consumers.subscriptions(resources), event)
 
 
 def _checkout(order_id: uuid.UUID, lines: dict[uuid.UUID, int], at: datetime) -> Event:
