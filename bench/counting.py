@@ -4,10 +4,14 @@
 
 Runs the shopgraph command line unchanged, after hooking every SQLAlchemy engine
 (`before_cursor_execute`, one per statement sent) and redis-py's asyncio client (one
-command or one pipeline is one round trip). A daemon thread writes the totals to
-`$BENCH_COUNTS_DIR/<BENCH_COUNTS_NAME>.json` every 50 ms, so the bench reads them
-without touching the process; the bench takes the difference over a known number of
-requests. A process forked from it (`serve --workers N`) starts from zero and writes
+command or one pipeline is one round trip). The bench asks for the totals with
+`fresh_counts(directory)`: it touches `$BENCH_COUNTS_DIR/wanted`, and a daemon thread
+that looks at that file's time every 50 ms writes the totals to
+`$BENCH_COUNTS_DIR/<BENCH_COUNTS_NAME>.json`. The bench so reads them without touching
+the process, and takes the difference over a known number of requests. Writing only
+when asked keeps the counting off the CPU the bench measures: files written 20 times a
+second by each of a dozen busy processes showed in their profiles. A process forked
+from it (`serve --workers N`) starts from zero and writes
 `<BENCH_COUNTS_NAME>.<pid>.json`; `read_counts` adds them all up.
 Counting costs an integer increment per statement, nothing on the wire.
 
@@ -91,18 +95,35 @@ def _install() -> None:
     Pipeline.execute = counted_pipeline  # type: ignore[method-assign]
 
 
+WANTED = "wanted"
+_WRITER_INTERVAL_SECONDS = 0.05
+
+
+def _wanted_at(wanted: Path) -> int:
+    try:
+        return wanted.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
 def _writer(path: Path) -> None:
     temporary = path.with_suffix(".tmp")
-    written: dict[str, int] | None = None
+    wanted = path.parent / WANTED
+    answered: int | None = None
     while True:
-        # Only when something changed: a file written 20 times a second by each of a
-        # dozen processes would itself be load on the machine the bench measures.
-        now = dict(_counts)
-        if now != written:
-            temporary.write_text(json.dumps(now))
+        asked = _wanted_at(wanted)
+        if asked != answered:
+            temporary.write_text(json.dumps(dict(_counts)))
             temporary.replace(path)
-            written = now
-        time.sleep(0.05)
+            answered = asked
+        time.sleep(_WRITER_INTERVAL_SECONDS)
+
+
+def fresh_counts(directory: Path) -> None:
+    """Ask every counting process under `directory` for its totals, and wait until
+    each has had the time to write them."""
+    (directory / WANTED).write_text(str(time.time_ns()))
+    time.sleep(3 * _WRITER_INTERVAL_SECONDS)
 
 
 def read_counts(path: Path) -> dict[str, int]:

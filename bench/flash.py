@@ -34,7 +34,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.counting import read_counts
+from bench.counting import fresh_counts, read_counts
+from bench.cpu import cpu_seconds_by_kind, milliseconds_per_unit
 from bench.harness import (
     ROOT,
     bench_database,
@@ -451,7 +452,6 @@ def main(argv: list[str] | None = None) -> int:
                 summary["redis_commands_per_shopper"] = round(
                     (after[1] - before[1]) / args.shoppers, 1
                 )
-                time.sleep(0.2)  # the counters are written every 50 ms
                 summary["per_shopper_by_process"] = _per_shopper(
                     counted_before, _by_process(counts), args.shoppers
                 )
@@ -489,6 +489,7 @@ def _by_process(counts: Path) -> dict[str, dict[str, int]]:
     """SQL statements and Redis round trips so far, per process kind: `request` (the
     in-process platform, or the gateway and the subgraph processes over HTTP) and each
     domain's workers (the two orders workers together)."""
+    fresh_counts(counts)
     totals: dict[str, Counter[str]] = {}
     for file in counts.glob("*.json"):
         name = file.name.split(".")[0]
@@ -500,6 +501,14 @@ def _by_process(counts: Path) -> dict[str, dict[str, int]]:
         if file.name.count(".") == 1:
             totals.setdefault(kind, Counter()).update(read_counts(file))
     return {kind: dict(total) for kind, total in totals.items()}
+
+
+def _process_kind(child_name: str) -> str:
+    """`request` for what answers requests (the in-process platform, the gateway and
+    subgraph processes), else the domain whose saga workers the process runs."""
+    if child_name.startswith("worker-"):
+        return child_name.split("-")[1]
+    return "request"
 
 
 def _per_shopper(
@@ -612,10 +621,13 @@ def _ordinary_workload(
             )
             customer += checkouts
             before = _by_process(counts)
+            cpu_before = cpu_seconds_by_kind(started, _process_kind)
             since = asyncio.run(_database_now(database))
             row = _checkout_loop(url, tokens, variants, level)
+            row["cpu_ms_per_checkout"] = milliseconds_per_unit(
+                cpu_before, cpu_seconds_by_kind(started, _process_kind), checkouts
+            )
             row["relay_delay_ms"] = asyncio.run(_relay_delays(database, since))
-            time.sleep(0.2)  # the counters are written every 50 ms
             row.update(system=system, shoppers=level)
             row["per_checkout_by_process"] = _per_shopper(before, _by_process(counts), checkouts)
             print(json.dumps(row), flush=True)
@@ -747,6 +759,23 @@ def report(
                 f"| {row['system']} | {row['shoppers']} | {row['checkouts']} | "
                 f"{row['outcomes']} | {row['decided_per_second']} | {row['p50_ms']} / "
                 f"{row['p95_ms']} / {row['p99_ms']} | " + " | ".join(cells) + " |"
+            )
+        cpu_kinds = (*PROCESS_KINDS, "postgres", "redis", "total")
+        lines += [
+            "",
+            "CPU milliseconds per checkout, by process (`/proc`; Postgres and Redis by "
+            "server process): what a checkout costs the machine, steadier from run to run "
+            "than the rates above.",
+            "",
+            "| system | shoppers | " + " | ".join(cpu_kinds) + " |",
+            "| --- | --- | " + " | ".join("---" for _ in cpu_kinds) + " |",
+        ]
+        for row in ordinary:
+            cpu = row.get("cpu_ms_per_checkout", {})
+            lines.append(
+                f"| {row['system']} | {row['shoppers']} | "
+                + " | ".join(str(cpu.get(kind, "-")) for kind in cpu_kinds)
+                + " |"
             )
         lines += [
             "",

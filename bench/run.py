@@ -49,7 +49,7 @@ import httpx
 import redis
 
 from bench import data, peers
-from bench.counting import read_counts
+from bench.counting import fresh_counts, read_counts
 from bench.harness import (
     ROOT,
     Child,
@@ -179,6 +179,7 @@ class Bench:
         )
 
     def counts(self, names: list[str]) -> dict[str, dict[str, int]]:
+        fresh_counts(self.counts_dir)
         return {name: read_counts(self.counts_dir / f"{name}.json") for name in names}
 
     # ---------------------------------------------------------------- measuring
@@ -193,7 +194,6 @@ class Bench:
     ) -> dict[str, Any]:
         """Sequential requests: latency of each, SQL statements and Redis round trips per
         request (only what requests cause is counted: bench/counting.py)."""
-        time.sleep(0.15)  # the counters are written every 50 ms
         before = self.counts(system.counted)
         latencies = []
         with httpx.Client(timeout=60) as client:
@@ -203,7 +203,6 @@ class Bench:
                 began = time.perf_counter()
                 client.post(system.url, json=body).raise_for_status()
                 latencies.append((time.perf_counter() - began) * 1000)
-        time.sleep(0.15)
         after = self.counts(system.counted)
         per_request: dict[str, float] = {}
         for key in ("sql", "redis"):

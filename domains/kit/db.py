@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import MappedColumn, mapped_column
 
 from domains.kit.config import Settings
+from domains.kit.pool_liveness import ping_after_idle
 
 ModelT = TypeVar("ModelT")
 
@@ -76,14 +77,16 @@ def create_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
     # load that meant a connect and a close per transaction above DATABASE_POOL_MIN, so
     # every connection up to DATABASE_POOL_MAX is kept instead; DATABASE_POOL_MIN is how
     # many are opened at start-up (warm_pool).
-    return create_async_engine(
+    engine = create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=settings.database_pool_max,
         max_overflow=0,
-        pool_pre_ping=True,
         pool_recycle=1800,
         **(pgbouncer_options() if settings.database_pgbouncer else {}),
     )
+    # Instead of pool_pre_ping: see pool_liveness.
+    ping_after_idle(engine)
+    return engine
 
 
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:

@@ -1,0 +1,60 @@
+"""CPU time spent, per kind of process, for figures such as "CPU milliseconds per
+checkout": on a machine the bench saturates, throughput mostly says how noisy the machine
+was, while the CPU a unit of work costs barely moves between runs.
+
+Linux /proc only, and only for a localhost run: Postgres and Redis are counted by
+process name, so anything else of theirs running on the machine is counted too."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench.harness import Child
+
+SERVERS = {"postgres": "postgres", "redis-server": "redis"}
+
+
+def _process_cpu_seconds(pid: str) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _servers() -> dict[str, float]:
+    spent: dict[str, float] = defaultdict(float)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            kind = SERVERS.get(Path(f"/proc/{pid}/comm").read_text().strip())
+            if kind is not None:
+                spent[kind] += _process_cpu_seconds(pid)
+        except OSError:
+            continue  # ended meanwhile
+    return spent
+
+
+def cpu_seconds_by_kind(
+    started: Sequence[Child], kind_of: Callable[[str], str | None]
+) -> dict[str, float]:
+    """CPU seconds so far of each started process whose name `kind_of` maps to a kind
+    (None leaves it out), added up by kind, and of the Postgres and Redis servers."""
+    spent = _servers()
+    for child in started:
+        kind = kind_of(child.name)
+        if kind is not None:
+            spent[kind] += child.cpu_seconds()
+    return dict(spent)
+
+
+def milliseconds_per_unit(
+    before: dict[str, float], after: dict[str, float], units: int
+) -> dict[str, float]:
+    """CPU milliseconds per unit of work by kind, and their total."""
+    per_unit = {
+        kind: round(1000 * (after[kind] - before.get(kind, 0.0)) / units, 1) for kind in after
+    }
+    per_unit["total"] = round(sum(per_unit.values()), 1)
+    return per_unit
