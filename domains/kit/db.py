@@ -149,8 +149,16 @@ async def read_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
     between concurrent tasks, so each batch checks out its own pooled connection. Pass
     `Resources.read_session_factory` for reads that may be served by the replica
     (dataloaders, listings), `session_factory` for reads that must see the latest commit.
+
+    The connection runs in autocommit: a read needs no transaction around it, and one
+    cost two more round trips per batch (BEGIN before, ROLLBACK after) and about a
+    fifth of a millisecond of CPU. Postgres gives each statement its own snapshot at the
+    default isolation level (READ COMMITTED) either way, so two reads of one session see
+    no less consistent a picture than before. A write has no place here: it would be
+    committed on the spot.
     """
     async with factory() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
 
 
