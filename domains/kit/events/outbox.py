@@ -68,22 +68,25 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
         sa_event.listen(session.sync_session, "after_commit", _after_commit)
         sa_event.listen(session.sync_session, "after_rollback", _after_rollback)
     published.add(tables.outbox.fullname)
-    await session.execute(
-        insert(tables.outbox).values(
-            id=event_id,
-            name=event.name,
-            version=event.version,
-            payload=encode_event(event),
-            occurred_at=datetime.now(UTC),
-        )
+    written = insert(tables.outbox).values(
+        id=event_id,
+        name=event.name,
+        version=event.version,
+        payload=encode_event(event),
+        occurred_at=datetime.now(UTC),
     )
     # Once per transaction and outbox: Postgres holds the notification until the commit
     # (and drops it on a rollback), so a relay is never woken for rows it cannot see.
+    # The first event of a transaction NOTIFYs in the statement that writes it, which
+    # saves the round trip of a statement of its own.
     notified: set[str] = session.info.setdefault(_NOTIFIED, set())
     channel = notify_channel(tables)
-    if channel not in notified:
+    if channel in notified:
+        await session.execute(written)
+    else:
         notified.add(channel)
-        await session.execute(select(func.pg_notify(channel, "")))
+        row = written.returning(tables.outbox.c.id).cte("written")
+        await session.execute(select(func.pg_notify(channel, "")).select_from(row))
     return event_id
 
 

@@ -116,7 +116,6 @@ class Relay:
     async def relay_once(self) -> int:
         """Relay one batch of committed events; how many were sent. Whoever finds Redis
         in a new epoch then publishes the rows it lost again."""
-        epoch, began = await self.current_epoch()
         outbox = self.tables.outbox
         async with transaction(self.resources.session_factory) as session:
             rows = (
@@ -134,15 +133,25 @@ class Relay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
+            read_epoch, entry_ids = await self._add(rows) if rows else (None, [])
+            if read_epoch is None:
+                # Idle, or Redis lost the epoch (and the streams with it): the entries
+                # just added are in the new one, begun here unless another relay did.
+                epoch, began = await self.current_epoch()
+            else:
+                epoch, began = read_epoch, False
             if rows:
-                await self._record(session, rows, epoch, await self._add(rows))
+                await self._record(session, rows, epoch, entry_ids)
         if began:
             await self.republish_lost(epoch)
         return len(rows)
 
-    async def _add(self, rows: Sequence[Any]) -> list[str]:
+    async def _add(self, rows: Sequence[Any]) -> tuple[str | None, list[str]]:
+        """Add the rows to their streams; the Redis epoch (read in the same pipeline, a
+        round trip saved; None when Redis has none) and the rows' entry ids."""
         settings = self.resources.settings
         pipe = self.resources.redis.pipeline(transaction=False)
+        pipe.get(relay_epoch_key(settings, self.producer))
         for row in rows:
             pipe.xadd(
                 stream_key(settings, row.name),
@@ -157,10 +166,11 @@ class Relay:
                 maxlen=STREAM_MAX_LENGTH,
                 approximate=True,
             )
-        return [
-            entry.decode() if isinstance(entry, bytes) else str(entry)
-            for entry in await pipe.execute()
-        ]
+        epoch, *entries = await pipe.execute()
+        return (
+            None if epoch is None else as_text(epoch),
+            [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in entries],
+        )
 
     async def _record(
         self, session: AsyncSession, rows: Sequence[Any], epoch: str, entry_ids: Sequence[str]
@@ -213,7 +223,11 @@ class Relay:
                 ).all()
                 if not rows:
                     break
-                await self._record(session, rows, epoch, await self._add(rows))
+                # Recorded in the epoch being republished into: should Redis have lost
+                # it again meanwhile, the next round begins another and finds these rows
+                # lost too.
+                _, entry_ids = await self._add(rows)
+                await self._record(session, rows, epoch, entry_ids)
             after = rows[-1].position
             sent += len(rows)
         if sent:

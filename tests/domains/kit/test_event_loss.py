@@ -141,6 +141,26 @@ async def test_events_relayed_just_before_redis_restarts_empty_take_effect_once(
     assert effects == dict.fromkeys([*handled, *in_flight], 1)
 
 
+async def test_new_events_relayed_first_after_redis_restarts_empty_bring_back_the_lost(
+    line: Line,
+) -> None:
+    # The relay reads the epoch in the pipeline that adds the new events: finding none,
+    # it begins one for them and publishes again what the old Redis took with it.
+    consumer = line.consumer()
+    await consumer.ensure_groups()
+    lost = await line.publish(3)
+    assert await line.relay().relay_once() == 3
+    await line.restart_redis_empty()
+    await consumer.ensure_groups()
+    newer = await line.publish(2)
+
+    assert await line.relay().relay_once() == 2
+    await line.drain(consumer)
+
+    effects = await line.effects_by_event()
+    assert effects == dict.fromkeys([*lost, *newer], 1)
+
+
 async def test_delivered_events_are_not_sent_again_after_a_reset(line: Line) -> None:
     consumer = line.consumer()
     await consumer.ensure_groups()
