@@ -164,6 +164,7 @@ class StockLevelChanged(Event):
     variant_id: uuid.UUID
     available: int
     changed_at: datetime
+    order_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

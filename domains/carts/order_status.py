@@ -34,13 +34,18 @@ async def apply(
     # The order's fate settles its vouchers' uses (a stale status never gets here).
     await vouchers.settle(session, event.order_id, event.status)
     checkout_id = checkout.id
-    # Once decided, the checkout leaves the saga: its units leave the gate.
-    decided = checkout.status != CheckoutStatus.PENDING.value
+    order_id = event.order_id
+    # Once decided, the checkout leaves the saga: its units leave the gate, those of a
+    # reservation once carts' view of the stock has it (admission.py).
+    status = checkout.status
     variant_ids = [uuid.UUID(variant_id) for variant_id in checkout.line_ids]
 
     async def wake_waiters() -> None:
-        if decided:
-            await admission.release(resources.redis, resources.settings, checkout_id, variant_ids)
+        redis, settings = resources.redis, resources.settings
+        if status == CheckoutStatus.AWAITING_PAYMENT.value:
+            await admission.settle(redis, settings, order_id, variant_ids)
+        elif status != CheckoutStatus.PENDING.value:
+            await admission.release(redis, settings, order_id, variant_ids)
         await waiter.notify(resources, checkout_id)
 
     on_commit(session, wake_waiters)

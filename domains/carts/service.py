@@ -461,7 +461,7 @@ class CheckoutService:
         if gate is not None:
             # Before the pricing: in a rush most checkouts end here, and the refusal
             # needs no quote. A quote that then fails releases the admission (Gate's exit).
-            await _admit(gate, new_checkout_id, lines, offers, line_ids)
+            await _admit(gate, order_id, lines, offers, line_ids)
         quote = await pricer.quote(session, cart, lines, offers, shipping_address)
         checkout = await checkout_repository.insert_unless_exists(
             session,
@@ -536,7 +536,7 @@ class CheckoutRefused(Exception):
 
 async def _admit(
     gate: Gate,
-    checkout_id: uuid.UUID,
+    order_id: uuid.UUID,
     lines: Sequence[CartLine],
     offers: Mapping[uuid.UUID, VariantOffer],
     line_ids: dict[str, str],
@@ -546,7 +546,7 @@ async def _admit(
         quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
     available = {variant_id: offer.available for variant_id, offer in offers.items()}
     try:
-        await gate.admit(checkout_id, quantities, available)
+        await gate.admit(order_id, quantities, available)
     except AdmissionRefused as refused:
         raise CheckoutRefused(
             Checkout(

@@ -52,6 +52,10 @@ class StockLevelChanged(Event):
     variant_id: uuid.UUID
     available: int
     changed_at: datetime
+    # The order whose reservation, release, sale or restock changed it; None for a change
+    # of the stock itself. Carts' admission gate lets go of that order's hold on the
+    # variant once its view of the stock has the change (carts/admission.py).
+    order_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ def movement(
 class StockChange:
     level: StockLevel
     available_before: int
+    order_id: uuid.UUID | None = None  # the order it was made for, if any
 
     @property
     def crossed_zero(self) -> bool:
@@ -88,6 +89,7 @@ async def after_stock_changes(session: AsyncSession, changes: Sequence[StockChan
                 variant_id=change.level.variant_id,
                 available=change.level.on_hand - change.level.reserved,
                 changed_at=now_utc(),
+                order_id=change.order_id,
             ),
         )
     stale = [keys.inventory(change.level.variant_id) for change in changes]
@@ -232,7 +234,7 @@ class StockService:
                     order_id=order_id,
                 )
             )
-            changes.append(StockChange(level, level.on_hand - level.reserved + quantity))
+            changes.append(StockChange(level, level.on_hand - level.reserved + quantity, order_id))
         # Locks are taken in variant order; problems are reported in the caller's order.
         errors.items.sort(key=lambda item: int((item.field or "lines.0").split(".")[1]))
         errors.raise_if_any()
@@ -323,7 +325,9 @@ class StockService:
                     level, InventoryChange.RESTOCK, on_hand_delta=row.quantity, order_id=order_id
                 )
             )
-            changes.append(StockChange(level, level.on_hand - level.reserved - row.quantity))
+            changes.append(
+                StockChange(level, level.on_hand - level.reserved - row.quantity, order_id)
+            )
         await inventory_repository.add_movements(session, movements)
         await after_stock_changes(session, changes)
         return list(rows)
@@ -359,7 +363,7 @@ class StockService:
                     order_id=order_id,
                 )
             )
-            changes.append(StockChange(level, available_before))
+            changes.append(StockChange(level, available_before, order_id))
         await inventory_repository.add_movements(session, movements)
         await after_stock_changes(session, changes)
         return list(rows)

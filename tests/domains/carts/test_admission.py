@@ -9,7 +9,14 @@ import uuid
 
 import pytest
 
-from domains.carts.admission import AdmissionRefused, Gate, hold_key, release
+from domains.carts.admission import (
+    SETTLE_SECONDS,
+    AdmissionRefused,
+    Gate,
+    hold_key,
+    release,
+    settle,
+)
 from domains.kit.resources import Resources
 
 
@@ -123,3 +130,29 @@ async def test_sold_out_stock_admits_only_the_margin(resources: Resources) -> No
 
     with pytest.raises(AdmissionRefused):
         await _gate(resources, margin=1).admit(uuid.uuid4(), {variant: 1}, {variant: 0})
+
+
+async def test_a_reserved_checkout_keeps_its_hold_with_a_nearer_deadline(
+    resources: Resources,
+) -> None:
+    variant, order = uuid.uuid4(), uuid.uuid4()
+    await _gate(resources, margin=0).admit(order, {variant: 2}, {variant: 2})
+    before = time.time()
+
+    await settle(resources.redis, resources.settings, order, [variant])
+
+    quantity, deadline_ms = (await _holds(resources, variant))[str(order)].split()
+    assert quantity == "2"
+    assert before + SETTLE_SECONDS - 1 <= int(deadline_ms) / 1000 <= time.time() + SETTLE_SECONDS
+    with pytest.raises(AdmissionRefused):  # its units still count
+        await _gate(resources, margin=0).admit(uuid.uuid4(), {variant: 1}, {variant: 2})
+
+
+async def test_settling_a_hold_released_already_leaves_it_released(resources: Resources) -> None:
+    variant, order = uuid.uuid4(), uuid.uuid4()
+    await _gate(resources).admit(order, {variant: 1}, {variant: 3})
+    await release(resources.redis, resources.settings, order, [variant])
+
+    await settle(resources.redis, resources.settings, order, [variant])
+
+    assert await _holds(resources, variant) == {}
