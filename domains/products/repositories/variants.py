@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.db import get_for_update
-from domains.products.models import Inventory, Variant
+from domains.products.models import Inventory, Product, Variant
 from domains.products.repositories.sql import rows_where_in, value_taken
 
 
@@ -18,6 +19,17 @@ class VariantRepository:
         self, session: AsyncSession, ids: Sequence[uuid.UUID]
     ) -> Sequence[Variant]:
         return await rows_where_in(session, Variant, Variant.id, ids)
+
+    async def with_products(
+        self, session: AsyncSession, ids: Sequence[uuid.UUID]
+    ) -> list[tuple[Variant, Product]]:
+        """The variants among `ids` that exist, each with its product, in one statement."""
+        rows = await session.execute(
+            select(Variant, Product)
+            .join(Product, Product.id == Variant.product_id)
+            .where(Variant.id.in_(ids))
+        )
+        return [(row[0], row[1]) for row in rows]
 
     async def get_by_skus(self, session: AsyncSession, skus: Sequence[str]) -> Sequence[Variant]:
         return await rows_where_in(session, Variant, Variant.sku, skus)

@@ -21,7 +21,6 @@ from domains.kit.errors import InputErrors
 from domains.products import events
 from domains.products.errors import ProductErrorCode
 from domains.products.models import ProductStatus
-from domains.products.repositories.catalog import product_repository
 from domains.products.repositories.reviews import review_repository
 from domains.products.repositories.stock import inventory_repository
 from domains.products.repositories.variants import variant_repository
@@ -39,13 +38,9 @@ class OrderStockService:
         now = datetime.now(UTC)
         wanted = [line for line in event.lines]
         variant_ids = sorted({line.variant_id for line in wanted})
-        variants = {v.id: v for v in await variant_repository.get_by_ids(session, variant_ids)}
-        products = {
-            p.id: p
-            for p in await product_repository.get_by_ids(
-                session, sorted({v.product_id for v in variants.values()})
-            )
-        }
+        found = await variant_repository.with_products(session, variant_ids)
+        variants = {variant.id: variant for variant, _ in found}
+        products = {product.id: product for _, product in found}
         unavailable = [
             line
             for line in wanted
