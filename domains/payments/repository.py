@@ -23,12 +23,14 @@ from domains.payments.models import (
 
 
 class PaymentRepository:
-    async def insert_unless_exists(self, session: AsyncSession, values: dict[str, Any]) -> bool:
-        """Insert; False when a payment with that idempotency key or intent exists."""
-        result = await session.execute(
-            insert(Payment).values(**values).on_conflict_do_nothing().returning(Payment.id)
+    async def insert_unless_exists(
+        self, session: AsyncSession, values: dict[str, Any]
+    ) -> Payment | None:
+        """Insert and return the row as stored (written by this transaction, so as good
+        as locked); None when a payment with that idempotency key or intent exists."""
+        return await session.scalar(
+            insert(Payment).values(**values).on_conflict_do_nothing().returning(Payment)
         )
-        return result.scalar_one_or_none() is not None
 
     async def get(self, session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
         return await session.scalar(

@@ -76,12 +76,11 @@ class PaymentIntentService:
         snapshot = await provider.create_intent(
             amount=event.total, currency=currency, order_id=event.order_id, idempotency_key=key
         )
-        payment_id = uuid.uuid4()
         await payment_repository.lock_reference(session, snapshot.reference)
-        created = await payment_repository.insert_unless_exists(
+        payment = await payment_repository.insert_unless_exists(
             session,
             {
-                "id": payment_id,
+                "id": uuid.uuid4(),
                 "order_id": event.order_id,
                 "customer_id": event.customer_id,
                 "provider": provider.name,
@@ -93,10 +92,8 @@ class PaymentIntentService:
                 "status": S.REQUIRES_ACTION.value,
             },
         )
-        if not created:
+        if payment is None:
             return None
-        payment = await payment_repository.get_for_update(session, payment_id)
-        assert payment is not None
         await log(
             session, payment, T.AUTHORIZATION_REQUEST, payment.amount, reference=snapshot.reference
         )
