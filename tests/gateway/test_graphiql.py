@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import fcntl
 import gzip
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from domains.kit.resources import Resources
 from shopgraph.platform import build_platform_app
 from tests.gateway.edge import OPERATIONS_DIR, REPO_ROOT, client_of, serve_app, topology_gateway
 from tests.support.apollo import default_toolchain, ensure_npm_packages
+from tests.support.chromium import chromium
 
 BROWSER_TOOLS = REPO_ROOT / "tools" / "browser"
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -120,43 +118,18 @@ def _operation_name(query: str) -> str:
     return match.group(1)
 
 
-def _chromium() -> str:
-    """Debian's Chromium: found, else installed with apt-get when running as root."""
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("needs Chromium: `apt-get install chromium` (not root, so not installed here)")
-    lock = BROWSER_TOOLS / ".chromium-install.lock"
-    with lock.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        if shutil.which("chromium") is None:
-            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-            if subprocess.run(install, env=env, capture_output=True, timeout=900).returncode:
-                subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=600)
-                done = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-                assert done.returncode == 0, (
-                    f"apt-get install chromium failed:\n{done.stderr[-2000:]}"
-                )
-    found = shutil.which("chromium")
-    assert found is not None
-    return found
-
-
 @pytest.mark.slow
 async def test_graphiql_runs_a_query_in_chromium_with_the_internet_blocked(
     settings: Settings, resources: Resources
 ) -> None:
-    chromium = await asyncio.to_thread(_chromium)
+    browser = await asyncio.to_thread(chromium)
     toolchain = default_toolchain()
     ensure_npm_packages(BROWSER_TOOLS, toolchain)
     app = build_platform_app(dataclasses.replace(settings, gateway_operations_dir=OPERATIONS_DIR))
     with serve_app(app) as base_url:
         process = await asyncio.to_thread(
             subprocess.run,
-            [toolchain[0], str(BROWSER_TOOLS / "graphiql.mjs"), f"{base_url}/graphql", chromium],
+            [toolchain[0], str(BROWSER_TOOLS / "graphiql.mjs"), f"{base_url}/graphql", browser],
             cwd=BROWSER_TOOLS,
             capture_output=True,
             text=True,

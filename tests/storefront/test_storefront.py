@@ -19,9 +19,9 @@ import pytest
 from domains.kit.config import Settings
 from shopgraph import backends
 from tests.support.apollo import find_node, npm_command
+from tests.support.chromium import chromium
 
 STOREFRONT = Path(__file__).resolve().parents[2] / "storefront"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.slow
 
@@ -75,10 +75,10 @@ def _admin(server: str, statement: str) -> None:
     asyncio.run(run())
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
 def test_storefront_journeys_in_chromium(
     npm: tuple[str, list[str]], settings: Settings, tmp_path: Path
 ) -> None:
+    browser = chromium()
     assert settings.database_url is not None
     assert settings.redis_url is not None
     server = backends.with_database(settings.database_url, "postgres")
@@ -97,7 +97,7 @@ def test_storefront_journeys_in_chromium(
         REDIS_KEY_PREFIX=f"{settings.redis_key_prefix}storefront:",
         SHOPGRAPH_DATA_DIR=str(tmp_path / "data"),
         SHOPGRAPH_BIN=shopgraph,
-        CHROMIUM_PATH=CHROMIUM,
+        CHROMIUM_PATH=browser,
     )
     try:
         output = _run(npm, "e2e", env)
