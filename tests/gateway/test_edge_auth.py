@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from domains.kit.auth import JwtKeys
-from gateway.auth.jwks import RemoteKeySet
+from gateway.auth import tokens as edge_tokens
+from gateway.auth.jwks import RemoteKeySet, StaticKeySet
 from gateway.auth.tokens import TokenVerifier
 from gateway.errors import Refusal
 from tests.federation.topology import serve_topology
@@ -159,3 +160,55 @@ async def test_made_up_key_ids_do_not_turn_into_a_stream_of_fetches() -> None:
             assert refused.value.status == 401
 
     assert issuer.reads == 1
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every full verification the edge makes (PyJWT's decode, still done for real)."""
+    made: list[str] = []
+    decode = edge_tokens.jwt.decode
+
+    def counted(token: str, *args: object, **kwargs: object) -> object:
+        made.append(token)
+        return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(edge_tokens.jwt, "decode", counted)
+    return made
+
+
+async def test_a_token_is_verified_once_then_remembered_until_it_expires(
+    decodes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = JwtKeys.generate()
+    verifier = TokenVerifier(StaticKeySet(keys.jwks()), issuer="shopgraph", audience="shopgraph")
+    token = tokens.signed(keys, exp=int(time.time()) + 60)
+
+    first = await verifier.verify(f"Bearer {token}")
+    again = await verifier.verify(f"Bearer {token}")
+    verified_while_valid = len(decodes)
+    # Past the token's expiry by the cache's clock (PyJWT reads its own, unmoved here:
+    # what this shows is that the entry is not used, so the token is verified again).
+    later = time.time() + 61
+    monkeypatch.setattr(edge_tokens.time, "time", lambda: later)
+    await verifier.verify(f"Bearer {token}")
+
+    assert again == first
+    assert verified_while_valid == 1
+    assert len(decodes) == 2
+
+
+async def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(
+    decodes: list[str],
+) -> None:
+    issuer = _Issuer()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(issuer.handler)) as http:
+        keys = RemoteKeySet("https://users.test/jwks", http, max_age=0, min_refresh_interval=0)
+        verifier = TokenVerifier(keys, issuer="shopgraph", audience="shopgraph")
+        token = tokens.signed(issuer.keys[0])
+        await verifier.verify(f"Bearer {token}")
+        issuer.keys = [JwtKeys.generate()]  # the signing key withdrawn
+
+        with pytest.raises(Refusal) as refused:
+            await verifier.verify(f"Bearer {token}")
+
+    assert refused.value.status == 401
