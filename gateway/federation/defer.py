@@ -48,6 +48,7 @@ from graphql.language import Visitor, visit
 from gateway.federation.fetch_groups import FetchGroup, PlanAssembler
 from gateway.federation.introspection import October2021Schema
 from gateway.federation.operations import select_operation
+from gateway.federation.per_document import PerDocument
 from gateway.federation.plan import Path, PlanningError, QueryPlan
 from gateway.federation.planner import QueryPlanner, _Planning
 from gateway.federation.selections import FieldSelection, SelectionSet
@@ -71,10 +72,14 @@ def with_defer(schema: GraphQLSchema) -> GraphQLSchema:
     return October2021Schema(declared) if isinstance(schema, October2021Schema) else declared
 
 
-def has_defer(document: DocumentNode) -> bool:
+def _finds_defer(document: DocumentNode) -> bool:
     found = _DeferFinder()
     visit(document, found)
     return found.found
+
+
+has_defer = PerDocument(_finds_defer)
+"""Whether the document uses `@defer` anywhere (walked once per document object)."""
 
 
 def without_defer(document: DocumentNode) -> DocumentNode:

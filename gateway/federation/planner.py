@@ -41,6 +41,7 @@ from gateway.federation.interface_objects import (
     split_selections,
 )
 from gateway.federation.operations import select_operation
+from gateway.federation.per_document import PerDocument
 from gateway.federation.plan import Path, PlanningError, QueryPlan
 from gateway.federation.selections import (
     FieldSelection,
@@ -54,6 +55,11 @@ tracer = trace.get_tracer("shopgraph.gateway")
 INTROSPECTION_FIELDS = ("__schema", "__type")
 
 
+# Plans are cached by the document's text, so that equal documents share one; printed
+# once per document object (the same object comes back for the same request text).
+_printed = PerDocument(print_ast)
+
+
 class QueryPlanner:
     def __init__(self, supergraph: Supergraph, *, cache_size: int = 1000) -> None:
         self.supergraph = supergraph
@@ -61,7 +67,7 @@ class QueryPlanner:
         self._cache_size = cache_size
 
     def plan(self, document: DocumentNode, operation_name: str | None = None) -> QueryPlan:
-        key = (print_ast(document), operation_name)
+        key = (_printed(document), operation_name)
         with tracer.start_as_current_span("gateway plan") as span:
             cached = self._cache.get(key)
             span.set_attribute("shopgraph.plan.cached", cached is not None)
