@@ -41,10 +41,12 @@ async def apply(
     variant_ids = [uuid.UUID(variant_id) for variant_id in checkout.line_ids]
 
     async def wake_waiters() -> None:
+        if status == CheckoutStatus.PENDING.value:
+            return  # the order is placed: nothing a waiter waits for, nor the gate
         redis, settings = resources.redis, resources.settings
         if status == CheckoutStatus.AWAITING_PAYMENT.value:
             await admission.settle(redis, settings, order_id, variant_ids)
-        elif status != CheckoutStatus.PENDING.value:
+        else:
             await admission.release(redis, settings, order_id, variant_ids)
         await waiter.notify(resources, checkout_id)
 

@@ -1,6 +1,7 @@
 """How a checkout's hold at the admission gate ends, driven by the events carts hears: a
 decision that reserved nothing lets go at once; a reservation keeps its units counted
-until carts' view of the stock has it, told by the StockLevelChanged naming the order."""
+until carts' view of the stock has it, told by the StockLevelChanged naming the order.
+The order's placing (PENDING) is no decision: it keeps the hold and wakes no waiter."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
-from domains.carts import events
+from domains.carts import events, waiter
 from domains.carts.admission import Gate, hold_key
 from domains.carts.consumers import subscriptions
 from domains.carts.models import Checkout
@@ -103,3 +104,27 @@ async def test_a_stock_view_ahead_of_the_decision_leaves_nothing_held(
     await deliver(resources, subscriptions(resources), _decision(order_id, "AWAITING_PAYMENT"))
 
     assert await _held(resources, variant) == set()
+
+
+async def test_the_orders_placing_keeps_the_hold_and_wakes_no_one(
+    resources: Resources, variant: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    woken: list[uuid.UUID] = []
+    notify = waiter.notify
+
+    async def recorded(resources: Resources, checkout_id: uuid.UUID) -> None:
+        woken.append(checkout_id)
+        await notify(resources, checkout_id)
+
+    monkeypatch.setattr(waiter, "notify", recorded)
+    order_id = await _admitted_checkout(resources, variant)
+    placed = events.OrderStatusChanged(order_id=order_id, status="PENDING", sequence=1)
+
+    await deliver(resources, subscriptions(resources), placed)
+    woken_by_placing = list(woken)
+    held_after_placing = await _held(resources, variant)
+    await deliver(resources, subscriptions(resources), _decision(order_id, "FAILED"))
+
+    assert woken_by_placing == []
+    assert str(order_id) in held_after_placing
+    assert len(woken) == 1, "the decision wakes its waiters"
