@@ -12,14 +12,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench.harness import Child
+from bench.harness import Child, process_cpu_seconds
 
 SERVERS = {"postgres": "postgres", "redis-server": "redis"}
-
-
-def _process_cpu_seconds(pid: str) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _servers() -> dict[str, float]:
@@ -30,7 +25,7 @@ def _servers() -> dict[str, float]:
         try:
             kind = SERVERS.get(Path(f"/proc/{pid}/comm").read_text().strip())
             if kind is not None:
-                spent[kind] += _process_cpu_seconds(pid)
+                spent[kind] += process_cpu_seconds(pid)
         except OSError:
             continue  # ended meanwhile
     return spent

@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -499,22 +500,18 @@ def _by_process(counts: Path) -> dict[str, dict[str, int]]:
     fresh_counts(counts)
     totals: dict[str, Counter[str]] = {}
     for file in counts.glob("*.json"):
-        name = file.name.split(".")[0]
-        kind = (
-            "request"
-            if name in ("serve", "gateway") or name.startswith("http-")
-            else name.rsplit("-", 1)[0].removeprefix("worker-")
-        )
         if file.name.count(".") == 1:
+            kind = _process_kind(file.name.split(".")[0])
             totals.setdefault(kind, Counter()).update(read_counts(file))
     return {kind: dict(total) for kind, total in totals.items()}
 
 
-def _process_kind(child_name: str) -> str:
+def _process_kind(name: str) -> str:
     """`request` for what answers requests (the in-process platform, the gateway and
-    subgraph processes), else the domain whose saga workers the process runs."""
-    if child_name.startswith("worker-"):
-        return child_name.split("-")[1]
+    subgraph processes), else the domain whose saga workers the process runs (a started
+    process or its counts file, both named `worker-<domain>-<n>`)."""
+    if name.startswith("worker-"):
+        return name.split("-")[1]
     return "request"
 
 
@@ -770,45 +767,53 @@ def report(
                 f"{row['p95_ms']} / {row['p99_ms']} | " + " | ".join(cells) + " |"
             )
         cpu_kinds = (*PROCESS_KINDS, "postgres", "redis", "total")
-        lines += [
-            "",
+        lines += _per_system_table(
             "CPU milliseconds per checkout, by process (`/proc`; Postgres and Redis by "
             "server process): what a checkout costs the machine, steadier from run to run "
             "than the rates above.",
-            "",
-            "| system | shoppers | " + " | ".join(cpu_kinds) + " |",
-            "| --- | --- | " + " | ".join("---" for _ in cpu_kinds) + " |",
-        ]
-        for row in ordinary:
-            cpu = row.get("cpu_ms_per_checkout", {})
-            lines.append(
-                f"| {row['system']} | {row['shoppers']} | "
-                + " | ".join(str(cpu.get(kind, "-")) for kind in cpu_kinds)
-                + " |"
-            )
-        lines += [
-            "",
+            cpu_kinds,
+            ordinary,
+            lambda row, kind: str(row.get("cpu_ms_per_checkout", {}).get(kind, "-")),
+        )
+        lines += _per_system_table(
             "From an event's write to its relay's send (outbox `occurred_at` to `relayed_at`), "
             "p50 / p99 ms, per producing domain: the hop a commit in one process waking the "
             "relay in another costs.",
-            "",
-            "| system | shoppers | " + " | ".join(DOMAINS) + " |",
-            "| --- | --- | " + " | ".join("---" for _ in DOMAINS) + " |",
-        ]
-        for row in ordinary:
-            delays = row["relay_delay_ms"]
-            lines.append(
-                f"| {row['system']} | {row['shoppers']} | "
-                + " | ".join(
-                    f"{delays[d]['p50']} / {delays[d]['p99']}" if d in delays else "-"
-                    for d in DOMAINS
-                )
-                + " |"
-            )
+            DOMAINS,
+            ordinary,
+            lambda row, domain: (
+                f"{row['relay_delay_ms'][domain]['p50']} / {row['relay_delay_ms'][domain]['p99']}"
+                if domain in row["relay_delay_ms"]
+                else "-"
+            ),
+        )
     return "\n".join(lines) + "\n"
 
 
 PROCESS_KINDS = ("request", "carts", "orders", "products", "payments", "users")
+
+
+def _per_system_table(
+    intro: str,
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+    cell: Callable[[dict[str, Any], str], str],
+) -> list[str]:
+    """A table of the ordinary workload's rows, one line per system and shoppers."""
+    lines = [
+        "",
+        intro,
+        "",
+        "| system | shoppers | " + " | ".join(columns) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['system']} | {row['shoppers']} | "
+            + " | ".join(cell(row, column) for column in columns)
+            + " |"
+        )
+    return lines
 
 
 if __name__ == "__main__":

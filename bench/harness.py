@@ -79,17 +79,21 @@ class Child:
     def cpu_seconds(self) -> float:
         """User + system CPU time so far of the process and the live ones under it (Linux
         /proc)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
+        total = 0.0
         for pid in self.pids():
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += process_cpu_seconds(pid)
             except OSError:
                 if pid == self.process.pid:
                     return float("nan")
                 continue
-            total += int(fields[11]) + int(fields[12])
-        return total / ticks
+        return total
+
+
+def process_cpu_seconds(pid: int | str) -> float:
+    """User + system CPU time so far of one process (Linux /proc); OSError once it ended."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
