@@ -19,12 +19,11 @@ once: only a rush engages it. Each unit of margin a sell-out uses is a checkout 
 runs the whole saga to be refused in the end. With a fixed 64 units, 1,000 shoppers for
 100 units put 164-170 checkouts through the saga, and the 64-70 that failed cost about
 as much as the 100 that succeeded; at 10% the same race lets in about 110, and a
-variant with 10,000 units keeps 1,000 of leeway. The margin applies while the view shows
-stock, and not once it shows none: at a sell-out the checkouts let in by the margin fail,
-their holds go, and a margin counted from nothing let the next crowd in, again and again
-while shoppers kept coming (`task bench:flash` measured 418 to 444 of 1,000 shoppers in
-the saga for 100 units). Stock released after a sell-out opens the gate again once the
-view has it.
+variant with 10,000 units keeps 1,000 of leeway. It applies while the view shows stock, and not once it
+shows none: at a sell-out the checkouts let in by the margin fail, their holds go, and a
+margin counted from nothing let the next crowd in, again and again while shoppers kept
+coming (`task bench:flash` measured 418 to 444 of 1,000 shoppers in the saga for 100
+units). Stock released after a sell-out opens the gate again once the view has it.
 
 A checkout's hold on a variant is one field of a Redis hash per variant (one key, so a
 Lua script can count and add atomically on Redis Cluster too), named by the checkout's
