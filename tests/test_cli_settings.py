@@ -14,8 +14,6 @@ from shopgraph.cli import main
         ("CHECKOUT_WAIT", "soon"),
         ("CHECKOUT_ADMISSION_MARGIN", "-3"),
         ("CHECKOUT_ADMISSION_MARGIN", "lots"),
-        ("CHECKOUT_ADMISSION_MARGIN_PERCENT", "ten"),
-        ("CHECKOUT_ADMISSION_MARGIN_PERCENT", "5000"),
         ("CART_GUEST_LIFETIME", "0d"),
         ("ORDER_PAYMENT_WINDOW", "-5m"),
         ("PAYMENTS_PROVIDER", "paypal"),

@@ -12,14 +12,9 @@ rest are refused INSUFFICIENT_STOCK without an order.
 
 Correctness never depends on the gate: the products domain's all-or-nothing reservation
 stays the truth, so a gate that admits too many costs only time. The margin covers
-checkouts in flight that will fail for another reason, and a view a little behind: a
-share of the stock seen (10% by default), and at least a number of units (8), so the
-gate stays open until that many checkouts beyond a variant's stock are in flight at
-once: only a rush engages it. Each unit of margin a sell-out uses is a checkout that
-runs the whole saga to be refused in the end. With a fixed 64 units, 1,000 shoppers for
-100 units put 164-170 checkouts through the saga, and the 64-70 that failed cost about
-as much as the 100 that succeeded; at 10% the same race lets in about 110, and a
-variant with 10,000 units keeps 1,000 of leeway. It applies while the view shows stock, and not once it
+checkouts in flight that will fail for another reason, and with its default of 64 units
+the gate stays open until more than 64 checkouts beyond a variant's stock are in flight
+at once: only a rush engages it. It applies while the view shows stock, and not once it
 shows none: at a sell-out the checkouts let in by the margin fail, their holds go, and a
 margin counted from nothing let the next crowd in, again and again while shoppers kept
 coming (`task bench:flash` measured 418 to 444 of 1,000 shoppers in the saga for 100
@@ -127,8 +122,7 @@ class Gate:
 
     redis: Redis
     settings: Settings
-    margin: int | None  # units beyond the stock seen, at the least; None: the gate is off
-    margin_percent: int = 0  # the margin as a share of the stock seen, where that is more
+    margin: int | None  # None: the gate is off
     _admitted: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
 
     async def __aenter__(self) -> Gate:
@@ -168,7 +162,7 @@ class Gate:
                     hold_key(self.settings, variant_id),
                     str(order_id),
                     quantity,
-                    self.limit(seen),
+                    seen + self.margin if seen > 0 else 0,
                     int(now * 1000),
                     deadline_ms,
                 )
@@ -182,14 +176,6 @@ class Gate:
         if refused:
             await self.release_admitted()
             raise AdmissionRefused(refused)
-
-    def limit(self, seen: int) -> int:
-        """The units of a variant the saga may have in flight when the view shows `seen`:
-        none once it shows none (a margin counted from nothing let in a new crowd each
-        time the checkouts it had let in failed)."""
-        if seen <= 0:
-            return 0
-        return seen + max(self.margin or 0, -(-seen * self.margin_percent // 100))
 
     async def release_admitted(self) -> None:
         admitted, self._admitted = self._admitted, []

@@ -22,8 +22,6 @@ from domains.kit.config import ConfigError, Settings, parse_duration
 # anyone who can read this file.
 DEVELOPMENT_QUOTE_KEY = "shopgraph-development-quote-key-not-a-secret"
 MIN_QUOTE_KEY_LENGTH = 32
-# A margin of ten times the stock already lets every checkout of a rush into the saga.
-MAX_MARGIN_PERCENT = 1000
 
 
 class TaxProviderName(StrEnum):
@@ -39,12 +37,9 @@ class CartsConfig:
     # answers PENDING for the client to poll.
     checkout_wait: timedelta = timedelta(seconds=5)
     # CHECKOUT_ADMISSION_MARGIN: units of a variant let into the checkout saga beyond the
-    # stock carts last saw, counting the checkouts in flight (admission.py), at the
-    # least; "off" lets every checkout in.
-    admission_margin: int | None = 8
-    # CHECKOUT_ADMISSION_MARGIN_PERCENT: the margin as a share of the stock seen, where
-    # that is more than CHECKOUT_ADMISSION_MARGIN.
-    admission_margin_percent: int = 10
+    # stock carts last saw, counting the checkouts in flight (admission.py); "off" lets
+    # every checkout in.
+    admission_margin: int | None = 64
     # CARTS_TAX_PROVIDER: local | stripe.
     tax_provider: TaxProviderName = TaxProviderName.LOCAL
     # STRIPE_API_BASE: where Stripe Tax is asked (stripe-mock, a test server); unset:
@@ -61,9 +56,6 @@ class CartsConfig:
         wait = env.get("CHECKOUT_WAIT", "").strip()
         return cls(
             admission_margin=_margin(env.get("CHECKOUT_ADMISSION_MARGIN", "").strip()),
-            admission_margin_percent=_margin_percent(
-                env.get("CHECKOUT_ADMISSION_MARGIN_PERCENT", "").strip()
-            ),
             guest_cart_lifetime=(
                 parse_duration("CART_GUEST_LIFETIME", lifetime)
                 if lifetime
@@ -106,17 +98,6 @@ def _margin(raw: str) -> int | None:
         raise ConfigError(
             f"CHECKOUT_ADMISSION_MARGIN must be a whole number of units (0 or more) or "
             f"'off', not {raw!r}"
-        )
-    return int(raw)
-
-
-def _margin_percent(raw: str) -> int:
-    if not raw:
-        return CartsConfig.admission_margin_percent
-    if not raw.isdigit() or int(raw) > MAX_MARGIN_PERCENT:
-        raise ConfigError(
-            f"CHECKOUT_ADMISSION_MARGIN_PERCENT must be a whole number from 0 to "
-            f"{MAX_MARGIN_PERCENT}, not {raw!r}"
         )
     return int(raw)
 

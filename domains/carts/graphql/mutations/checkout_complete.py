@@ -129,12 +129,7 @@ async def checkout_complete(
         # The gate outside the transaction: a refusal, or a commit that fails, releases
         # what the request was admitted for.
         async with (
-            Gate(
-                resources.redis,
-                resources.settings,
-                config.admission_margin,
-                config.admission_margin_percent,
-            ) as gate,
+            Gate(resources.redis, resources.settings, config.admission_margin) as gate,
             unit_of_work(info) as session,
         ):
             checkout = await checkouts.request(
