@@ -88,8 +88,15 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
 
 
-def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> list[Answer]:
-    """The shoppers, in Node (tools/bench/flash.mjs): carts first, then the race."""
+def _race(
+    url: str,
+    tokens: list[str],
+    variant: str,
+    arrival_seconds: float,
+    on_start: Callable[[], None] = lambda: None,
+) -> list[Answer]:
+    """The shoppers, in Node (tools/bench/flash.mjs): carts first, then the race, at whose
+    start `on_start` is called."""
     import tempfile
 
     from tests.support.apollo import default_toolchain
@@ -98,17 +105,28 @@ def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> 
     with tempfile.NamedTemporaryFile("w", suffix=".json") as shoppers:
         json.dump(tokens, shoppers)
         shoppers.flush()
-        completed = subprocess.run(
+        with subprocess.Popen(
             [
                 node,
                 str(ROOT / "tools" / "bench" / "flash.mjs"),
                 *("--url", url, "--shoppers-file", shoppers.name),
                 *("--variant", variant, "--arrival", str(arrival_seconds)),
             ],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=True,
-        )
+        ) as shoppers_process:
+            assert shoppers_process.stdout is not None
+            assert shoppers_process.stderr is not None
+            problems = []
+            for line in shoppers_process.stderr:
+                if line.strip() == "race":
+                    on_start()
+                else:
+                    problems.append(line)
+            output = shoppers_process.stdout.read()
+        if shoppers_process.returncode != 0:
+            raise RuntimeError(f"flash.mjs failed: {''.join(problems)[-2000:]}")
     return [
         Answer(
             shopper=int(item["shopper"]),
@@ -116,7 +134,7 @@ def _race(url: str, tokens: list[str], variant: str, arrival_seconds: float) -> 
             decided=float(item["decided"]) / 1000,
             outcome=str(item["outcome"]),
         )
-        for item in json.loads(completed.stdout)["answers"]
+        for item in json.loads(output)["answers"]
     ]
 
 
@@ -446,8 +464,18 @@ def main(argv: list[str] | None = None) -> int:
                 tokens = _tokens(keys.private_pem, keys.public_pem, crowd)
                 before = asyncio.run(_work_done(database, redis.url))
                 counted_before = _by_process(counts)
+                cpu_before: dict[str, float] = {}
                 with LockWaits(database) as lock_waits:
-                    answers = _race(url, tokens, variant, args.arrival_seconds)
+                    answers = _race(
+                        url,
+                        tokens,
+                        variant,
+                        args.arrival_seconds,
+                        lambda before=cpu_before: before.update(
+                            cpu_seconds_by_kind(started, _process_kind)
+                        ),
+                    )
+                cpu_after = cpu_seconds_by_kind(started, _process_kind)
                 result = RoundResult(answers=answers)
                 result.audit = asyncio.run(_stock(database, variant))
                 after = asyncio.run(_work_done(database, redis.url))
@@ -464,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
                     counted_before, _by_process(counts), args.shoppers
                 )
                 summary["lock_waits"] = lock_waits.summary()
+                # Until the last answer: the sagas still under way after it are not in it.
+                summary["cpu_ms_per_shopper"] = milliseconds_per_unit(
+                    cpu_before, cpu_after, args.shoppers
+                )
                 summaries.append(summary)
                 print(json.dumps(summary))
             if levels:
@@ -737,6 +769,23 @@ def report(
             + f" | {waits['share_with_a_lock_wait']:.1%} of {waits['samples']} "
             f"| {waits['most_sessions_waiting']} |"
         )
+    cpu_kinds = (*PROCESS_KINDS, "postgres", "redis", "total")
+    lines += [
+        "",
+        "CPU milliseconds per shopper's checkout, by process, from the race's start (the "
+        "carts filled) to its last answer (`/proc`; Postgres and Redis by server process); "
+        "sagas still under way then are partly counted:",
+        "",
+        "| round | " + " | ".join(cpu_kinds) + " |",
+        "| --- | " + " | ".join("---" for _ in cpu_kinds) + " |",
+    ]
+    for s in summaries:
+        spent = s.get("cpu_ms_per_shopper", {})
+        lines.append(
+            f"| {s['round']} | "
+            + " | ".join(str(spent.get(kind, "-")) for kind in cpu_kinds)
+            + " |"
+        )
     if ordinary:
         lines += [
             "",
@@ -766,7 +815,6 @@ def report(
                 f"{row['outcomes']} | {row['decided_per_second']} | {row['p50_ms']} / "
                 f"{row['p95_ms']} / {row['p99_ms']} | " + " | ".join(cells) + " |"
             )
-        cpu_kinds = (*PROCESS_KINDS, "postgres", "redis", "total")
         lines += _per_system_table(
             "CPU milliseconds per checkout, by process (`/proc`; Postgres and Redis by "
             "server process): what a checkout costs the machine, steadier from run to run "

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import String, and_, cast, delete, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,14 +93,7 @@ class LineRepository:
     ) -> tuple[list[CartLine], dict[uuid.UUID, VariantOffer]]:
         """A cart's lines, in order, and the offers carts knows of their variants, in one
         statement (a line whose variant carts has not heard of has no offer)."""
-        rows = (
-            await session.execute(
-                select(CartLine, VariantOffer)
-                .outerjoin(VariantOffer, VariantOffer.variant_id == CartLine.variant_id)
-                .where(CartLine.cart_id == cart_id)
-                .order_by(CartLine.created_at, CartLine.id)
-            )
-        ).all()
+        rows = (await session.execute(_LINES_WITH_OFFERS, {"cart_id": cart_id})).all()
         lines = [line for line, _offer in rows]
         offers = {offer.variant_id: offer for _line, offer in rows if offer is not None}
         return lines, offers
@@ -340,9 +333,7 @@ class CheckoutRepository:
     async def get_by_order_for_update(
         self, session: AsyncSession, order_id: uuid.UUID
     ) -> Checkout | None:
-        return await session.scalar(
-            select(Checkout).where(Checkout.order_id == order_id).with_for_update()
-        )
+        return await get_for_update(session, Checkout, order_id, by=Checkout.order_id)
 
     async def by_key_or_pending_for_cart(
         self,
@@ -353,18 +344,12 @@ class CheckoutRepository:
     ) -> tuple[Checkout | None, Checkout | None]:
         """In one statement: the customer's checkout with this key, and a checkout of
         `cart_id` still PENDING (under another key), each None when there is none."""
-        by_key = and_(
-            Checkout.customer_id == customer_id, Checkout.idempotency_key == idempotency_key
-        )
-        condition = (
-            by_key
-            if cart_id is None
-            else or_(
-                by_key,
-                and_(Checkout.cart_id == cart_id, Checkout.status == CheckoutStatus.PENDING.value),
+        found = (
+            await session.scalars(
+                _BY_KEY_OR_PENDING_FOR_CART,
+                {"customer_id": customer_id, "key": idempotency_key, "cart_id": cart_id},
             )
-        )
-        found = (await session.scalars(select(Checkout).where(condition).limit(2))).all()
+        ).all()
         keyed = next(
             (
                 row
@@ -392,6 +377,32 @@ class CheckoutRepository:
             .returning(Checkout)
         )
 
+
+# The checkout request's reads, built once: every checkout of a rush runs them, most of
+# them to be refused at the admission gate right after.
+_LINES_WITH_OFFERS = (
+    select(CartLine, VariantOffer)
+    .outerjoin(VariantOffer, VariantOffer.variant_id == CartLine.variant_id)
+    .where(CartLine.cart_id == bindparam("cart_id"))
+    .order_by(CartLine.created_at, CartLine.id)
+)
+# A NULL cart_id (no such cart) matches no pending row: the key alone decides.
+_BY_KEY_OR_PENDING_FOR_CART = (
+    select(Checkout)
+    .where(
+        or_(
+            and_(
+                Checkout.customer_id == bindparam("customer_id"),
+                Checkout.idempotency_key == bindparam("key"),
+            ),
+            and_(
+                Checkout.cart_id == bindparam("cart_id", type_=PG_UUID(as_uuid=True)),
+                Checkout.status == CheckoutStatus.PENDING.value,
+            ),
+        )
+    )
+    .limit(2)
+)
 
 cart_repository = CartRepository()
 line_repository = LineRepository()

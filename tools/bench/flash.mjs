@@ -6,7 +6,8 @@
 // Usage: node flash.mjs --url URL --shoppers-file FILE --variant ID --arrival S
 //   FILE holds a JSON array of access tokens, one per shopper.
 // Prints one JSON object: {"answers": [{shopper, started, decided, outcome}]}, times in
-// milliseconds since the first arrival could start.
+// milliseconds since the first arrival could start; and "race" on stderr when the carts
+// are filled and the race begins.
 
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -42,6 +43,8 @@ const carts = [];
 for (let start = 0; start < tokens.length; start += 50) {
   carts.push(...(await Promise.all(tokens.slice(start, start + 50).map(cartOf))));
 }
+// The carts are filled: what the race costs is counted from here (bench/flash.py).
+process.stderr.write("race\n");
 const arrivalMs = Number(values.arrival) * 1000;
 const epoch = performance.now();
 const answers = await Promise.all(

@@ -29,7 +29,6 @@ from typing import Any, Generic, TypeVar
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -357,12 +356,8 @@ class Consumer:
         await self._ack(item.stream, item.entry_id)
 
     async def _record(self, session: AsyncSession, meta: EventMeta) -> bool:
-        processed = self.tables.processed_events
         inserted = await session.execute(
-            insert(processed)
-            .values(event_id=meta.event_id, name=meta.name)
-            .on_conflict_do_nothing(index_elements=[processed.c.event_id])
-            .returning(processed.c.event_id)
+            self.tables.record_processed, {"event_id": meta.event_id, "name": meta.name}
         )
         return inserted.first() is not None
 

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -33,7 +32,7 @@ def wakeup(outbox_name: str) -> asyncio.Event:
 
 def notify_channel(tables: EventTables) -> str:
     """The Postgres channel a commit of new outbox rows is announced on."""
-    return f"shopgraph_outbox_{tables.outbox.schema or 'public'}"
+    return tables.notify_channel
 
 
 def _after_commit(session: Session) -> None:
@@ -68,13 +67,13 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
         sa_event.listen(session.sync_session, "after_commit", _after_commit)
         sa_event.listen(session.sync_session, "after_rollback", _after_rollback)
     published.add(tables.outbox.fullname)
-    written = insert(tables.outbox).values(
-        id=event_id,
-        name=event.name,
-        version=event.version,
-        payload=encode_event(event),
-        occurred_at=datetime.now(UTC),
-    )
+    values = {
+        "id": event_id,
+        "name": event.name,
+        "version": event.version,
+        "payload": encode_event(event),
+        "occurred_at": datetime.now(UTC),
+    }
     # Once per transaction and outbox: Postgres holds the notification until the commit
     # (and drops it on a rollback), so a relay is never woken for rows it cannot see.
     # The first event of a transaction NOTIFYs in the statement that writes it, which
@@ -82,11 +81,10 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
     notified: set[str] = session.info.setdefault(_NOTIFIED, set())
     channel = notify_channel(tables)
     if channel in notified:
-        await session.execute(written)
+        await session.execute(tables.write_event, values)
     else:
         notified.add(channel)
-        row = written.returning(tables.outbox.c.id).cte("written")
-        await session.execute(select(func.pg_notify(channel, "")).select_from(row))
+        await session.execute(tables.write_event_and_notify, values)
     return event_id
 
 

@@ -99,6 +99,22 @@ class Relay:
         self.tables = tables
         self.producer = producer
         self.batch = batch
+        outbox = tables.outbox
+        # Built once: the relay runs these for every round of new events.
+        self._claim = (
+            select(
+                outbox.c.id, outbox.c.name, outbox.c.version, outbox.c.payload, outbox.c.occurred_at
+            )
+            .where(outbox.c.relayed_at.is_(None))
+            .order_by(outbox.c.position)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        self._mark_relayed = (
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"))
+            .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to"))
+        )
 
     async def current_epoch(self) -> tuple[str, bool]:
         """The epoch of the Redis the streams are in now, and whether this call began it."""
@@ -116,23 +132,8 @@ class Relay:
     async def relay_once(self) -> int:
         """Relay one batch of committed events; how many were sent. Whoever finds Redis
         in a new epoch then publishes the rows it lost again."""
-        outbox = self.tables.outbox
         async with transaction(self.resources.session_factory) as session:
-            rows = (
-                await session.execute(
-                    select(
-                        outbox.c.id,
-                        outbox.c.name,
-                        outbox.c.version,
-                        outbox.c.payload,
-                        outbox.c.occurred_at,
-                    )
-                    .where(outbox.c.relayed_at.is_(None))
-                    .order_by(outbox.c.position)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await session.execute(self._claim)).all()
             read_epoch, entry_ids = await self._add(rows) if rows else (None, [])
             if read_epoch is None:
                 # Idle, or Redis lost the epoch (and the streams with it): the entries
@@ -175,11 +176,8 @@ class Relay:
     async def _record(
         self, session: AsyncSession, rows: Sequence[Any], epoch: str, entry_ids: Sequence[str]
     ) -> None:
-        outbox = self.tables.outbox
         await session.execute(
-            update(outbox)
-            .where(outbox.c.id == bindparam("row_id"))
-            .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to")),
+            self._mark_relayed,
             [
                 {"row_id": row.id, "went_to": _where(epoch, entry_id)}
                 for row, entry_id in zip(rows, entry_ids, strict=True)

@@ -12,10 +12,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     func,
+    select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
 
 
 class EventTables:
@@ -64,4 +66,28 @@ class EventTables:
             Column(
                 "processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()
             ),
+        )
+
+        # The Postgres channel a commit of new outbox rows is announced on.
+        self.notify_channel = f"shopgraph_outbox_{self.outbox.schema or 'public'}"
+        # The statements every event costs, built once: per event they are the outbox
+        # write, the consumer's dedup record and the relay's claim, and one built on each
+        # use costs about a third of the CPU of its execution again.
+        self.write_event = insert(self.outbox).values(
+            id=bindparam("id"),
+            name=bindparam("name"),
+            version=bindparam("version"),
+            payload=bindparam("payload", type_=JSONB),
+            occurred_at=bindparam("occurred_at"),
+        )
+        # The first event of a transaction NOTIFYs the relays in the statement that
+        # writes it (outbox.py).
+        self.write_event_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
+            self.write_event.returning(self.outbox.c.id).cte("written")
+        )
+        self.record_processed = (
+            insert(self.processed_events)
+            .values(event_id=bindparam("event_id"), name=bindparam("name"))
+            .on_conflict_do_nothing(index_elements=[self.processed_events.c.event_id])
+            .returning(self.processed_events.c.event_id)
         )
