@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import subprocess
 import sys
@@ -465,16 +466,9 @@ def main(argv: list[str] | None = None) -> int:
                 before = asyncio.run(_work_done(database, redis.url))
                 counted_before = _by_process(counts)
                 cpu_before: dict[str, float] = {}
+                race_begins = functools.partial(_snapshot_cpu, cpu_before, started, _process_kind)
                 with LockWaits(database) as lock_waits:
-                    answers = _race(
-                        url,
-                        tokens,
-                        variant,
-                        args.arrival_seconds,
-                        lambda before=cpu_before: before.update(
-                            cpu_seconds_by_kind(started, _process_kind)
-                        ),
-                    )
+                    answers = _race(url, tokens, variant, args.arrival_seconds, race_begins)
                 cpu_after = cpu_seconds_by_kind(started, _process_kind)
                 result = RoundResult(answers=answers)
                 result.audit = asyncio.run(_stock(database, variant))
@@ -545,6 +539,12 @@ def _process_kind(name: str) -> str:
     if name.startswith("worker-"):
         return name.split("-")[1]
     return "request"
+
+
+def _snapshot_cpu(
+    into: dict[str, float], started: list[Any], kind_of: Callable[[str], str | None]
+) -> None:
+    into.update(cpu_seconds_by_kind(started, kind_of))
 
 
 def _per_shopper(

@@ -407,6 +407,7 @@ class CheckoutService:
         gate: Gate | None = None,
         *,
         pricer: CheckoutPricer,
+        new_ids: tuple[uuid.UUID, uuid.UUID] | None = None,
     ) -> Checkout:
         """Validate the cart and ask for its order (CheckoutRequested), once per key.
 
@@ -415,6 +416,8 @@ class CheckoutService:
         of more units than the admission gate lets into the saga is refused at once
         (CheckoutRefused, with no order and nothing stored). The cart is re-priced once
         by `pricer` (pricing/checkout.py): PRICE_CHANGED when the quote shown differs.
+        `new_ids`: the (checkout, order) ids a new checkout gets, chosen by the caller to
+        listen for its decision before it commits.
         """
         customer_id = viewer.require_user()
         key = idempotency_key.strip()
@@ -455,8 +458,7 @@ class CheckoutService:
         if not lines:
             raise InputErrors.single("cartId", Code.EMPTY_CART, "The cart is empty.")
         shipping_address = clean_address(address)
-        order_id = uuid.uuid4()
-        new_checkout_id = uuid.uuid4()
+        new_checkout_id, order_id = new_ids or (uuid.uuid4(), uuid.uuid4())
         line_ids = {str(line.variant_id): str(line.id) for line in lines}
         if gate is not None:
             # Before the pricing: in a rush most checkouts end here, and the refusal

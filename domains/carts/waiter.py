@@ -21,6 +21,11 @@ runs only while someone waits, and stops when the last one is answered. While it
 subscribed, a row is re-read only on its message or when the subscription is made again
 (a message may have been missed meanwhile); without it (Redis away), every
 REREAD_SECONDS.
+
+checkoutComplete registers its checkout before committing it (`expecting`, with the ids
+it chooses): nothing about the checkout can then be said before someone listens, so the
+wait's first look is the row the request just wrote, and the row is read only once
+something is heard or the subscription is made.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import contextlib
 import logging
 import uuid
 import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
@@ -85,13 +92,22 @@ class _Decisions:
         self.subscribed = False
 
     def register(
-        self, checkout_id: uuid.UUID, woken: asyncio.Event, order_id: uuid.UUID | None = None
+        self,
+        checkout_id: uuid.UUID,
+        woken: asyncio.Event,
+        order_id: uuid.UUID | None = None,
+        *,
+        listen: bool = True,
     ) -> None:
+        """Wake `woken` for what is heard about the checkout. `listen=False` leaves
+        starting the listener to the first wait: a checkout refused before it commits
+        then neither starts nor stops a subscription."""
         self._waiting.setdefault(checkout_id, set()).add(woken)
         if order_id is not None:
             self._checkout_of[order_id] = checkout_id
             self._order_of[checkout_id] = order_id
-        self.ensure_listening()
+        if listen:
+            self.ensure_listening()
 
     def take_heard(self, checkout_id: uuid.UUID) -> events.OrderStatusChanged | None:
         """The decision broadcast for this checkout's order since last asked, if any."""
@@ -210,29 +226,72 @@ async def _apply(resources: Resources, decided: events.OrderStatusChanged) -> Ch
     return checkout
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """A checkout registered with the decisions before the request commits it."""
+
+    checkout_id: uuid.UUID
+    order_id: uuid.UUID
+    woken: asyncio.Event
+
+
+@contextlib.contextmanager
+def expecting(
+    resources: Resources, checkout_id: uuid.UUID, order_id: uuid.UUID
+) -> Iterator[Expectation]:
+    """Listen for the decisions of a checkout about to be committed with these ids, for
+    as long as the block runs (pass it to wait_for_decision). Registered before its
+    commit, nothing said about it can come before the listening: the first look at the
+    checkout is the row the request just wrote, not a read of it."""
+    decisions = _decisions_of(resources)
+    woken = asyncio.Event()
+    # A subscription made after this (by the wait) wakes every waiter for a read, and
+    # one already made hears whatever comes from now on.
+    decisions.register(checkout_id, woken, order_id, listen=False)
+    try:
+        yield Expectation(checkout_id, order_id, woken)
+    finally:
+        decisions.unregister(checkout_id, woken)
+
+
 async def wait_for_decision(
     resources: Resources,
     checkout_id: uuid.UUID,
     bound: timedelta,
     *,
     order_id: uuid.UUID | None = None,
+    committed: tuple[Checkout, Expectation] | None = None,
 ) -> Checkout:
     """The checkout once it left PENDING, or as it is when `bound` has passed. With the
-    `order_id`, a decision broadcast for that order is applied as soon as it is heard."""
+    `order_id`, a decision broadcast for that order is applied as soon as it is heard.
+    `committed`: the checkout as this request committed it, registered beforehand
+    (`expecting`); its row is read only once something is heard for it or the
+    subscription is (re)made."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + bound.total_seconds()
     decisions = _decisions_of(resources)
-    woken = asyncio.Event()
-    decisions.register(checkout_id, woken, order_id)
+    unread: Checkout | None = None
+    if committed is not None and committed[1].checkout_id == checkout_id:
+        unread, woken = committed[0], committed[1].woken
+        registered_here = False
+    else:
+        woken = asyncio.Event()
+        decisions.register(checkout_id, woken, order_id)
+        registered_here = True
     try:
         while True:
-            woken.clear()
-            decisions.ensure_listening()
-            applied = None
-            if (decided := decisions.take_heard(checkout_id)) is not None:
-                applied = await _apply(resources, decided)
-            # What this request just committed needs no second read.
-            checkout = applied if applied is not None else await _read(resources, checkout_id)
+            if unread is not None and not woken.is_set():
+                decisions.ensure_listening()
+                checkout = unread
+            else:
+                woken.clear()
+                decisions.ensure_listening()
+                applied = None
+                if (decided := decisions.take_heard(checkout_id)) is not None:
+                    applied = await _apply(resources, decided)
+                # What this request just committed needs no second read.
+                checkout = applied if applied is not None else await _read(resources, checkout_id)
+            unread = None
             remaining = deadline - loop.time()
             if checkout.status != CheckoutStatus.PENDING.value or remaining <= 0:
                 return checkout
@@ -241,4 +300,5 @@ async def wait_for_decision(
                 async with asyncio.timeout(pause):
                     await woken.wait()
     finally:
-        decisions.unregister(checkout_id, woken)
+        if registered_here:
+            decisions.unregister(checkout_id, woken)

@@ -178,7 +178,8 @@ async def get_for_update(
     before another transaction committed.
     """
     column = inspect(model).primary_key[0] if by is None else by
-    return await session.scalar(_locked_row_statement(model, column), {"id": id})
+    found: ModelT | None = await session.scalar(_locked_row_statement(model, column), {"id": id})
+    return found
 
 
 # Built once per (model, column): a statement built on every call costs about a third of
@@ -187,9 +188,9 @@ async def get_for_update(
 _locked_row_statements: dict[tuple[type[Any], str], Select[Any]] = {}
 
 
-def _locked_row_statement(model: type[ModelT], column: Any) -> Select[tuple[ModelT]]:
+def _locked_row_statement(model: type[Any], column: Any) -> Select[Any]:
     key = (model, str(column.key))  # a column's name: columns themselves compare as SQL
-    statement = _locked_row_statements.get(key)
+    statement: Select[Any] | None = _locked_row_statements.get(key)
     if statement is None:
         statement = (
             select(model)

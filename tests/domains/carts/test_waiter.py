@@ -17,6 +17,7 @@ from domains.kit.db import transaction
 from domains.kit.events.broadcast import broadcast
 from domains.kit.resources import Resources
 from domains.orders import events as orders_events
+from tests.support.sql_counter import SqlCounter
 
 
 async def _pending_checkouts(resources: Resources, count: int) -> list[uuid.UUID]:
@@ -185,3 +186,50 @@ async def test_an_older_broadcast_does_not_undo_a_newer_status(resources: Resour
         checkout = await session.get(Checkout, checkout_id)
     assert checkout is not None
     assert (checkout.status, checkout.status_sequence) == ("AWAITING_PAYMENT", 2)
+
+
+async def test_a_checkout_listened_for_before_its_commit_is_not_read_until_something_is_heard(
+    resources: Resources, sql_counter: SqlCounter
+) -> None:
+    (other,) = await _pending_checkouts(resources, 1)
+    before = await _subscribers(resources)
+    # Someone else waits already: the subscription is made, and stays.
+    elsewhere = asyncio.create_task(
+        waiter.wait_for_decision(resources, other, timedelta(seconds=20))
+    )
+    await _until_subscribed(resources, before)
+    checkout_id, order_id = uuid.uuid4(), uuid.uuid4()
+
+    with waiter.expecting(resources, checkout_id, order_id) as expected:
+        async with transaction(resources.session_factory) as session:
+            committed = await session.scalar(
+                insert(Checkout)
+                .values(
+                    id=checkout_id,
+                    cart_id=uuid.uuid4(),
+                    customer_id=uuid.uuid4(),
+                    idempotency_key="listened-for",
+                    order_id=order_id,
+                )
+                .returning(Checkout)
+            )
+        assert committed is not None
+        sql_counter.reset()
+        waiting = asyncio.create_task(
+            waiter.wait_for_decision(
+                resources,
+                checkout_id,
+                timedelta(seconds=20),
+                order_id=order_id,
+                committed=(committed, expected),
+            )
+        )
+        await asyncio.sleep(0.3)
+        unread = sql_counter.count
+
+        await _broadcast_decision(resources, order_id, checkout_id, "AWAITING_PAYMENT", 2)
+        decided = await waiting
+    elsewhere.cancel()
+
+    assert unread == 0, sql_counter.statements
+    assert (decided.status, decided.status_sequence) == ("AWAITING_PAYMENT", 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import strawberry
@@ -125,29 +126,36 @@ async def checkout_complete(
         PricingChoices(shipping=shipping_choices(shipping), quote_token=quote_token),
         resources.settings.stripe_api_key,
     )
-    try:
-        # The gate outside the transaction: a refusal, or a commit that fails, releases
-        # what the request was admitted for.
-        async with (
-            Gate(resources.redis, resources.settings, config.admission_margin) as gate,
-            unit_of_work(info) as session,
-        ):
-            checkout = await checkouts.request(
-                session,
-                info.context.viewer,
-                parse_id(cart_id, "cartId"),
-                shipping_address.to_service(),
-                idempotency_key,
-                gate,
-                pricer=pricer,
-            )
-    except PriceChanged as refused:
-        return _price_changed(refused)
-    except InputErrors as error:
-        return CheckoutCompletePayload(errors=cart_errors(error))
-    except CheckoutRefused as refused:
-        return answer(refused.checkout)
-    decided = await waiter.wait_for_decision(
-        resources, checkout.id, config.checkout_wait, order_id=checkout.order_id
-    )
+    new_ids = (uuid.uuid4(), uuid.uuid4())
+    with waiter.expecting(resources, *new_ids) as expected:
+        try:
+            # The gate outside the transaction: a refusal, or a commit that fails,
+            # releases what the request was admitted for.
+            async with (
+                Gate(resources.redis, resources.settings, config.admission_margin) as gate,
+                unit_of_work(info) as session,
+            ):
+                checkout = await checkouts.request(
+                    session,
+                    info.context.viewer,
+                    parse_id(cart_id, "cartId"),
+                    shipping_address.to_service(),
+                    idempotency_key,
+                    gate,
+                    pricer=pricer,
+                    new_ids=new_ids,
+                )
+        except PriceChanged as refused:
+            return _price_changed(refused)
+        except InputErrors as error:
+            return CheckoutCompletePayload(errors=cart_errors(error))
+        except CheckoutRefused as refused:
+            return answer(refused.checkout)
+        decided = await waiter.wait_for_decision(
+            resources,
+            checkout.id,
+            config.checkout_wait,
+            order_id=checkout.order_id,
+            committed=(checkout, expected),
+        )
     return answer(decided)
