@@ -103,9 +103,14 @@ def _race(
     from tests.support.apollo import default_toolchain
 
     node, _npm = default_toolchain()
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as shoppers:
+    with (
+        tempfile.NamedTemporaryFile("w", suffix=".json") as shoppers,
+        tempfile.TemporaryFile("w+") as answers,
+    ):
         json.dump(tokens, shoppers)
         shoppers.flush()
+        # The answers go to a file: read from a pipe only after stderr ends, a thousand
+        # of them would fill it, and Node would wait on it forever.
         with subprocess.Popen(
             [
                 node,
@@ -113,11 +118,10 @@ def _race(
                 *("--url", url, "--shoppers-file", shoppers.name),
                 *("--variant", variant, "--arrival", str(arrival_seconds)),
             ],
-            stdout=subprocess.PIPE,
+            stdout=answers,
             stderr=subprocess.PIPE,
             text=True,
         ) as shoppers_process:
-            assert shoppers_process.stdout is not None
             assert shoppers_process.stderr is not None
             problems = []
             for line in shoppers_process.stderr:
@@ -125,9 +129,10 @@ def _race(
                     on_start()
                 else:
                     problems.append(line)
-            output = shoppers_process.stdout.read()
         if shoppers_process.returncode != 0:
             raise RuntimeError(f"flash.mjs failed: {''.join(problems)[-2000:]}")
+        answers.seek(0)
+        output = answers.read()
     return [
         Answer(
             shopper=int(item["shopper"]),
