@@ -8,6 +8,7 @@ process name, so anything else of theirs running on the machine is counted too."
 from __future__ import annotations
 
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,3 +54,18 @@ def milliseconds_per_unit(
     }
     per_unit["total"] = round(sum(per_unit.values()), 1)
     return per_unit
+
+
+def reference_loop_ms(rounds: int = 3) -> float:
+    """CPU milliseconds this machine takes for a fixed pure-Python loop (ten million
+    additions), the fastest of `rounds`: how fast the machine ran around a run, for
+    comparing CPU figures between runs on a host whose speed varies (a shared VM's
+    neighbours). Lower is faster."""
+    fastest = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        total = 0
+        for number in range(10_000_000):
+            total += number
+        fastest = min(fastest, time.process_time() - started)
+    return round(fastest * 1000, 1)

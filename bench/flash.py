@@ -37,7 +37,7 @@ import asyncpg
 import httpx
 
 from bench.counting import fresh_counts, read_counts
-from bench.cpu import cpu_seconds_by_kind, milliseconds_per_unit
+from bench.cpu import cpu_seconds_by_kind, milliseconds_per_unit, reference_loop_ms
 from bench.harness import (
     ROOT,
     bench_database,
@@ -401,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     redis.start()
     summaries: list[dict[str, Any]] = []
     ordinary: list[dict[str, Any]] = []
+    machine = {"reference_loop_ms_before": reference_loop_ms()}
     per_level = {level: max(args.checkouts, 4 * level) for level in levels}
     # The flash crowds, then the ordinary workload's customers, in-process and over HTTP.
     crowds = args.shoppers * args.rounds
@@ -503,11 +504,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
     finally:
         redis.kill()
+    machine["reference_loop_ms_after"] = reference_loop_ms()
     (RESULTS / "flash.json").write_text(
-        json.dumps({"flash": summaries, "checkout": ordinary}, indent=2)
+        json.dumps({"flash": summaries, "checkout": ordinary, "machine": machine}, indent=2)
     )
-    (RESULTS / "flash.md").write_text(report(summaries, args, ordinary))
-    print(report(summaries, args, ordinary))
+    (RESULTS / "flash.md").write_text(report(summaries, args, ordinary, machine))
+    print(report(summaries, args, ordinary, machine))
     return 0 if all(s["exactly_units_ordered"] and s["stock_audit_clean"] for s in summaries) else 1
 
 
@@ -722,6 +724,7 @@ def report(
     summaries: list[dict[str, Any]],
     args: argparse.Namespace,
     ordinary: list[dict[str, Any]] | None = None,
+    machine: dict[str, float] | None = None,
 ) -> str:
     lines = [
         "# Flash sale",
@@ -736,6 +739,18 @@ def report(
         )
         + ", this machine.",
         "",
+        *(
+            [
+                "The machine's speed, for comparing runs: a fixed pure-Python loop (ten "
+                f"million additions) took {machine['reference_loop_ms_before']} ms of CPU "
+                f"before this run and {machine['reference_loop_ms_after']} ms after it "
+                "(lower is faster; on a shared host it varies by a quarter from one minute "
+                "to the next, and the CPU figures below with it).",
+                "",
+            ]
+            if machine
+            else []
+        ),
         "| round | orders | outcomes | let into the saga | decision p50 / p95 / p99 ms | "
         "decided per s | last answer after s | commits / Redis commands per shopper | "
         "stock audit |",
