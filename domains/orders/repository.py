@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, text, tuple_
+from sqlalchemy import and_, delete, exists, func, inspect, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,10 +99,6 @@ class OrderRepository:
 
 
 class LineRepository:
-    async def add_all(self, session: AsyncSession, lines: Sequence[OrderLine]) -> None:
-        session.add_all(lines)
-        await session.flush()
-
     async def for_orders(
         self, session: AsyncSession, order_ids: Sequence[uuid.UUID]
     ) -> list[OrderLine]:
@@ -140,6 +136,41 @@ class ParcelRepository:
             .order_by(OrderParcel.order_id, OrderParcel.seller_id)
             .execution_options(populate_existing=True),
         )
+
+
+class PlacingRepository:
+    async def add_contents(
+        self,
+        session: AsyncSession,
+        lines: Sequence[OrderLine],
+        parcels: Sequence[OrderParcel],
+        status: str,
+    ) -> None:
+        """A new order's lines, parcels and first status in one statement (the parcels
+        and the status change as data-modifying CTEs): a checkout's placing is one round
+        trip for all three, and no unit of work tracks objects nothing reads back."""
+        if not lines:
+            raise ValueError("an order has at least one line")
+        statement = insert(OrderLine).values(_rows(lines))
+        if parcels:
+            statement = statement.add_cte(insert(OrderParcel).values(_rows(parcels)).cte("parcels"))
+        history = insert(OrderStatusChange).values(
+            order_id=lines[0].order_id, status=status, note=""
+        )
+        await session.execute(statement.add_cte(history.cte("history")))
+
+
+def _rows(objects: Sequence[OrderLine] | Sequence[OrderParcel]) -> list[dict[str, Any]]:
+    """The column values of new, unsaved objects, each with its id (the model's default
+    is the ORM's to apply, and these never reach the ORM)."""
+    columns = [attribute.key for attribute in inspect(type(objects[0])).column_attrs]
+    rows = []
+    for item in objects:
+        row = {key: getattr(item, key) for key in columns}
+        if row["id"] is None:
+            row["id"] = uuid.uuid4()
+        rows.append(row)
+    return rows
 
 
 class HistoryRepository:
@@ -195,3 +226,4 @@ early_stock_answers = EarlyStockAnswerRepository()
 line_repository = LineRepository()
 parcel_repository = ParcelRepository()
 history_repository = HistoryRepository()
+placing_repository = PlacingRepository()

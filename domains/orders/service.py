@@ -33,6 +33,7 @@ from domains.orders.repository import (
     line_repository,
     order_repository,
     parcel_repository,
+    placing_repository,
 )
 from domains.orders.status_machine import (
     CUSTOMER_CANCELLABLE,
@@ -193,10 +194,12 @@ class OrderService:
         )
         if order is None:
             return None
-        await line_repository.add_all(session, breakdown.new_lines(order.id, event.lines, quote))
-        if quote is not None:
-            await parcel_repository.add_all(session, breakdown.parcels(order.id, quote))
-        await history_repository.add(session, event.order_id, S.PENDING.value, "")
+        await placing_repository.add_contents(
+            session,
+            breakdown.new_lines(order.id, event.lines, quote),
+            [] if quote is None else breakdown.parcels(order.id, quote),
+            S.PENDING.value,
+        )
         if problem is not None:
             # Products may hold stock for it already, or will: OrderFailed gives back what
             # it holds, and a reservation answered later is cancelled (stock_reserved).

@@ -541,3 +541,40 @@ async def test_a_sellers_order_list_costs_three_statements_whatever_its_size(
     )
     assert len(tables) == sql_counter.count, sql_counter.statements
     assert tables == ["orders.order_lines", "orders.order_parcels", "orders.orders"]
+
+
+async def test_placing_writes_the_lines_parcels_and_first_status_in_one_statement(
+    resources: Resources, sql_counter: SqlCounter
+) -> None:
+    lamps, books = seller(resources), seller(resources)
+    sql_counter.reset()
+
+    order_id = await check_out(
+        resources,
+        customer(resources),
+        {LAMP: 2, SHADE: 1, BOOK: 1},
+        german_quote(shop_of(lamps), shop_of(books)),
+    )
+
+    written = [
+        statement
+        for statement in sql_counter.statements
+        if re.search(
+            r"INSERT INTO orders\.(order_lines|order_parcels|order_status_history)", statement
+        )
+    ]
+    assert len(written) == 1, written
+    assert all(
+        f"INSERT INTO orders.{table}" in written[0]
+        for table in ("order_lines", "order_parcels", "order_status_history")
+    )
+    async with resources.session_factory() as session:
+        lines = await orders.lines_of(session, [order_id])
+        parcels = await orders.parcels_of(session, [order_id])
+        history = await orders.history_of(session, [order_id])
+    assert sorted((line.position, line.quantity) for line in lines) == [(0, 2), (1, 1), (2, 1)]
+    assert len({line.id for line in lines}) == 3
+    assert sorted(parcel.price for parcel in parcels) == sorted(
+        parcel.price for parcel in german_quote(shop_of(lamps), shop_of(books)).parcels
+    )
+    assert [change.status for change in history] == ["PENDING"]
