@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, inspect, select, text, tuple_
+from sqlalchemy import and_, delete, exists, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import class_mapper
 
 from domains.kit.db import all_rows, get_for_update
 from domains.orders.models import (
@@ -163,7 +164,7 @@ class PlacingRepository:
 def _rows(objects: Sequence[OrderLine] | Sequence[OrderParcel]) -> list[dict[str, Any]]:
     """The column values of new, unsaved objects, each with its id (the model's default
     is the ORM's to apply, and these never reach the ORM)."""
-    columns = [attribute.key for attribute in inspect(type(objects[0])).column_attrs]
+    columns = [attribute.key for attribute in class_mapper(type(objects[0])).column_attrs]
     rows = []
     for item in objects:
         row = {key: getattr(item, key) for key in columns}
