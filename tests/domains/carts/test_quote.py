@@ -370,3 +370,10 @@ async def test_a_quote_costs_the_same_statements_however_big_the_cart(
     (await quote(carts_client, other_customer, large["id"])).ok()
 
     assert sql_counter.count == small_statements
+    # Every seller's methods, their rates and the zones priced: one statement.
+    shipping = [statement for statement in sql_counter.statements if "carts.shipping_" in statement]
+    assert len(shipping) == 1, shipping
+    assert all(
+        f"carts.{table}" in shipping[0]
+        for table in ("shipping_methods", "shipping_rates", "shipping_zones")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -86,36 +86,40 @@ class MethodRepository:
             statement = statement.where(_owned_by(ShippingMethod.seller_id, seller_id))
         return await all_rows(session, statement)
 
-    async def of_sellers_and_platform(
+    async def priced_for_sellers_and_platform(
         self, session: AsyncSession, seller_ids: Sequence[uuid.UUID]
-    ) -> list[ShippingMethod]:
-        """The methods of these sellers and the platform's, ended ones too (whether the
-        platform configured any method at all decides the built-in default)."""
-        return await all_rows(
-            session,
-            select(ShippingMethod).where(
-                or_(ShippingMethod.seller_id.in_(seller_ids), ShippingMethod.seller_id.is_(None))
-            ),
-        )
+    ) -> tuple[list[ShippingMethod], list[ShippingRate], dict[uuid.UUID, ShippingZone]]:
+        """In one statement: the methods of these sellers and the platform's, ended ones
+        too (whether the platform configured any method at all decides the built-in
+        default); the rates of those not ended, cheapest first per method; the zones
+        those rates price."""
+        rows = (
+            await session.execute(
+                select(ShippingMethod, ShippingRate, ShippingZone)
+                .outerjoin(
+                    ShippingRate,
+                    and_(
+                        ShippingRate.method_id == ShippingMethod.id,
+                        ShippingMethod.ended_at.is_(None),
+                    ),
+                )
+                .outerjoin(ShippingZone, ShippingZone.id == ShippingRate.zone_id)
+                .where(
+                    or_(
+                        ShippingMethod.seller_id.in_(seller_ids),
+                        ShippingMethod.seller_id.is_(None),
+                    )
+                )
+                .order_by(ShippingMethod.id, ShippingRate.price)
+            )
+        ).all()
+        methods = list(dict.fromkeys(method for method, _rate, _zone in rows))
+        rates = [rate for _method, rate, _zone in rows if rate is not None]
+        zones = {zone.id: zone for _method, _rate, zone in rows if zone is not None}
+        return methods, rates, zones
 
 
 class RateRepository:
-    async def with_zones_for_methods(
-        self, session: AsyncSession, method_ids: Sequence[uuid.UUID]
-    ) -> tuple[list[ShippingRate], dict[uuid.UUID, ShippingZone]]:
-        """The methods' rates and the zones they price, in one statement."""
-        if not method_ids:
-            return [], {}
-        rows = (
-            await session.execute(
-                select(ShippingRate, ShippingZone)
-                .join(ShippingZone, ShippingZone.id == ShippingRate.zone_id)
-                .where(ShippingRate.method_id.in_(method_ids))
-                .order_by(ShippingRate.method_id, ShippingRate.price)
-            )
-        ).all()
-        return [rate for rate, _zone in rows], {zone.id: zone for _rate, zone in rows}
-
     async def for_methods(
         self, session: AsyncSession, method_ids: Sequence[uuid.UUID]
     ) -> list[ShippingRate]:

@@ -398,12 +398,11 @@ class ShippingService:
     ) -> dict[uuid.UUID, list[ShippingOption]]:
         """Each seller's shipping options for a parcel to `country_code`, cheapest first:
         the seller's own active methods, or the platform's when the seller has none.
-        Two statements however many sellers."""
-        methods = await method_repository.of_sellers_and_platform(session, seller_ids)
-        active = [method for method in methods if method.ended_at is None]
-        rates, zones = await rate_repository.with_zones_for_methods(
-            session, [method.id for method in active]
+        One statement however many sellers."""
+        methods, rates, zones = await method_repository.priced_for_sellers_and_platform(
+            session, seller_ids
         )
+        active = [method for method in methods if method.ended_at is None]
         rates_of: dict[uuid.UUID, list[ShippingRate]] = {}
         for rate in rates:
             rates_of.setdefault(rate.method_id, []).append(rate)
