@@ -70,9 +70,9 @@ class EventTables:
 
         # The Postgres channel a commit of new outbox rows is announced on.
         self.notify_channel = f"shopgraph_outbox_{self.outbox.schema or 'public'}"
-        # The statements every event costs, built once: per event they are the outbox
-        # write, the consumer's dedup record and the relay's claim, and one built on each
-        # use costs about a third of the CPU of its execution again.
+        # The statements every event costs, built once: the outbox write and the
+        # consumer's dedup record (the relay builds its own once, relay.py). One built on
+        # each use costs about a third of the CPU of its execution again.
         self.write_event = insert(self.outbox).values(
             id=bindparam("id"),
             name=bindparam("name"),
