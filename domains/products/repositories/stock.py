@@ -144,14 +144,24 @@ class ReservationRepository:
         )
         return result.all()
 
-    async def add_all(
+    async def add_all_unless_held(
         self, session: AsyncSession, rows: Sequence[dict[str, Any]]
-    ) -> Sequence[StockReservation]:
-        result = await session.scalars(
-            insert(StockReservation).returning(StockReservation, sort_by_parameter_order=True),
-            list(rows),
+    ) -> list[StockReservation]:
+        """Insert the rows, in one statement, but none an order holds already (order,
+        variant); those inserted, in variant order. Without an error for a row already
+        there, no savepoint is needed around the insert for the transaction to go on."""
+        if not rows:
+            return []
+        values = list(rows)
+        inserted = await session.scalars(
+            insert(StockReservation)
+            .values(values)
+            .on_conflict_do_nothing(
+                index_elements=[StockReservation.order_id, StockReservation.variant_id]
+            )
+            .returning(StockReservation)
         )
-        return result.all()
+        return sorted(inserted.all(), key=lambda row: row.variant_id)
 
     async def delete_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
         await session.execute(delete(StockReservation).where(StockReservation.order_id == order_id))

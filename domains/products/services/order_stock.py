@@ -55,14 +55,14 @@ class OrderStockService:
             return
         hold_until = max(event.payment_due_at, now) + HOLD_GRACE
         try:
-            async with session.begin_nested():
-                await stock.reserve(
-                    session,
-                    event.order_id,
-                    [StockLine(line.variant_id, line.quantity) for line in wanted],
-                    hold_for=hold_until - now,
-                    now=now,
-                )
+            # All or nothing, with nothing written when it fails (stock.reserve).
+            await stock.reserve(
+                session,
+                event.order_id,
+                [StockLine(line.variant_id, line.quantity) for line in wanted],
+                hold_for=hold_until - now,
+                now=now,
+            )
         except InputErrors as error:
             codes = {item.code for item in error.errors}
             if codes == {ProductErrorCode.ALREADY_RESERVED}:

@@ -20,11 +20,14 @@ from domains.kit.cache import EntityCache
 from domains.kit.db import transaction
 from domains.kit.errors import InputErrors
 from domains.kit.resources import Resources
+from domains.products import events
 from domains.products.models import Inventory, InventoryMovement, StockReservation
+from domains.products.services.order_stock import order_stock
 from domains.products.services.stock import StockLine, stock
 from domains.products.sweeper import sweep_once
 from tests.domains.products.helpers import Catalog, VariantSpec, table_snapshot
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 
 ROUNDS = 20
 CHECKOUTS = 50
@@ -269,3 +272,64 @@ async def test_the_database_itself_refuses_to_reserve_more_than_is_on_hand(
                 )
 
     assert await _levels(resources, variant_id) == (2, 0)
+
+
+@pytest.mark.parametrize("units", [1, 3], ids=["short", "held"])
+async def test_an_order_of_one_variant_is_answered_without_a_savepoint(
+    catalog: Catalog, resources: Resources, sql_counter: SqlCounter, units: int
+) -> None:
+    variant_id = await _variant(catalog, units)
+    order = uuid.uuid4()
+    sql_counter.reset()
+
+    async with transaction(resources.session_factory) as session:
+        await order_stock.reserve_for_order(
+            session,
+            events.OrderPlaced(
+                order_id=order,
+                lines=[events.OrderLineRequest(variant_id=variant_id, quantity=2)],
+                payment_due_at=datetime.now(UTC) + timedelta(minutes=30),
+            ),
+        )
+
+    assert not [s for s in sql_counter.statements if "SAVEPOINT" in s.upper()]
+    answered = [s for s in sql_counter.statements if "products.outbox" in s]
+    assert answered, "the answer is written in the same transaction"
+    # Short: nothing held, nothing left behind; enough: the two units held.
+    assert await _levels(resources, variant_id) == ((1, 0) if units == 1 else (3, 2))
+
+
+async def test_a_concurrent_reserve_for_the_same_order_gives_its_units_back(
+    catalog: Catalog, resources: Resources
+) -> None:
+    variant_id = await _variant(catalog, 5)
+    order = uuid.uuid4()
+
+    async def refused_and_committed() -> InputErrors | None:
+        # As the products consumer does: the refusal is caught and the transaction
+        # commits (with the refusal's event), so what the refused reserve wrote stays.
+        async with transaction(resources.session_factory) as session:
+            try:
+                await stock.reserve(session, order, [StockLine(variant_id, 2)])
+            except InputErrors as error:
+                return error
+        return None
+
+    async with transaction(resources.session_factory) as first:
+        await stock.reserve(first, order, [StockLine(variant_id, 2)])
+        # The second finds no reservation yet, then waits for the first's row lock.
+        second = asyncio.create_task(refused_and_committed())
+        await asyncio.sleep(0.3)
+        assert not second.done()
+    outcome = await second
+
+    assert isinstance(outcome, InputErrors)
+    assert [e.code.value for e in outcome.errors] == ["ALREADY_RESERVED"]
+    assert await _levels(resources, variant_id) == (5, 2)
+    async with resources.session_factory() as session:
+        rows = await session.scalar(
+            select(func.count())
+            .select_from(StockReservation)
+            .where(StockReservation.order_id == order)
+        )
+    assert rows == 1
