@@ -790,22 +790,15 @@ def report(
             f"| {waits['most_sessions_waiting']} |"
         )
     cpu_kinds = (*PROCESS_KINDS, "postgres", "redis", "total")
-    lines += [
-        "",
+    lines += _table(
         "CPU milliseconds per shopper's checkout, by process, from the race's start (the "
         "carts filled) to its last answer (`/proc`; Postgres and Redis by server process); "
         "sagas still under way then are partly counted:",
-        "",
-        "| round | " + " | ".join(cpu_kinds) + " |",
-        "| --- | " + " | ".join("---" for _ in cpu_kinds) + " |",
-    ]
-    for s in summaries:
-        spent = s.get("cpu_ms_per_shopper", {})
-        lines.append(
-            f"| {s['round']} | "
-            + " | ".join(str(spent.get(kind, "-")) for kind in cpu_kinds)
-            + " |"
-        )
+        ("round",),
+        cpu_kinds,
+        summaries,
+        lambda summary, kind: str(summary.get("cpu_ms_per_shopper", {}).get(kind, "-")),
+    )
     if ordinary:
         lines += [
             "",
@@ -868,17 +861,28 @@ def _per_system_table(
     cell: Callable[[dict[str, Any], str], str],
 ) -> list[str]:
     """A table of the ordinary workload's rows, one line per system and shoppers."""
+    return _table(intro, ("system", "shoppers"), columns, rows, cell)
+
+
+def _table(
+    intro: str,
+    labels: Sequence[str],
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+    cell: Callable[[dict[str, Any], str], str],
+) -> list[str]:
+    """A Markdown table after `intro`: each row's `labels` fields, then a cell per column."""
     lines = [
         "",
         intro,
         "",
-        "| system | shoppers | " + " | ".join(columns) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in columns) + " |",
+        "| " + " | ".join((*labels, *columns)) + " |",
+        "| " + " | ".join("---" for _ in (*labels, *columns)) + " |",
     ]
     for row in rows:
         lines.append(
-            f"| {row['system']} | {row['shoppers']} | "
-            + " | ".join(cell(row, column) for column in columns)
+            "| "
+            + " | ".join((*(str(row[label]) for label in labels), *(cell(row, c) for c in columns)))
             + " |"
         )
     return lines
