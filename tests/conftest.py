@@ -128,6 +128,9 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "resources" not in request.fixturenames:
         return
     resources: Resources = request.getfixturevalue("resources")
+    # The session's resources outlive the test: what they keep between requests stops
+    # here, as it would when they close.
+    await resources.stop_lingering()
     schemas = [entry.name for entry in DOMAINS]
     async with resources.engine.begin() as connection:
         tables = (

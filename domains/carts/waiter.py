@@ -16,11 +16,13 @@ only the consumer's path taken instead.
 One subscription per process serves every waiting request (patterns over all checkout
 channels and all order decisions), not one each: a flash sale puts a thousand checkouts
 in wait at once, and a Redis connection apiece would empty the pool that everything else
-needs. The listener
-runs only while someone waits, and stops when the last one is answered. While it is
-subscribed, a row is re-read only on its message or when the subscription is made again
-(a message may have been missed meanwhile); without it (Redis away), every
-REREAD_SECONDS.
+needs. The listener runs while someone waits, and for LINGER_SECONDS after the last one
+is answered: checkouts one after another then find it subscribed, where stopping at each
+answer made every checkout pay a new subscription and the read it calls for (one round
+trip to Redis and one statement on the way to each answer). It stops with the process's
+resources. While it is subscribed, a row is re-read only on its message or when the
+subscription is made again (a message may have been missed meanwhile); without it
+(Redis away), every REREAD_SECONDS.
 
 checkoutComplete registers its checkout before committing it (`expecting`, with the ids
 it chooses): nothing about the checkout can then be said before someone listens, so the
@@ -59,6 +61,10 @@ logger = logging.getLogger("shopgraph.carts")
 # a message, when the subscription is (re)made, and at the bound: a live subscription
 # loses no message, and a lost one wakes every waiter.
 REREAD_SECONDS = 0.5
+# How long the subscription outlives its last waiter. While it lingers the process still
+# hears every decision broadcast, which costs it a message each: long enough to bridge
+# the gap between one shopper's checkouts, short enough to let an idle process go quiet.
+LINGER_SECONDS = 10.0
 _CHANNEL = "checkout:"
 
 
@@ -89,6 +95,7 @@ class _Decisions:
         self._order_of: dict[uuid.UUID, uuid.UUID] = {}
         self._heard: dict[uuid.UUID, events.OrderStatusChanged] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._linger_until = 0.0  # the loop's clock
         self.subscribed = False
 
     def register(
@@ -130,10 +137,20 @@ class _Decisions:
                 order_id = self._order_of.pop(checkout_id, None)
                 if order_id is not None:
                     self._checkout_of.pop(order_id, None)
-        if not self._waiting and self._listener is not None:
-            # Nobody waits: the subscription closes now rather than at its next poll.
-            self._listener.cancel()
-            self._listener = None
+        if not self._waiting:
+            self._linger_until = asyncio.get_running_loop().time() + LINGER_SECONDS
+
+    def _wanted(self) -> bool:
+        return bool(self._waiting) or asyncio.get_running_loop().time() < self._linger_until
+
+    async def close(self) -> None:
+        """Stop listening now (the process's resources are closing)."""
+        listener, self._listener = self._listener, None
+        self._linger_until = 0.0
+        if listener is not None and not listener.done():
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
 
     def _wake(self, checkout_id: uuid.UUID | None = None) -> None:
         targets = (
@@ -162,8 +179,11 @@ class _Decisions:
             self._wake(checkout_id)
 
     async def _listen(self) -> None:
+        # Nothing is awaited between the last `_wanted()` and the end: a waiter that
+        # registers after it finds this task done and starts another.
         prefix = f"{self._settings.redis_key_prefix}{_CHANNEL}"
-        while self._waiting:
+        loop = asyncio.get_running_loop()
+        while self._wanted():
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.psubscribe(
@@ -172,8 +192,11 @@ class _Decisions:
                 )
                 self.subscribed = True
                 self._wake()  # a decision may have come before the subscription
-                while self._waiting:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                while self._wanted():
+                    poll = 1.0 if self._waiting else self._linger_until - loop.time()
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=max(min(poll, 1.0), 0.01)
+                    )
                     if message is None:
                         continue
                     name = message["channel"]
@@ -203,6 +226,7 @@ def _decisions_of(resources: Resources) -> _Decisions:
     decisions = _decisions.get(resources.redis)
     if decisions is None:
         decisions = _decisions[resources.redis] = _Decisions(resources.redis, resources.settings)
+        resources.on_close(decisions.close)
     return decisions
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -39,6 +39,22 @@ class Resources:
     # primary by a moment (dataloaders, listings). None: those reads use the primary.
     replica_engine: AsyncEngine | None = None
     replica_session_factory: async_sessionmaker[AsyncSession] | None = None
+    # Stoppers of what a domain starts on first use and keeps between requests
+    # (checkoutComplete's decision listener): run as the resources close, before the
+    # connections do.
+    stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def on_close(self, stop: Callable[[], Awaitable[None]]) -> None:
+        self.stoppers.append(stop)
+
+    async def stop_lingering(self) -> None:
+        """Stop what was started on first use and kept between requests; each starts
+        again on its next use."""
+        for stop in reversed(self.stoppers):
+            try:
+                await stop()
+            except Exception:
+                logger.exception("stopping %r failed", stop)
 
     @property
     def redis_for_blocking(self) -> Redis:
@@ -131,18 +147,20 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             await warm_pool(pooled, settings.database_pool_min)
         except Exception as error:  # readiness reports the database; starting goes on
             logger.warning("could not open the first database connections: %s", error)
+    resources = Resources(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        redis=redis,
+        jwt_keys=JwtKeys.from_settings(settings),
+        blocking_redis=blocking_redis,
+        replica_engine=replica,
+        replica_session_factory=create_session_factory(replica) if replica else None,
+    )
     try:
-        yield Resources(
-            settings=settings,
-            engine=engine,
-            session_factory=create_session_factory(engine),
-            redis=redis,
-            jwt_keys=JwtKeys.from_settings(settings),
-            blocking_redis=blocking_redis,
-            replica_engine=replica,
-            replica_session_factory=create_session_factory(replica) if replica else None,
-        )
+        yield resources
     finally:
+        await resources.stop_lingering()
         await blocking_redis.aclose()
         await redis.aclose()
         if replica is not None:
