@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import String, and_, bindparam, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Executable,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -335,6 +347,36 @@ class CheckoutRepository:
     ) -> Checkout | None:
         return await get_for_update(session, Checkout, order_id, by=Checkout.order_id)
 
+    async def record_order_status(
+        self,
+        session: AsyncSession,
+        order_id: uuid.UUID,
+        *,
+        status: str,
+        sequence: int,
+        failure_reason: str | None,
+        failed_lines: list[dict[str, Any]],
+    ) -> Checkout | None:
+        """In one statement: the order's status on its checkout, unless the checkout has
+        recorded this status or a newer one already; and, when the order awaits payment,
+        the checkout's cart closed if still open. The checkout as recorded, or None when
+        there was nothing new.
+
+        The row's lock is the UPDATE's: a concurrent record of the same order waits for
+        it, then re-checks the sequence against what it committed."""
+        return await session.scalar(
+            _RECORD_ORDER_STATUS,
+            {
+                "of_order": order_id,
+                "new_status": status,
+                "new_sequence": sequence,
+                "new_failure_reason": failure_reason,
+                "new_failed_lines": failed_lines,
+                "closes_cart": status == CheckoutStatus.AWAITING_PAYMENT.value,
+            },
+            execution_options={"populate_existing": True},
+        )
+
     async def by_key_or_pending_for_cart(
         self,
         session: AsyncSession,
@@ -403,6 +445,41 @@ _BY_KEY_OR_PENDING_FOR_CART = (
     )
     .limit(2)
 )
+
+
+def _record_order_status() -> Executable:
+    recorded = (
+        update(Checkout)
+        .where(
+            Checkout.order_id == bindparam("of_order"),
+            Checkout.status_sequence < bindparam("new_sequence"),
+        )
+        .values(
+            status=bindparam("new_status"),
+            status_sequence=bindparam("new_sequence"),
+            failure_reason=bindparam("new_failure_reason"),
+            failed_lines=bindparam("new_failed_lines"),
+            updated_at=func.now(),
+        )
+        .returning(*Checkout.__table__.c)
+        .cte("recorded")
+    )
+    closed = (
+        update(Cart)
+        .where(
+            Cart.id.in_(select(recorded.c.cart_id)),
+            Cart.status == CartStatus.OPEN.value,
+            bindparam("closes_cart", type_=Boolean),
+        )
+        .values(status=CartStatus.CHECKED_OUT.value, updated_at=func.now())
+        .cte("closed")
+    )
+    return select(Checkout).from_statement(select(recorded).add_cte(closed))
+
+
+# A decided checkout's record: the carts consumer runs it for every status of every
+# order, and the waiting request for each decision it hears first.
+_RECORD_ORDER_STATUS = _record_order_status()
 
 cart_repository = CartRepository()
 line_repository = LineRepository()

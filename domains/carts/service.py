@@ -504,27 +504,23 @@ class CheckoutService:
     async def record_order_status(
         self, session: AsyncSession, event: events.OrderStatusChanged
     ) -> Checkout | None:
-        """Follow the order a checkout asked for; the cart closes once it awaits payment."""
-        checkout = await checkout_repository.get_by_order_for_update(session, event.order_id)
-        if checkout is None or event.sequence <= checkout.status_sequence:
-            return None
-        checkout.status = CheckoutStatus(event.status).value
-        checkout.status_sequence = event.sequence
-        checkout.failure_reason = event.reason
-        checkout.failed_lines = [
-            {
-                "variant_id": str(line.variant_id),
-                "requested": line.requested,
-                "available": line.available,
-            }
-            for line in event.failed_lines
-        ]
-        if checkout.status == CheckoutStatus.AWAITING_PAYMENT.value:
-            cart = await cart_repository.get_for_update(session, checkout.cart_id)
-            if cart is not None and cart.status == CartStatus.OPEN.value:
-                cart.status = CartStatus.CHECKED_OUT.value
-        await session.flush()
-        return checkout
+        """Follow the order a checkout asked for; the cart closes once it awaits payment.
+        The checkout as recorded, or None when the event was not newer than its record."""
+        return await checkout_repository.record_order_status(
+            session,
+            event.order_id,
+            status=CheckoutStatus(event.status).value,
+            sequence=event.sequence,
+            failure_reason=event.reason,
+            failed_lines=[
+                {
+                    "variant_id": str(line.variant_id),
+                    "requested": line.requested,
+                    "available": line.available,
+                }
+                for line in event.failed_lines
+            ],
+        )
 
 
 class CheckoutRefused(Exception):
