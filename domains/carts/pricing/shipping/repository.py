@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
+from sqlalchemy import ColumnElement, and_, any_, bindparam, delete, exists, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -93,26 +95,8 @@ class MethodRepository:
         too (whether the platform configured any method at all decides the built-in
         default); the rates of those not ended, cheapest first per method; the zones
         those rates price."""
-        rows = (
-            await session.execute(
-                select(ShippingMethod, ShippingRate, ShippingZone)
-                .outerjoin(
-                    ShippingRate,
-                    and_(
-                        ShippingRate.method_id == ShippingMethod.id,
-                        ShippingMethod.ended_at.is_(None),
-                    ),
-                )
-                .outerjoin(ShippingZone, ShippingZone.id == ShippingRate.zone_id)
-                .where(
-                    or_(
-                        ShippingMethod.seller_id.in_(seller_ids),
-                        ShippingMethod.seller_id.is_(None),
-                    )
-                )
-                .order_by(ShippingMethod.id, ShippingRate.price)
-            )
-        ).all()
+        parameters = {"seller_ids": list(seller_ids)}
+        rows = (await session.execute(_PRICED_FOR_SELLERS_AND_PLATFORM, parameters)).all()
         methods = list(dict.fromkeys(method for method, _rate, _zone in rows))
         rates = [rate for _method, rate, _zone in rows if rate is not None]
         zones = {zone.id: zone for _method, _rate, zone in rows if zone is not None}
@@ -143,6 +127,24 @@ class RateRepository:
         )
         await session.flush()
 
+
+# Every quote and every checkout prices its parcels with this: built once.
+_PRICED_FOR_SELLERS_AND_PLATFORM = (
+    select(ShippingMethod, ShippingRate, ShippingZone)
+    .outerjoin(
+        ShippingRate,
+        and_(ShippingRate.method_id == ShippingMethod.id, ShippingMethod.ended_at.is_(None)),
+    )
+    .outerjoin(ShippingZone, ShippingZone.id == ShippingRate.zone_id)
+    .where(
+        or_(
+            ShippingMethod.seller_id
+            == any_(bindparam("seller_ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+            ShippingMethod.seller_id.is_(None),
+        )
+    )
+    .order_by(ShippingMethod.id, ShippingRate.price)
+)
 
 zone_repository = ZoneRepository()
 method_repository = MethodRepository()
