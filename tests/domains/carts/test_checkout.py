@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domains.carts.consumers import subscriptions
-from domains.carts.models import EVENT_TABLES, Checkout
+from domains.carts.models import EVENT_TABLES, Cart, Checkout
 from domains.kit.events import Consumer, stream_key
 from domains.kit.resources import Resources
 from tests.support.graphql import GraphQLClient
+from tests.support.sql_counter import SqlCounter
 from tests.support.tokens import Customer
 
 ADDRESS = {
@@ -186,6 +187,30 @@ async def test_the_answer_follows_the_orders_status_and_closes_the_cart(
         "errors": [],
     }
     assert cart_after.ok()["cart"]["status"] == "CHECKED_OUT"
+
+
+async def test_a_status_is_recorded_and_the_cart_closed_in_one_statement(
+    carts_client: GraphQLClient, customer: Customer, resources: Resources, sql_counter: SqlCounter
+) -> None:
+    cart = await _cart(carts_client, customer.token)
+    first = (await _checkout(carts_client, customer.token, cart["id"])).ok()["checkoutComplete"]
+    order_id = first["orderId"]
+
+    sql_counter.reset()
+    await _deliver(resources, {"order_id": order_id, "status": "AWAITING_PAYMENT", "sequence": 2})
+    touching_carts = [
+        statement
+        for statement in sql_counter.statements
+        if "carts.checkouts" in statement or "carts.carts" in statement
+    ]
+
+    assert len(touching_carts) == 1, touching_carts
+    async with resources.session_factory() as session:
+        recorded = await session.scalar(select(Checkout))
+        cart_status = await session.scalar(select(Cart.status))
+    assert recorded is not None
+    assert (recorded.status, recorded.status_sequence) == ("AWAITING_PAYMENT", 2)
+    assert cart_status == "CHECKED_OUT"
 
 
 async def test_a_failed_order_names_the_lines_short_of_stock(
