@@ -364,7 +364,7 @@ class CheckoutRepository:
 
         The row's lock is the UPDATE's: a concurrent record of the same order waits for
         it, then re-checks the sequence against what it committed."""
-        return await session.scalar(
+        recorded: Checkout | None = await session.scalar(
             _RECORD_ORDER_STATUS,
             {
                 "of_order": order_id,
@@ -376,6 +376,7 @@ class CheckoutRepository:
             },
             execution_options={"populate_existing": True},
         )
+        return recorded
 
     async def by_key_or_pending_for_cart(
         self,
