@@ -49,6 +49,7 @@ from gateway.federation.plan import (
     SequenceNode,
 )
 from gateway.federation.selections import FieldSelection, FragmentSelection, SelectionSet
+from gateway.tracing import tracing_on
 from gateway.transport.types import GraphQLResult, SubgraphUnavailable, Transport
 
 ResponsePath = list[str | int]
@@ -144,6 +145,8 @@ class PlanExecutor:
         self, fetch: FetchNode, variables: dict[str, Any], state: ExecutionState
     ) -> GraphQLResult | None:
         transport = self.transports[fetch.subgraph]
+        if not tracing_on():
+            return await self._fetch(transport, fetch, variables, dict(state.headers), state)
         with tracer.start_as_current_span(f"fetch {fetch.subgraph}", kind=SpanKind.CLIENT) as span:
             span.set_attribute("shopgraph.subgraph", fetch.subgraph)
             span.set_attribute("shopgraph.entity_fetch", fetch.is_entity_fetch)

@@ -50,6 +50,7 @@ from gateway.federation.selections import (
     copy_selections,
 )
 from gateway.federation.supergraph import EntityKey, Supergraph
+from gateway.tracing import tracing_on
 
 tracer = trace.get_tracer("shopgraph.gateway")
 INTROSPECTION_FIELDS = ("__schema", "__type")
@@ -68,6 +69,9 @@ class QueryPlanner:
 
     def plan(self, document: DocumentNode, operation_name: str | None = None) -> QueryPlan:
         key = (_printed(document), operation_name)
+        if not tracing_on() and (cached := self._cache.get(key)) is not None:
+            self._cache.move_to_end(key)
+            return cached
         with tracer.start_as_current_span("gateway plan") as span:
             cached = self._cache.get(key)
             span.set_attribute("shopgraph.plan.cached", cached is not None)

@@ -12,12 +12,16 @@ from opentelemetry.trace import SpanKind
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.middleware.base import HttpMiddleware
+from gateway.tracing import tracing_on
 
 tracer = trace.get_tracer("shopgraph.gateway")
 
 
 class TraceRequests(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not tracing_on():
+            await self.app(scope, receive, send)
+            return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         parent = propagate.extract(headers)
         name = f"{scope.get('method', 'HTTP')} {scope.get('path', '')}"
