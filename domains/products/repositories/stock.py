@@ -8,12 +8,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Executable,
+    Integer,
+    any_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from domains.products.models import Inventory, InventoryMovement, StockReservation
+from domains.products.models import (
+    Inventory,
+    InventoryChange,
+    InventoryMovement,
+    ReservationStatus,
+    StockReservation,
+)
 from domains.products.repositories.sql import rows_where_in
 
 
@@ -22,6 +41,15 @@ class StockLevel:
     variant_id: uuid.UUID
     on_hand: int
     reserved: int
+
+
+@dataclass(frozen=True)
+class OrderHold:
+    """What hold_for_order did: the levels after it of the variants held, and the
+    reservations it wrote (in variant order)."""
+
+    levels: dict[uuid.UUID, StockLevel]
+    reservations: list[StockReservation]
 
 
 class InventoryRepository:
@@ -45,57 +73,45 @@ class InventoryRepository:
             on_hand=Inventory.on_hand + delta,
         )
 
-    async def reserve(
-        self, session: AsyncSession, wanted: Mapping[uuid.UUID, int]
-    ) -> dict[uuid.UUID, StockLevel]:
-        """Hold each variant's quantity where that many are available, in one statement;
-        the levels after it of the variants held. A variant missing from the answer had
-        too little (or no row): the caller rolls the whole reservation back.
+    async def hold_for_order(
+        self,
+        session: AsyncSession,
+        order_id: uuid.UUID,
+        wanted: Mapping[uuid.UUID, int],
+        expires_at: datetime,
+    ) -> OrderHold:
+        """Hold each variant's quantity where that many are available, and write the
+        order's reservations and their audit rows, in one statement: one round trip where
+        there were three, on the way to every checkout's answer. A variant missing from
+        the levels had too little (or no row): the caller rolls the whole hold back.
 
-        The rows are locked first, in variant order (the `locked` CTE, a row-locking
-        query that Postgres runs before the update reads a row), so two orders over the
-        same variants queue up instead of deadlocking. Each then re-checks its condition
-        against the committed row it waited for: stock can neither be oversold nor go
-        negative.
-        """
-        if not wanted:
-            return {}
+        The inventory rows are locked first, in variant order (the `locked` CTE, a
+        row-locking query that Postgres runs before the update reads a row), so two
+        orders over the same variants queue up instead of deadlocking. Each then
+        re-checks its condition against the committed row it waited for: stock can
+        neither be oversold nor go negative. Each variant held gets a reservation, unless
+        the order holds that variant already (then neither it nor its movement is
+        written, and the caller gives the units back), and each reservation written a
+        RESERVATION movement. The lines are bound as two arrays zipped by unnest, not a
+        VALUES list written into the SQL: the statement is built once and prepared once
+        per connection, whatever the order."""
         ordered = sorted(wanted.items())
-        # The lines as two bound arrays zipped by unnest, not a VALUES list written into
-        # the SQL: the statement's text is then the same for any order, so it is compiled
-        # once and prepared once per connection instead of for every reservation.
-        variant_ids = bindparam(
-            "variant_ids",
-            [variant_id for variant_id, _ in ordered],
-            type_=ARRAY(UUID(as_uuid=True)),
+        rows = await session.execute(
+            _HOLD_FOR_ORDER,
+            {
+                "hold_order_id": order_id,
+                "hold_variant_ids": [variant_id for variant_id, _ in ordered],
+                "hold_quantities": [quantity for _, quantity in ordered],
+                "hold_expires_at": expires_at,
+            },
         )
-        quantities = bindparam(
-            "quantities", [quantity for _, quantity in ordered], type_=ARRAY(Integer)
-        )
-        rows = select(
-            func.unnest(variant_ids).label("variant_id"),
-            func.unnest(quantities).label("quantity"),
-        ).subquery("wanted")
-        locked = (
-            select(Inventory.variant_id)
-            .where(Inventory.variant_id == any_(variant_ids))
-            .order_by(Inventory.variant_id)
-            .with_for_update()
-            .cte("locked")
-        )
-        result = await session.execute(
-            update(Inventory)
-            .where(
-                Inventory.variant_id == locked.c.variant_id,
-                Inventory.variant_id == rows.c.variant_id,
-                Inventory.on_hand - Inventory.reserved >= rows.c.quantity,
-            )
-            .values(reserved=Inventory.reserved + rows.c.quantity, updated_at=func.now())
-            .returning(Inventory.variant_id, Inventory.on_hand, Inventory.reserved)
-        )
-        return {
-            row.variant_id: StockLevel(row.variant_id, row.on_hand, row.reserved) for row in result
-        }
+        levels: dict[uuid.UUID, StockLevel] = {}
+        reservations: list[StockReservation] = []
+        for variant_id, on_hand, reserved, reservation in rows:
+            levels[variant_id] = StockLevel(variant_id, on_hand, reserved)
+            if reservation is not None:
+                reservations.append(reservation)
+        return OrderHold(levels, reservations)
 
     async def release(
         self, session: AsyncSession, variant_id: uuid.UUID, quantity: int
@@ -143,25 +159,6 @@ class ReservationRepository:
             .order_by(StockReservation.variant_id)
         )
         return result.all()
-
-    async def add_all_unless_held(
-        self, session: AsyncSession, rows: Sequence[dict[str, Any]]
-    ) -> list[StockReservation]:
-        """Insert the rows, in one statement, but none an order holds already (order,
-        variant); those inserted, in variant order. Without an error for a row already
-        there, no savepoint is needed around the insert for the transaction to go on."""
-        if not rows:
-            return []
-        values = list(rows)
-        inserted = await session.scalars(
-            insert(StockReservation)
-            .values(values)
-            .on_conflict_do_nothing(
-                index_elements=[StockReservation.order_id, StockReservation.variant_id]
-            )
-            .returning(StockReservation)
-        )
-        return sorted(inserted.all(), key=lambda row: row.variant_id)
 
     async def delete_for_order(self, session: AsyncSession, order_id: uuid.UUID) -> None:
         await session.execute(delete(StockReservation).where(StockReservation.order_id == order_id))
@@ -233,3 +230,89 @@ def _found(level: StockLevel | None) -> StockLevel:
 
 inventory_repository = InventoryRepository()
 reservation_repository = ReservationRepository()
+
+
+def _hold_for_order() -> Executable:
+    # Parameter names unlike any column's: a parameter named after a column of a table
+    # an UPDATE writes would be taken for a value to SET.
+    variant_ids = bindparam("hold_variant_ids", type_=ARRAY(UUID(as_uuid=True)))
+    quantities = bindparam("hold_quantities", type_=ARRAY(Integer))
+    order_id = bindparam("hold_order_id", type_=UUID(as_uuid=True))
+    wanted = select(
+        func.unnest(variant_ids).label("variant_id"), func.unnest(quantities).label("quantity")
+    ).subquery("wanted")
+    locked = (
+        select(Inventory.variant_id)
+        .where(Inventory.variant_id == any_(variant_ids))
+        .order_by(Inventory.variant_id)
+        .with_for_update()
+        .cte("locked")
+    )
+    updated = (
+        update(Inventory)
+        .where(
+            Inventory.variant_id == locked.c.variant_id,
+            Inventory.variant_id == wanted.c.variant_id,
+            Inventory.on_hand - Inventory.reserved >= wanted.c.quantity,
+        )
+        .values(reserved=Inventory.reserved + wanted.c.quantity, updated_at=func.now())
+        .returning(Inventory.variant_id, Inventory.on_hand, Inventory.reserved, wanted.c.quantity)
+        .cte("updated")
+    )
+    held = (
+        insert(StockReservation)
+        .from_select(
+            ["id", "order_id", "variant_id", "quantity", "status", "expires_at"],
+            select(
+                func.gen_random_uuid(),
+                order_id,
+                updated.c.variant_id,
+                updated.c.quantity,
+                literal(ReservationStatus.RESERVED.value),
+                bindparam("hold_expires_at", type_=DateTime(timezone=True)),
+            ),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[StockReservation.order_id, StockReservation.variant_id]
+        )
+        .returning(*StockReservation.__table__.c)
+        .cte("held")
+    )
+    moved = (
+        insert(InventoryMovement)
+        .from_select(
+            [
+                "variant_id",
+                "kind",
+                "note",
+                "on_hand_delta",
+                "reserved_delta",
+                "on_hand_after",
+                "reserved_after",
+                "order_id",
+            ],
+            select(
+                updated.c.variant_id,
+                literal(InventoryChange.RESERVATION.value),
+                literal(""),
+                literal(0),
+                updated.c.quantity,
+                updated.c.on_hand,
+                updated.c.reserved,
+                order_id,
+            ).join_from(updated, held, held.c.variant_id == updated.c.variant_id),
+        )
+        .cte("moved")
+    )
+    reservation = aliased(StockReservation, held)
+    return (
+        select(updated.c.variant_id, updated.c.on_hand, updated.c.reserved, reservation)
+        .select_from(updated)
+        .outerjoin(reservation, held.c.variant_id == updated.c.variant_id)
+        .add_cte(moved)
+        .order_by(updated.c.variant_id)
+    )
+
+
+# Every checkout's hold, built once.
+_HOLD_FOR_ORDER = _hold_for_order()

@@ -236,45 +236,24 @@ class StockService:
         now: datetime | None,
     ) -> list[StockReservation]:
         errors = Errors()
-        movements: list[dict[str, Any]] = []
         changes: list[StockChange] = []
         positions = {line.variant_id: index for index, line in enumerate(lines)}
-        # Every line in one statement; a short line fails them all (the savepoint rolls
-        # back the lines that were held; with one line, none was).
-        levels = await inventory_repository.reserve(session, wanted)
+        # Every line in one statement, with its reservation and audit row; a short line
+        # fails them all (the savepoint rolls back the lines that were held; with one
+        # line, none was).
+        expires_at = (now or now_utc()) + hold_for
+        hold = await inventory_repository.hold_for_order(session, order_id, wanted, expires_at)
         for variant_id in sorted(wanted):
             quantity = wanted[variant_id]
-            level = levels.get(variant_id)
+            level = hold.levels.get(variant_id)
             if level is None:
                 await self._shortage(session, variant_id, quantity, positions, errors)
                 continue
-            movements.append(
-                movement(
-                    level,
-                    InventoryChange.RESERVATION,
-                    reserved_delta=quantity,
-                    order_id=order_id,
-                )
-            )
             changes.append(StockChange(level, level.on_hand - level.reserved + quantity, order_id))
         # Locks are taken in variant order; problems are reported in the caller's order.
         errors.items.sort(key=lambda item: int((item.field or "lines.0").split(".")[1]))
         errors.raise_if_any()
-        expires_at = (now or now_utc()) + hold_for
-        created = await reservation_repository.add_all_unless_held(
-            session,
-            [
-                {
-                    "order_id": order_id,
-                    "variant_id": variant_id,
-                    "quantity": quantity,
-                    "status": ReservationStatus.RESERVED.value,
-                    "expires_at": expires_at,
-                }
-                for variant_id, quantity in sorted(wanted.items())
-            ],
-        )
-        if len(created) < len(wanted):
+        if len(hold.reservations) < len(wanted):
             # A concurrent reserve for the same order got there first: the units this
             # one took go back (within a savepoint, rolling back to it does the same).
             for variant_id, quantity in sorted(wanted.items()):
@@ -282,7 +261,7 @@ class StockService:
             raise InputErrors.single(
                 "orderId", Code.ALREADY_RESERVED, "Stock is already reserved for this order."
             )
-        await inventory_repository.add_movements(session, movements)
+        created = hold.reservations
         await after_stock_changes(session, changes)
         return created
 

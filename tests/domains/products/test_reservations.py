@@ -332,4 +332,43 @@ async def test_a_concurrent_reserve_for_the_same_order_gives_its_units_back(
             .select_from(StockReservation)
             .where(StockReservation.order_id == order)
         )
+        movements = await session.scalar(
+            select(func.count())
+            .select_from(InventoryMovement)
+            .where(InventoryMovement.order_id == order)
+        )
     assert rows == 1
+    assert movements == 1, "the units given back were never recorded as held"
+
+
+async def test_a_hold_its_reservation_and_its_audit_row_are_one_statement(
+    catalog: Catalog, resources: Resources, sql_counter: SqlCounter
+) -> None:
+    variant_id = await _variant(catalog, 5)
+    order = uuid.uuid4()
+    sql_counter.reset()
+
+    async with transaction(resources.session_factory) as session:
+        held = await stock.reserve(session, order, [StockLine(variant_id, 2)])
+
+    writing = [
+        statement
+        for statement in sql_counter.statements
+        if any(
+            table in statement
+            for table in ("products.inventory ", "stock_reservations", "inventory_movements")
+        )
+        and not statement.lstrip().upper().startswith("SELECT PRODUCTS.STOCK_RESERVATIONS")
+    ]
+    assert len(writing) == 1, writing
+    assert [(row.variant_id, row.quantity, row.status) for row in held] == [
+        (variant_id, 2, "RESERVED")
+    ]
+    async with resources.session_factory() as session:
+        movement = (
+            await session.scalars(
+                select(InventoryMovement).where(InventoryMovement.order_id == order)
+            )
+        ).one()
+    assert (movement.kind, movement.reserved_delta, movement.on_hand_after) == ("RESERVATION", 2, 5)
+    assert (movement.reserved_after, movement.on_hand_delta, movement.note) == (2, 0, "")
