@@ -7,6 +7,7 @@ read with this domain's own dataclasses holding only the fields it needs.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.events import Event
 from domains.kit.events import publish as publish_event
+from domains.kit.events import publish_all as publish_events
 from domains.products.models import EVENT_TABLES
 
 
@@ -263,3 +265,8 @@ CONSUMED: tuple[type[Event], ...] = (
 
 async def publish(session: AsyncSession, event: Event) -> None:
     await publish_event(session, EVENT_TABLES, event)
+
+
+async def publish_all(session: AsyncSession, events: Sequence[Event]) -> None:
+    """Several events of one transaction, in their order, in one statement."""
+    await publish_events(session, EVENT_TABLES, events)

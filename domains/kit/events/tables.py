@@ -12,12 +12,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     bindparam,
+    cast,
     func,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 
 
 class EventTables:
@@ -84,6 +86,35 @@ class EventTables:
         # writes it (outbox.py).
         self.write_event_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
             self.write_event.returning(self.outbox.c.id).cte("written")
+        )
+        # Several events of one transaction in one statement (outbox.publish_all): the
+        # rows as arrays zipped by unnest, so the statement is the same for any count.
+        batch = (
+            func.unnest(
+                bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
+                bindparam("names", type_=ARRAY(String)),
+                bindparam("versions", type_=ARRAY(Integer)),
+                bindparam("payloads", type_=ARRAY(Text)),
+                bindparam("occurred_ats", type_=ARRAY(DateTime(timezone=True))),
+            )
+            .table_valued("id", "name", "version", "payload", "occurred_at", with_ordinality="n")
+            .render_derived(name="batch", with_types=False)
+        )
+        self.write_events = insert(self.outbox).from_select(
+            ["id", "name", "version", "payload", "occurred_at"],
+            # In the order given: the outbox's position is the relay's order.
+            select(
+                batch.c.id,
+                batch.c.name,
+                batch.c.version,
+                cast(batch.c.payload, JSONB),
+                batch.c.occurred_at,
+            ).order_by(batch.c.n),
+        )
+        # pg_notify once per row written: Postgres delivers one of identical
+        # notifications of a transaction.
+        self.write_events_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
+            self.write_events.returning(self.outbox.c.id).cte("written")
         )
         self.record_processed = (
             insert(self.processed_events)

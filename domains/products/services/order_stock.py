@@ -54,6 +54,25 @@ class OrderStockService:
             await self._failed(session, event.order_id, "CURRENCY_MISMATCH", wanted, {})
             return
         hold_until = max(event.payment_due_at, now) + HOLD_GRACE
+        # The prices of this moment: list price under the best promotion live now. Read
+        # before the hold, so that the answer is written with the levels the hold leaves,
+        # in one statement.
+        priced = {
+            item.variant.id: item
+            for item in await price_variants(
+                session,
+                [
+                    (variants[variant_id], products[variants[variant_id].product_id])
+                    for variant_id in variant_ids
+                ],
+                now,
+            )
+        }
+        reserved = events.StockReserved(
+            order_id=event.order_id,
+            lines=[_reserved_line(priced[line.variant_id], line.quantity) for line in wanted],
+            expires_at=hold_until,
+        )
         try:
             # All or nothing, with nothing written when it fails (stock.reserve).
             await stock.reserve(
@@ -62,6 +81,7 @@ class OrderStockService:
                 [StockLine(line.variant_id, line.quantity) for line in wanted],
                 hold_for=hold_until - now,
                 now=now,
+                also=[reserved],
             )
         except InputErrors as error:
             codes = {item.code for item in error.errors}
@@ -79,27 +99,6 @@ class OrderStockService:
             await self._failed(
                 session, event.order_id, "INSUFFICIENT_STOCK", short or wanted, levels
             )
-            return
-        # The prices of this moment: list price under the best promotion live now.
-        priced = {
-            item.variant.id: item
-            for item in await price_variants(
-                session,
-                [
-                    (variants[variant_id], products[variants[variant_id].product_id])
-                    for variant_id in variant_ids
-                ],
-                now,
-            )
-        }
-        await events.publish(
-            session,
-            events.StockReserved(
-                order_id=event.order_id,
-                lines=[_reserved_line(priced[line.variant_id], line.quantity) for line in wanted],
-                expires_at=hold_until,
-            ),
-        )
 
     async def _failed(
         self,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.auth import Viewer
 from domains.kit.cache import mark_stale
 from domains.kit.errors import InputErrors, quoted
+from domains.kit.events import Event
 from domains.products import cache as keys
 from domains.products import events
 from domains.products.models import (
@@ -73,24 +74,27 @@ class StockChange:
         return (self.available_before > 0) != (self.level.on_hand - self.level.reserved > 0)
 
 
-async def after_stock_changes(session: AsyncSession, changes: Sequence[StockChange]) -> None:
+async def after_stock_changes(
+    session: AsyncSession, changes: Sequence[StockChange], also: Sequence[Event] = ()
+) -> None:
     """Keep products' `in_stock` true to their variants, and record what went stale.
 
     Only a variant selling out or coming back can flip its product, so the products are
     touched (and listings dropped from the cache) only then. Callers have locked the
     inventory rows already; the product rows are locked after them, in id order.
+    `also`: events the caller announces with the levels, written in the same statement.
     """
-    for change in changes:
-        # Carts keep a hint of what can be ordered (merging carts caps by it).
-        await events.publish(
-            session,
-            events.StockLevelChanged(
-                variant_id=change.level.variant_id,
-                available=change.level.on_hand - change.level.reserved,
-                changed_at=now_utc(),
-                order_id=change.order_id,
-            ),
+    # Carts keep a hint of what can be ordered (merging carts caps by it).
+    levels = [
+        events.StockLevelChanged(
+            variant_id=change.level.variant_id,
+            available=change.level.on_hand - change.level.reserved,
+            changed_at=now_utc(),
+            order_id=change.order_id,
         )
+        for change in changes
+    ]
+    await events.publish_all(session, [*levels, *also])
     stale = [keys.inventory(change.level.variant_id) for change in changes]
     crossed = [change.level.variant_id for change in changes if change.crossed_zero]
     if crossed:
@@ -197,7 +201,10 @@ class StockService:
         *,
         hold_for: timedelta = DEFAULT_HOLD,
         now: datetime | None = None,
+        also: Sequence[Event] = (),
     ) -> list[StockReservation]:
+        """`also`: events announcing the hold, written with the levels it leaves when it
+        holds (and when a retried call finds it done), and not at all when it fails."""
         wanted = self._merge(lines)
         existing = await reservation_repository.for_order(session, order_id)
         lapsed = False
@@ -205,6 +212,7 @@ class StockService:
             statuses = {row.status for row in existing}
             held = {row.variant_id: row.quantity for row in existing}
             if statuses == {ReservationStatus.RESERVED.value} and held == wanted:
+                await events.publish_all(session, also)
                 return list(existing)  # a retried call: already done
             if statuses != {ReservationStatus.RELEASED.value}:
                 raise InputErrors.single(
@@ -223,8 +231,8 @@ class StockService:
                 if lapsed:
                     # The previous hold lapsed or was cancelled: the order may hold again.
                     await reservation_repository.delete_for_order(session, order_id)
-                return await self._hold(session, order_id, lines, wanted, hold_for, now)
-        return await self._hold(session, order_id, lines, wanted, hold_for, now)
+                return await self._hold(session, order_id, lines, wanted, hold_for, now, also)
+        return await self._hold(session, order_id, lines, wanted, hold_for, now, also)
 
     async def _hold(
         self,
@@ -234,6 +242,7 @@ class StockService:
         wanted: dict[uuid.UUID, int],
         hold_for: timedelta,
         now: datetime | None,
+        also: Sequence[Event],
     ) -> list[StockReservation]:
         errors = Errors()
         changes: list[StockChange] = []
@@ -261,9 +270,8 @@ class StockService:
             raise InputErrors.single(
                 "orderId", Code.ALREADY_RESERVED, "Stock is already reserved for this order."
             )
-        created = hold.reservations
-        await after_stock_changes(session, changes)
-        return created
+        await after_stock_changes(session, changes, also)
+        return hold.reservations
 
     def _merge(self, lines: Sequence[StockLine]) -> dict[uuid.UUID, int]:
         errors = Errors()

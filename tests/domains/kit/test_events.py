@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from domains.kit.events import (
     encode_event,
     json_schema,
     publish,
+    publish_all,
     stream_key,
 )
 from domains.kit.events.codec import EventDecodeError
@@ -35,6 +37,7 @@ from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import dead_letter_key
 from domains.kit.resources import Resources
 from tests.support.schemas import scratch_schema
+from tests.support.sql_counter import SqlCounter
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,30 @@ async def test_the_relay_sends_committed_events_once(bus: Bus) -> None:
     assert [entry[1][b"id"].decode() for entry in entries] == [str(event_id)]
     assert entries[0][1][b"version"] == b"1"
     assert await bus.count(bus.tables.outbox, bus.tables.outbox.c.relayed_at.is_(None)) == 0
+
+
+async def test_events_published_together_are_one_statement_and_relayed_in_their_order(
+    bus: Bus, sql_counter: SqlCounter
+) -> None:
+    parcels = [_parcel(note) for note in ("first", "second", "third")]
+    sql_counter.reset()
+    async with transaction(bus.resources.session_factory) as session:
+        ids = await publish_all(session, bus.tables, parcels)
+        await publish(session, bus.tables, _parcel("after"))
+    outbox = bus.tables.outbox.fullname
+    written = [s for s in sql_counter.statements if f"INSERT INTO {outbox}" in s]
+
+    assert await bus.relay().relay_once() == 4
+    stream = stream_key(bus.resources.settings, "ParcelShipped")
+    entries = await bus.resources.redis.xrange(stream)
+    relayed = [(entry[1][b"id"].decode(), entry[1][b"payload"]) for entry in entries]
+    assert [event_id for event_id, _ in relayed[:3]] == [str(event_id) for event_id in ids]
+    assert [
+        decode_event(ParcelShipped, json.loads(payload)) for _, payload in relayed[:3]
+    ] == parcels, "each payload as publish writes it"
+    assert len(written) == 2, "the three together, then the fourth"
+    assert "pg_notify" in written[0], "the first write wakes the relays"
+    assert "pg_notify" not in written[1], "and only the first"
 
 
 async def test_concurrent_relays_send_each_event_once(bus: Bus) -> None:

@@ -294,7 +294,8 @@ async def test_an_order_of_one_variant_is_answered_without_a_savepoint(
 
     assert not [s for s in sql_counter.statements if "SAVEPOINT" in s.upper()]
     answered = [s for s in sql_counter.statements if "products.outbox" in s]
-    assert answered, "the answer is written in the same transaction"
+    # Held: the answer and the level it leaves, together; short: the refusal.
+    assert len(answered) == 1, "the answer is one statement of the same transaction"
     # Short: nothing held, nothing left behind; enough: the two units held.
     assert await _levels(resources, variant_id) == ((1, 0) if units == 1 else (3, 2))
 
