@@ -255,7 +255,7 @@ class OrderService:
                     session, events.OrderCancelled(order.id, order.customer_id, "CANCELLED")
                 )
             return None
-        lines = await line_repository.for_orders(session, [order.id])
+        lines, stored = await line_repository.with_parcels(session, order.id)
         reserved = {line.variant_id: line for line in event.lines}
         changed = []
         for line in lines:
@@ -278,7 +278,6 @@ class OrderService:
             await events.publish(session, events.OrderFailed(order.id, "PRICE_CHANGED"))
             return await self._move(session, order, S.FAILED, reason="PRICE_CHANGED")
         if all(line.total is not None for line in lines):  # priced at checkout
-            stored = await parcel_repository.for_orders(session, [order.id])
             if problem := breakdown.reserved_problem(lines, stored):
                 await events.publish(
                     session, events.OrderFailed(order.id, breakdown.PRICING_INVALID)

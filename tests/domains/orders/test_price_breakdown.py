@@ -23,7 +23,7 @@ from domains.kit.db import transaction
 from domains.kit.events import Event
 from domains.kit.resources import Resources
 from domains.orders import consumers, events
-from domains.orders.models import EVENT_TABLES
+from domains.orders.models import EVENT_TABLES, Order
 from domains.orders.service import orders
 from tests.domains.orders.live_helpers import Person, customer, pay, seller
 from tests.support.event_delivery import deliver as deliver_event
@@ -578,3 +578,30 @@ async def test_placing_writes_the_lines_parcels_and_first_status_in_one_statemen
         parcel.price for parcel in german_quote(shop_of(lamps), shop_of(books)).parcels
     )
     assert [change.status for change in history] == ["PENDING"]
+
+
+async def test_the_stock_answer_reads_the_lines_and_parcels_in_one_statement(
+    resources: Resources, sql_counter: SqlCounter
+) -> None:
+    lamps, books = seller(resources), seller(resources)
+    lamps_shop, books_shop = shop_of(lamps), shop_of(books)
+    order_id = await check_out(
+        resources,
+        customer(resources),
+        {LAMP: 2, SHADE: 1, BOOK: 1},
+        german_quote(lamps_shop, books_shop),
+    )
+    sql_counter.reset()
+
+    await reserve(resources, order_id, german_reservation(lamps_shop, books_shop))
+
+    reads = [
+        statement
+        for statement in sql_counter.statements
+        if re.search(r"FROM orders\.(order_lines|order_parcels)", statement)
+    ]
+    assert len(reads) == 1, reads
+    async with resources.session_factory() as session:
+        order = await session.get(Order, order_id)
+    assert order is not None
+    assert order.status == "AWAITING_PAYMENT", "the parcels read agree with the lines"
