@@ -1,7 +1,7 @@
 // The ordinary checkout workload of bench/flash.py: N shoppers at once, each checking out
 // its own carts one after another (a closed loop), every cart a different customer's. The
-// carts are filled first, untimed; then each checkout is timed from the request until it
-// is decided, asking again with the same key while the answer is PENDING.
+// carts are filled first, untimed and uncounted; then each checkout is timed from the
+// request until it is decided, asking again with the same key while the answer is PENDING.
 //
 // Usage: node checkouts.mjs --url URL --shoppers-file FILE --variants-file FILE
 //                           --concurrency N
@@ -35,6 +35,12 @@ for (let start = 0; start < tokens.length; start += 50) {
   });
   work.push(...(await Promise.all(batch)));
 }
+
+// The carts are filled: the bench takes its counts and CPU times now, and says when to
+// go on (bench/flash.py), so that what it measures is the checkouts alone.
+process.stderr.write("filled\n");
+await new Promise((resolve) => process.stdin.once("data", resolve));
+process.stdin.pause();
 
 const answers = [];
 const began = performance.now();
