@@ -188,67 +188,12 @@ async def test_an_older_broadcast_does_not_undo_a_newer_status(resources: Resour
     assert (checkout.status, checkout.status_sequence) == ("AWAITING_PAYMENT", 2)
 
 
-async def test_a_checkout_listened_for_before_its_commit_is_not_read_until_something_is_heard(
+async def _committed_listened_for_and_decided(
     resources: Resources, sql_counter: SqlCounter
-) -> None:
-    (other,) = await _pending_checkouts(resources, 1)
-    before = await _subscribers(resources)
-    # Someone else waits already: the subscription is made, and stays.
-    elsewhere = asyncio.create_task(
-        waiter.wait_for_decision(resources, other, timedelta(seconds=20))
-    )
-    await _until_subscribed(resources, before)
-    checkout_id, order_id = uuid.uuid4(), uuid.uuid4()
-
-    with waiter.expecting(resources, checkout_id, order_id) as expected:
-        async with transaction(resources.session_factory) as session:
-            committed = await session.scalar(
-                insert(Checkout)
-                .values(
-                    id=checkout_id,
-                    cart_id=uuid.uuid4(),
-                    customer_id=uuid.uuid4(),
-                    idempotency_key="listened-for",
-                    order_id=order_id,
-                )
-                .returning(Checkout)
-            )
-        assert committed is not None
-        sql_counter.reset()
-        waiting = asyncio.create_task(
-            waiter.wait_for_decision(
-                resources,
-                checkout_id,
-                timedelta(seconds=20),
-                order_id=order_id,
-                committed=(committed, expected),
-            )
-        )
-        await asyncio.sleep(0.3)
-        unread = sql_counter.count
-
-        await _broadcast_decision(resources, order_id, checkout_id, "AWAITING_PAYMENT", 2)
-        decided = await waiting
-    elsewhere.cancel()
-
-    assert unread == 0, sql_counter.statements
-    assert (decided.status, decided.status_sequence) == ("AWAITING_PAYMENT", 2)
-
-
-async def test_checkouts_one_after_another_share_the_subscription_and_need_no_read(
-    resources: Resources, sql_counter: SqlCounter
-) -> None:
-    """The subscription outlives its last waiter for a while: the next checkout finds it
-    made, so nothing wakes it for a read before its decision is heard."""
-    (first,) = await _pending_checkouts(resources, 1)
-    before = await _subscribers(resources)
-    waiting = asyncio.create_task(waiter.wait_for_decision(resources, first, timedelta(seconds=20)))
-    await _until_subscribed(resources, before)
-    await _decide(resources, first, tell=True)
-    assert (await waiting).status == "AWAITING_PAYMENT"
-    await asyncio.sleep(0.2)
-    subscriptions_between = await _subscribers(resources) - before
-
+) -> tuple[list[str], Checkout]:
+    """A checkout committed as checkoutComplete commits it (listened for first), waited
+    for, then decided by a broadcast: the statements of its wait until the broadcast,
+    and the checkout it ended with."""
     checkout_id, order_id = uuid.uuid4(), uuid.uuid4()
     with waiter.expecting(resources, checkout_id, order_id) as expected:
         async with transaction(resources.session_factory) as session:
@@ -258,7 +203,7 @@ async def test_checkouts_one_after_another_share_the_subscription_and_need_no_re
                     id=checkout_id,
                     cart_id=uuid.uuid4(),
                     customer_id=uuid.uuid4(),
-                    idempotency_key="the-next-one",
+                    idempotency_key=f"listened-for-{checkout_id}",
                     order_id=order_id,
                 )
                 .returning(Checkout)
@@ -277,7 +222,41 @@ async def test_checkouts_one_after_another_share_the_subscription_and_need_no_re
         await asyncio.sleep(0.3)
         unread = list(sql_counter.statements)
         await _broadcast_decision(resources, order_id, checkout_id, "AWAITING_PAYMENT", 2)
-        decided = await waiting
+        return unread, await waiting
+
+
+async def test_a_checkout_listened_for_before_its_commit_is_not_read_until_something_is_heard(
+    resources: Resources, sql_counter: SqlCounter
+) -> None:
+    (other,) = await _pending_checkouts(resources, 1)
+    before = await _subscribers(resources)
+    # Someone else waits already: the subscription is made, and stays.
+    elsewhere = asyncio.create_task(
+        waiter.wait_for_decision(resources, other, timedelta(seconds=20))
+    )
+    await _until_subscribed(resources, before)
+    unread, decided = await _committed_listened_for_and_decided(resources, sql_counter)
+    elsewhere.cancel()
+
+    assert unread == [], "no read before the decision was heard"
+    assert (decided.status, decided.status_sequence) == ("AWAITING_PAYMENT", 2)
+
+
+async def test_checkouts_one_after_another_share_the_subscription_and_need_no_read(
+    resources: Resources, sql_counter: SqlCounter
+) -> None:
+    """The subscription outlives its last waiter for a while: the next checkout finds it
+    made, so nothing wakes it for a read before its decision is heard."""
+    (first,) = await _pending_checkouts(resources, 1)
+    before = await _subscribers(resources)
+    waiting = asyncio.create_task(waiter.wait_for_decision(resources, first, timedelta(seconds=20)))
+    await _until_subscribed(resources, before)
+    await _decide(resources, first, tell=True)
+    assert (await waiting).status == "AWAITING_PAYMENT"
+    await asyncio.sleep(0.2)
+    subscriptions_between = await _subscribers(resources) - before
+
+    unread, decided = await _committed_listened_for_and_decided(resources, sql_counter)
 
     assert subscriptions_between == 1, "the subscription stays between the two"
     assert unread == [], "no read before the decision was heard"
