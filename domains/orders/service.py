@@ -285,6 +285,13 @@ class OrderService:
                 return await self._move(
                     session, order, S.FAILED, note=problem[:200], reason=breakdown.PRICING_INVALID
                 )
+            # The way nearly every checkout goes: written in one statement.
+            previous = OrderStatus(order.status)
+            check_transition(previous, S.AWAITING_PAYMENT)
+            await placing_repository.record_reservation(
+                session, order, lines, status=S.AWAITING_PAYMENT.value, note="stock reserved"
+            )
+            return await self._announce(session, order, previous)
         else:  # a checkout that sent no breakdown: the flat rule, now sellers are known
             fallback = pricing.fallback_pricing(event.lines)
             breakdown.store(order, lines, fallback)

@@ -580,7 +580,7 @@ async def test_placing_writes_the_lines_parcels_and_first_status_in_one_statemen
     assert [change.status for change in history] == ["PENDING"]
 
 
-async def test_the_stock_answer_reads_the_lines_and_parcels_in_one_statement(
+async def test_the_stock_answer_reads_in_one_statement_and_writes_in_one_more(
     resources: Resources, sql_counter: SqlCounter
 ) -> None:
     lamps, books = seller(resources), seller(resources)
@@ -600,8 +600,27 @@ async def test_the_stock_answer_reads_the_lines_and_parcels_in_one_statement(
         for statement in sql_counter.statements
         if re.search(r"FROM orders\.(order_lines|order_parcels)", statement)
     ]
+    writes = [
+        statement
+        for statement in sql_counter.statements
+        if re.search(
+            r"(UPDATE orders\.(orders|order_lines)|INSERT INTO orders\.order_status_history)",
+            statement,
+        )
+    ]
     assert len(reads) == 1, reads
+    assert len(writes) == 1, writes
     async with resources.session_factory() as session:
         order = await session.get(Order, order_id)
+        lines = await orders.lines_of(session, [order_id])
+        history = await orders.history_of(session, [order_id])
     assert order is not None
-    assert order.status == "AWAITING_PAYMENT", "the parcels read agree with the lines"
+    assert (order.status, order.status_sequence, order.currency) == ("AWAITING_PAYMENT", 2, "EUR")
+    assert sorted((line.sku, line.seller_id) for line in lines) == sorted(
+        [("BOOK", books_shop), ("LAMP", lamps_shop), ("SHADE", lamps_shop)]
+    )
+    assert all(line.product_name == line.sku.title() for line in lines)
+    assert [(change.status, change.note) for change in history] == [
+        ("PENDING", ""),
+        ("AWAITING_PAYMENT", "stock reserved"),
+    ]
