@@ -413,12 +413,10 @@ class CheckoutRepository:
         A concurrent insert of the same key makes this wait for that transaction, then
         yield to it: exactly one request creates the checkout.
         """
-        return await session.scalar(
-            insert(Checkout)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[Checkout.customer_id, Checkout.idempotency_key])
-            .returning(Checkout)
+        inserted: Checkout | None = await session.scalar(
+            _INSERT_CHECKOUT_UNLESS_EXISTS, {f"new_{key}": value for key, value in values.items()}
         )
+        return inserted
 
 
 # The checkout request's reads, built once: every checkout of a rush runs them, most of
@@ -477,6 +475,19 @@ def _record_order_status() -> Executable:
     )
     return select(Checkout).from_statement(select(recorded).add_cte(closed))
 
+
+# Every checkout request's insert, built once (the request passes every column).
+_INSERT_CHECKOUT_UNLESS_EXISTS = (
+    insert(Checkout)
+    .values(
+        {
+            key: bindparam(f"new_{key}")
+            for key in ("id", "cart_id", "customer_id", "idempotency_key", "order_id", "line_ids")
+        }
+    )
+    .on_conflict_do_nothing(index_elements=[Checkout.customer_id, Checkout.idempotency_key])
+    .returning(Checkout)
+)
 
 # A decided checkout's record: the carts consumer runs it for every status of every
 # order, and the waiting request for each decision it hears first.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,14 +147,7 @@ class CartVoucherRepository:
 
     async def vouchers_of_cart(self, session: AsyncSession, cart_id: uuid.UUID) -> list[Voucher]:
         """The vouchers applied to the cart, in the order they apply."""
-        return await all_rows(
-            session,
-            select(Voucher)
-            .join(CartVoucher, CartVoucher.voucher_id == Voucher.id)
-            .where(CartVoucher.cart_id == cart_id)
-            .order_by(CartVoucher.position)
-            .execution_options(populate_existing=True),
-        )
+        return list((await session.scalars(_VOUCHERS_OF_CART, {"cart_id": cart_id})).all())
 
     async def add(self, session: AsyncSession, cart_id: uuid.UUID, voucher_id: uuid.UUID) -> None:
         """Apply the voucher after those already applied (the cart's row is locked by
@@ -273,3 +266,13 @@ class RedemptionRepository:
 voucher_repository = VoucherRepository()
 cart_voucher_repository = CartVoucherRepository()
 redemption_repository = RedemptionRepository()
+
+
+# Every quote and every checkout reads it: built once.
+_VOUCHERS_OF_CART = (
+    select(Voucher)
+    .join(CartVoucher, CartVoucher.voucher_id == Voucher.id)
+    .where(CartVoucher.cart_id == bindparam("cart_id"))
+    .order_by(CartVoucher.position)
+    .execution_options(populate_existing=True)
+)
