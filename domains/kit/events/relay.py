@@ -53,7 +53,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.aio import raise_if_stopping, stop_if_cancelled
-from domains.kit.db import read_session, transaction
+from domains.kit.db import transaction
 from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import STREAM_MAX_LENGTH, as_text, relay_epoch_key, stream_key
 from domains.kit.events.tables import EventTables
@@ -110,14 +110,6 @@ class Relay:
             .limit(batch)
             .with_for_update(skip_locked=True)
         )
-        # Whether there is a row to claim, asked without a transaction: SKIP LOCKED passes
-        # over rows another relay holds, and the probe's lock ends with its statement.
-        self._claimable = (
-            select(outbox.c.id)
-            .where(outbox.c.relayed_at.is_(None))
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
         self._mark_relayed = (
             update(outbox)
             .where(outbox.c.id == bindparam("row_id"))
@@ -139,19 +131,7 @@ class Relay:
 
     async def relay_once(self) -> int:
         """Relay one batch of committed events; how many were sent. Whoever finds Redis
-        in a new epoch then publishes the rows it lost again.
-
-        A round with nothing to claim (another relay has it, or nothing was written:
-        most rounds, since every commit wakes every relay of its domain) opens no
-        transaction: one statement in autocommit says so, where BEGIN, the claim and
-        COMMIT took three round trips."""
-        async with read_session(self.resources.session_factory) as probing:
-            claimable = await probing.scalar(self._claimable)
-        if claimable is None:
-            epoch, began = await self.current_epoch()
-            if began:
-                await self.republish_lost(epoch)
-            return 0
+        in a new epoch then publishes the rows it lost again."""
         async with transaction(self.resources.session_factory) as session:
             rows = (await session.execute(self._claim)).all()
             read_epoch, entry_ids = await self._add(rows) if rows else (None, [])

@@ -225,28 +225,6 @@ async def test_events_published_together_are_one_statement_and_relayed_in_their_
     assert "pg_notify" not in written[1], "and only the first"
 
 
-async def test_a_relay_round_with_nothing_to_claim_opens_no_transaction(
-    bus: Bus, sql_counter: SqlCounter
-) -> None:
-    await bus.relay().current_epoch()  # Redis's epoch begun (its first round would)
-    await bus.publish(_parcel())
-    outbox = bus.tables.outbox
-    async with transaction(bus.resources.session_factory) as holding:
-        # Another relay's claim, still open: its row is not this relay's to take.
-        await holding.execute(
-            select(outbox.c.id).where(outbox.c.relayed_at.is_(None)).with_for_update()
-        )
-        sql_counter.reset()
-        sent_while_held = await bus.relay().relay_once()
-        while_held = list(sql_counter.statements)
-    sent_after = await bus.relay().relay_once()
-
-    assert sent_while_held == 0
-    assert len(while_held) == 1, while_held
-    assert "ORDER BY" not in while_held[0], "the probe, not the claim of a batch"
-    assert sent_after == 1, "the row once released is relayed"
-
-
 async def test_concurrent_relays_send_each_event_once(bus: Bus) -> None:
     ids = {await bus.publish(_parcel()) for _ in range(60)}
     relays = [Relay(bus.resources, bus.tables, producer="test", batch=7) for _ in range(4)]
