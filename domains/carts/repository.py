@@ -342,11 +342,6 @@ class CheckoutRepository:
             .execution_options(populate_existing=True)
         )
 
-    async def get_by_order_for_update(
-        self, session: AsyncSession, order_id: uuid.UUID
-    ) -> Checkout | None:
-        return await get_for_update(session, Checkout, order_id, by=Checkout.order_id)
-
     async def record_order_status(
         self,
         session: AsyncSession,
