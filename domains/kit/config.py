@@ -67,6 +67,9 @@ class Settings:
     # PgBouncer's transaction pooling, Redis Cluster.
     database_replica_url: str | None = None
     database_pgbouncer: bool = False
+    # A process sends the events its transactions wrote as they commit, and the relay
+    # only what that misses (domains/kit/events/eager.py); off: the relay sends all.
+    events_send_on_commit: bool = True
     redis_url: str | None = None
     redis_cluster: bool = False
     redis_ttl: timedelta = timedelta(hours=1)
@@ -233,6 +236,7 @@ class Settings:
             subgraph_max_aliases=env.integer("SUBGRAPH_MAX_ALIASES", 100, minimum=0),
             subgraph_max_cost=env.integer("SUBGRAPH_MAX_COST", 50_000, minimum=1),
             graphql_compiled=env.flag("GRAPHQL_COMPILED", default=True),
+            events_send_on_commit=env.flag("EVENTS_SEND_ON_COMMIT", default=True),
             metrics_token=env.secret("METRICS_TOKEN"),
         )
         settings.check()

@@ -157,6 +157,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         replica_engine=replica,
         replica_session_factory=create_session_factory(replica) if replica else None,
     )
+    if settings.events_send_on_commit:
+        # Imported here: the events package is built on these resources (a cycle).
+        from domains.kit.events.eager import send_eagerly
+
+        send_eagerly(resources)
     try:
         yield resources
     finally:

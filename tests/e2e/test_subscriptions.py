@@ -71,8 +71,11 @@ async def served(
 ) -> AsyncIterator[Served]:
     # The orders relay is stopped at checkout: the shopper is answered PENDING soon.
     monkeypatch.setenv("CHECKOUT_WAIT", "1s")
-    runtime = Runtime(settings, workers_enabled=False)
-    app = build_platform_app(settings, runtime)
+    # The test holds the orders' events back by stopping their relay, so the relay is to
+    # send every event: a process sending its own as they commit would pass it by.
+    relayed_only = dataclasses.replace(settings, events_send_on_commit=False)
+    runtime = Runtime(relayed_only, workers_enabled=False)
+    app = build_platform_app(relayed_only, runtime)
     with serve_app(app, ws="auto") as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             yield Served(url, GraphQLClient(http), runtime)

@@ -6,7 +6,9 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,28 @@ from domains.kit.events.tables import EventTables
 
 _COMMIT_HOOKS = "shopgraph.events.after_commit"
 _PUBLISHED = "shopgraph.events.published"
+# The session factory's info under this key, when set, sends each transaction's events
+# itself once it commits (eager.py); the events waiting for that commit, by outbox.
+EAGER_SENDER = "shopgraph.events.eager_sender"
+_TO_SEND = "shopgraph.events.to_send"
+
+
+@dataclass(frozen=True)
+class CommittedEvent:
+    """An event as written to the outbox, for sending once its transaction commits."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+class EventSender(Protocol):
+    def send_soon(self, tables: EventTables, events: Sequence[CommittedEvent]) -> None: ...
+
+
+_ToSend = dict[str, tuple[EventTables, list[CommittedEvent]]]
 
 # One wake-up per outbox table in this process: a commit that wrote events wakes that
 # domain's relay at once instead of at its next poll. Relays of other processes (other
@@ -46,22 +70,45 @@ def _after_commit(session: Session) -> None:
     for name in session.info.pop(_PUBLISHED, ()):
         if name in _wakeups:
             _wakeups[name].set()
+    to_send: _ToSend = session.info.pop(_TO_SEND, {})
+    if to_send:
+        sender: EventSender = session.info[EAGER_SENDER]
+        for tables, events in to_send.values():
+            sender.send_soon(tables, events)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_NOTIFIED, None)
     session.info.pop(_PUBLISHED, None)
+    session.info.pop(_TO_SEND, None)
 
 
 CommitHook = Callable[[], Awaitable[None]]
 
 
-def _note_published(session: AsyncSession, tables: EventTables) -> None:
-    published: set[str] = session.info.setdefault(_PUBLISHED, set())
-    if not published and not sa_event.contains(session.sync_session, "after_commit", _after_commit):
+def _follow_commit(session: AsyncSession) -> None:
+    if not sa_event.contains(session.sync_session, "after_commit", _after_commit):
         sa_event.listen(session.sync_session, "after_commit", _after_commit)
         sa_event.listen(session.sync_session, "after_rollback", _after_rollback)
+
+
+def _note_published(session: AsyncSession, tables: EventTables) -> None:
+    published: set[str] = session.info.setdefault(_PUBLISHED, set())
+    if not published:
+        _follow_commit(session)
     published.add(tables.outbox.fullname)
+
+
+def _sent_eagerly(session: AsyncSession, tables: EventTables, events: list[CommittedEvent]) -> bool:
+    """Whether the session's process sends `events` itself once the transaction
+    commits (eager.py): then the transaction wakes no relay, local or by NOTIFY."""
+    if EAGER_SENDER not in session.info:
+        return False
+    to_send: _ToSend = session.info.setdefault(_TO_SEND, {})
+    if not to_send:
+        _follow_commit(session)
+    to_send.setdefault(tables.outbox.fullname, (tables, []))[1].extend(events)
+    return True
 
 
 def _first_notification(session: AsyncSession, tables: EventTables) -> bool:
@@ -83,22 +130,28 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
     """Write `event` to the domain's outbox in the session's transaction; return its id.
 
     Nothing leaves the process here: if the transaction rolls back, the event never
-    happened. The relay sends it after the commit.
+    happened. After the commit it is sent by this process (eager.py) where its
+    sessions can, and by the relay otherwise or should that fail.
     """
-    event_id = uuid.uuid4()
-    _note_published(session, tables)
+    committed = CommittedEvent(
+        uuid.uuid4(), event.name, event.version, encode_event(event), datetime.now(UTC)
+    )
     values = {
-        "id": event_id,
-        "name": event.name,
-        "version": event.version,
-        "payload": encode_event(event),
-        "occurred_at": datetime.now(UTC),
+        "id": committed.id,
+        "name": committed.name,
+        "version": committed.version,
+        "payload": committed.payload,
+        "occurred_at": committed.occurred_at,
     }
+    if _sent_eagerly(session, tables, [committed]):
+        await session.execute(tables.write_event, values)
+        return committed.id
+    _note_published(session, tables)
     if _first_notification(session, tables):
         await session.execute(tables.write_event_and_notify, values)
     else:
         await session.execute(tables.write_event, values)
-    return event_id
+    return committed.id
 
 
 async def publish_all(
@@ -109,15 +162,23 @@ async def publish_all(
     if len(events) <= 1:
         return [await publish(session, tables, event) for event in events]
     ids = [uuid.uuid4() for _ in events]
-    _note_published(session, tables)
     now = datetime.now(UTC)
+    payloads = [encode_event(event) for event in events]
     values = {
         "ids": ids,
         "names": [event.name for event in events],
         "versions": [event.version for event in events],
-        "payloads": [json.dumps(encode_event(event)) for event in events],
+        "payloads": [json.dumps(payload) for payload in payloads],
         "occurred_ats": [now] * len(events),
     }
+    committed = [
+        CommittedEvent(event_id, event.name, event.version, payload, now)
+        for event_id, event, payload in zip(ids, events, payloads, strict=True)
+    ]
+    if _sent_eagerly(session, tables, committed):
+        await session.execute(tables.write_events, values)
+        return ids
+    _note_published(session, tables)
     if _first_notification(session, tables):
         await session.execute(tables.write_events_and_notify, values)
     else:
@@ -137,14 +198,29 @@ async def run_commit_hooks(session: AsyncSession) -> None:
         await hook()
 
 
-def commit_work(session: AsyncSession) -> tuple[list[CommitHook], set[str]]:
-    """What the session will do at commit (hooks, notifications still to send), as it is
-    now: taken before a savepoint, so that a rolled-back savepoint can leave no hook
-    behind and give back the notification it had sent."""
-    return list(session.info.get(_COMMIT_HOOKS, [])), set(session.info.get(_NOTIFIED, set()))
+@dataclass(frozen=True)
+class CommitWork:
+    hooks: list[CommitHook]
+    notified: set[str]
+    to_send: _ToSend
 
 
-def restore_commit_work(session: AsyncSession, saved: tuple[list[CommitHook], set[str]]) -> None:
-    hooks, notified = saved
-    session.info[_COMMIT_HOOKS] = list(hooks)
-    session.info[_NOTIFIED] = set(notified)
+def commit_work(session: AsyncSession) -> CommitWork:
+    """What the session will do at commit (hooks, notifications and events still to
+    send), as it is now: taken before a savepoint, so that a rolled-back savepoint can
+    leave no hook behind, send none of its events, and give back the notification it
+    had sent."""
+    to_send: _ToSend = session.info.get(_TO_SEND, {})
+    return CommitWork(
+        hooks=list(session.info.get(_COMMIT_HOOKS, [])),
+        notified=set(session.info.get(_NOTIFIED, set())),
+        to_send={name: (tables, list(events)) for name, (tables, events) in to_send.items()},
+    )
+
+
+def restore_commit_work(session: AsyncSession, saved: CommitWork) -> None:
+    session.info[_COMMIT_HOOKS] = list(saved.hooks)
+    session.info[_NOTIFIED] = set(saved.notified)
+    session.info[_TO_SEND] = {
+        name: (tables, list(events)) for name, (tables, events) in saved.to_send.items()
+    }

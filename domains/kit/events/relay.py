@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 from collections.abc import Sequence
@@ -55,7 +54,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.aio import raise_if_stopping, stop_if_cancelled
 from domains.kit.db import transaction
 from domains.kit.events.outbox import notify_channel, wakeup
-from domains.kit.events.streams import STREAM_MAX_LENGTH, as_text, relay_epoch_key, stream_key
+from domains.kit.events.streams import (
+    add_to_streams,
+    as_text,
+    entry_location,
+    relay_epoch_key,
+    stream_key,
+)
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
 
@@ -80,10 +85,6 @@ def parse_entry_id(raw: str | bytes) -> EntryId:
     text = raw.decode() if isinstance(raw, bytes) else raw
     milliseconds, _, sequence = text.partition("-")
     return int(milliseconds), int(sequence or 0)
-
-
-def _where(epoch: str, entry_id: str) -> str:
-    return f"{epoch}:{entry_id}"
 
 
 def _split(recorded: str) -> tuple[str, EntryId]:
@@ -148,29 +149,8 @@ class Relay:
         return len(rows)
 
     async def _add(self, rows: Sequence[Any]) -> tuple[str | None, list[str]]:
-        """Add the rows to their streams; the Redis epoch (read in the same pipeline, a
-        round trip saved; None when Redis has none) and the rows' entry ids."""
-        settings = self.resources.settings
-        pipe = self.resources.redis.pipeline(transaction=False)
-        pipe.get(relay_epoch_key(settings, self.producer))
-        for row in rows:
-            pipe.xadd(
-                stream_key(settings, row.name),
-                {
-                    "id": str(row.id),
-                    "name": row.name,
-                    "version": str(row.version),
-                    "producer": self.producer,
-                    "occurred_at": row.occurred_at.isoformat(),
-                    "payload": json.dumps(row.payload, separators=(",", ":")),
-                },
-                maxlen=STREAM_MAX_LENGTH,
-                approximate=True,
-            )
-        epoch, *entries = await pipe.execute()
-        return (
-            None if epoch is None else as_text(epoch),
-            [entry.decode() if isinstance(entry, bytes) else str(entry) for entry in entries],
+        return await add_to_streams(
+            self.resources.redis, self.resources.settings, self.producer, rows
         )
 
     async def _record(
@@ -179,7 +159,7 @@ class Relay:
         await session.execute(
             self._mark_relayed,
             [
-                {"row_id": row.id, "went_to": _where(epoch, entry_id)}
+                {"row_id": row.id, "went_to": entry_location(epoch, entry_id)}
                 for row, entry_id in zip(rows, entry_ids, strict=True)
             ],
         )

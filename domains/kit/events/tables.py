@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 
@@ -70,6 +71,8 @@ class EventTables:
             ),
         )
 
+        # The domain whose events these are (its schema's name), as streams record it.
+        self.producer = self.outbox.schema or "public"
         # The Postgres channel a commit of new outbox rows is announced on.
         self.notify_channel = f"shopgraph_outbox_{self.outbox.schema or 'public'}"
         # The statements every event costs, built once: the outbox write and the
@@ -115,6 +118,13 @@ class EventTables:
         # notifications of a transaction.
         self.write_events_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
             self.write_events.returning(self.outbox.c.id).cte("written")
+        )
+        # An event sent by the transaction's own process once it committed (eager.py):
+        # marked relayed unless a relay got to it first.
+        self.mark_sent = (
+            update(self.outbox)
+            .where(self.outbox.c.id == bindparam("row_id"), self.outbox.c.relayed_at.is_(None))
+            .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to"))
         )
         self.record_processed = (
             insert(self.processed_events)

@@ -41,6 +41,11 @@ async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
 
 
 def relay_worker(tables: EventTables, *, producer: str) -> BackgroundWorker:
+    if producer != tables.producer:
+        # A process sending its own events names them by the outbox's schema (eager.py);
+        # the relay must record the same producer, or it would keep a second epoch.
+        raise ValueError(f"relay {producer!r} for the outbox of {tables.producer!r}")
+
     async def relay(resources: Resources) -> None:
         await run_together(
             Relay(resources, tables, producer=producer).run(),

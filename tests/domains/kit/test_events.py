@@ -6,22 +6,16 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.app import stop_tasks
 from domains.kit.db import transaction
 from domains.kit.events import (
     Consumer,
-    Event,
     EventMeta,
-    EventTables,
     Relay,
     Subscription,
     decode_event,
@@ -35,57 +29,18 @@ from domains.kit.events.codec import EventDecodeError
 from domains.kit.events.consumer import SimulatedCrash
 from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import dead_letter_key
-from domains.kit.resources import Resources
-from tests.support.schemas import scratch_schema
+from tests.support.event_bus import Bus, ParcelShipped, ParcelShippedReader, parcel
 from tests.support.sql_counter import SqlCounter
 
 
-@dataclass(frozen=True)
-class ParcelLine:
-    sku: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class ParcelShipped(Event):
-    """A parcel left the warehouse."""
-
-    name = "ParcelShipped"
-    version = 1
-
-    parcel_id: uuid.UUID
-    shipped_at: datetime
-    lines: list[ParcelLine]
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ParcelShippedReader(Event):
-    """What a consumer reads of ParcelShipped: only the fields it needs."""
-
-    name = "ParcelShipped"
-    version = 1
-
-    parcel_id: uuid.UUID
-
-
-def _parcel(note: str | None = None) -> ParcelShipped:
-    return ParcelShipped(
-        parcel_id=uuid.uuid4(),
-        shipped_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-        lines=[ParcelLine("SKU-1", 2)],
-        note=note,
-    )
-
-
 def test_an_event_round_trips_through_json() -> None:
-    event = _parcel("fragile")
+    event = parcel("fragile")
 
     assert decode_event(ParcelShipped, encode_event(event)) == event
 
 
 def test_a_reader_ignores_fields_it_does_not_know_and_refuses_missing_ones() -> None:
-    event = _parcel()
+    event = parcel()
 
     assert decode_event(ParcelShippedReader, encode_event(event)).parcel_id == event.parcel_id
     with pytest.raises(EventDecodeError, match="missing field 'parcel_id'"):
@@ -114,71 +69,10 @@ def test_the_json_schema_describes_the_payload() -> None:
     assert schema["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 
-@dataclass
-class Bus:
-    resources: Resources
-    tables: EventTables
-    effects: Table
-    fail_next: list[str] = field(default_factory=list)
-
-    def relay(self) -> Relay:
-        return Relay(self.resources, self.tables, producer="test")
-
-    def consumer(self, name: str = "c1", **options: int) -> Consumer:
-        async def handle(
-            session: AsyncSession, event: ParcelShippedReader, meta: EventMeta
-        ) -> None:
-            await session.execute(insert(self.effects).values(event_id=meta.event_id, note="x"))
-            if self.fail_next:
-                raise RuntimeError(self.fail_next.pop())
-
-        return Consumer(
-            self.resources,
-            self.tables,
-            group="testers",
-            subscriptions=[Subscription(ParcelShippedReader, handle)],
-            consumer_name=name,
-            **options,
-        )
-
-    async def publish(self, event: Event) -> uuid.UUID:
-        async with transaction(self.resources.session_factory) as session:
-            return await publish(session, self.tables, event)
-
-    async def count(self, table: Table, *where: object) -> int:
-        async with self.resources.session_factory() as session:
-            return int(
-                (await session.execute(select(func.count()).select_from(table).where(*where)))  # type: ignore[arg-type]
-                .scalar_one()
-            )
-
-    async def pending(self) -> int:
-        summary = await self.resources.redis.xpending(
-            stream_key(self.resources.settings, "ParcelShipped"), "testers"
-        )
-        return int(summary["pending"])
-
-
-@pytest.fixture
-async def bus(resources: Resources) -> AsyncIterator[Bus]:
-    def build(metadata: MetaData) -> tuple[EventTables, Table]:
-        effects = Table(
-            "effects",
-            metadata,
-            Column("id", Integer, primary_key=True),
-            Column("event_id", UUID(as_uuid=True), nullable=False),
-            Column("note", String(10)),
-        )
-        return EventTables(metadata), effects
-
-    async with scratch_schema(resources, "kit_events", build) as (tables, effects):
-        yield Bus(resources, tables, effects)
-
-
 async def test_an_event_of_a_rolled_back_transaction_never_leaves(bus: Bus) -> None:
     async def failing_change() -> None:
         async with transaction(bus.resources.session_factory) as session:
-            await publish(session, bus.tables, _parcel())
+            await publish(session, bus.tables, parcel())
             raise RuntimeError("the state change failed")
 
     with pytest.raises(RuntimeError):
@@ -189,7 +83,7 @@ async def test_an_event_of_a_rolled_back_transaction_never_leaves(bus: Bus) -> N
 
 
 async def test_the_relay_sends_committed_events_once(bus: Bus) -> None:
-    event_id = await bus.publish(_parcel())
+    event_id = await bus.publish(parcel())
 
     assert await bus.relay().relay_once() == 1
     assert await bus.relay().relay_once() == 0
@@ -204,11 +98,11 @@ async def test_the_relay_sends_committed_events_once(bus: Bus) -> None:
 async def test_events_published_together_are_one_statement_and_relayed_in_their_order(
     bus: Bus, sql_counter: SqlCounter
 ) -> None:
-    parcels = [_parcel(note) for note in ("first", "second", "third")]
+    parcels = [parcel(note) for note in ("first", "second", "third")]
     sql_counter.reset()
     async with transaction(bus.resources.session_factory) as session:
         ids = await publish_all(session, bus.tables, parcels)
-        await publish(session, bus.tables, _parcel("after"))
+        await publish(session, bus.tables, parcel("after"))
     outbox = bus.tables.outbox.fullname
     written = [s for s in sql_counter.statements if f"INSERT INTO {outbox}" in s]
 
@@ -226,7 +120,7 @@ async def test_events_published_together_are_one_statement_and_relayed_in_their_
 
 
 async def test_concurrent_relays_send_each_event_once(bus: Bus) -> None:
-    ids = {await bus.publish(_parcel()) for _ in range(60)}
+    ids = {await bus.publish(parcel()) for _ in range(60)}
     relays = [Relay(bus.resources, bus.tables, producer="test", batch=7) for _ in range(4)]
 
     async def drain(relay: Relay) -> None:
@@ -243,7 +137,7 @@ async def test_concurrent_relays_send_each_event_once(bus: Bus) -> None:
 async def test_a_consumer_applies_an_event_once_however_often_it_arrives(bus: Bus) -> None:
     consumer = bus.consumer()
     await consumer.ensure_groups()
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     await bus.relay().relay_once()
     # The relay crashed after its XADD and before its commit, and sent the batch again.
     async with transaction(bus.resources.session_factory) as session:
@@ -262,7 +156,7 @@ async def test_a_crash_between_commit_and_ack_is_recovered_without_a_second_effe
 ) -> None:
     crashing = bus.consumer("doomed")
     await crashing.ensure_groups()
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     await bus.relay().relay_once()
 
     async def crash(entry_id: str) -> None:
@@ -285,7 +179,7 @@ async def test_a_crash_between_commit_and_ack_is_recovered_without_a_second_effe
 async def test_a_failed_handler_is_retried_and_finally_dead_lettered(bus: Bus) -> None:
     consumer = bus.consumer(max_deliveries=3)
     await consumer.ensure_groups()
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     await bus.relay().relay_once()
 
     bus.fail_next = ["boom"]
@@ -296,7 +190,7 @@ async def test_a_failed_handler_is_retried_and_finally_dead_lettered(bus: Bus) -
     assert await bus.count(bus.effects) == 1
     assert await bus.pending() == 0
 
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     await bus.relay().relay_once()
     bus.fail_next = ["1", "2", "3"]
     await consumer.consume_once()
@@ -312,7 +206,7 @@ async def test_a_failed_handler_is_retried_and_finally_dead_lettered(bus: Bus) -
 async def test_a_relay_stops_when_cancelled_just_as_it_is_woken(bus: Bus) -> None:
     relay = bus.relay()
     running = asyncio.create_task(relay.run())
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     for _ in range(500):  # until the relay has sent it and gone idle, waiting to be woken
         await asyncio.sleep(0.01)
         if not await bus.count(bus.tables.outbox, bus.tables.outbox.c.relayed_at.is_(None)):
@@ -345,7 +239,7 @@ async def test_a_stopped_consumer_acknowledges_the_entry_in_hand_first(bus: Bus)
         consumer_name="stopping",
     )
     await consumer.ensure_groups()
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     await bus.relay().relay_once()
     task = asyncio.create_task(consumer.consume_once())
     async with asyncio.timeout(10):
@@ -408,7 +302,7 @@ asyncio.run(main())
 async def test_a_batch_commits_once_and_a_failing_event_alone_stays_pending(bus: Bus) -> None:
     from sqlalchemy import event as sa_event
 
-    ids = [await bus.publish(_parcel()) for _ in range(5)]
+    ids = [await bus.publish(parcel()) for _ in range(5)]
     await bus.relay().relay_once()
     consumer = bus.consumer()
     await consumer.ensure_groups()
@@ -436,9 +330,9 @@ async def test_a_batch_commits_once_and_a_failing_event_alone_stays_pending(bus:
 async def test_events_a_subscription_does_not_act_on_are_read_without_a_transaction(
     bus: Bus,
 ) -> None:
-    acted_on = _parcel()
+    acted_on = parcel()
     wanted = await bus.publish(acted_on)
-    await bus.publish(_parcel())
+    await bus.publish(parcel())
     await bus.relay().relay_once()
     handled: list[uuid.UUID] = []
 
@@ -484,9 +378,9 @@ async def test_a_savepoint_released_is_not_the_commit_of_its_events(bus: Bus) ->
     try:
         async with transaction(bus.resources.session_factory) as session:
             async with session.begin_nested():
-                await publish(session, bus.tables, _parcel())
+                await publish(session, bus.tables, parcel())
             woken_at_the_release = woken.is_set()
-            await publish(session, bus.tables, _parcel())
+            await publish(session, bus.tables, parcel())
     finally:
         sa_event.remove(bus.resources.engine.sync_engine, "before_cursor_execute", record)
 

@@ -1,0 +1,90 @@
+"""Sending a transaction's events the moment it commits, ahead of the relay.
+
+Through the relay alone, each hop of a saga is: the commit's NOTIFY, another process
+waking, its claiming transaction (four round trips), the XADD, and only then the
+consumer. A process that holds a Redis client sends what its own transaction wrote
+instead, once the transaction has committed: one pipeline of XADDs (the consumer wakes
+here), then one statement marking the rows relayed, as the relay would have.
+
+The outbox stays the record and the relay the guarantee:
+- A transaction whose events are sent this way does not NOTIFY, so no relay is woken to
+  race the sender for rows it is already sending.
+- Should the sender fail, or the process die between the commit and the send, the rows
+  are still unrelayed and the relay's poll sends them (IDLE_POLL_INTERVAL_SECONDS).
+- The mark is guarded by `relayed_at IS NULL`: a relay's poll that claimed the rows
+  between the commit and the mark sends them a second time, and consumers drop that
+  duplicate by event id, as they drop any.
+- When Redis has no epoch for the producer (it lost its data), the rows are left to the
+  relay, which begins the epoch and sends them again into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from domains.kit.events.outbox import EAGER_SENDER, CommittedEvent, wakeup
+from domains.kit.events.streams import add_to_streams, entry_location
+from domains.kit.events.tables import EventTables
+
+if TYPE_CHECKING:
+    from domains.kit.resources import Resources
+
+logger = logging.getLogger("shopgraph.events")
+
+
+class EagerSender:
+    """Sends committed events of this process's transactions to their streams."""
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+        # One statement, no BEGIN and COMMIT around it: the mark is one row per event,
+        # each as good alone.
+        self._autocommit = resources.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def send_soon(self, tables: EventTables, events: Sequence[CommittedEvent]) -> None:
+        """Send `events` (committed, in their order) in a task of their own: the
+        committing code goes on at once (a request to its waiter, a consumer to its
+        XACK)."""
+        task = asyncio.get_running_loop().create_task(self.send(tables, events))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def send(self, tables: EventTables, events: Sequence[CommittedEvent]) -> None:
+        producer = tables.producer
+        try:
+            epoch, entry_ids = await add_to_streams(
+                self.resources.redis, self.resources.settings, producer, events
+            )
+            if epoch is None:
+                wakeup(tables.outbox.fullname).set()
+                return
+            async with self._autocommit.connect() as connection:
+                await connection.execute(
+                    tables.mark_sent,
+                    [
+                        {"row_id": event.id, "went_to": entry_location(epoch, entry_id)}
+                        for event, entry_id in zip(events, entry_ids, strict=True)
+                    ],
+                )
+        except Exception as error:
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            # The rows are the record: the relay sends what was not marked.
+            logger.warning("%s: eager send failed (%s); the relay sends the rest", producer, error)
+            wakeup(tables.outbox.fullname).set()
+
+    async def drain(self) -> None:
+        """Wait for the sends under way (the resources are closing)."""
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=2.0)
+
+
+def send_eagerly(resources: Resources) -> None:
+    """Make every session of `resources` send its committed events itself."""
+    sender = EagerSender(resources)
+    resources.session_factory.configure(info={EAGER_SENDER: sender})
+    resources.on_close(sender.drain)

@@ -1,0 +1,143 @@
+"""A process sending its own committed events (domains/kit/events/eager.py), with the
+relay as the fallback, on real Postgres and Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from domains.kit.config import Settings
+from domains.kit.db import transaction
+from domains.kit.events import Relay, publish, publish_all, stream_key
+from domains.kit.events.eager import EagerSender
+from domains.kit.events.outbox import EAGER_SENDER, commit_work, restore_commit_work, wakeup
+from domains.kit.events.streams import relay_epoch_key
+from domains.kit.resources import Resources, open_resources
+from tests.support.event_bus import Bus, open_bus, parcel
+
+
+@pytest.fixture
+async def eager(settings: Settings, resources: Resources) -> AsyncIterator[Bus]:
+    """The event bus on handles that send as they commit, as the platform's do."""
+    async with (
+        open_resources(dataclasses.replace(settings, events_send_on_commit=True)) as own,
+        open_bus(resources) as relayed_only,
+    ):
+        yield dataclasses.replace(relayed_only, resources=own)
+
+
+def _sender(resources: Resources) -> EagerSender:
+    sender = resources.session_factory.kw["info"][EAGER_SENDER]
+    assert isinstance(sender, EagerSender)
+    return sender
+
+
+def _relay(bus: Bus) -> Relay:
+    return Relay(bus.resources, bus.tables, producer=bus.tables.producer)
+
+
+async def _stream_ids(bus: Bus) -> list[str]:
+    entries = await bus.resources.redis.xrange(stream_key(bus.resources.settings, "ParcelShipped"))
+    return [entry[1][b"id"].decode() for entry in entries]
+
+
+async def _unrelayed(bus: Bus) -> int:
+    return await bus.count(bus.tables.outbox, bus.tables.outbox.c.relayed_at.is_(None))
+
+
+async def test_a_commit_sends_its_events_itself_and_leaves_the_relay_nothing(eager: Bus) -> None:
+    await _relay(eager).relay_once()  # idle: begins the producer's Redis epoch
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    woken = wakeup(eager.tables.outbox.fullname)
+    woken.clear()
+    sa_event.listen(eager.resources.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        first = await eager.publish(parcel())
+        async with transaction(eager.resources.session_factory) as session:
+            second, third = await publish_all(session, eager.tables, [parcel(), parcel()])
+        await _sender(eager.resources).drain()
+    finally:
+        sa_event.remove(eager.resources.engine.sync_engine, "before_cursor_execute", record)
+
+    assert await _stream_ids(eager) == [str(first), str(second), str(third)]
+    assert not [s for s in statements if "pg_notify" in s], "no relay is woken to race it"
+    assert not woken.is_set()
+    outbox = eager.tables.outbox
+    async with eager.resources.session_factory() as session:
+        recorded = (await session.scalars(select(outbox.c.stream_entry_id))).all()
+    epoch = await eager.resources.redis.get(
+        relay_epoch_key(eager.resources.settings, eager.tables.producer)
+    )
+    assert epoch is not None
+    assert all(where.startswith(f"{epoch.decode()}:") for where in recorded), recorded
+    assert await _unrelayed(eager) == 0
+    assert await _relay(eager).relay_once() == 0, "the relay finds nothing to send"
+    assert len(await _stream_ids(eager)) == 3
+
+
+async def test_a_rolled_back_transaction_sends_nothing(eager: Bus) -> None:
+    await _relay(eager).relay_once()
+
+    async def failing_change() -> None:
+        async with transaction(eager.resources.session_factory) as session:
+            await publish(session, eager.tables, parcel())
+            raise RuntimeError("the change fails")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    await _sender(eager.resources).drain()
+
+    assert await _stream_ids(eager) == []
+    assert await eager.count(eager.tables.outbox) == 0
+
+
+async def test_a_rolled_back_savepoint_sends_none_of_its_events(eager: Bus) -> None:
+    """A consumer's batch runs each event in a savepoint, and a failing one rolls back
+    alone (consumer.py): what it published must not be sent with the rest."""
+    await _relay(eager).relay_once()
+    async with transaction(eager.resources.session_factory) as session:
+        saved = commit_work(session)
+        try:
+            async with session.begin_nested():
+                await publish(session, eager.tables, parcel("rolled back"))
+                raise RuntimeError("this event's handler fails")
+        except RuntimeError:
+            restore_commit_work(session, saved)
+        kept = await publish(session, eager.tables, parcel("kept"))
+    await _sender(eager.resources).drain()
+
+    assert await _stream_ids(eager) == [str(kept)]
+
+
+async def test_a_failed_send_leaves_the_events_to_the_relay(eager: Bus, settings: Settings) -> None:
+    await _relay(eager).relay_once()
+    unreachable = dataclasses.replace(
+        settings, redis_url="redis://127.0.0.1:1/0", events_send_on_commit=True
+    )
+    async with open_resources(unreachable) as cut_off:
+        async with transaction(cut_off.session_factory) as session:
+            event_id = await publish(session, eager.tables, parcel())
+        await _sender(cut_off).drain()
+
+    assert await _unrelayed(eager) == 1, "the row waits, still the record"
+    assert await _relay(eager).relay_once() == 1
+    assert await _stream_ids(eager) == [str(event_id)]
+
+
+async def test_without_an_epoch_in_redis_the_relay_sends_them_into_a_new_one(eager: Bus) -> None:
+    """Redis that lost its data lost the producer's epoch too: the rows stay the relay's,
+    which begins a new epoch, so the delivery check tells them from the lost ones."""
+    event_id = await eager.publish(parcel())
+    await _sender(eager.resources).drain()
+
+    assert await _unrelayed(eager) == 1
+    assert await _relay(eager).relay_once() == 1
+    assert str(event_id) in await _stream_ids(eager)
