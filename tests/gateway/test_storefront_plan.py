@@ -64,3 +64,30 @@ def test_shopgraph_plan_names_a_supergraph_it_cannot_read(tmp_path: Path) -> Non
 
     assert completed.returncode == 1
     assert f"cannot read the supergraph {missing}" in completed.stderr
+
+
+def _plan(operation: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "shopgraph.cli", "plan", operation],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout
+
+
+CHECKOUT = """mutation($cart: ID!, $address: ShippingAddressInput!) {
+  checkoutComplete(cartId: $cart, shippingAddress: $address, idempotencyKey: "k") {
+    status order { id %s } errors { code } } }"""
+
+
+def test_a_checkouts_answer_takes_the_orders_status_from_carts_which_provides_it() -> None:
+    """The decision carts has just heard is the order's status: the answer needs no fetch
+    from orders unless it asks for more of the order."""
+    provided = _plan(CHECKOUT % "status failureReason")
+    more = _plan(CHECKOUT % "status number")
+
+    assert provided.count("Fetch(service:") == 1, provided
+    assert 'Fetch(service: "carts")' in provided
+    assert 'Fetch(service: "orders")' in more, more

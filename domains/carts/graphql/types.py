@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import TypeAlias
 
 import strawberry
@@ -75,9 +76,29 @@ class ProductVariant(EntityStub):
     pass
 
 
+@strawberry.enum(name="OrderStatus")
+class OrderStatus(StrEnum):
+    """The orders domain's statuses, as carts provides them on the order checkoutComplete
+    answers with (the order's values; CheckoutStatus follows the same)."""
+
+    PENDING = "PENDING"
+    AWAITING_PAYMENT = "AWAITING_PAYMENT"
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
 @strawberry.federation.type(keys=["id"])
 class Order(EntityStub):
-    pass
+    # The orders domain's fields, which carts knows on one path only: the order a
+    # checkout answers with (CheckoutCompletePayload.order @provides them). The status is
+    # the decision the answer was given on; elsewhere the orders subgraph resolves both.
+    status: OrderStatus = strawberry.federation.field(external=True, default=OrderStatus.PENDING)
+    failure_reason: str | None = strawberry.federation.field(external=True, default=None)
 
 
 @strawberry.type(description="A variant and how many of it.")

@@ -273,7 +273,9 @@ class OrderStatusEvent:
 class Order:
     id: strawberry.ID
     number: str = strawberry.field(description="Human-readable, such as SG-001042.")
-    status: OrderStatus
+    # Shareable: carts provides it (and failureReason) on the order checkoutComplete
+    # answers with, the decision it has just heard, sparing the answer a fetch here.
+    status: OrderStatus = strawberry.federation.field(shareable=True)
     currency: str | None = strawberry.field(
         description="ISO 4217: the checkout's; null until reserved for an order whose "
         "checkout priced nothing."
@@ -297,9 +299,10 @@ class Order:
         "What payments charges; the lines' totals add up to it."
     )
     shipping_address: OrderAddress
-    failure_reason: str | None = strawberry.field(
+    failure_reason: str | None = strawberry.federation.field(
+        shareable=True,
         description="Why it FAILED or was CANCELLED: INSUFFICIENT_STOCK, PRICE_CHANGED, "
-        "PRICING_INVALID, VARIANT_UNAVAILABLE, CURRENCY_MISMATCH, CANCELLED, EXPIRED."
+        "PRICING_INVALID, VARIANT_UNAVAILABLE, CURRENCY_MISMATCH, CANCELLED, EXPIRED.",
     )
     payment_due_at: datetime = strawberry.field(
         description="Unpaid by then, the order expires and its stock goes back."

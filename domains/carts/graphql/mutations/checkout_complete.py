@@ -17,7 +17,7 @@ from domains.carts.graphql.mutations.inputs import (
     shipping_choices,
 )
 from domains.carts.graphql.pricing.changes import PriceChange
-from domains.carts.graphql.types import CartError, CartsInfo, Order, cart_errors
+from domains.carts.graphql.types import CartError, CartsInfo, Order, OrderStatus, cart_errors
 from domains.carts.models import Checkout, CheckoutStatus
 from domains.carts.pricing.checkout import CheckoutPricer, PriceChanged, PricingChoices
 from domains.carts.service import CheckoutRefused, checkouts, parse_id
@@ -27,8 +27,9 @@ from domains.kit.graphql.unit_of_work import unit_of_work
 
 @strawberry.type
 class CheckoutCompletePayload:
-    order: Order | None = strawberry.field(
+    order: Order | None = strawberry.federation.field(
         default=None,
+        provides=["status failureReason"],
         description="The order: AWAITING_PAYMENT when stock was reserved in time, PENDING "
         "when the decision took longer than the wait (poll `order(id)`, or retry with the "
         "same idempotency key). Null with errors, and null while the orders domain has not "
@@ -65,9 +66,16 @@ def answer(checkout: Checkout) -> CheckoutCompletePayload:
         # The first OrderStatusChanged (sequence 1, PENDING) says the order row exists; an
         # Order reference before it would resolve to nothing in the orders subgraph.
         recorded = checkout.status_sequence > 0
-        return CheckoutCompletePayload(
-            order=Order(id=order_id) if recorded else None, order_id=order_id, status=status
+        order = (
+            Order(
+                id=order_id,
+                status=OrderStatus(status.value),
+                failure_reason=checkout.failure_reason,
+            )
+            if recorded
+            else None
         )
+        return CheckoutCompletePayload(order=order, order_id=order_id, status=status)
     code, template = _REASONS.get(
         checkout.failure_reason or "", (CartErrorCode.INVALID, "The order could not be placed.")
     )
