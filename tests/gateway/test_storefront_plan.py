@@ -12,15 +12,19 @@ from bench.gateways import STOREFRONT
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_shopgraph_plan_shows_one_fetch_per_subgraph_per_level() -> None:
+def _plan(operation: str) -> str:
     completed = subprocess.run(
-        [sys.executable, "-m", "shopgraph.cli", "plan", STOREFRONT],
+        [sys.executable, "-m", "shopgraph.cli", "plan", operation],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    plan = completed.stdout
+    return completed.stdout
+
+
+def test_shopgraph_plan_shows_one_fetch_per_subgraph_per_level() -> None:
+    plan = _plan(STOREFRONT)
 
     # Level 1: the product page from products. Level 2: one users fetch for the shop
     # names and the review authors together.
@@ -64,17 +68,6 @@ def test_shopgraph_plan_names_a_supergraph_it_cannot_read(tmp_path: Path) -> Non
 
     assert completed.returncode == 1
     assert f"cannot read the supergraph {missing}" in completed.stderr
-
-
-def _plan(operation: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "-m", "shopgraph.cli", "plan", operation],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return completed.stdout
 
 
 CHECKOUT = """mutation($cart: ID!, $address: ShippingAddressInput!) {

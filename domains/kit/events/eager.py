@@ -9,11 +9,15 @@ here), then one statement marking the rows relayed, as the relay would have.
 The outbox stays the record and the relay the guarantee:
 - A transaction whose events are sent this way does not NOTIFY, so no relay is woken to
   race the sender for rows it is already sending.
-- Should the sender fail, or the process die between the commit and the send, the rows
-  are still unrelayed and the relay's poll sends them (IDLE_POLL_INTERVAL_SECONDS).
-- The mark is guarded by `relayed_at IS NULL`: a relay's poll that claimed the rows
-  between the commit and the mark sends them a second time, and consumers drop that
-  duplicate by event id, as they drop any.
+- The rows are written marked as their writer's to send (SENT_BY_WRITER), and a relay
+  takes such a row only once it is WRITER_SEND_GRACE old: should the sender fail, or the
+  process die between the commit and the send, the rows are still unrelayed and the
+  relay sends them then. Without the grace, relays polling in a rush claimed rows whose
+  send was under way, and the duplicates cost consumers transactions (and, between two
+  orders consumers, deadlocks on an order's lock).
+- The mark is guarded by `relayed_at IS NULL`: a send slower than the grace, beaten by
+  a relay, goes out a second time, and consumers drop that duplicate by event id, as
+  they drop any.
 - When Redis has no epoch for the producer (it lost its data), the rows are left to the
   relay, which begins the epoch and sends them again into it.
 """

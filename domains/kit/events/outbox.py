@@ -144,7 +144,7 @@ async def publish(session: AsyncSession, tables: EventTables, event: Event) -> u
         "occurred_at": committed.occurred_at,
     }
     if _sent_eagerly(session, tables, [committed]):
-        await session.execute(tables.write_event, values)
+        await session.execute(tables.write_event_to_send, values)
         return committed.id
     _note_published(session, tables)
     if _first_notification(session, tables):
@@ -176,7 +176,7 @@ async def publish_all(
         for event_id, event, payload in zip(ids, events, payloads, strict=True)
     ]
     if _sent_eagerly(session, tables, committed):
-        await session.execute(tables.write_events, values)
+        await session.execute(tables.write_events_to_send, values)
         return ids
     _note_published(session, tables)
     if _first_notification(session, tables):

@@ -16,11 +16,15 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
+
+# `stream_entry_id` of an unrelayed row its writing process sends itself (eager.py).
+SENT_BY_WRITER = ""
 
 
 class EventTables:
@@ -43,9 +47,10 @@ class EventTables:
             ),
             Column("relayed_at", DateTime(timezone=True)),
             # "<epoch>:<entry id>": the Redis epoch the event was added in and the entry id
-            # its XADD got; and when every consumer group of its stream was known to have
-            # passed that entry. Until then the row is the record to publish again should
-            # Redis lose the entry (relay.py).
+            # its XADD got (before it, SENT_BY_WRITER when its writer sends it itself);
+            # and when every consumer group of its stream was known to have passed that
+            # entry. Until then the row is the record to publish again should Redis lose
+            # the entry (relay.py).
             Column("stream_entry_id", String(64)),
             Column("delivered_at", DateTime(timezone=True)),
             Index(
@@ -85,6 +90,16 @@ class EventTables:
             payload=bindparam("payload", type_=JSONB),
             occurred_at=bindparam("occurred_at"),
         )
+        # An event its own process sends once the transaction commits (eager.py): marked
+        # so, the relays leave it to that process for WRITER_SEND_GRACE (relay.py).
+        self.write_event_to_send = insert(self.outbox).values(
+            id=bindparam("id"),
+            name=bindparam("name"),
+            version=bindparam("version"),
+            payload=bindparam("payload", type_=JSONB),
+            occurred_at=bindparam("occurred_at"),
+            stream_entry_id=SENT_BY_WRITER,
+        )
         # The first event of a transaction NOTIFYs the relays in the statement that
         # writes it (outbox.py).
         self.write_event_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
@@ -112,6 +127,17 @@ class EventTables:
                 batch.c.version,
                 cast(batch.c.payload, JSONB),
                 batch.c.occurred_at,
+            ).order_by(batch.c.n),
+        )
+        self.write_events_to_send = insert(self.outbox).from_select(
+            ["id", "name", "version", "payload", "occurred_at", "stream_entry_id"],
+            select(
+                batch.c.id,
+                batch.c.name,
+                batch.c.version,
+                cast(batch.c.payload, JSONB),
+                batch.c.occurred_at,
+                literal(SENT_BY_WRITER),
             ).order_by(batch.c.n),
         )
         # pg_notify once per row written: Postgres delivers one of identical

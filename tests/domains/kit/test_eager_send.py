@@ -3,8 +3,10 @@ relay as the fallback, on real Postgres and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
@@ -12,9 +14,16 @@ from sqlalchemy import select
 
 from domains.kit.config import Settings
 from domains.kit.db import transaction
-from domains.kit.events import Relay, publish, publish_all, stream_key
+from domains.kit.events import EventTables, Relay, publish, publish_all, stream_key
 from domains.kit.events.eager import EagerSender
-from domains.kit.events.outbox import EAGER_SENDER, commit_work, restore_commit_work, wakeup
+from domains.kit.events.outbox import (
+    EAGER_SENDER,
+    CommittedEvent,
+    commit_work,
+    restore_commit_work,
+    wakeup,
+)
+from domains.kit.events.relay import WRITER_SEND_GRACE
 from domains.kit.events.streams import relay_epoch_key
 from domains.kit.resources import Resources, open_resources
 from tests.support.event_bus import Bus, open_bus, parcel
@@ -36,8 +45,8 @@ def _sender(resources: Resources) -> EagerSender:
     return sender
 
 
-def _relay(bus: Bus) -> Relay:
-    return Relay(bus.resources, bus.tables, producer=bus.tables.producer)
+def _relay(bus: Bus, *, writer_grace: timedelta = WRITER_SEND_GRACE) -> Relay:
+    return Relay(bus.resources, bus.tables, producer=bus.tables.producer, writer_grace=writer_grace)
 
 
 async def _stream_ids(bus: Bus) -> list[str]:
@@ -128,7 +137,8 @@ async def test_a_failed_send_leaves_the_events_to_the_relay(eager: Bus, settings
         await _sender(cut_off).drain()
 
     assert await _unrelayed(eager) == 1, "the row waits, still the record"
-    assert await _relay(eager).relay_once() == 1
+    assert await _relay(eager).relay_once() == 0, "left to its writer for the grace"
+    assert await _relay(eager, writer_grace=timedelta(0)).relay_once() == 1, "then taken"
     assert await _stream_ids(eager) == [str(event_id)]
 
 
@@ -139,5 +149,30 @@ async def test_without_an_epoch_in_redis_the_relay_sends_them_into_a_new_one(eag
     await _sender(eager.resources).drain()
 
     assert await _unrelayed(eager) == 1
-    assert await _relay(eager).relay_once() == 1
+    assert await _relay(eager, writer_grace=timedelta(0)).relay_once() == 1
     assert str(event_id) in await _stream_ids(eager)
+
+
+async def test_a_relay_leaves_a_row_its_writer_is_sending_alone(eager: Bus) -> None:
+    """Caught between its commit and its send, a writer's row is not the relay's: a relay
+    polling then would send it twice (eager.py)."""
+    await _relay(eager).relay_once()
+    sender = _sender(eager.resources)
+    sent = asyncio.Event()
+    send = sender.send
+
+    async def slow_send(tables: EventTables, events: Sequence[CommittedEvent]) -> None:
+        await _relay(eager).relay_once()  # a relay's poll, while the send has not begun
+        await send(tables, events)
+        sent.set()
+
+    sender.send = slow_send  # type: ignore[method-assign]
+    try:
+        event_id = await eager.publish(parcel())
+        async with asyncio.timeout(10):
+            await sent.wait()
+    finally:
+        del sender.send
+
+    assert await _stream_ids(eager) == [str(event_id)], "sent once, by its writer"
+    assert await _unrelayed(eager) == 0
