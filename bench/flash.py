@@ -876,9 +876,9 @@ def report(
             lambda row, kind: str(row.get("cpu_ms_per_checkout", {}).get(kind, "-")),
         )
         lines += _per_system_table(
-            "From an event's write to its relay's send (outbox `occurred_at` to `relayed_at`), "
-            "p50 / p99 ms, per producing domain: the hop a commit in one process waking the "
-            "relay in another costs.",
+            "From an event's write to its send being recorded (outbox `occurred_at` to "
+            "`relayed_at`), p50 / p99 ms, per producing domain: by the writing process after "
+            "its commit and its XADD, or by a relay for what that missed.",
             DOMAINS,
             ordinary,
             lambda row, domain: (
