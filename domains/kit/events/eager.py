@@ -29,7 +29,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from domains.kit.events.outbox import EAGER_SENDER, CommittedEvent, wakeup
+from domains.kit.events.outbox import EAGER_SENDER, CommittedEvent
 from domains.kit.events.streams import add_to_streams, entry_location
 from domains.kit.events.tables import EventTables
 
@@ -64,8 +64,7 @@ class EagerSender:
                 self.resources.redis, self.resources.settings, producer, events
             )
             if epoch is None:
-                wakeup(tables.outbox.fullname).set()
-                return
+                return  # Redis lost its data: the relay begins a new epoch, then sends
             async with self._autocommit.connect() as connection:
                 await connection.execute(
                     tables.mark_sent,
@@ -75,11 +74,9 @@ class EagerSender:
                     ],
                 )
         except Exception as error:
-            if isinstance(error, asyncio.CancelledError):
-                raise
-            # The rows are the record: the relay sends what was not marked.
+            # The rows are the record: the relay sends what was not marked, once the
+            # grace it leaves the writer has passed.
             logger.warning("%s: eager send failed (%s); the relay sends the rest", producer, error)
-            wakeup(tables.outbox.fullname).set()
 
     async def drain(self) -> None:
         """Wait for the sends under way (the resources are closing)."""
