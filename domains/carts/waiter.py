@@ -43,6 +43,7 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts import events, order_status
 from domains.carts.models import Checkout, CheckoutStatus
@@ -237,17 +238,32 @@ async def _read(resources: Resources, checkout_id: uuid.UUID) -> Checkout:
     return checkout
 
 
+# What a recorded decision's commit sets off (the admission gate settling the checkout's
+# units, other waiters of it woken) runs beside the answer rather than before it: two
+# Redis round trips the shopper does not wait for.
+_settling: set[asyncio.Task[None]] = set()
+
+
 async def _apply(resources: Resources, decided: events.OrderStatusChanged) -> Checkout | None:
     """Record a broadcast decision on the checkout, as the carts consumer would; the
     checkout as committed, or None when there was nothing new to record."""
     try:
         async with transaction(resources.session_factory) as session:
             checkout = await order_status.apply(resources, session, decided)
-        await run_commit_hooks(session)
     except Exception:  # the consumer applies it all the same
         logger.exception("checkout decisions: could not apply order %s", decided.order_id)
         return None
+    settling = asyncio.create_task(_settle(session, decided.order_id))
+    _settling.add(settling)
+    settling.add_done_callback(_settling.discard)
     return checkout
+
+
+async def _settle(session: AsyncSession, order_id: uuid.UUID) -> None:
+    try:
+        await run_commit_hooks(session)
+    except Exception:
+        logger.exception("checkout decisions: what order %s's record sets off failed", order_id)
 
 
 @dataclass(frozen=True)

@@ -377,3 +377,7 @@ async def test_a_quote_costs_the_same_statements_however_big_the_cart(
         f"carts.{table}" in shipping[0]
         for table in ("shipping_methods", "shipping_rates", "shipping_zones")
     )
+    # The destination's tax settings and rules: one statement.
+    tax = [statement for statement in sql_counter.statements if "carts.tax_" in statement]
+    assert len(tax) == 1, tax
+    assert all(f"carts.{table}" in tax[0] for table in ("tax_countries", "tax_rules"))

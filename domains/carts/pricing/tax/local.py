@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.pricing.money import CartItem, TaxRates
 from domains.carts.pricing.tax.models import TaxCountry, TaxRule
-from domains.carts.pricing.tax.repository import tax_country_repository, tax_rule_repository
+from domains.carts.pricing.tax.repository import tax_country_repository
 from domains.carts.pricing.tax.service import normalize_region
 from domains.carts.pricing.tax_provider import Destination
 
@@ -59,7 +59,7 @@ def resolve_rates(
 
 
 class LocalTaxProvider:
-    """Rates from the tax_countries and tax_rules tables: two statements per quote."""
+    """Rates from the tax_countries and tax_rules tables: one statement per quote."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -73,9 +73,8 @@ class LocalTaxProvider:
     ) -> TaxRates:
         """The rates by the rules (shipping amounts and currency do not change them)."""
         code = destination.country_code
-        country = await tax_country_repository.get(self._session, code)
+        country, rules = await tax_country_repository.with_rules(self._session, code)
         if country is None:
             return resolve_rates(None, [], "", items)
-        rules = await tax_rule_repository.of_country(self._session, code)
         region = normalize_region(destination.country_area, code)
         return resolve_rates(country, rules, region, items)

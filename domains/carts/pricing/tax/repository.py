@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.pricing.tax.models import TaxCountry, TaxRule
 from domains.kit.db import all_rows, get_for_update
 
+# A country's settings with its rules, in one statement (every quote reads them), built
+# once.
+_COUNTRY_WITH_RULES = (
+    select(TaxCountry, TaxRule)
+    .outerjoin(TaxRule, TaxRule.country_code == TaxCountry.country_code)
+    .where(TaxCountry.country_code == bindparam("of_country"))
+)
+
 
 class TaxCountryRepository:
     async def get(self, session: AsyncSession, country_code: str) -> TaxCountry | None:
         return await session.get(TaxCountry, country_code)
+
+    async def with_rules(
+        self, session: AsyncSession, country_code: str
+    ) -> tuple[TaxCountry | None, list[TaxRule]]:
+        """The country's settings (None when it has none) and its rules."""
+        rows = (await session.execute(_COUNTRY_WITH_RULES, {"of_country": country_code})).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [rule for _, rule in rows if rule is not None]
 
     async def put(
         self,
@@ -74,9 +91,6 @@ class TaxRuleRepository:
                 TaxRule.country_code == country_code, TaxRule.region_code == region_code, category
             )
         )
-
-    async def of_country(self, session: AsyncSession, country_code: str) -> list[TaxRule]:
-        return await all_rows(session, select(TaxRule).where(TaxRule.country_code == country_code))
 
     async def listed(self, session: AsyncSession, country_code: str | None) -> list[TaxRule]:
         statement = select(TaxRule).order_by(
