@@ -92,14 +92,7 @@ class EventTables:
         )
         # An event its own process sends once the transaction commits (eager.py): marked
         # so, the relays leave it to that process for WRITER_SEND_GRACE (relay.py).
-        self.write_event_to_send = insert(self.outbox).values(
-            id=bindparam("id"),
-            name=bindparam("name"),
-            version=bindparam("version"),
-            payload=bindparam("payload", type_=JSONB),
-            occurred_at=bindparam("occurred_at"),
-            stream_entry_id=SENT_BY_WRITER,
-        )
+        self.write_event_to_send = self.write_event.values(stream_entry_id=SENT_BY_WRITER)
         # The first event of a transaction NOTIFYs the relays in the statement that
         # writes it (outbox.py).
         self.write_event_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
@@ -118,27 +111,18 @@ class EventTables:
             .table_valued("id", "name", "version", "payload", "occurred_at", with_ordinality="n")
             .render_derived(name="batch", with_types=False)
         )
-        self.write_events = insert(self.outbox).from_select(
-            ["id", "name", "version", "payload", "occurred_at"],
-            # In the order given: the outbox's position is the relay's order.
-            select(
-                batch.c.id,
-                batch.c.name,
-                batch.c.version,
-                cast(batch.c.payload, JSONB),
-                batch.c.occurred_at,
-            ).order_by(batch.c.n),
-        )
+        columns = ["id", "name", "version", "payload", "occurred_at"]
+        # In the order given: the outbox's position is the relay's order.
+        rows = select(
+            batch.c.id,
+            batch.c.name,
+            batch.c.version,
+            cast(batch.c.payload, JSONB),
+            batch.c.occurred_at,
+        ).order_by(batch.c.n)
+        self.write_events = insert(self.outbox).from_select(columns, rows)
         self.write_events_to_send = insert(self.outbox).from_select(
-            ["id", "name", "version", "payload", "occurred_at", "stream_entry_id"],
-            select(
-                batch.c.id,
-                batch.c.name,
-                batch.c.version,
-                cast(batch.c.payload, JSONB),
-                batch.c.occurred_at,
-                literal(SENT_BY_WRITER),
-            ).order_by(batch.c.n),
+            [*columns, "stream_entry_id"], rows.add_columns(literal(SENT_BY_WRITER))
         )
         # pg_notify once per row written: Postgres delivers one of identical
         # notifications of a transaction.
