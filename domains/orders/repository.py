@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -55,6 +55,20 @@ class OrderRepository:
 
     async def get_for_update(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
         return await get_for_update(session, Order, order_id)
+
+    async def locked_with_contents(self, session: AsyncSession, order_id: uuid.UUID) -> PlacedOrder:
+        """The order locked FOR UPDATE, with its lines in position order and its parcels
+        by seller, in one statement (the lines joined to the parcels: a few rows for an
+        order of a few sellers). The answer to a checkout's stock reads all three on the
+        way to the shopper."""
+        rows = (await session.execute(_LOCKED_WITH_CONTENTS, {"of_order": order_id})).all()
+        if not rows:
+            return PlacedOrder(None, [], [])
+        lines = list(dict.fromkeys(line for _, line, _ in rows if line is not None))
+        parcels = list(dict.fromkeys(parcel for _, _, parcel in rows if parcel is not None))
+        lines.sort(key=lambda line: line.position)
+        parcels.sort(key=lambda parcel: parcel.seller_id)
+        return PlacedOrder(rows[0][0], lines, parcels)
 
     async def get_by_ids(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Order]:
         return await all_rows(session, select(Order).where(Order.id.in_(ids)))
@@ -126,19 +140,6 @@ class LineRepository:
             .execution_options(populate_existing=True),
         )
 
-    async def with_parcels(
-        self, session: AsyncSession, order_id: uuid.UUID
-    ) -> tuple[list[OrderLine], list[OrderParcel]]:
-        """An order's lines, in position order, and its parcels, by seller, in one
-        statement (the lines joined to the parcels: a few rows for an order of a few
-        sellers). The answer to a checkout's stock reads both on the way to the shopper."""
-        rows = (await session.execute(_LINES_WITH_PARCELS, {"of_order": order_id})).all()
-        lines = list(dict.fromkeys(line for line, _parcel in rows))
-        parcels = list(dict.fromkeys(parcel for _line, parcel in rows if parcel is not None))
-        lines.sort(key=lambda line: line.position)
-        parcels.sort(key=lambda parcel: parcel.seller_id)
-        return lines, parcels
-
     async def seller_has_line(
         self, session: AsyncSession, order_id: uuid.UUID, seller_id: uuid.UUID
     ) -> bool:
@@ -168,12 +169,23 @@ class ParcelRepository:
 
 
 # Built once: every checkout's stock answer reads it.
-_LINES_WITH_PARCELS = (
-    select(OrderLine, OrderParcel)
-    .outerjoin(OrderParcel, OrderParcel.order_id == OrderLine.order_id)
-    .where(OrderLine.order_id == bindparam("of_order"))
+# Built once: locking the order (only its row: FOR UPDATE OF), its lines and parcels.
+_LOCKED_WITH_CONTENTS = (
+    select(Order, OrderLine, OrderParcel)
+    .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+    .outerjoin(OrderParcel, OrderParcel.order_id == Order.id)
+    .where(Order.id == bindparam("of_order"))
+    .with_for_update(of=Order)
     .execution_options(populate_existing=True)
 )
+
+
+class PlacedOrder(NamedTuple):
+    """An order, locked, with its lines and parcels; no order when none is placed."""
+
+    order: Order | None
+    lines: list[OrderLine]
+    parcels: list[OrderParcel]
 
 
 class PlacingRepository:

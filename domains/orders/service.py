@@ -28,6 +28,7 @@ from domains.orders import breakdown, events, pricing
 from domains.orders.errors import OrderErrorCode
 from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatus, OrderStatusChange
 from domains.orders.repository import (
+    PlacedOrder,
     early_stock_answers,
     history_repository,
     line_repository,
@@ -228,15 +229,16 @@ class OrderService:
             session, decode_event(events.StockReservationFailed, early.payload)
         )
 
-    async def _placed_order(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-        """The order, locked; None when it is not placed yet. Usually it is, and found at
-        once. Otherwise its placing may be under way: after the placing's lock (held to
-        its commit; place), a second look sees it, or the answer is kept for it."""
-        order = await order_repository.get_for_update(session, order_id)
-        if order is None:
+    async def _placed_order(self, session: AsyncSession, order_id: uuid.UUID) -> PlacedOrder:
+        """The order, locked, with its lines and parcels; no order when it is not placed
+        yet. Usually it is, and found at once. Otherwise its placing may be under way:
+        after the placing's lock (held to its commit; place), a second look sees it, or
+        the answer is kept for it."""
+        placed = await order_repository.locked_with_contents(session, order_id)
+        if placed.order is None:
             await early_stock_answers.lock_order(session, order_id)
-            order = await order_repository.get_for_update(session, order_id)
-        return order
+            placed = await order_repository.locked_with_contents(session, order_id)
+        return placed
 
     async def stock_reserved(
         self, session: AsyncSession, event: events.StockReserved
@@ -244,7 +246,7 @@ class OrderService:
         """The order's answer to its stock: AWAITING_PAYMENT, or FAILED when a price moved or
         the breakdown does not add up; the decision announced, None when there was none.
         An answer for an order not placed yet waits for it (answer_early_stock)."""
-        order = await self._placed_order(session, event.order_id)
+        order, lines, stored = await self._placed_order(session, event.order_id)
         if order is None:
             await early_stock_answers.keep(session, event.order_id, event.name, encode_event(event))
             return None
@@ -255,7 +257,6 @@ class OrderService:
                     session, events.OrderCancelled(order.id, order.customer_id, "CANCELLED")
                 )
             return None
-        lines, stored = await line_repository.with_parcels(session, order.id)
         reserved = {line.variant_id: line for line in event.lines}
         changed = []
         for line in lines:
@@ -303,7 +304,7 @@ class OrderService:
     async def stock_reservation_failed(
         self, session: AsyncSession, event: events.StockReservationFailed
     ) -> events.OrderStatusChanged | None:
-        order = await self._placed_order(session, event.order_id)
+        order = (await self._placed_order(session, event.order_id)).order
         if order is None:
             await early_stock_answers.keep(session, event.order_id, event.name, encode_event(event))
             return None

@@ -595,10 +595,12 @@ async def test_the_stock_answer_reads_in_one_statement_and_writes_in_one_more(
 
     await reserve(resources, order_id, german_reservation(lamps_shop, books_shop))
 
+    # The order, locked, with its lines and parcels.
     reads = [
         statement
         for statement in sql_counter.statements
-        if re.search(r"FROM orders\.(order_lines|order_parcels)", statement)
+        if statement.lstrip().startswith("SELECT")
+        and re.search(r"orders\.(orders|order_lines|order_parcels)\b", statement)
     ]
     writes = [
         statement
@@ -609,6 +611,9 @@ async def test_the_stock_answer_reads_in_one_statement_and_writes_in_one_more(
         )
     ]
     assert len(reads) == 1, reads
+    tables = ("orders", "order_lines", "order_parcels")
+    assert all(f"orders.{table}" in reads[0] for table in tables)
+    assert "FOR UPDATE OF" in reads[0]
     assert len(writes) == 1, writes
     async with resources.session_factory() as session:
         order = await session.get(Order, order_id)
