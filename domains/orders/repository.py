@@ -168,8 +168,8 @@ class ParcelRepository:
         )
 
 
-# Built once: every checkout's stock answer reads it.
-# Built once: locking the order (only its row: FOR UPDATE OF), its lines and parcels.
+# Built once: every checkout's stock answer runs it. It locks the order's row alone
+# (FOR UPDATE OF), and reads the lines and parcels with it.
 _LOCKED_WITH_CONTENTS = (
     select(Order, OrderLine, OrderParcel)
     .outerjoin(OrderLine, OrderLine.order_id == Order.id)
