@@ -38,7 +38,6 @@ from redis.exceptions import ResponseError
 from sqlalchemy import (
     BigInteger,
     and_,
-    bindparam,
     cast,
     delete,
     exists,
@@ -129,11 +128,6 @@ class Relay:
             .limit(batch)
             .with_for_update(skip_locked=True)
         )
-        self._mark_relayed = (
-            update(outbox)
-            .where(outbox.c.id == bindparam("row_id"))
-            .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to"))
-        )
 
     async def current_epoch(self) -> tuple[str, bool]:
         """The epoch of the Redis the streams are in now, and whether this call began it."""
@@ -175,7 +169,7 @@ class Relay:
         self, session: AsyncSession, rows: Sequence[Any], epoch: str, entry_ids: Sequence[str]
     ) -> None:
         await session.execute(
-            self._mark_relayed,
+            self.tables.mark_relayed,
             [
                 {"row_id": row.id, "went_to": entry_location(epoch, entry_id)}
                 for row, entry_id in zip(rows, entry_ids, strict=True)

@@ -129,13 +129,15 @@ class EventTables:
         self.write_events_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
             self.write_events.returning(self.outbox.c.id).cte("written")
         )
-        # An event sent by the transaction's own process once it committed (eager.py):
-        # marked relayed unless a relay got to it first.
-        self.mark_sent = (
+        # A row added to its stream: where it went (relay.py).
+        self.mark_relayed = (
             update(self.outbox)
-            .where(self.outbox.c.id == bindparam("row_id"), self.outbox.c.relayed_at.is_(None))
+            .where(self.outbox.c.id == bindparam("row_id"))
             .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to"))
         )
+        # An event sent by the transaction's own process once it committed (eager.py):
+        # marked relayed unless a relay got to it first.
+        self.mark_sent = self.mark_relayed.where(self.outbox.c.relayed_at.is_(None))
         self.record_processed = (
             insert(self.processed_events)
             .values(event_id=bindparam("event_id"), name=bindparam("name"))
