@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from domains.kit.app import Runtime, run_workers
 from domains.kit.auth import Role
@@ -86,8 +87,21 @@ async def orders_relay(resources: Resources) -> AsyncIterator[None]:
     task = asyncio.create_task(
         Relay(resources, EVENT_TABLES, producer="orders").run(idle_poll_seconds=0.05)
     )
+    outbox = EVENT_TABLES.outbox
+
+    async def all_relayed() -> bool:
+        async with resources.session_factory() as session:
+            unrelayed = await session.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.relayed_at.is_(None))
+            )
+        return unrelayed == 0
+
     try:
         yield
+        # Stopped between a round's XADD and its commit, the relay would leave the row
+        # to be sent again by the next one (at least once), and a follower would hear
+        # that status twice: it stops once its rounds are committed.
+        await eventually(all_relayed)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
