@@ -72,6 +72,8 @@ class Bus:
     tables: EventTables
     effects: Table
     fail_next: list[str] = field(default_factory=list)
+    # Events whose handler fails at every delivery: poisoned ones.
+    poisoned: set[uuid.UUID] = field(default_factory=set)
 
     def relay(self) -> Relay:
         return Relay(self.resources, self.tables, producer="test")
@@ -83,6 +85,8 @@ class Bus:
             await session.execute(insert(self.effects).values(event_id=meta.event_id, note="x"))
             if self.fail_next:
                 raise RuntimeError(self.fail_next.pop())
+            if meta.event_id in self.poisoned:
+                raise RuntimeError(f"event {meta.event_id} cannot be handled")
 
         return Consumer(
             self.resources,

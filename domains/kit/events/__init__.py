@@ -11,7 +11,13 @@ is at least once; the effect happens once.
 
 from domains.kit.events.codec import Event, decode_event, encode_event, json_schema
 from domains.kit.events.consumer import Consumer, EventMeta, Subscription, calling
-from domains.kit.events.outbox import on_commit, publish, publish_all, run_commit_hooks
+from domains.kit.events.outbox import (
+    on_commit,
+    publish,
+    publish_all,
+    run_commit_hooks,
+    savepoint,
+)
 from domains.kit.events.relay import Relay
 from domains.kit.events.streams import stream_key
 from domains.kit.events.tables import EventTables
@@ -31,5 +37,6 @@ __all__ = [
     "publish",
     "publish_all",
     "run_commit_hooks",
+    "savepoint",
     "stream_key",
 ]

@@ -22,7 +22,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.aio import raise_if_stopping, stop_if_cancelled
 from domains.kit.db import transaction
 from domains.kit.events.codec import Event, EventDecodeError, decode_event
-from domains.kit.events.outbox import commit_work, restore_commit_work, run_commit_hooks
+from domains.kit.events.outbox import run_commit_hooks
 from domains.kit.events.streams import as_text, dead_letter_key, stream_key
 from domains.kit.events.tables import EventTables
 from domains.kit.resources import Resources
@@ -97,6 +97,17 @@ class _Decoded:
     subscription: Subscription[Any]
     event: Any
     meta: EventMeta
+
+
+@dataclass
+class _Acks:
+    """Entries settled and not yet acknowledged, by stream: a batch's are acknowledged
+    in one round trip rather than one each."""
+
+    by_stream: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, stream: str, entry_id: str) -> None:
+        self.by_stream.setdefault(stream, []).append(entry_id)
 
 
 class SimulatedCrash(Exception):
@@ -233,65 +244,61 @@ class Consumer:
             raise
 
     async def _process_batch(self, items: Sequence[tuple[str, str, Mapping[Any, Any]]]) -> None:
-        """Handle a batch of entries in one transaction, each in a savepoint of its own.
+        """Handle a batch of entries in one transaction, and acknowledge them together.
 
         One commit for the batch instead of one per event: under a burst (a flash sale)
         the commits are what the saga waits on. Each event still has its effect exactly
-        once (its id is recorded in its savepoint), and one that fails rolls back its
-        savepoint alone, counts a failed delivery and stays pending, as it would alone.
+        once (its id is recorded in the same transaction). No savepoint guards each
+        event: a savepoint and its release are two statements per event on every batch,
+        for the rare batch where a handler fails. That batch is rolled back whole and
+        its entries are handled again one transaction each, so the failing one fails
+        alone, counts a failed delivery and stays pending, and the others take effect.
         """
+        acks = _Acks()
         ready: list[_Decoded] = []
         for stream, entry_id, raw in items:
-            decoded = await self._decode(stream, entry_id, raw)
+            decoded = await self._decode(stream, entry_id, raw, acks)
             if decoded is not None:
                 ready.append(decoded)
+        await self._ack_all(acks)
         if not ready:
             return
-        handled: list[_Decoded] = []
-        failed: list[tuple[_Decoded, Exception]] = []
         try:
             async with transaction(self.resources.session_factory) as session:
                 for item in ready:
-                    saved = commit_work(session)
-                    try:
-                        async with session.begin_nested():
-                            if await self._record(session, item.meta):
-                                await item.subscription.handler(session, item.event, item.meta)
-                        handled.append(item)
-                    except Exception as error:
-                        raise_if_stopping(error)
-                        if _outage(error):
-                            raise
-                        restore_commit_work(session, saved)
-                        failed.append((item, error))
+                    if await self._record(session, item.meta):
+                        await item.subscription.handler(session, item.event, item.meta)
         except Exception as error:
             raise_if_stopping(error)
             if _outage(error):
                 raise
-            # The commit itself failed: each entry alone, so that one cannot hold the
-            # others back.
+            # A handler or the commit failed: each entry alone, so that one cannot hold
+            # the others back.
             for item in ready:
                 await self._handle(item)
             return
         await run_commit_hooks(session)
-        for item, failure in failed:
-            await self._failed(item, failure)
-        for item in handled:
-            await self._acknowledge(item)
+        for item in ready:
+            await self._acknowledge(item, acks)
+        await self._ack_all(acks)
 
     async def _process(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> None:
-        decoded = await self._decode(stream, entry_id, raw)
+        acks = _Acks()
+        decoded = await self._decode(stream, entry_id, raw, acks)
+        await self._ack_all(acks)
         if decoded is not None:
             await self._handle(decoded)
 
-    async def _decode(self, stream: str, entry_id: str, raw: Mapping[Any, Any]) -> _Decoded | None:
-        """The entry as its subscription reads it; None when it was settled here
-        (acknowledged as not ours, or dead-lettered as undecodable)."""
+    async def _decode(
+        self, stream: str, entry_id: str, raw: Mapping[Any, Any], acks: _Acks
+    ) -> _Decoded | None:
+        """The entry as its subscription reads it; None when it was settled here (left
+        in `acks` as not ours, or dead-lettered as undecodable)."""
         fields = {as_text(key): as_text(value) for key, value in raw.items()}
         name = fields.get("name", "")
         subscription = self._by_name.get(name)
         if subscription is None:
-            await self._ack(stream, entry_id)
+            acks.add(stream, entry_id)
             return None
         try:
             meta = EventMeta(
@@ -311,7 +318,7 @@ class Consumer:
             await self._dead_letter(stream, entry_id, fields, f"undecodable: {error}")
             return None
         if subscription.only is not None and not subscription.only(event):
-            await self._ack(stream, entry_id)
+            acks.add(stream, entry_id)
             return None
         return _Decoded(stream, entry_id, fields, subscription, event, meta)
 
@@ -333,7 +340,9 @@ class Consumer:
                 raise
             await self._failed(item, error)
             return
-        await self._acknowledge(item)
+        acks = _Acks()
+        await self._acknowledge(item, acks)
+        await self._ack_all(acks)
 
     async def _failed(self, item: _Decoded, error: Exception) -> None:
         failures = self._failures.get(item.entry_id, 0) + 1
@@ -349,11 +358,25 @@ class Consumer:
         if failures >= self.max_deliveries:
             await self._dead_letter(item.stream, item.entry_id, item.fields, repr(error))
 
-    async def _acknowledge(self, item: _Decoded) -> None:
+    async def _acknowledge(self, item: _Decoded, acks: _Acks) -> None:
         self._failures.pop(item.entry_id, None)
         if self.before_ack is not None:
             await self.before_ack(item.entry_id)
-        await self._ack(item.stream, item.entry_id)
+        acks.add(item.stream, item.entry_id)
+
+    async def _ack_all(self, acks: _Acks) -> None:
+        """One XACK per stream for every entry settled, in one round trip."""
+        if not acks.by_stream:
+            return
+        if len(acks.by_stream) == 1:
+            ((stream, entry_ids),) = acks.by_stream.items()
+            await self.resources.redis.xack(stream, self.group, *entry_ids)
+        else:
+            async with self.resources.redis.pipeline(transaction=False) as pipeline:
+                for stream, entry_ids in acks.by_stream.items():
+                    pipeline.xack(stream, self.group, *entry_ids)
+                await pipeline.execute()
+        acks.by_stream.clear()
 
     async def _record(self, session: AsyncSession, meta: EventMeta) -> bool:
         inserted = await session.execute(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -62,8 +63,8 @@ def notify_channel(tables: EventTables) -> str:
 
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
-        # SQLAlchemy reports a savepoint's release as a commit too (a consumer's batch
-        # runs each event in one): nothing is visible to others yet, so no relay is to
+        # SQLAlchemy reports a savepoint's release as a commit too: nothing is visible
+        # to others yet, so no relay is to
         # be woken and the transaction's NOTIFY is still to come at most once.
         return
     session.info.pop(_NOTIFIED, None)
@@ -224,3 +225,17 @@ def restore_commit_work(session: AsyncSession, saved: CommitWork) -> None:
     session.info[_TO_SEND] = {
         name: (tables, list(events)) for name, (tables, events) in saved.to_send.items()
     }
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """`session.begin_nested()` that, when it rolls back, also takes back the events,
+    notifications and commit hooks written inside it: the rows are gone, so nothing may
+    be sent or run for them once the transaction commits."""
+    saved = commit_work(session)
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        restore_commit_work(session, saved)
+        raise

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.auth import Viewer
 from domains.kit.cache import mark_stale
 from domains.kit.errors import InputErrors, quoted
-from domains.kit.events import Event
+from domains.kit.events import Event, savepoint
 from domains.products import cache as keys
 from domains.products import events
 from domains.products.models import (
@@ -227,7 +227,7 @@ class StockService:
         # checkout's answer. Several variants (the UPDATE may hold some before another
         # falls short), or lapsed holds to delete first, are held in a savepoint.
         if len(wanted) > 1 or lapsed:
-            async with session.begin_nested():
+            async with savepoint(session):
                 if lapsed:
                     # The previous hold lapsed or was cancelled: the order may hold again.
                     await reservation_repository.delete_for_order(session, order_id)

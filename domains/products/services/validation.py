@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.errors import FieldError, InputErrors, parse_uuid
 from domains.kit.errors import clean_text as kit_clean_text
+from domains.kit.events import savepoint
 from domains.products.errors import ProductErrorCode
 
 Code = ProductErrorCode
@@ -76,7 +77,7 @@ async def refuse_duplicate(
     """Write in a savepoint; a unique violation (a concurrent write took the value after
     our check) rolls back only the savepoint and becomes an input error on `field`."""
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             yield
     except IntegrityError:
         raise InputErrors.single(field, code, message()) from None

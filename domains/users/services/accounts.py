@@ -17,6 +17,7 @@ from domains.kit.auth import Role, Viewer
 from domains.kit.cache import mark_stale
 from domains.kit.config import Settings
 from domains.kit.errors import FieldError, InputErrors, NotFound, quoted
+from domains.kit.events import savepoint
 from domains.users import cache as cache_keys
 from domains.users import mail
 from domains.users.errors import UserErrorCode
@@ -127,7 +128,7 @@ class AccountService:
             roles=[Role.CUSTOMER.value],
         )
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await user_repository.add(session, user)
         except IntegrityError:
             # Two registrations raced past the existence check; the unique index decided.

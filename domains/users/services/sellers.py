@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domains.kit.auth import Role, Viewer
 from domains.kit.cache import mark_stale
 from domains.kit.errors import InputErrors, PermissionDenied, clean_slug, quoted
+from domains.kit.events import savepoint
 from domains.kit.pagination import InvalidPaginationArgument, decode_cursor, encode_cursor
 from domains.users import cache as cache_keys
 from domains.users.errors import UserErrorCode
@@ -82,7 +83,7 @@ class SellerService:
             ),
         )
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 await seller_profile_repository.add(session, profile)
         except IntegrityError:
             raise InputErrors.single(

@@ -4,6 +4,7 @@ relay as the fallback, on real Postgres and Redis."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
@@ -19,8 +20,7 @@ from domains.kit.events.eager import EagerSender
 from domains.kit.events.outbox import (
     EAGER_SENDER,
     CommittedEvent,
-    commit_work,
-    restore_commit_work,
+    savepoint,
     wakeup,
 )
 from domains.kit.events.relay import WRITER_SEND_GRACE
@@ -109,17 +109,14 @@ async def test_a_rolled_back_transaction_sends_nothing(eager: Bus) -> None:
 
 
 async def test_a_rolled_back_savepoint_sends_none_of_its_events(eager: Bus) -> None:
-    """A consumer's batch runs each event in a savepoint, and a failing one rolls back
-    alone (consumer.py): what it published must not be sent with the rest."""
+    """A write in a savepoint (`savepoint`) that fails rolls back alone: what it
+    published must not be sent with the rest."""
     await _relay(eager).relay_once()
     async with transaction(eager.resources.session_factory) as session:
-        saved = commit_work(session)
-        try:
-            async with session.begin_nested():
+        with contextlib.suppress(RuntimeError):
+            async with savepoint(session):
                 await publish(session, eager.tables, parcel("rolled back"))
-                raise RuntimeError("this event's handler fails")
-        except RuntimeError:
-            restore_commit_work(session, saved)
+                raise RuntimeError("this write fails")
         kept = await publish(session, eager.tables, parcel("kept"))
     await _sender(eager.resources).drain()
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import insert
@@ -299,32 +300,91 @@ asyncio.run(main())
     assert sent == [str(event_id)]
 
 
-async def test_a_batch_commits_once_and_a_failing_event_alone_stays_pending(bus: Bus) -> None:
+async def _commits_and_statements_of(
+    bus: Bus, consume: Callable[[], Awaitable[int]]
+) -> tuple[int, int, list[str]]:
+    """What `consume` handled, the commits it made and the statements it sent."""
     from sqlalchemy import event as sa_event
 
-    ids = [await bus.publish(parcel()) for _ in range(5)]
-    await bus.relay().relay_once()
-    consumer = bus.consumer()
-    await consumer.ensure_groups()
-    bus.fail_next.append("the first event's handler fails")
     commits: list[object] = []
+    statements: list[str] = []
 
     def count(connection: object) -> None:
         commits.append(connection)
 
-    sa_event.listen(bus.resources.engine.sync_engine, "commit", count)
-    try:
-        assert await consumer.consume_once() == 5
-    finally:
-        sa_event.remove(bus.resources.engine.sync_engine, "commit", count)
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
 
-    assert len(commits) == 1, "the batch's effects commit together"
-    assert await bus.count(bus.effects) == 4, "the failed event's savepoint rolled back alone"
+    engine = bus.resources.engine.sync_engine
+    sa_event.listen(engine, "commit", count)
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        handled = await consume()
+    finally:
+        sa_event.remove(engine, "commit", count)
+        sa_event.remove(engine, "before_cursor_execute", record)
+    return handled, len(commits), statements
+
+
+async def test_a_batch_commits_once_without_a_savepoint_per_event(bus: Bus) -> None:
+    for _ in range(5):
+        await bus.publish(parcel())
+    await bus.relay().relay_once()
+    consumer = bus.consumer()
+    await consumer.ensure_groups()
+
+    handled, commits, statements = await _commits_and_statements_of(bus, consumer.consume_once)
+
+    assert handled == 5
+    assert commits == 1, "the batch's effects commit together"
+    assert not [statement for statement in statements if "SAVEPOINT" in statement]
+    assert await bus.count(bus.effects) == 5
+    assert await bus.pending() == 0
+
+
+async def test_a_failing_event_alone_stays_pending_and_the_rest_of_its_batch_take_effect(
+    bus: Bus,
+) -> None:
+    ids = [await bus.publish(parcel()) for _ in range(5)]
+    bus.poisoned.add(ids[2])
+    await bus.relay().relay_once()
+    consumer = bus.consumer()
+    await consumer.ensure_groups()
+
+    handled, commits, _ = await _commits_and_statements_of(bus, consumer.consume_once)
+
+    assert handled == 5
+    assert commits == 4, "the batch rolled back, then each event in a transaction of its own"
+    assert await bus.count(bus.effects) == 4, "nothing of the failing event's is kept"
+    assert await bus.count(bus.tables.processed_events) == 4
     assert await bus.pending() == 1
+    bus.poisoned.clear()
     assert await consumer.consume_once(own_pending=True) == 1
     assert await bus.count(bus.effects) == 5
     assert await bus.pending() == 0
-    assert len(ids) == 5
+
+
+async def test_a_batch_is_acknowledged_in_one_round_trip(bus: Bus) -> None:
+    for _ in range(5):
+        await bus.publish(parcel())
+    await bus.relay().relay_once()
+    consumer = bus.consumer()
+    await consumer.ensure_groups()
+    acknowledgements: list[int] = []
+    xack = bus.resources.redis.xack
+
+    async def counted_xack(stream: str, group: str, *entry_ids: str) -> int:
+        acknowledgements.append(len(entry_ids))
+        return await xack(stream, group, *entry_ids)
+
+    bus.resources.redis.xack = counted_xack  # type: ignore[method-assign]
+    try:
+        assert await consumer.consume_once() == 5
+    finally:
+        del bus.resources.redis.xack
+
+    assert acknowledgements == [5]
+    assert await bus.pending() == 0
 
 
 async def test_events_a_subscription_does_not_act_on_are_read_without_a_transaction(
@@ -363,7 +423,7 @@ async def test_events_a_subscription_does_not_act_on_are_read_without_a_transact
 
 
 async def test_a_savepoint_released_is_not_the_commit_of_its_events(bus: Bus) -> None:
-    """A consumer's batch runs each event in a savepoint: releasing one must neither wake
+    """A service may write in a savepoint: releasing one must neither wake
     the relay for rows nobody else can see yet, nor make the transaction NOTIFY twice."""
     from sqlalchemy import event as sa_event
 
