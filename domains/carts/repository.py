@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,12 +22,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.carts.models import Cart, CartLine, CartStatus, Checkout, CheckoutStatus, VariantOffer
 from domains.kit.db import all_rows, get_for_update
+from domains.kit.many_rows import ManyRows
 
 
 class CartRepository:
@@ -199,9 +201,7 @@ class OfferRepository:
         if not ordered:
             return {}
         await session.execute(
-            insert(VariantOffer)
-            .values([{"variant_id": variant_id} for variant_id in ordered])
-            .on_conflict_do_nothing(index_elements=[VariantOffer.variant_id])
+            _NEW_OFFERS, _NEW_OFFER_ROWS.parameters([{"variant_id": id_} for id_ in ordered])
         )
         rows = await session.scalars(
             select(VariantOffer)
@@ -266,24 +266,57 @@ class OfferRepository:
         if not rows:
             return
         # In variant order: the rows are locked in the order line adds hold them.
-        statement = insert(VariantOffer).values(sorted(rows, key=lambda row: row["variant_id"]))
-        columns = VariantOffer.__table__.c
-        stored = columns[changed_at]
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[VariantOffer.variant_id],
-                set_={
-                    name: (
-                        func.coalesce(statement.excluded[name], columns[name])
-                        if name in kept_when_missing
-                        else statement.excluded[name]
-                    )
-                    for name in rows[0]
-                    if name != "variant_id"
-                },
-                where=(stored.is_(None)) | (stored < statement.excluded[changed_at]),
+        ordered = sorted(rows, key=lambda row: row["variant_id"])
+        names = tuple(rows[0])
+        if any(isinstance(_OFFER_COLUMNS[name].type, ARRAY) for name in names):
+            # An array column cannot travel as an array of arrays (unnest flattens it):
+            # a statement of the rows' values, compiled on each use. Prices change
+            # seldom; the stock levels every checkout changes take the path below.
+            of_values = insert(VariantOffer).values(ordered)
+            await session.execute(_keeping_newest(of_values, names, changed_at, kept_when_missing))
+            return
+        statement, many = _keep_newest_statement(names, changed_at, kept_when_missing)
+        await session.execute(statement, many.parameters(ordered))
+
+
+_OFFER_COLUMNS = VariantOffer.__table__.c
+
+
+# A variant's empty offer, for each variant carts has not heard of yet, in one statement
+# compiled once (kit/many_rows.py).
+_NEW_OFFER_ROWS = ManyRows(VariantOffer, ["variant_id"], name="new_offers")
+_NEW_OFFERS = _NEW_OFFER_ROWS.insert().on_conflict_do_nothing(
+    index_elements=[VariantOffer.variant_id]
+)
+
+
+@functools.cache
+def _keep_newest_statement(
+    names: tuple[str, ...], changed_at: str, kept_when_missing: tuple[str, ...]
+) -> tuple[Executable, ManyRows]:
+    """The upsert of `_keep_newest` for rows of these columns, built once: the rows as
+    arrays (kit/many_rows.py), so that it is compiled once for any number of rows."""
+    many = ManyRows(VariantOffer, names, name="seen")
+    return _keeping_newest(many.insert(), names, changed_at, kept_when_missing), many
+
+
+def _keeping_newest(
+    statement: Insert, names: tuple[str, ...], changed_at: str, kept_when_missing: tuple[str, ...]
+) -> Executable:
+    stored = _OFFER_COLUMNS[changed_at]
+    return statement.on_conflict_do_update(
+        index_elements=[VariantOffer.variant_id],
+        set_={
+            name: (
+                func.coalesce(statement.excluded[name], _OFFER_COLUMNS[name])
+                if name in kept_when_missing
+                else statement.excluded[name]
             )
-        )
+            for name in names
+            if name != "variant_id"
+        },
+        where=(stored.is_(None)) | (stored < statement.excluded[changed_at]),
+    )
 
 
 class CurrencyRepository:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import class_mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domains.kit.db import all_rows, get_for_update
+from domains.kit.many_rows import ManyRows
 from domains.orders.models import (
     EarlyStockAnswer,
     Order,
@@ -201,13 +202,15 @@ class PlacingRepository:
         trip for all three, and no unit of work tracks objects nothing reads back."""
         if not lines:
             raise ValueError("an order has at least one line")
-        statement = insert(OrderLine).values(_rows(lines))
-        if parcels:
-            statement = statement.add_cte(insert(OrderParcel).values(_rows(parcels)).cte("parcels"))
-        history = insert(OrderStatusChange).values(
-            order_id=lines[0].order_id, status=status, note=""
+        await session.execute(
+            _ADD_CONTENTS,
+            {
+                **_NEW_LINES.parameters(_rows(lines)),
+                **_NEW_PARCELS.parameters(_rows(parcels)),
+                "h_order_id": lines[0].order_id,
+                "h_status": status,
+            },
         )
-        await session.execute(statement.add_cte(history.cte("history")))
 
     async def record_reservation(
         self,
@@ -300,10 +303,32 @@ def _record_reservation() -> Executable:
 _RECORD_RESERVATION = _record_reservation()
 
 
+def _columns(model: type[OrderLine] | type[OrderParcel]) -> list[str]:
+    return [attribute.key for attribute in class_mapper(model).column_attrs]
+
+
+# A new order's lines, parcels (none for an order without shipping) and first status,
+# built once: the rows as arrays (kit/many_rows.py), so any number of them is the same
+# statement, compiled once.
+_NEW_LINES = ManyRows(OrderLine, _columns(OrderLine), name="new_lines")
+_NEW_PARCELS = ManyRows(OrderParcel, _columns(OrderParcel), name="new_parcels")
+_ADD_CONTENTS = (
+    _NEW_LINES.insert()
+    .add_cte(_NEW_PARCELS.insert().cte("parcels"))
+    .add_cte(
+        insert(OrderStatusChange)
+        .values(order_id=bindparam("h_order_id"), status=bindparam("h_status"), note="")
+        .cte("history")
+    )
+)
+
+
 def _rows(objects: Sequence[OrderLine] | Sequence[OrderParcel]) -> list[dict[str, Any]]:
     """The column values of new, unsaved objects, each with its id (the model's default
     is the ORM's to apply, and these never reach the ORM)."""
-    columns = [attribute.key for attribute in class_mapper(type(objects[0])).column_attrs]
+    if not objects:
+        return []
+    columns = _columns(type(objects[0]))
     rows = []
     for item in objects:
         row = {key: getattr(item, key) for key in columns}
