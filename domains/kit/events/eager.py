@@ -4,7 +4,9 @@ Through the relay alone, each hop of a saga is: the commit's NOTIFY, another pro
 waking, its claiming transaction (four round trips), the XADD, and only then the
 consumer. A process that holds a Redis client sends what its own transaction wrote
 instead, once the transaction has committed: one pipeline of XADDs (the consumer wakes
-here), then one statement marking the rows relayed, as the relay would have.
+here), then the rows are marked relayed, as the relay would have. The marks of every
+send within MARK_WINDOW_SECONDS are one statement: under load a process sends many
+transactions' events a second, and a statement for each was a tenth of a checkout's.
 
 The outbox stays the record and the relay the guarantee:
 - A transaction whose events are sent this way does not NOTIFY, so no relay is woken to
@@ -26,8 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from domains.kit.events.outbox import EAGER_SENDER, CommittedEvent
 from domains.kit.events.streams import add_to_streams, entry_location
@@ -37,6 +40,11 @@ if TYPE_CHECKING:
     from domains.kit.resources import Resources
 
 logger = logging.getLogger("shopgraph.events")
+
+# How long the first mark waits for others to share its statement. Far below the grace a
+# relay leaves the writer (WRITER_SEND_GRACE), and no one waits on it: the consumers were
+# woken by the XADDs already.
+MARK_WINDOW_SECONDS = 0.02
 
 
 class EagerSender:
@@ -48,12 +56,17 @@ class EagerSender:
         # each as good alone.
         self._autocommit = resources.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sending: set[asyncio.Task[None]] = set()
+        # Marks waiting for their statement, by outbox: the ids and where each went.
+        self._to_mark: dict[str, tuple[EventTables, list[uuid.UUID], list[str]]] = {}
 
     def send_soon(self, tables: EventTables, events: Sequence[CommittedEvent]) -> None:
         """Send `events` (committed, in their order) in a task of their own: the
         committing code goes on at once (a request to its waiter, a consumer to its
         XACK)."""
-        task = asyncio.get_running_loop().create_task(self.send(tables, events))
+        self._start(self.send(tables, events))
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -63,25 +76,39 @@ class EagerSender:
             epoch, entry_ids = await add_to_streams(
                 self.resources.redis, self.resources.settings, producer, events
             )
-            if epoch is None:
-                return  # Redis lost its data: the relay begins a new epoch, then sends
-            async with self._autocommit.connect() as connection:
-                await connection.execute(
-                    tables.mark_sent,
-                    [
-                        {"row_id": event.id, "went_to": entry_location(epoch, entry_id)}
-                        for event, entry_id in zip(events, entry_ids, strict=True)
-                    ],
-                )
         except Exception as error:
             # The rows are the record: the relay sends what was not marked, once the
             # grace it leaves the writer has passed.
             logger.warning("%s: eager send failed (%s); the relay sends the rest", producer, error)
+            return
+        if epoch is None:
+            return  # Redis lost its data: the relay begins a new epoch, then sends
+        outbox = tables.outbox.fullname
+        waiting = self._to_mark.get(outbox)
+        if waiting is None:
+            waiting = self._to_mark[outbox] = (tables, [], [])
+            self._start(self._mark(outbox))
+        for event, entry_id in zip(events, entry_ids, strict=True):
+            waiting[1].append(event.id)
+            waiting[2].append(entry_location(epoch, entry_id))
+
+    async def _mark(self, outbox: str) -> None:
+        await asyncio.sleep(MARK_WINDOW_SECONDS)
+        tables, ids, locations = self._to_mark.pop(outbox)
+        try:
+            async with self._autocommit.connect() as connection:
+                await connection.execute(tables.mark_sent, {"sent_ids": ids, "sent_to": locations})
+        except Exception as error:
+            # Unmarked, they are sent again by the relay after the grace, and consumers
+            # drop the duplicates by event id.
+            logger.warning("%s: marking sent events failed (%s)", tables.producer, error)
 
     async def drain(self) -> None:
         """Wait for the sends under way (the resources are closing)."""
-        if self._sending:
-            await asyncio.wait(set(self._sending), timeout=2.0)
+        # Twice: a send finishing meanwhile starts its marks' task.
+        for _ in range(2):
+            if self._sending:
+                await asyncio.wait(set(self._sending), timeout=2.0)
 
 
 def send_eagerly(resources: Resources) -> None:

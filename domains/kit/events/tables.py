@@ -135,9 +135,22 @@ class EventTables:
             .where(self.outbox.c.id == bindparam("row_id"))
             .values(relayed_at=func.now(), stream_entry_id=bindparam("went_to"))
         )
-        # An event sent by the transaction's own process once it committed (eager.py):
-        # marked relayed unless a relay got to it first.
-        self.mark_sent = self.mark_relayed.where(self.outbox.c.relayed_at.is_(None))
+        # Events sent by their transactions' own process once committed (eager.py),
+        # those of several transactions in one statement (rows as arrays, compiled
+        # once): marked relayed unless a relay got to them first.
+        sent = (
+            func.unnest(
+                bindparam("sent_ids", type_=ARRAY(UUID(as_uuid=True))),
+                bindparam("sent_to", type_=ARRAY(String)),
+            )
+            .table_valued("id", "went_to")
+            .render_derived(name="sent", with_types=False)
+        )
+        self.mark_sent = (
+            update(self.outbox)
+            .where(self.outbox.c.id == sent.c.id, self.outbox.c.relayed_at.is_(None))
+            .values(relayed_at=func.now(), stream_entry_id=sent.c.went_to)
+        )
         self.record_processed = (
             insert(self.processed_events)
             .values(event_id=bindparam("event_id"), name=bindparam("name"))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from domains.kit.config import Settings
 from domains.kit.db import transaction
 from domains.kit.events import EventTables, Relay, publish, publish_all, stream_key
+from domains.kit.events import eager as eager_module
 from domains.kit.events.eager import EagerSender
 from domains.kit.events.outbox import (
     EAGER_SENDER,
@@ -170,6 +171,31 @@ async def test_a_relay_leaves_a_row_its_writer_is_sending_alone(eager: Bus) -> N
             await sent.wait()
     finally:
         del sender.send
+    await sender.drain()
 
     assert await _stream_ids(eager) == [str(event_id)], "sent once, by its writer"
+    assert await _unrelayed(eager) == 0
+
+
+async def test_the_sends_of_several_transactions_are_marked_in_one_statement(
+    eager: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A window wide enough for three commits on a loaded machine.
+    monkeypatch.setattr(eager_module, "MARK_WINDOW_SECONDS", 1.0)
+    await _relay(eager).relay_once()
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa_event.listen(eager.resources.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        published = await asyncio.gather(*(eager.publish(parcel()) for _ in range(3)))
+        await _sender(eager.resources).drain()
+    finally:
+        sa_event.remove(eager.resources.engine.sync_engine, "before_cursor_execute", record)
+
+    assert sorted(await _stream_ids(eager)) == sorted(str(event_id) for event_id in published)
+    marks = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(marks) == 1, marks
     assert await _unrelayed(eager) == 0
