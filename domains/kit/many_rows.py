@@ -19,15 +19,15 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 
 
 class ManyRows:
-    """Rows of a mapped class's `columns`, as a FROM clause named `name` and as the parameters
-    that fill it. `name` prefixes the parameters, so that two sets of rows can share a
-    statement (as data-modifying CTEs do)."""
+    """Rows of the `columns` of a table (or a mapped class's), as a FROM clause named
+    `name` and as the parameters that fill it. `name` prefixes the parameters, so that
+    two sets of rows can share a statement (as data-modifying CTEs do)."""
 
-    def __init__(self, model: type[Any], columns: Sequence[str], *, name: str) -> None:
+    def __init__(self, of: Table | type[Any], columns: Sequence[str], *, name: str) -> None:
         # The Core table, not the mapped class: an ORM insert given parameters is taken
         # for a bulk insert of objects.
-        self.table: Table = model.__table__
-        table = self.table
+        table: Table = of if isinstance(of, Table) else of.__table__
+        self.table = table
         self.columns = list(columns)
         self.name = name
         self.rows: TableValuedAlias = (

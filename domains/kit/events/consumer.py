@@ -248,7 +248,8 @@ class Consumer:
 
         One commit for the batch instead of one per event: under a burst (a flash sale)
         the commits are what the saga waits on. Each event still has its effect exactly
-        once (its id is recorded in the same transaction). No savepoint guards each
+        once (the batch's ids are recorded in the same transaction, in one statement,
+        and an event already recorded is skipped). No savepoint guards each
         event: a savepoint and its release are two statements per event on every batch,
         for the rare batch where a handler fails. That batch is rolled back whole and
         its entries are handled again one transaction each, so the failing one fails
@@ -265,8 +266,11 @@ class Consumer:
             return
         try:
             async with transaction(self.resources.session_factory) as session:
+                first_time = await self._record_all(session, [item.meta for item in ready])
                 for item in ready:
-                    if await self._record(session, item.meta):
+                    if item.meta.event_id in first_time:
+                        # Once, should a batch hold an event twice (sent twice).
+                        first_time.discard(item.meta.event_id)
                         await item.subscription.handler(session, item.event, item.meta)
         except Exception as error:
             raise_if_stopping(error)
@@ -383,6 +387,19 @@ class Consumer:
             self.tables.record_processed, {"event_id": meta.event_id, "name": meta.name}
         )
         return inserted.first() is not None
+
+    async def _record_all(
+        self, session: AsyncSession, metas: Sequence[EventMeta]
+    ) -> set[uuid.UUID]:
+        """Record a batch's events as processed, in one statement; the ids recorded now
+        (those processed before are left out)."""
+        inserted = await session.execute(
+            self.tables.record_all_processed,
+            self.tables.processed_rows.parameters(
+                [{"event_id": meta.event_id, "name": meta.name} for meta in metas]
+            ),
+        )
+        return set(inserted.scalars())
 
     async def _ack(self, stream: str, entry_id: str) -> None:
         await self.resources.redis.xack(stream, self.group, entry_id)

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 
+from domains.kit.many_rows import ManyRows
+
 # `stream_entry_id` of an unrelayed row its writing process sends itself (eager.py).
 SENT_BY_WRITER = ""
 
@@ -154,6 +156,13 @@ class EventTables:
         self.record_processed = (
             insert(self.processed_events)
             .values(event_id=bindparam("event_id"), name=bindparam("name"))
+            .on_conflict_do_nothing(index_elements=[self.processed_events.c.event_id])
+            .returning(self.processed_events.c.event_id)
+        )
+        # A consumer's batch recorded in one statement: the ids it inserted come back.
+        self.processed_rows = ManyRows(self.processed_events, ["event_id", "name"], name="seen")
+        self.record_all_processed = (
+            self.processed_rows.insert()
             .on_conflict_do_nothing(index_elements=[self.processed_events.c.event_id])
             .returning(self.processed_events.c.event_id)
         )

@@ -338,7 +338,25 @@ async def test_a_batch_commits_once_without_a_savepoint_per_event(bus: Bus) -> N
     assert handled == 5
     assert commits == 1, "the batch's effects commit together"
     assert not [statement for statement in statements if "SAVEPOINT" in statement]
+    recorded = [statement for statement in statements if "processed_events" in statement]
+    assert len(recorded) == 1, "the batch's ids are recorded in one statement"
     assert await bus.count(bus.effects) == 5
+    assert await bus.pending() == 0
+
+
+async def test_an_event_twice_in_one_batch_takes_effect_once(bus: Bus) -> None:
+    await bus.publish(parcel())
+    await bus.relay().relay_once()
+    stream = stream_key(bus.resources.settings, "ParcelShipped")
+    ((_, fields),) = await bus.resources.redis.xrange(stream)
+    await bus.resources.redis.xadd(stream, fields)  # sent a second time
+    consumer = bus.consumer()
+    await consumer.ensure_groups()
+
+    assert await consumer.consume_once() == 2
+
+    assert await bus.count(bus.effects) == 1
+    assert await bus.count(bus.tables.processed_events) == 1
     assert await bus.pending() == 0
 
 
