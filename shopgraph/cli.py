@@ -19,7 +19,7 @@ from graphql import GraphQLError
 
 from domains.kit.config import ConfigError, Settings
 from domains.kit.seeding import SeedOptions
-from shopgraph import backends
+from shopgraph import backends, event_loop
 from shopgraph.contracts import (
     SCHEMA_DIR,
     event_schema_files,
@@ -684,7 +684,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         from shopgraph.telemetry import configure_tracing
 
         configure_tracing("worker")
-        asyncio.run(run_until_signalled(app))
+        event_loop.run(run_until_signalled(app))
         return 0
     import uvicorn
 
