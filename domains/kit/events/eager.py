@@ -30,6 +30,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from domains.kit.events.outbox import EAGER_SENDER, CommittedEvent
@@ -47,6 +49,16 @@ logger = logging.getLogger("shopgraph.events")
 MARK_WINDOW_SECONDS = 0.02
 
 
+@dataclass
+class _Marks:
+    """Events sent and not yet marked: their ids, where each went, and when."""
+
+    tables: EventTables
+    ids: list[uuid.UUID] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+
+
 class EagerSender:
     """Sends committed events of this process's transactions to their streams."""
 
@@ -56,8 +68,8 @@ class EagerSender:
         # each as good alone.
         self._autocommit = resources.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sending: set[asyncio.Task[None]] = set()
-        # Marks waiting for their statement, by outbox: the ids and where each went.
-        self._to_mark: dict[str, tuple[EventTables, list[uuid.UUID], list[str]]] = {}
+        # Marks waiting for their statement, by outbox.
+        self._to_mark: dict[str, _Marks] = {}
 
     def send_soon(self, tables: EventTables, events: Sequence[CommittedEvent]) -> None:
         """Send `events` (committed, in their order) in a task of their own: the
@@ -83,25 +95,30 @@ class EagerSender:
             return
         if epoch is None:
             return  # Redis lost its data: the relay begins a new epoch, then sends
+        sent_at = datetime.now(UTC)
         outbox = tables.outbox.fullname
         waiting = self._to_mark.get(outbox)
         if waiting is None:
-            waiting = self._to_mark[outbox] = (tables, [], [])
+            waiting = self._to_mark[outbox] = _Marks(tables)
             self._start(self._mark(outbox))
         for event, entry_id in zip(events, entry_ids, strict=True):
-            waiting[1].append(event.id)
-            waiting[2].append(entry_location(epoch, entry_id))
+            waiting.ids.append(event.id)
+            waiting.locations.append(entry_location(epoch, entry_id))
+            waiting.times.append(sent_at)
 
     async def _mark(self, outbox: str) -> None:
         await asyncio.sleep(MARK_WINDOW_SECONDS)
-        tables, ids, locations = self._to_mark.pop(outbox)
+        marks = self._to_mark.pop(outbox)
         try:
             async with self._autocommit.connect() as connection:
-                await connection.execute(tables.mark_sent, {"sent_ids": ids, "sent_to": locations})
+                await connection.execute(
+                    marks.tables.mark_sent,
+                    {"sent_ids": marks.ids, "sent_to": marks.locations, "sent_at": marks.times},
+                )
         except Exception as error:
             # Unmarked, they are sent again by the relay after the grace, and consumers
             # drop the duplicates by event id.
-            logger.warning("%s: marking sent events failed (%s)", tables.producer, error)
+            logger.warning("%s: marking sent events failed (%s)", marks.tables.producer, error)
 
     async def drain(self) -> None:
         """Wait for the sends under way (the resources are closing)."""

@@ -140,18 +140,20 @@ class EventTables:
         # Events sent by their transactions' own process once committed (eager.py),
         # those of several transactions in one statement (rows as arrays, compiled
         # once): marked relayed unless a relay got to them first.
+        # `relayed_at` is when each was added to its stream, not when the mark ran.
         sent = (
             func.unnest(
                 bindparam("sent_ids", type_=ARRAY(UUID(as_uuid=True))),
                 bindparam("sent_to", type_=ARRAY(String)),
+                bindparam("sent_at", type_=ARRAY(DateTime(timezone=True))),
             )
-            .table_valued("id", "went_to")
+            .table_valued("id", "went_to", "at")
             .render_derived(name="sent", with_types=False)
         )
         self.mark_sent = (
             update(self.outbox)
             .where(self.outbox.c.id == sent.c.id, self.outbox.c.relayed_at.is_(None))
-            .values(relayed_at=func.now(), stream_entry_id=sent.c.went_to)
+            .values(relayed_at=sent.c.at, stream_entry_id=sent.c.went_to)
         )
         self.record_processed = (
             insert(self.processed_events)
