@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Executable, String, bindparam, delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,14 +23,21 @@ from domains.payments.models import (
 
 
 class PaymentRepository:
-    async def insert_unless_exists(
-        self, session: AsyncSession, values: dict[str, Any]
+    async def open_unless_exists(
+        self,
+        session: AsyncSession,
+        values: dict[str, Any],
+        first_entry: str,
     ) -> Payment | None:
-        """Insert and return the row as stored (written by this transaction, so as good
-        as locked); None when a payment with that idempotency key or intent exists."""
-        return await session.scalar(
-            insert(Payment).values(**values).on_conflict_do_nothing().returning(Payment)
+        """Insert the payment with the first entry of its log (`first_entry`, a
+        TransactionType, for its whole amount under its intent's reference) in one
+        statement; the payment as stored, or None (and no entry) when a payment with that
+        idempotency key or intent exists."""
+        opened: Payment | None = await session.scalar(
+            _OPEN_PAYMENT,
+            {**{f"p_{key}": values[key] for key in _OPENED_WITH}, "t_type": first_entry},
         )
+        return opened
 
     async def get(self, session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
         return await session.scalar(
@@ -93,6 +100,53 @@ class PaymentRepository:
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
             {"key": f"payments:{reference}"},
         )
+
+
+# The columns a payment is opened with (the rest are the database's defaults).
+_OPENED_WITH = (
+    "id",
+    "order_id",
+    "customer_id",
+    "provider",
+    "provider_reference",
+    "idempotency_key",
+    "client_secret",
+    "amount",
+    "currency",
+    "status",
+)
+
+
+def _open_payment() -> Executable:
+    # The payment's insert as a CTE the log's insert reads: no payment inserted (a
+    # conflict), no entry. Parameter names unlike the columns' (see orders' repository).
+    opened = (
+        insert(Payment)
+        .values({key: bindparam(f"p_{key}") for key in _OPENED_WITH})
+        .on_conflict_do_nothing()
+        .returning(*Payment.__table__.c)
+        .cte("opened")
+    )
+    logged = insert(PaymentTransaction).from_select(
+        ["payment_id", "type", "amount", "currency", "provider_reference", "message"],
+        select(
+            opened.c.id,
+            bindparam("t_type", type_=String),
+            opened.c.amount,
+            opened.c.currency,
+            opened.c.provider_reference,
+            literal(""),
+        ),
+    )
+    return (
+        select(Payment)
+        .from_statement(select(opened).add_cte(logged.cte("logged")))
+        .execution_options(populate_existing=True)
+    )
+
+
+# Every order awaiting payment opens one: built once.
+_OPEN_PAYMENT = _open_payment()
 
 
 class TransactionRepository:

@@ -77,7 +77,7 @@ class PaymentIntentService:
             amount=event.total, currency=currency, order_id=event.order_id, idempotency_key=key
         )
         await payment_repository.lock_reference(session, snapshot.reference)
-        payment = await payment_repository.insert_unless_exists(
+        payment = await payment_repository.open_unless_exists(
             session,
             {
                 "id": uuid.uuid4(),
@@ -91,12 +91,10 @@ class PaymentIntentService:
                 "currency": currency,
                 "status": S.REQUIRES_ACTION.value,
             },
+            first_entry=T.AUTHORIZATION_REQUEST.value,
         )
         if payment is None:
             return None
-        await log(
-            session, payment, T.AUTHORIZATION_REQUEST, payment.amount, reference=snapshot.reference
-        )
         # Webhooks that came before this row did wait on the lock above, or were parked.
         for early in await webhook_repository.pending_for(session, snapshot.reference):
             update = update_from_stripe_event(early.payload)
