@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BigInteger,
-    Executable,
     String,
     and_,
     bindparam,
@@ -26,10 +25,13 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import class_mapper
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Update
 
 from domains.kit.db import all_rows, get_for_update
+from domains.kit.events import Event, publish, written_within
 from domains.kit.many_rows import ManyRows
 from domains.orders.models import (
+    EVENT_TABLES,
     EarlyStockAnswer,
     Order,
     OrderLine,
@@ -181,6 +183,9 @@ _LOCKED_WITH_CONTENTS = (
 )
 
 
+AnnouncedT = TypeVar("AnnouncedT", bound=Event)
+
+
 class PlacedOrder(NamedTuple):
     """An order, locked, with its lines and parcels; no order when none is placed."""
 
@@ -220,31 +225,31 @@ class PlacingRepository:
         *,
         status: str,
         note: str,
-    ) -> None:
+        announced: Callable[[], AnnouncedT],
+    ) -> AnnouncedT:
         """An order's stock answered, in one statement: its lines' snapshot of what was
         reserved (product, seller, name, SKU, unit price), its currency, its next status
-        and sequence, and the status's history row. `order` and `lines` carry the values
-        already; they are written here and so no longer pending for the unit of work,
-        whose flush would have been two statements more on the way to the checkout's
-        answer (and its bookkeeping the costliest part of the answer's Python)."""
+        and sequence, the status's history row, and the event `announced` makes of the
+        order as recorded (written to the outbox by the same statement where the process
+        sends its own events). `order` and `lines` carry the values already; they are
+        written here and so no longer pending for the unit of work, whose flush would
+        have been two statements more on the way to the checkout's answer (and its
+        bookkeeping the costliest part of the answer's Python). The event is returned."""
         sequence = order.status_sequence + 1
-        await session.execute(
-            _RECORD_RESERVATION,
-            {
-                "o_id": order.id,
-                "o_status": status,
-                "o_sequence": sequence,
-                "o_currency": order.currency,
-                "o_note": note,
-                "l_ids": [line.id for line in lines],
-                "l_product_ids": [line.product_id for line in lines],
-                "l_seller_ids": [line.seller_id for line in lines],
-                "l_names": [line.product_name for line in lines],
-                "l_skus": [line.sku for line in lines],
-                "l_unit_prices": [line.unit_price for line in lines],
-            },
-            execution_options={"synchronize_session": False},
-        )
+        parameters = {
+            "o_id": order.id,
+            "o_status": status,
+            "o_sequence": sequence,
+            "o_currency": order.currency,
+            "o_note": note,
+            "l_ids": [line.id for line in lines],
+            "l_product_ids": [line.product_id for line in lines],
+            "l_seller_ids": [line.seller_id for line in lines],
+            "l_names": [line.product_name for line in lines],
+            "l_skus": [line.sku for line in lines],
+            "l_unit_prices": [line.unit_price for line in lines],
+        }
+        # The objects as the statement leaves the rows, for the announcement made of them.
         for key, value in (
             ("status", status),
             ("status_sequence", sequence),
@@ -254,12 +259,23 @@ class PlacingRepository:
         for line in lines:
             for key in _RESERVED_LINE_COLUMNS:
                 set_committed_value(line, key, getattr(line, key))
+        event = announced()
+        options = {"synchronize_session": False}
+        written = written_within(session, EVENT_TABLES, [event])
+        if written is None:
+            await session.execute(_RECORD_RESERVATION, parameters, execution_options=options)
+            await publish(session, EVENT_TABLES, event)
+        else:
+            await session.execute(
+                _RECORD_RESERVATION_ANNOUNCED, parameters | written, execution_options=options
+            )
+        return event
 
 
 _RESERVED_LINE_COLUMNS = ("product_id", "seller_id", "product_name", "sku", "unit_price")
 
 
-def _record_reservation() -> Executable:
+def _record_reservation() -> Update:
     # Parameter names unlike any column's: a parameter named after a column of the
     # table an UPDATE writes would be taken for a value to SET.
     reserved = (
@@ -299,8 +315,9 @@ def _record_reservation() -> Executable:
     )
 
 
-# Every checkout's stock answer, built once.
+# Every checkout's stock answer, built once; and with its announcement written.
 _RECORD_RESERVATION = _record_reservation()
+_RECORD_RESERVATION_ANNOUNCED = EVENT_TABLES.with_events_written(_RECORD_RESERVATION)
 
 
 def _columns(model: type[OrderLine] | type[OrderParcel]) -> list[str]:

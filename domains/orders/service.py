@@ -25,6 +25,7 @@ from domains.kit.auth import Viewer
 from domains.kit.errors import InputErrors, PermissionDenied, parse_uuid
 from domains.kit.events import decode_event, encode_event
 from domains.orders import breakdown, events, pricing
+from domains.orders.announcements import order_number, status_changed
 from domains.orders.errors import OrderErrorCode
 from domains.orders.models import Order, OrderLine, OrderParcel, OrderStatus, OrderStatusChange
 from domains.orders.repository import (
@@ -51,10 +52,6 @@ S = OrderStatus
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def order_number(order: Order) -> str:
-    return f"SG-{order.number:06d}"
 
 
 def parse_id(value: str, field: str = "id") -> uuid.UUID:
@@ -136,27 +133,7 @@ class OrderService:
         self, session: AsyncSession, order: Order, previous: OrderStatus | None
     ) -> events.OrderStatusChanged:
         await session.flush()
-        changed = events.OrderStatusChanged(
-            order_id=order.id,
-            number=order_number(order),
-            customer_id=order.customer_id,
-            checkout_id=order.checkout_id,
-            status=order.status,
-            previous_status=None if previous is None else previous.value,
-            sequence=order.status_sequence,
-            reason=order.failure_reason,
-            failed_lines=[
-                events.FailedLine(
-                    variant_id=uuid.UUID(str(line["variant_id"])),
-                    requested=int(line["requested"]),
-                    available=int(line["available"]),
-                )
-                for line in order.failed_lines
-            ],
-            total=order.total,
-            currency=order.currency,
-            changed_at=_now(),
-        )
+        changed = status_changed(order, previous)
         await events.publish(session, changed)
         return changed
 
@@ -289,10 +266,14 @@ class OrderService:
             # The way nearly every checkout goes: written in one statement.
             previous = OrderStatus(order.status)
             check_transition(previous, S.AWAITING_PAYMENT)
-            await placing_repository.record_reservation(
-                session, order, lines, status=S.AWAITING_PAYMENT.value, note="stock reserved"
+            return await placing_repository.record_reservation(
+                session,
+                order,
+                lines,
+                status=S.AWAITING_PAYMENT.value,
+                note="stock reserved",
+                announced=lambda: status_changed(order, previous),
             )
-            return await self._announce(session, order, previous)
         else:  # a checkout that sent no breakdown: the flat rule, now sellers are known
             fallback = pricing.fallback_pricing(event.lines)
             breakdown.store(order, lines, fallback)

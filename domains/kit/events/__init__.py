@@ -17,6 +17,7 @@ from domains.kit.events.outbox import (
     publish_all,
     run_commit_hooks,
     savepoint,
+    written_within,
 )
 from domains.kit.events.relay import Relay
 from domains.kit.events.streams import stream_key
@@ -39,4 +40,5 @@ __all__ = [
     "run_commit_hooks",
     "savepoint",
     "stream_key",
+    "written_within",
 ]

@@ -162,20 +162,13 @@ async def publish_all(
     announces at once (stock held and the level it left) costs one round trip."""
     if len(events) <= 1:
         return [await publish(session, tables, event) for event in events]
-    ids = [uuid.uuid4() for _ in events]
     now = datetime.now(UTC)
-    payloads = [encode_event(event) for event in events]
-    values = {
-        "ids": ids,
-        "names": [event.name for event in events],
-        "versions": [event.version for event in events],
-        "payloads": [json.dumps(payload) for payload in payloads],
-        "occurred_ats": [now] * len(events),
-    }
     committed = [
-        CommittedEvent(event_id, event.name, event.version, payload, now)
-        for event_id, event, payload in zip(ids, events, payloads, strict=True)
+        CommittedEvent(uuid.uuid4(), event.name, event.version, encode_event(event), now)
+        for event in events
     ]
+    ids = [event.id for event in committed]
+    values = _as_arrays(committed)
     if _sent_eagerly(session, tables, committed):
         await session.execute(tables.write_events_to_send, values)
         return ids
@@ -185,6 +178,40 @@ async def publish_all(
     else:
         await session.execute(tables.write_events, values)
     return ids
+
+
+def written_within(
+    session: AsyncSession, tables: EventTables, events: Sequence[Event]
+) -> dict[str, Any] | None:
+    """The parameters that write `events` (in their order) within another statement,
+    one built with `tables.with_events_written(statement)`: a state change and its
+    announcement in one round trip. None when the session's process does not send its
+    events itself (then `publish_all` them apart, which NOTIFYs the relays).
+
+    The events are the transaction's from here on, as `publish_all` makes them: the
+    caller then runs that statement in the same transaction, and only a statement that
+    writes its change unconditionally may carry them (they are written whatever its
+    other parts do)."""
+    if EAGER_SENDER not in session.info:
+        return None
+    now = datetime.now(UTC)
+    committed = [
+        CommittedEvent(uuid.uuid4(), event.name, event.version, encode_event(event), now)
+        for event in events
+    ]
+    _sent_eagerly(session, tables, committed)
+    return _as_arrays(committed)
+
+
+def _as_arrays(committed: Sequence[CommittedEvent]) -> dict[str, Any]:
+    """The parameters of `tables.write_events` for these rows."""
+    return {
+        "ids": [event.id for event in committed],
+        "names": [event.name for event in committed],
+        "versions": [event.version for event in committed],
+        "payloads": [json.dumps(event.payload) for event in committed],
+        "occurred_ats": [event.occurred_at for event in committed],
+    }
 
 
 def on_commit(session: AsyncSession, hook: CommitHook) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -22,11 +24,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
+from sqlalchemy.sql.selectable import HasCTE
 
 from domains.kit.many_rows import ManyRows
 
 # `stream_entry_id` of an unrelayed row its writing process sends itself (eager.py).
 SENT_BY_WRITER = ""
+
+
+# A statement that takes CTEs: an INSERT, UPDATE, DELETE or SELECT.
+_WithCTEs = TypeVar("_WithCTEs", bound=HasCTE)
 
 
 class EventTables:
@@ -126,6 +133,8 @@ class EventTables:
         self.write_events_to_send = insert(self.outbox).from_select(
             [*columns, "stream_entry_id"], rows.add_columns(literal(SENT_BY_WRITER))
         )
+        # Events written by another statement, as a CTE of it (outbox.written_within).
+        self._written_events = self.write_events_to_send.cte("written_events")
         # pg_notify once per row written: Postgres delivers one of identical
         # notifications of a transaction.
         self.write_events_and_notify = select(func.pg_notify(self.notify_channel, "")).select_from(
@@ -168,3 +177,7 @@ class EventTables:
             .on_conflict_do_nothing(index_elements=[self.processed_events.c.event_id])
             .returning(self.processed_events.c.event_id)
         )
+
+    def with_events_written(self, statement: _WithCTEs) -> _WithCTEs:
+        """`statement` writing the events of `outbox.written_within`'s parameters too."""
+        return statement.add_cte(self._written_events)

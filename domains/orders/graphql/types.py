@@ -18,12 +18,12 @@ from domains.kit.graphql.pagination import Connection, build_connection
 from domains.kit.graphql.payloads import ChangePayload
 from domains.kit.pagination import decode_cursor, encode_cursor, page_size
 from domains.orders import models
+from domains.orders.announcements import order_number
 from domains.orders.errors import OrderErrorCode
 from domains.orders.graphql.loaders import OrderLoaders
 from domains.orders.models import DiscountKind, OrderStatus
 from domains.orders.service import (
     OrdersOf,
-    order_number,
     orders,
     parse_id,
     seller_of,

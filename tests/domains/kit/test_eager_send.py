@@ -6,16 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 
 from domains.kit.config import Settings
 from domains.kit.db import transaction
-from domains.kit.events import EventTables, Relay, publish, publish_all, stream_key
+from domains.kit.events import (
+    EventTables,
+    Relay,
+    publish,
+    publish_all,
+    stream_key,
+    written_within,
+)
 from domains.kit.events import eager as eager_module
 from domains.kit.events.eager import EagerSender
 from domains.kit.events.outbox import (
@@ -199,3 +207,40 @@ async def test_the_sends_of_several_transactions_are_marked_in_one_statement(
     marks = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
     assert len(marks) == 1, marks
     assert await _unrelayed(eager) == 0
+
+
+async def test_events_written_within_another_statement_are_sent_once_it_commits(
+    eager: Bus,
+) -> None:
+    await _relay(eager).relay_once()
+    change = eager.tables.with_events_written(
+        insert(eager.effects).values(event_id=bindparam("effect_id"), note="changed")
+    )
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa_event.listen(eager.resources.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with transaction(eager.resources.session_factory) as session:
+            written = written_within(session, eager.tables, [parcel("a"), parcel("b")])
+            assert written is not None
+            await session.execute(change, {"effect_id": uuid.uuid4(), **written})
+            in_the_transaction = list(statements)
+    finally:
+        sa_event.remove(eager.resources.engine.sync_engine, "before_cursor_execute", record)
+    await _sender(eager.resources).drain()
+
+    assert len(in_the_transaction) == 1, "the change and its events in one statement"
+    assert await _stream_ids(eager) == [str(event_id) for event_id in written["ids"]]
+    assert await _unrelayed(eager) == 0
+    assert await eager.count(eager.effects) == 1
+
+
+async def test_a_session_that_leaves_its_events_to_the_relay_writes_none_within(
+    bus: Bus,
+) -> None:
+    async with transaction(bus.resources.session_factory) as session:
+        assert written_within(session, bus.tables, [parcel()]) is None
+    assert await bus.count(bus.tables.outbox) == 0
