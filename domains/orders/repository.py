@@ -201,21 +201,30 @@ class PlacingRepository:
         lines: Sequence[OrderLine],
         parcels: Sequence[OrderParcel],
         status: str,
+        *,
+        announced: Callable[[], Event] | None = None,
     ) -> None:
         """A new order's lines, parcels and first status in one statement (the parcels
         and the status change as data-modifying CTEs): a checkout's placing is one round
-        trip for all three, and no unit of work tracks objects nothing reads back."""
+        trip for all three, and no unit of work tracks objects nothing reads back. The
+        event `announced` makes, if any, is written too: by the same statement where the
+        process sends its own events."""
         if not lines:
             raise ValueError("an order has at least one line")
-        await session.execute(
-            _ADD_CONTENTS,
-            {
-                **_NEW_LINES.parameters(_rows(lines)),
-                **_NEW_PARCELS.parameters(_rows(parcels)),
-                "h_order_id": lines[0].order_id,
-                "h_status": status,
-            },
-        )
+        parameters = {
+            **_NEW_LINES.parameters(_rows(lines)),
+            **_NEW_PARCELS.parameters(_rows(parcels)),
+            "h_order_id": lines[0].order_id,
+            "h_status": status,
+        }
+        event = None if announced is None else announced()
+        written = None if event is None else written_within(session, EVENT_TABLES, [event])
+        if written is not None:
+            await session.execute(_ADD_CONTENTS_ANNOUNCED, parameters | written)
+            return
+        await session.execute(_ADD_CONTENTS, parameters)
+        if event is not None:
+            await publish(session, EVENT_TABLES, event)
 
     async def record_reservation(
         self,
@@ -338,6 +347,7 @@ _ADD_CONTENTS = (
         .cte("history")
     )
 )
+_ADD_CONTENTS_ANNOUNCED = EVENT_TABLES.with_events_written(_ADD_CONTENTS)
 
 
 def _rows(objects: Sequence[OrderLine] | Sequence[OrderParcel]) -> list[dict[str, Any]]:

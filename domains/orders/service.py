@@ -172,11 +172,14 @@ class OrderService:
         )
         if order is None:
             return None
+        placed = order
         await placing_repository.add_contents(
             session,
             breakdown.new_lines(order.id, event.lines, quote),
             [] if quote is None else breakdown.parcels(order.id, quote),
             S.PENDING.value,
+            # Announced with its contents, unless it fails at once (below).
+            announced=None if problem is not None else (lambda: status_changed(placed, None)),
         )
         if problem is not None:
             # Products may hold stock for it already, or will: OrderFailed gives back what
@@ -186,8 +189,6 @@ class OrderService:
             await self._move(
                 session, order, S.FAILED, note=problem[:200], reason=breakdown.PRICING_INVALID
             )
-            return order
-        await self._announce(session, order, None)
         return order
 
     async def answer_early_stock(
