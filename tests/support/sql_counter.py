@@ -3,6 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from domains.kit.resources import Resources
+
 
 class SqlCounter:
     """Counts SQL statements sent through the engine while active."""
@@ -16,3 +23,19 @@ class SqlCounter:
 
     def reset(self) -> None:
         self.statements.clear()
+
+
+@contextmanager
+def statements_sent(resources: Resources) -> Iterator[list[str]]:
+    """The SQL statements sent through `resources`' engine while the block runs."""
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = resources.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

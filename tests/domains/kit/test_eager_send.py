@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy import event as sa_event
 
 from domains.kit.config import Settings
 from domains.kit.db import transaction
@@ -36,6 +35,7 @@ from domains.kit.events.relay import WRITER_SEND_GRACE
 from domains.kit.events.streams import relay_epoch_key
 from domains.kit.resources import Resources, open_resources
 from tests.support.event_bus import Bus, open_bus, parcel
+from tests.support.sql_counter import statements_sent
 
 
 @pytest.fixture
@@ -69,21 +69,13 @@ async def _unrelayed(bus: Bus) -> int:
 
 async def test_a_commit_sends_its_events_itself_and_leaves_the_relay_nothing(eager: Bus) -> None:
     await _relay(eager).relay_once()  # idle: begins the producer's Redis epoch
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     woken = wakeup(eager.tables.outbox.fullname)
     woken.clear()
-    sa_event.listen(eager.resources.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(eager.resources) as statements:
         first = await eager.publish(parcel())
         async with transaction(eager.resources.session_factory) as session:
             second, third = await publish_all(session, eager.tables, [parcel(), parcel()])
         await _sender(eager.resources).drain()
-    finally:
-        sa_event.remove(eager.resources.engine.sync_engine, "before_cursor_execute", record)
 
     assert await _stream_ids(eager) == [str(first), str(second), str(third)]
     assert not [s for s in statements if "pg_notify" in s], "no relay is woken to race it"
@@ -191,17 +183,9 @@ async def test_the_sends_of_several_transactions_are_marked_in_one_statement(
     # A window wide enough for three commits on a loaded machine.
     monkeypatch.setattr(eager_module, "MARK_WINDOW_SECONDS", 1.0)
     await _relay(eager).relay_once()
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sa_event.listen(eager.resources.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(eager.resources) as statements:
         published = await asyncio.gather(*(eager.publish(parcel()) for _ in range(3)))
         await _sender(eager.resources).drain()
-    finally:
-        sa_event.remove(eager.resources.engine.sync_engine, "before_cursor_execute", record)
 
     assert sorted(await _stream_ids(eager)) == sorted(str(event_id) for event_id in published)
     marks = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
@@ -216,20 +200,12 @@ async def test_events_written_within_another_statement_are_sent_once_it_commits(
     change = eager.tables.with_events_written(
         insert(eager.effects).values(event_id=bindparam("effect_id"), note="changed")
     )
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sa_event.listen(eager.resources.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(eager.resources) as statements:
         async with transaction(eager.resources.session_factory) as session:
             written = written_within(session, eager.tables, [parcel("a"), parcel("b")])
             assert written is not None
             await session.execute(change, {"effect_id": uuid.uuid4(), **written})
             in_the_transaction = list(statements)
-    finally:
-        sa_event.remove(eager.resources.engine.sync_engine, "before_cursor_execute", record)
     await _sender(eager.resources).drain()
 
     assert len(in_the_transaction) == 1, "the change and its events in one statement"

@@ -31,7 +31,7 @@ from domains.kit.events.consumer import SimulatedCrash
 from domains.kit.events.outbox import notify_channel, wakeup
 from domains.kit.events.streams import dead_letter_key
 from tests.support.event_bus import Bus, ParcelShipped, ParcelShippedReader, parcel
-from tests.support.sql_counter import SqlCounter
+from tests.support.sql_counter import SqlCounter, statements_sent
 
 
 def test_an_event_round_trips_through_json() -> None:
@@ -307,22 +307,17 @@ async def _commits_and_statements_of(
     from sqlalchemy import event as sa_event
 
     commits: list[object] = []
-    statements: list[str] = []
 
     def count(connection: object) -> None:
         commits.append(connection)
 
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     engine = bus.resources.engine.sync_engine
     sa_event.listen(engine, "commit", count)
-    sa_event.listen(engine, "before_cursor_execute", record)
     try:
-        handled = await consume()
+        with statements_sent(bus.resources) as statements:
+            handled = await consume()
     finally:
         sa_event.remove(engine, "commit", count)
-        sa_event.remove(engine, "before_cursor_execute", record)
     return handled, len(commits), statements
 
 
@@ -443,24 +438,15 @@ async def test_events_a_subscription_does_not_act_on_are_read_without_a_transact
 async def test_a_savepoint_released_is_not_the_commit_of_its_events(bus: Bus) -> None:
     """A service may write in a savepoint: releasing one must neither wake
     the relay for rows nobody else can see yet, nor make the transaction NOTIFY twice."""
-    from sqlalchemy import event as sa_event
 
     woken = wakeup(bus.tables.outbox.fullname)
     woken.clear()
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sa_event.listen(bus.resources.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(bus.resources) as statements:
         async with transaction(bus.resources.session_factory) as session:
             async with session.begin_nested():
                 await publish(session, bus.tables, parcel())
             woken_at_the_release = woken.is_set()
             await publish(session, bus.tables, parcel())
-    finally:
-        sa_event.remove(bus.resources.engine.sync_engine, "before_cursor_execute", record)
 
     assert not woken_at_the_release
     assert woken.is_set(), "the commit wakes the relay for both events"

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from domains.kit.config import Settings
@@ -28,6 +27,7 @@ from tests.domains.orders.test_price_breakdown import (
     reserve,
     shop_of,
 )
+from tests.support.sql_counter import statements_sent
 
 
 @pytest.fixture
@@ -38,18 +38,9 @@ async def sending_its_own(settings: Settings) -> AsyncIterator[Resources]:
 
 async def _statements_of(own: Resources, work: Awaitable[object]) -> list[str]:
     """The statements `work` sends through `own`, its events' sends included."""
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    engine = own.engine.sync_engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(own) as statements:
         await work
         await own.session_factory.kw["info"][EAGER_SENDER].drain()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
     return statements
 
 
