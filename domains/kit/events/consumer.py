@@ -261,9 +261,11 @@ class Consumer:
             decoded = await self._decode(stream, entry_id, raw, acks)
             if decoded is not None:
                 ready.append(decoded)
-        await self._ack_all(acks)
         if not ready:
+            await self._ack_all(acks)
             return
+        # The entries settled above (not ours) are acknowledged with the batch's, after
+        # its commit: one round trip for all.
         try:
             async with transaction(self.resources.session_factory) as session:
                 first_time = await self._record_all(session, [item.meta for item in ready])
@@ -278,6 +280,7 @@ class Consumer:
                 raise
             # A handler or the commit failed: each entry alone, so that one cannot hold
             # the others back.
+            await self._ack_all(acks)
             for item in ready:
                 await self._handle(item)
             return
