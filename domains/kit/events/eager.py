@@ -6,7 +6,8 @@ consumer. A process that holds a Redis client sends what its own transaction wro
 instead, once the transaction has committed: one pipeline of XADDs (the consumer wakes
 here), then the rows are marked relayed, as the relay would have. The marks of every
 send within MARK_WINDOW_SECONDS are one statement: under load a process sends many
-transactions' events a second, and a statement for each was a tenth of a checkout's.
+transactions' events a second, and a statement for each was about one in sixteen of a
+checkout's.
 
 The outbox stays the record and the relay the guarantee:
 - A transaction whose events are sent this way does not NOTIFY, so no relay is woken to
