@@ -339,22 +339,6 @@ async def test_a_batch_commits_once_without_a_savepoint_per_event(bus: Bus) -> N
     assert await bus.pending() == 0
 
 
-async def test_an_event_twice_in_one_batch_takes_effect_once(bus: Bus) -> None:
-    await bus.publish(parcel())
-    await bus.relay().relay_once()
-    stream = stream_key(bus.resources.settings, "ParcelShipped")
-    ((_, fields),) = await bus.resources.redis.xrange(stream)
-    await bus.resources.redis.xadd(stream, fields)  # sent a second time
-    consumer = bus.consumer()
-    await consumer.ensure_groups()
-
-    assert await consumer.consume_once() == 2
-
-    assert await bus.count(bus.effects) == 1
-    assert await bus.count(bus.tables.processed_events) == 1
-    assert await bus.pending() == 0
-
-
 async def test_a_failing_event_alone_stays_pending_and_the_rest_of_its_batch_take_effect(
     bus: Bus,
 ) -> None:
