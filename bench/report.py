@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.compiled_targets import compiled_targets
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 ORDER = ["floor", "ours_in_process", "ours_http", "apollo", "hive", "hive_router", "grafbase"]
@@ -336,6 +338,11 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
         lines += ["", "## Targets", ""]
         lines += ["| target | verdict | figures |", "| --- | --- | --- |"]
         lines += [f"| {t} | **{v}** | {f} |" for t, v, f in verdicts]
+    compiled = compiled_targets(results)
+    if compiled:
+        lines += ["", "## Targets of compiled execution", ""]
+        lines += ["| target | verdict | figures |", "| --- | --- | --- |"]
+        lines += [f"| {t} | **{v}** | {f} |" for t, v, f in compiled]
 
     lines += ["", "## Throughput and latency", ""]
     lines += [

@@ -25,13 +25,8 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 
 from gateway.federation.defer import DeferredFragment, DeferredPlan
-from gateway.federation.executor import (
-    ExecutionState,
-    PlanExecutor,
-    ResponsePath,
-    objects_at,
-    shape_selection,
-)
+from gateway.federation.executor import ExecutionState, PlanExecutor, objects_at
+from gateway.federation.shaping import ResponsePath, shape_selection
 
 BOUNDARY = "graphql"
 MULTIPART_MIXED = f'multipart/mixed; boundary="{BOUNDARY}"; deferSpec=20220824'

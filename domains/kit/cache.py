@@ -3,7 +3,8 @@
 Values are stored as orjson under `REDIS_KEY_PREFIX` + a domain-relative key such as
 `products:product:<id>`, each with the `REDIS_TTL` expiry. A batch is one MGET and one
 pipelined round of SET ... EX, so a dataloader batch costs two Redis round trips at most
-(on Redis Cluster, one per node holding some of the keys: see redis_keys.py).
+(on Redis Cluster, one per node holding some of the keys: see redis_keys.py), and
+batches read in the same turn of the event loop share their MGET (coalesced_reads.py).
 
 Writes invalidate after the commit, never before: services record the keys they made
 stale on the session (`mark_stale`), and the transport deletes them once the unit of work
@@ -33,9 +34,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domains.kit.coalesced_reads import coalesced_reads
 from domains.kit.config import Settings
 from domains.kit.metrics import record_cache
-from domains.kit.redis_keys import get_many
 from domains.kit.tracing import redis_span
 
 logger = logging.getLogger("shopgraph.cache")
@@ -284,8 +285,12 @@ def _uuid(text: str) -> uuid.UUID:
     )
     if not canonical:
         return uuid.UUID(text)
-    value = _PrintedUUID(text)
-    object.__setattr__(value, "_text", text)
+    # Set as UUID.__init__ would, without its parsing: the text is known canonical.
+    value = object.__new__(_PrintedUUID)
+    set_slot = object.__setattr__
+    set_slot(value, "int", int(text.replace("-", ""), 16))
+    set_slot(value, "is_safe", uuid.SafeUUID.unknown)
+    set_slot(value, "_text", text)
     return value
 
 
@@ -364,6 +369,7 @@ class EntityCache:
         self.prefix = prefix
         self.ttl = ttl
         self._health = _health_of(redis, retry_after)
+        self._reads = coalesced_reads(redis)
 
     @classmethod
     def from_settings(cls, redis: Redis, settings: Settings) -> EntityCache:
@@ -380,7 +386,7 @@ class EntityCache:
             return [MISSING] * len(keys)
         try:
             with redis_span("MGET", len(keys)):
-                raw_values = await get_many(self.redis, [self.full_key(key) for key in keys])
+                raw_values = await self._reads.get_many([self.full_key(key) for key in keys])
         except (RedisError, OSError) as error:
             self._failed("read", error)
             return [MISSING] * len(keys)

@@ -3,9 +3,7 @@
 Fetch results are merged into one plain-dict tree; entity fetches find their entities in
 it by response path, send one deduplicated `_entities` call per subgraph per plan step,
 and merge each answer into every object it belongs to. The client's response is then
-shaped from that tree in one walk over the operation: its field order, its aliases,
-@skip/@include, type conditions, and GraphQL null propagation for non-null fields. No
-resolver runs a second time; the gateway only copies values.
+shaped from that tree (shaping.py).
 """
 
 from __future__ import annotations
@@ -17,26 +15,13 @@ from typing import Any
 
 import orjson
 from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLAbstractType,
-    GraphQLIncludeDirective,
-    GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLSchema,
-    GraphQLSkipDirective,
-    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     execute,
-    is_abstract_type,
-    is_leaf_type,
 )
-from graphql.execution.values import VariableValues, get_directive_values
+from graphql.execution.values import VariableValues
 from graphql.language import DocumentNode
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
@@ -49,10 +34,9 @@ from gateway.federation.plan import (
     SequenceNode,
 )
 from gateway.federation.selections import FieldSelection, FragmentSelection, SelectionSet
+from gateway.federation.shaping import ResponsePath, shape
 from gateway.tracing import tracing_on
 from gateway.transport.types import GraphQLResult, SubgraphUnavailable, Transport
-
-ResponsePath = list[str | int]
 
 tracer = trace.get_tracer("shopgraph.gateway")
 
@@ -117,8 +101,7 @@ class PlanExecutor:
         self, plan: QueryPlan, coerced_variables: VariableValues, state: ExecutionState
     ) -> dict[str, Any]:
         introspection = self._introspect(plan, coerced_variables, state)
-        shaper = _Shaper(self.schema, plan, coerced_variables, state.errors, introspection)
-        data = shaper.shape(state.data)
+        data = shape(self.schema, plan, coerced_variables, state.errors, introspection, state.data)
         response: dict[str, Any] = {}
         if state.errors:
             response["errors"] = state.errors
@@ -275,25 +258,6 @@ def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], R
     return _collect(data, path)
 
 
-def shape_selection(
-    schema: GraphQLSchema,
-    plan: QueryPlan,
-    variables: VariableValues,
-    errors: list[dict[str, Any]],
-    selection: tuple[GraphQLObjectType, SelectionSetNode],
-    data: Mapping[str, Any],
-    path: ResponsePath,
-) -> dict[str, Any] | None:
-    """One selection set shaped from one object of the merged tree (a deferred part);
-    None when a non-null field in it is null."""
-    object_type, selection_set = selection
-    shaper = _Shaper(schema, plan, variables, errors, {})
-    try:
-        return shaper._object(object_type, [selection_set], data, path)
-    except _NullPropagation:
-        return None
-
-
 def _subgraph_error(
     error: Mapping[str, Any], subgraph: str, path: list[Any] | None
 ) -> dict[str, Any]:
@@ -392,207 +356,3 @@ def _project_value(value: Any, shape: SelectionSet) -> Any:
         projected = _project(value, shape)
         return _MISSING if projected is None else projected
     return value
-
-
-class _NullPropagation(Exception):
-    """A non-null field resolved to null: its parent becomes null in turn."""
-
-
-class _Shaper:
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        plan: QueryPlan,
-        variables: VariableValues,
-        errors: list[dict[str, Any]],
-        introspection: dict[str, Any],
-    ) -> None:
-        self.schema = schema
-        self.plan = plan
-        self.fragments: dict[str, FragmentDefinitionNode] = plan.fragments
-        self.variables = variables
-        self.errors = errors
-        self.introspection = introspection
-        self._error_paths = [tuple(e["path"]) for e in errors if e.get("path")]
-        self._explained: set[tuple[str | int, ...]] = set()
-        self._collected: dict[tuple[object, ...], dict[str, list[FieldNode]]] = {}
-
-    def shape(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        root = self.schema.get_type(self.plan.root_type)
-        assert isinstance(root, GraphQLObjectType)
-        try:
-            return self._object(root, [self.plan.operation.selection_set], data, [], root=True)
-        except _NullPropagation:
-            return None
-
-    def _object(
-        self,
-        object_type: GraphQLObjectType | GraphQLInterfaceType,
-        selection_sets: list[SelectionSetNode],
-        data: Mapping[str, Any],
-        path: ResponsePath,
-        *,
-        root: bool = False,
-    ) -> dict[str, Any]:
-        fields = self._collect_fields(object_type, selection_sets)
-        result: dict[str, Any] = {}
-        for response_key, nodes in fields.items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                result[response_key] = object_type.name
-                continue
-            if root and name in ("__schema", "__type"):
-                result[response_key] = self.introspection.get(response_key)
-                continue
-            definition = object_type.fields.get(name)
-            if definition is None:
-                continue
-            if response_key not in data and self.errors:
-                # Never fetched: the fetch that should have brought it failed, and its
-                # error is already in the response.
-                self._explained.add((*path, response_key))
-            value = data.get(response_key)
-            result[response_key] = self._value(
-                definition.type, nodes, value, [*path, response_key], object_type.name, name
-            )
-        return result
-
-    def _value(
-        self,
-        type_: GraphQLOutputType,
-        nodes: list[FieldNode],
-        value: Any,
-        path: ResponsePath,
-        parent_type: str,
-        field_name: str,
-    ) -> Any:
-        if isinstance(type_, GraphQLNonNull):
-            completed = self._value(type_.of_type, nodes, value, path, parent_type, field_name)
-            if completed is None:
-                self._null_error(path, parent_type, field_name)
-                raise _NullPropagation
-            return completed
-        if value is None:
-            return None
-        if isinstance(type_, GraphQLList):
-            if not isinstance(value, list):
-                return None
-            items = []
-            for index, item in enumerate(value):
-                try:
-                    items.append(
-                        self._value(
-                            type_.of_type, nodes, item, [*path, index], parent_type, field_name
-                        )
-                    )
-                except _NullPropagation:
-                    return None
-            return items
-        if is_leaf_type(type_):
-            return value
-        if not isinstance(value, dict):
-            return None
-        object_type = self._runtime_type(type_, value)
-        if object_type is None:
-            return None
-        selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
-        try:
-            return self._object(object_type, selection_sets, value, path)
-        except _NullPropagation:
-            return None
-
-    def _runtime_type(
-        self, type_: Any, value: Mapping[str, Any]
-    ) -> GraphQLObjectType | GraphQLInterfaceType | None:
-        if isinstance(type_, GraphQLObjectType):
-            return type_
-        typename = value.get("__typename")
-        if isinstance(type_, GraphQLInterfaceType) and typename in (None, type_.name):
-            # Answered by an @interfaceObject subgraph, and nothing selected needed the
-            # concrete type (so the plan did not ask the owner): shaped as the interface.
-            return type_
-        runtime = self.schema.get_type(typename) if isinstance(typename, str) else None
-        if (
-            isinstance(runtime, GraphQLObjectType)
-            and isinstance(type_, GraphQLAbstractType)
-            and self.schema.is_sub_type(type_, runtime)
-        ):
-            return runtime
-        return None
-
-    def _null_error(self, path: ResponsePath, parent_type: str, field_name: str) -> None:
-        here = tuple(path)
-        # A subgraph already reported why this is null: one error per cause is enough.
-        if any(error_path[: len(here)] == here for error_path in self._error_paths):
-            return
-        if any(here[: len(explained)] == explained for explained in self._explained):
-            return
-        self.errors.append(
-            {
-                "message": f"Cannot return null for non-nullable field {parent_type}.{field_name}.",
-                "path": list(path),
-            }
-        )
-        self._error_paths.append(here)
-
-    def _collect_fields(
-        self,
-        object_type: GraphQLObjectType | GraphQLInterfaceType,
-        selection_sets: list[SelectionSetNode],
-    ) -> dict[str, list[FieldNode]]:
-        # Every item of a list shares its selection sets, and the variables (so @skip and
-        # @include) are fixed for the request: collect once per type and selection.
-        key = (object_type.name, *(id(selection_set) for selection_set in selection_sets))
-        cached = self._collected.get(key)
-        if cached is not None:
-            return cached
-        fields: dict[str, list[FieldNode]] = {}
-        visited: set[str] = set()
-        for selection_set in selection_sets:
-            self._collect(object_type, selection_set, fields, visited)
-        self._collected[key] = fields
-        return fields
-
-    def _collect(
-        self,
-        object_type: GraphQLObjectType | GraphQLInterfaceType,
-        selection_set: SelectionSetNode,
-        fields: dict[str, list[FieldNode]],
-        visited: set[str],
-    ) -> None:
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                key = selection.alias.value if selection.alias else selection.name.value
-                fields.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                if condition is None or self._applies(condition.name.value, object_type):
-                    self._collect(object_type, selection.selection_set, fields, visited)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if name in visited or fragment is None:
-                    continue
-                visited.add(name)
-                if self._applies(fragment.type_condition.name.value, object_type):
-                    self._collect(object_type, fragment.selection_set, fields, visited)
-
-    def _applies(
-        self, condition: str, object_type: GraphQLObjectType | GraphQLInterfaceType
-    ) -> bool:
-        if condition == object_type.name:
-            return True
-        conditional = self.schema.get_type(condition)
-        return is_abstract_type(conditional) and self.schema.is_sub_type(
-            conditional,
-            object_type,
-        )
-
-    def _included(self, node: Any) -> bool:
-        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
-        if skip and skip.get("if") is True:
-            return False
-        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
-        return not (include and include.get("if") is False)

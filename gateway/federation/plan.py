@@ -67,6 +67,11 @@ class QueryPlan:
     node: PlanNode | None
     # Root introspection fields (__schema, __type) are answered by the gateway itself.
     introspection: list[FieldNode]
+    # What shaping the answer learnt of this operation, kept for its next request
+    # (gateway/federation/shaping.py); it depends on the operation alone.
+    shapes: dict[tuple[object, ...], object] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def fetch_count(self) -> int:
         return sum(1 for _ in fetches_of(self.node))

@@ -4,6 +4,7 @@ product listings."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
@@ -154,10 +155,10 @@ class Query:
             sort,
             first=page_size(first),
             after=after,
+            along=lambda ids: prefetch_listing(info, ids),
         )
         page, criteria = listing.page, listing.criteria
         edges = [Edge(node=Product.from_model(model), cursor=cursor) for model, cursor in page.rows]
-        await prefetch_listing(info, [edge.node for edge in edges])
         return ProductConnection(
             edges=edges,
             page_info=PageInfo(
@@ -208,14 +209,13 @@ class Query:
         )
 
 
-async def prefetch_listing(info: ProductsInfo, products: list[Product]) -> None:
+async def prefetch_listing(info: ProductsInfo, ids: list[uuid.UUID]) -> None:
     """Load what the page's products will be asked for, one batch per loader as before,
     so that their fields answer without an await (domains/kit/graphql/selection.py)."""
-    if not products:
+    if not ids:
         return
     wanted = selected_fields(info, ("edges", "node"))
     loaders = info.context.loaders
-    ids = [product._model.id for product in products]
     batches: list[Awaitable[object]] = []
     if "images" in wanted:
         batches.append(loaders.images_by_product_id.load_many(ids))

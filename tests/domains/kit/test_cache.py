@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import uuid
@@ -245,3 +246,38 @@ async def test_after_the_retry_window_redis_is_tried_again(
     # retry_after=0: every call tries Redis again (and each new outage is logged).
     assert attempts.commands == ["MGET"] * 3
     await attempts.aclose(close_connection_pool=True)
+
+
+async def test_reads_made_in_the_same_turn_share_one_mget(
+    cache: EntityCache, redis: CountingRedis, resources: Resources
+) -> None:
+    await cache.set_many({"kit-test:a": 1, "kit-test:b": 2, "kit-test:c": 3})
+    other = EntityCache(redis, prefix="kit-test-other:", ttl=timedelta(minutes=1))
+    await other.set("a", "other a")
+    redis.commands.clear()
+
+    together = await asyncio.gather(
+        cache.get_many(["kit-test:a", "kit-test:b"]),
+        cache.get_many(["kit-test:b", "kit-test:missing", "kit-test:c"]),
+        other.get("a"),
+    )
+    alone = await cache.get("kit-test:c")
+
+    assert together == [[1, 2], [2, MISSING, 3], "other a"]
+    assert alone == 3
+    assert redis.commands == ["MGET", "MGET"]
+
+
+async def test_a_failed_shared_mget_is_a_miss_for_every_reader(
+    resources: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = _counting("redis://127.0.0.1:1/0")
+    first = EntityCache(dead, prefix="kit-test:", ttl=timedelta(minutes=1), retry_after=0)
+    second = EntityCache(dead, prefix="kit-test-other:", ttl=timedelta(minutes=1), retry_after=0)
+
+    with caplog.at_level(logging.WARNING, logger="shopgraph.cache"):
+        answers = await asyncio.gather(first.get_many(["a", "b"]), second.get("a"))
+
+    assert answers == [[MISSING, MISSING], MISSING]
+    assert dead.commands == ["MGET"]
+    await dead.aclose(close_connection_pool=True)
