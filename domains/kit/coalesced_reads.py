@@ -33,6 +33,7 @@ class CoalescedReads:
         self.redis = redis
         self._waiting: list[_Waiter] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
     def get_many(self, keys: Sequence[str]) -> asyncio.Future[list[Any]]:
         """The raw value of each key (None where there is none), from the next MGET."""
@@ -56,7 +57,10 @@ class CoalescedReads:
     def _send_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
         if self._loop is not None and waiting:
-            self._loop.create_task(self._send(waiting))
+            # The loop keeps only a weak reference to a task: held here until it is done.
+            sending = self._loop.create_task(self._send(waiting))
+            self._sending.add(sending)
+            sending.add_done_callback(self._sending.discard)
 
     async def _send(self, waiting: list[_Waiter]) -> None:
         distinct = list(dict.fromkeys(key for keys, _ in waiting for key in keys))
