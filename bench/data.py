@@ -61,7 +61,20 @@ def size_label(products: int) -> str:
 @dataclass(frozen=True)
 class Loaded:
     products: int
-    seconds: float
+    seconds: float  # migrated, seeded and vacuumed
+    vacuum_seconds: float = 0.0
+
+
+async def _vacuum(database_url: str) -> None:
+    """VACUUM (ANALYZE) the whole database, as Postgres's documentation advises after a
+    bulk load: the visibility map is set (index-only scans become possible) and the
+    statistics are fresh, so no autovacuum of millions of new rows runs while the
+    catalog is measured, and the catalog is measured as it is served once settled."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute("VACUUM (ANALYZE)")
+    finally:
+        await connection.close()
 
 
 def load(database_url: str, products: int, env: dict[str, str]) -> Loaded:
@@ -89,7 +102,10 @@ def load(database_url: str, products: int, env: dict[str, str]) -> Loaded:
         check=True,
         stdout=subprocess.DEVNULL,  # per-domain counts; the progress bar is on stderr
     )
-    return Loaded(products, time.perf_counter() - started)
+    vacuum_started = time.perf_counter()
+    asyncio.run(_vacuum(database_url))
+    finished = time.perf_counter()
+    return Loaded(products, finished - started, finished - vacuum_started)
 
 
 async def _counts(database_url: str) -> dict[str, int]:
@@ -129,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(url: str) -> None:
         loaded = load(url, args.size, env)
-        print(f"loaded {loaded.products:,} products in {loaded.seconds:.1f}s")
+        print(
+            f"loaded {loaded.products:,} products in {loaded.seconds:.1f}s "
+            f"(vacuum {loaded.vacuum_seconds:.1f}s)"
+        )
         for table, count in asyncio.run(_counts(url)).items():
             print(f"  {table:<26}{count:>12,}")
 

@@ -64,6 +64,7 @@ from bench.harness import (
     spawn,
     wait_until_answering,
 )
+from bench.quiet import wait_until_quiet
 from bench.workloads import (
     ADDRESS,
     CHECKOUT,
@@ -606,7 +607,11 @@ def catalog_point(
         env = bench.env(url, redis_server)
         sub = Bench(bench.options, Path(tempfile.mkdtemp(dir=bench.logs)), started)
         port, floor_port = free_port(), free_port()
-        ours = sub.counted_shopgraph("catalog-ours", env, "serve", "--no-seed", "--port", str(port))
+        # No workers: the search needs none, and a new catalog's seed events (an offer per
+        # variant, millions at 1m) would otherwise be relayed and consumed while it is timed.
+        ours = sub.counted_shopgraph(
+            "catalog-ours", env, "serve", "--no-seed", "--no-workers", "--port", str(port)
+        )
         floor = spawn(
             started,
             "catalog-floor",
@@ -676,6 +681,9 @@ def run(options: Options, *, keep: bool, database_url: str | None) -> Path:
 
         print("starting subgraphs and gateways ...", flush=True)
         systems, _subgraphs = start_systems(bench, env, database_url, wanted)
+        print("waiting for the seed's events to be relayed and consumed ...", flush=True)
+        bench.results["quiet_after_seconds"] = wait_until_quiet(database_url, redis_server)
+        print(f"quiet after {bench.results['quiet_after_seconds']:.0f}s", flush=True)
         bench.results["systems"] = {
             s.key: {"title": s.title, "unavailable": s.unavailable} for s in systems
         }
