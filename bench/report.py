@@ -305,11 +305,7 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
         + f" on {m['cores']} cores ({m['cpu'] or 'unknown CPU'}), {m['memory_gb']} GB, "
         f"Python {m['python']}. Catalog: {o['products']:,} products, 1,000 sellers "
         f"(bench/data.py, seeded"
-        + (
-            f", loaded and vacuumed in {results['load_seconds']:.0f} s"
-            if results.get("load_seconds")
-            else ""
-        )
+        + (f", loaded in {results['load_seconds']:.0f} s" if results.get("load_seconds") else "")
         + "). Load: open (autocannon), "
         f"{o['warmup']:g} s warm-up, {o['rounds']} round(s) of {o['duration']:g} s at each "
         f"concurrency; figures are the median round, req/s spread min-max. The load "
@@ -430,9 +426,10 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
             "",
             "## Search against catalog size",
             "",
-            "Sequential requests; cold: the entity and listing cache flushed before each.",
+            "Sequential requests; cold: the entity and listing cache flushed before each."
+            + (f" {results['catalog_size_source']}" if results.get("catalog_size_source") else ""),
             "",
-            "| products | ours p50 cold | ours p50 warm | floor p50 | loaded and vacuumed in |",
+            "| products | ours p50 cold | ours p50 warm | floor p50 | loaded in |",
             "| --- | --- | --- | --- | --- |",
         ]
         for point in sorted(results["catalog_size"], key=lambda p: p["products"]):
