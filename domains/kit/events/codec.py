@@ -18,6 +18,8 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin, get_type_hints
 
+import orjson
+
 E = TypeVar("E", bound="Event")
 
 
@@ -36,6 +38,18 @@ def encode_event(event: Event) -> dict[str, Any]:
     value = _encode(event)
     assert isinstance(value, dict)
     return value
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    """An encoded event as compact JSON text, as the outbox and the streams carry it.
+    orjson, not json: a seed's bulk events and every event of a checkout pass through
+    here, and it writes the same JSON several times faster."""
+    return orjson.dumps(payload).decode()
+
+
+def payload_from_json(text: str | bytes) -> Any:
+    """The payload in `payload_json`'s text; ValueError when it is not JSON."""
+    return orjson.loads(text)
 
 
 # Field names per event dataclass: a bulk event holds thousands of the same nested

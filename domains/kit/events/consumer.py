@@ -15,7 +15,6 @@ poisoned event cannot stall the others forever.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -34,7 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domains.kit.aio import raise_if_stopping, stop_if_cancelled
 from domains.kit.db import transaction
-from domains.kit.events.codec import Event, EventDecodeError, decode_event
+from domains.kit.events.codec import (
+    Event,
+    EventDecodeError,
+    decode_event,
+    payload_from_json,
+)
 from domains.kit.events.outbox import run_commit_hooks
 from domains.kit.events.streams import as_text, dead_letter_key, stream_key
 from domains.kit.events.tables import EventTables
@@ -320,7 +324,7 @@ class Consumer:
                     f"{name} version {meta.version}; this consumer reads version "
                     f"{subscription.event.version}"
                 )
-            event = decode_event(subscription.event, json.loads(fields["payload"]))
+            event = decode_event(subscription.event, payload_from_json(fields["payload"]))
         except (KeyError, ValueError) as error:
             await self._dead_letter(stream, entry_id, fields, f"undecodable: {error}")
             return None

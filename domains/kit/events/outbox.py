@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -15,7 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from domains.kit.events.codec import Event, encode_event
+from domains.kit.events.codec import Event, encode_event, payload_json
 from domains.kit.events.tables import EventTables
 
 _COMMIT_HOOKS = "shopgraph.events.after_commit"
@@ -209,7 +208,7 @@ def _as_arrays(committed: Sequence[CommittedEvent]) -> dict[str, Any]:
         "ids": [event.id for event in committed],
         "names": [event.name for event in committed],
         "versions": [event.version for event in committed],
-        "payloads": [json.dumps(event.payload) for event in committed],
+        "payloads": [payload_json(event.payload) for event in committed],
         "occurred_ats": [event.occurred_at for event in committed],
     }
 

@@ -8,7 +8,6 @@ order of an aggregate's changes compare a sequence number carried by the event.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from domains.kit.config import Settings
+from domains.kit.events.codec import payload_json
 from domains.kit.redis_keys import EVENTS_TAG
 
 # Roughly how many entries a stream keeps; consumers are expected to be far closer
@@ -82,7 +82,7 @@ async def add_to_streams(
                 "version": str(event.version),
                 "producer": producer,
                 "occurred_at": event.occurred_at.isoformat(),
-                "payload": json.dumps(event.payload, separators=(",", ":")),
+                "payload": payload_json(event.payload),
             },
             maxlen=STREAM_MAX_LENGTH,
             approximate=True,
