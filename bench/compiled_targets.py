@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bench.judging import judged, load_row
+
 PEERS = ("apollo", "hive", "hive_router", "grafbase")
 TITLES = {
     "apollo": "Apollo Gateway",
@@ -31,32 +33,14 @@ PRODUCTS_CPU_MS = 3.75
 Verdict = tuple[str, str, str]
 
 
-def _row(results: dict[str, Any], system: str, workload: str, clients: int) -> Any:
-    for row in results["load"]:
-        if (row["system"], row["workload"], row["concurrency"]) == (system, workload, clients):
-            return row
-    return None
-
-
 def _rps(results: dict[str, Any], system: str, workload: str, clients: int) -> float | None:
-    row = _row(results, system, workload, clients)
+    row = load_row(results, system, workload, clients)
     return None if row is None else float(row["rps"])
 
 
 def _cpu(row: Any, process: str) -> float:
     value = row["cpu_ms_per_request"].get(process) if row is not None else None
     return float("nan") if value is None else float(value)
-
-
-def _verdict(points: list[tuple[str, bool, str]]) -> tuple[str, str]:
-    held = [where for where, ok, _ in points if ok]
-    if len(held) == len(points):
-        verdict = "met"
-    elif not held:
-        verdict = "not met"
-    else:
-        verdict = "met at " + ", ".join(held) + " only"
-    return verdict, "; ".join(text for _, _, text in points)
 
 
 def _best_peer(results: dict[str, Any], workload: str, clients: int) -> tuple[str, float] | None:
@@ -95,14 +79,14 @@ def _against_peers(results: dict[str, Any]) -> list[Verdict]:
             )
         if points:
             out.append(
-                (f"1. in-process {title} >= {wanted:g}x the best peer's req/s", *_verdict(points))
+                (f"1. in-process {title} >= {wanted:g}x the best peer's req/s", *judged(points))
             )
     return out
 
 
 def _against_floor(results: dict[str, Any]) -> list[Verdict]:
-    ours = _row(results, "ours_in_process", "listing", BUSY_CLIENTS)
-    floor = _row(results, "floor", "listing", BUSY_CLIENTS)
+    ours = load_row(results, "ours_in_process", "listing", BUSY_CLIENTS)
+    floor = load_row(results, "floor", "listing", BUSY_CLIENTS)
     if ours is None or floor is None:
         return []
     ours_cpu, floor_cpu = _cpu(ours, "ours-in-process"), _cpu(floor, "floor")
@@ -121,11 +105,11 @@ def _against_floor(results: dict[str, Any]) -> list[Verdict]:
             f"{rps_ratio:.1f}x below",
         ),
     ]
-    return [(f"2. listing within 3x of the SQL floor at c={BUSY_CLIENTS}", *_verdict(points))]
+    return [(f"2. listing within 3x of the SQL floor at c={BUSY_CLIENTS}", *judged(points))]
 
 
 def _over_http(results: dict[str, Any]) -> list[Verdict]:
-    ours = _row(results, "ours_http", "listing", BUSY_CLIENTS)
+    ours = load_row(results, "ours_http", "listing", BUSY_CLIENTS)
     best = _best_peer(results, "listing", BUSY_CLIENTS)
     if ours is None or best is None:
         return []
@@ -148,7 +132,7 @@ def _over_http(results: dict[str, Any]) -> list[Verdict]:
             f"products subgraph {products:.2f} ms (at most {PRODUCTS_CPU_MS:g})",
         ),
     ]
-    return [(f"3. listing over HTTP at c={BUSY_CLIENTS}", *_verdict(points))]
+    return [(f"3. listing over HTTP at c={BUSY_CLIENTS}", *judged(points))]
 
 
 def compiled_targets(results: dict[str, Any]) -> list[Verdict]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.compiled_targets import compiled_targets
+from bench.judging import judged, load_row
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -42,29 +43,11 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def _row(results: dict[str, Any], system: str, workload: str, concurrency: int) -> Any:
-    for row in results["load"]:
-        if (row["system"], row["workload"], row["concurrency"]) == (system, workload, concurrency):
-            return row
-    return None
-
-
 def _count(results: dict[str, Any], system: str, workload: str) -> Any:
     for row in results["counts"]:
         if (row["system"], row["workload"]) == (system, workload):
             return row
     return None
-
-
-def _judged(points: list[tuple[int, bool, str]]) -> tuple[str, str]:
-    held = [clients for clients, ok, _ in points if ok]
-    if len(held) == len(points):
-        verdict = "met"
-    elif not held:
-        verdict = "not met"
-    else:
-        verdict = "met at c=" + ", ".join(map(str, held)) + " only"
-    return verdict, "; ".join(text for _, _, text in points)
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -73,12 +56,12 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
 
     def rps(system: str, clients: int) -> float | None:
-        row = _row(results, system, "listing", clients)
+        row = load_row(results, system, "listing", clients)
         return None if row is None else float(row["rps"])
 
     # Targets 1 and 2 are judged at every concurrency measured: met only where each holds.
-    first: list[tuple[int, bool, str]] = []
-    second: list[tuple[int, bool, str]] = []
+    first: list[tuple[str, bool, str]] = []
+    second: list[tuple[str, bool, str]] = []
     for clients in levels:
         ours = rps("ours_in_process", clients)
         peer_values = {key: rps(key, clients) for key in PEERS}
@@ -88,7 +71,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ratio = ours / measured[best]
             first.append(
                 (
-                    clients,
+                    f"c={clients}",
                     ratio >= 1.5,
                     f"c={clients}: {ours:.1f} vs {SHORT[best]} {measured[best]:.1f} req/s, "
                     f"{ratio:.2f}x",
@@ -96,23 +79,23 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             )
         http = rps("ours_http", clients)
         apollo = peer_values.get("apollo")
-        row = _row(results, "ours_http", "listing", clients)
+        row = load_row(results, "ours_http", "listing", clients)
         if http is not None and apollo is not None and row is not None:
             cpu = row["cpu_ms_per_request"]
             total = sum(v for v in cpu.values() if not math.isnan(v))
             share = cpu.get("ours-http", float("nan")) / total if total else float("nan")
             second.append(
                 (
-                    clients,
+                    f"c={clients}",
                     http >= apollo and share <= 0.2,
                     f"c={clients}: {http:.1f} vs {apollo:.1f} req/s ({http / apollo:.2f}x), "
                     f"gateway {share:.0%} of the CPU",
                 )
             )
     if first:
-        out.append(("1. in-process listing >= 1.5x the best peer's req/s", *_judged(first)))
+        out.append(("1. in-process listing >= 1.5x the best peer's req/s", *judged(first)))
     if second:
-        out.append(("2. over HTTP >= Apollo Gateway, gateway <= 20% of CPU", *_judged(second)))
+        out.append(("2. over HTTP >= Apollo Gateway, gateway <= 20% of CPU", *judged(second)))
     sizes = [r for r in results["page_size"] if r["system"] == "ours_in_process"]
     warm = next(
         (
@@ -144,19 +127,19 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{_fmt(warm['warm']['sql_per_request'])} per request",
             )
         )
-    fourth: list[tuple[int, bool, str]] = []
+    fourth: list[tuple[str, bool, str]] = []
     for clients in levels:
         ours, floor = rps("ours_in_process", clients), rps("floor", clients)
         if ours is not None and floor is not None:
             fourth.append(
                 (
-                    clients,
+                    f"c={clients}",
                     floor / ours <= 3,
                     f"c={clients}: floor {floor:.1f} vs ours {ours:.1f} req/s, {floor / ours:.1f}x",
                 )
             )
     if fourth:
-        out.append(("4. within 3x of the SQL floor on the listing", *_judged(fourth)))
+        out.append(("4. within 3x of the SQL floor on the listing", *judged(fourth)))
     points = sorted(results["catalog_size"], key=lambda p: p["products"])
     if len(points) >= 2 and "ours_in_process" in points[0] and "ours_in_process" in points[-1]:
         small, large = points[0], points[-1]
@@ -195,7 +178,7 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
             values = []
             errors_low, errors_high = [], []
             for workload in workloads:
-                row = _row(results, system, workload, concurrency)
+                row = load_row(results, system, workload, concurrency)
                 value = row["rps"] if row else 0.0
                 values.append(value)
                 errors_low.append(value - row["rps_min"] if row else 0.0)
@@ -229,9 +212,9 @@ def charts(results: dict[str, Any], out: Path) -> list[str]:
     bottoms: list[float] = []
     stacks: dict[str, list[float]] = {}
     rows = [
-        _row(results, s, "listing", concurrency)
+        load_row(results, s, "listing", concurrency)
         for s in systems
-        if _row(results, s, "listing", concurrency)
+        if load_row(results, s, "listing", concurrency)
     ]
     for row in rows:
         labels.append(SHORT[row["system"]])
@@ -353,7 +336,7 @@ def markdown(results: dict[str, Any], images: list[str]) -> str:
     for workload in WORKLOAD_TITLES:
         for concurrency in o["concurrency"]:
             for system in ORDER:
-                row = _row(results, system, workload, concurrency)
+                row = load_row(results, system, workload, concurrency)
                 if row is None:
                     continue
                 cpu = ", ".join(
