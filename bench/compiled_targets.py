@@ -17,15 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.judging import judged, load_row
+from bench.judging import PEERS, SHORT, judged, load_row
 
-PEERS = ("apollo", "hive", "hive_router", "grafbase")
-TITLES = {
-    "apollo": "Apollo Gateway",
-    "hive": "Hive Gateway",
-    "hive_router": "Hive + router runtime",
-    "grafbase": "Grafbase",
-}
 BUSY_CLIENTS = 10
 GATEWAY_CPU_MS = 1.0
 PRODUCTS_CPU_MS = 3.75
@@ -74,7 +67,7 @@ def _against_peers(results: dict[str, Any]) -> list[Verdict]:
                 (
                     f"c={clients}",
                     ratio >= wanted,
-                    f"c={clients}: {ours:.1f} vs {TITLES[peer]} {theirs:.1f} req/s, {ratio:.2f}x",
+                    f"c={clients}: {ours:.1f} vs {SHORT[peer]} {theirs:.1f} req/s, {ratio:.2f}x",
                 )
             )
         if points:
@@ -119,7 +112,7 @@ def _over_http(results: dict[str, Any]) -> list[Verdict]:
         (
             "req/s",
             float(ours["rps"]) >= theirs,
-            f"{float(ours['rps']):.1f} vs {TITLES[peer]} {theirs:.1f} req/s",
+            f"{float(ours['rps']):.1f} vs {SHORT[peer]} {theirs:.1f} req/s",
         ),
         (
             "gateway CPU",

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+# Each system measured, by its key in the results, with its short title.
+SHORT = {
+    "floor": "SQL floor",
+    "ours_in_process": "ours in-process",
+    "ours_http": "ours over HTTP",
+    "apollo": "Apollo Gateway",
+    "hive": "Hive Gateway",
+    "hive_router": "Hive + router runtime",
+    "grafbase": "Grafbase",
+}
+PEERS = ("apollo", "hive", "hive_router", "grafbase")
+
 
 def load_row(results: dict[str, Any], system: str, workload: str, clients: int) -> Any:
     """The load measurement of `system` on `workload` at `clients`, or None."""

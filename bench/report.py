@@ -12,21 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.compiled_targets import compiled_targets
-from bench.judging import judged, load_row
+from bench.judging import PEERS, SHORT, judged, load_row
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 ORDER = ["floor", "ours_in_process", "ours_http", "apollo", "hive", "hive_router", "grafbase"]
-SHORT = {
-    "floor": "SQL floor",
-    "ours_in_process": "ours in-process",
-    "ours_http": "ours over HTTP",
-    "apollo": "Apollo Gateway",
-    "hive": "Hive Gateway",
-    "hive_router": "Hive + router runtime",
-    "grafbase": "Grafbase",
-}
-PEERS = ("apollo", "hive", "hive_router", "grafbase")
 WORKLOAD_TITLES = {
     "listing": "storefront listing (24)",
     "product": "product page",
