@@ -48,8 +48,32 @@ _LEAF: Final = 2  # a nullable scalar or enum: the merged value as it is
 _NON_NULL_LEAF: Final = 3  # a non-null scalar or enum: the value, or null propagation
 _COMPLETED: Final = 4  # anything else: completed by type (lists, objects, abstract types)
 
-# kind, response key, field name, field type, the field's nodes
-_Step = tuple[int, str, str, GraphQLOutputType | None, list[FieldNode]]
+
+class _Step:
+    """How one response key of a collected selection is answered, and, for a field with
+    a selection of its own, the steps of that selection per runtime type (found on first
+    use and kept with the step)."""
+
+    __slots__ = ("children", "kept", "key", "kind", "name", "nodes", "selection_sets", "type_")
+
+    def __init__(
+        self,
+        kind: int,
+        key: str,
+        name: str,
+        type_: GraphQLOutputType | None,
+        nodes: list[FieldNode],
+        kept: bool,
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.name = name
+        self.type_ = type_
+        self.nodes = nodes
+        self.selection_sets = [node.selection_set for node in nodes if node.selection_set]
+        # Kept on the plan for every request of the operation, rather than for this one.
+        self.kept = kept
+        self.children: dict[str, list[_Step]] = {}
 
 
 class _NullPropagation(Exception):
@@ -77,23 +101,23 @@ class _Shaper:
     def shape(self, data: dict[str, Any]) -> dict[str, Any] | None:
         root = self.schema.get_type(self.plan.root_type)
         assert isinstance(root, GraphQLObjectType)
+        steps = self._steps(root, [self.plan.operation.selection_set], root=True)
         try:
-            return self._object(root, [self.plan.operation.selection_set], data, [], root=True)
+            return self._object(root, steps, data, [])
         except _NullPropagation:
             return None
 
     def _object(
         self,
         object_type: GraphQLObjectType | GraphQLInterfaceType,
-        selection_sets: list[SelectionSetNode],
+        steps: list[_Step],
         data: Mapping[str, Any],
         path: ResponsePath,
-        *,
-        root: bool = False,
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         errors = self.errors
-        for kind, key, name, type_, nodes in self._steps(object_type, selection_sets, root):
+        for step in steps:
+            kind, key = step.kind, step.key
             if kind == _TYPENAME:
                 result[key] = object_type.name
                 continue
@@ -108,23 +132,22 @@ class _Shaper:
             if kind == _LEAF or (kind == _NON_NULL_LEAF and value is not None):
                 result[key] = value
             else:
-                assert type_ is not None
-                result[key] = self._value(type_, nodes, value, [*path, key], object_type.name, name)
+                assert step.type_ is not None
+                result[key] = self._value(step.type_, step, value, [*path, key], object_type.name)
         return result
 
     def _value(
         self,
         type_: GraphQLOutputType,
-        nodes: list[FieldNode],
+        step: _Step,
         value: Any,
         path: ResponsePath,
         parent_type: str,
-        field_name: str,
     ) -> Any:
         if isinstance(type_, GraphQLNonNull):
-            completed = self._value(type_.of_type, nodes, value, path, parent_type, field_name)
+            completed = self._value(type_.of_type, step, value, path, parent_type)
             if completed is None:
-                self._null_error(path, parent_type, field_name)
+                self._null_error(path, parent_type, step.name)
                 raise _NullPropagation
             return completed
         if value is None:
@@ -133,13 +156,10 @@ class _Shaper:
             if not isinstance(value, list):
                 return None
             items = []
+            item_type = type_.of_type
             for index, item in enumerate(value):
                 try:
-                    items.append(
-                        self._value(
-                            type_.of_type, nodes, item, [*path, index], parent_type, field_name
-                        )
-                    )
+                    items.append(self._value(item_type, step, item, [*path, index], parent_type))
                 except _NullPropagation:
                     return None
             return items
@@ -150,11 +170,32 @@ class _Shaper:
         object_type = self._runtime_type(type_, value)
         if object_type is None:
             return None
-        selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
         try:
-            return self._object(object_type, selection_sets, value, path)
+            return self._object(object_type, self._children(step, object_type), value, path)
         except _NullPropagation:
             return None
+
+    def _children(
+        self, step: _Step, object_type: GraphQLObjectType | GraphQLInterfaceType
+    ) -> list[_Step]:
+        """The steps of `step`'s selection on an object of `object_type`."""
+        found = step.children.get(object_type.name)
+        if found is not None:
+            return found
+        for_this_request = (id(step), object_type.name)
+        found = self._steps_here.get(for_this_request)
+        if found is not None:
+            return found
+        steps, conditional = self._collected_steps(
+            object_type, step.selection_sets, root=False, kept=step.kept
+        )
+        if conditional and step.kept:
+            # The plan's step is shared by every request; these steps read this one's
+            # variables.
+            self._steps_here[for_this_request] = steps
+        else:
+            step.children[object_type.name] = steps
+        return steps
 
     def _runtime_type(
         self, type_: Any, value: Mapping[str, Any]
@@ -196,8 +237,8 @@ class _Shaper:
         selection_sets: list[SelectionSetNode],
         root: bool,
     ) -> list[_Step]:
-        # Every item of a list shares its selection sets, and every request of the
-        # operation too, unless a directive reads the variables.
+        """The steps of a top-level selection (the operation's, or a deferred part's),
+        kept on the plan unless a directive reads the variables."""
         key = (object_type.name, root, *(id(selection_set) for selection_set in selection_sets))
         kept = self._steps_here.get(key)
         if kept is not None:
@@ -206,19 +247,33 @@ class _Shaper:
         if isinstance(on_plan, _KeptSteps):
             self._steps_here[key] = on_plan.steps
             return on_plan.steps
+        steps, conditional = self._collected_steps(object_type, selection_sets, root, kept=True)
+        self._steps_here[key] = steps
+        if not conditional:
+            self.plan.shapes[key] = _KeptSteps(steps, selection_sets)
+        return steps
+
+    def _collected_steps(
+        self,
+        object_type: GraphQLObjectType | GraphQLInterfaceType,
+        selection_sets: list[SelectionSetNode],
+        root: bool,
+        *,
+        kept: bool,
+    ) -> tuple[list[_Step], bool]:
+        """The steps of these selection sets on `object_type`, and whether collecting them
+        met a directive (whose effect may depend on the variables)."""
         fields: dict[str, list[FieldNode]] = {}
         conditional = _Conditional()
         for selection_set in selection_sets:
             self._collect(object_type, selection_set, fields, set(), conditional)
+        kept = kept and not conditional.seen
         steps = [
             step
             for response_key, nodes in fields.items()
-            if (step := self._step(object_type, response_key, nodes, root)) is not None
+            if (step := self._step(object_type, response_key, nodes, root, kept)) is not None
         ]
-        self._steps_here[key] = steps
-        if not conditional.seen:
-            self.plan.shapes[key] = _KeptSteps(steps, selection_sets)
-        return steps
+        return steps, conditional.seen
 
     def _step(
         self,
@@ -226,21 +281,24 @@ class _Shaper:
         key: str,
         nodes: list[FieldNode],
         root: bool,
+        kept: bool,
     ) -> _Step | None:
         name = nodes[0].name.value
         if name == "__typename":
-            return (_TYPENAME, key, name, None, nodes)
+            return _Step(_TYPENAME, key, name, None, nodes, kept)
         if root and name in ("__schema", "__type"):
-            return (_INTROSPECTION, key, name, None, nodes)
+            return _Step(_INTROSPECTION, key, name, None, nodes, kept)
         definition = object_type.fields.get(name)
         if definition is None:
             return None
         type_ = definition.type
         if is_leaf_type(type_):
-            return (_LEAF, key, name, type_, nodes)
-        if isinstance(type_, GraphQLNonNull) and is_leaf_type(type_.of_type):
-            return (_NON_NULL_LEAF, key, name, type_, nodes)
-        return (_COMPLETED, key, name, type_, nodes)
+            kind = _LEAF
+        elif isinstance(type_, GraphQLNonNull) and is_leaf_type(type_.of_type):
+            kind = _NON_NULL_LEAF
+        else:
+            kind = _COMPLETED
+        return _Step(kind, key, name, type_, nodes, kept)
 
     def _collect(
         self,
@@ -332,7 +390,8 @@ def shape_selection(
     None when a non-null field in it is null."""
     object_type, selection_set = selection
     shaper = _Shaper(schema, plan, variables, errors, {})
+    steps = shaper._steps(object_type, [selection_set], root=False)
     try:
-        return shaper._object(object_type, [selection_set], data, path)
+        return shaper._object(object_type, steps, data, path)
     except _NullPropagation:
         return None
