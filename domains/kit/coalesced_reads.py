@@ -1,12 +1,12 @@
-"""Cache reads issued in the same turn of the event loop, sent as one MGET.
+"""Cache reads made within two passes of the event loop, sent as one MGET.
 
 A request reads the entity cache through several dataloaders at once: a listing asks for
 its products, their images and ratings, and the live promotions together, and under load
-many requests do the same in the same instant. Each dataloader batch used to be its own MGET,
-and with redis-py each round trip costs about as much CPU as decoding its values (the
-command packed, a pooled connection taken and given back, the reply parsed). Here every
-read made within two passes of the loop joins one MGET of the distinct
-keys, as ioredis's auto-pipelining does for Node; each caller gets its own keys' values.
+many requests do the same in the same instant. Each dataloader batch would otherwise be
+an MGET of its own, and with redis-py every round trip costs CPU of its own (the command
+packed, a pooled connection taken and given back, the reply parsed) besides the wait.
+Here every read made within two passes of the loop joins one MGET of the distinct keys,
+as ioredis's auto-pipelining does for Node; each caller gets its own keys' values.
 
 The wait this adds is two passes of the loop; the latency a request saves is a round trip
 for each read that joined another.
