@@ -201,6 +201,11 @@ def serve_subgraphs(
             access_log=False,
             ws="none",
             timeout_graceful_shutdown=1,
+            # Longer than any client's idle keep-alive (Apollo Gateway's agent drops idle
+            # sockets after 4 s; uvicorn's default is 5 s): the client closes first, so a
+            # request never lands on a socket the server is closing, which on a busy
+            # machine failed a fetch now and then.
+            timeout_keep_alive=60,
         )
         sock = _bound_socket()
         sockets.append(sock)
