@@ -201,10 +201,10 @@ def serve_subgraphs(
             access_log=False,
             ws="none",
             timeout_graceful_shutdown=1,
-            # Longer than any client's idle keep-alive (Apollo Gateway's agent drops idle
-            # sockets after 4 s; uvicorn's default is 5 s): the client closes first, so a
-            # request never lands on a socket the server is closing, which on a busy
-            # machine failed a fetch now and then.
+            # Apollo Gateway's agent keeps idle sockets open with no timeout of its own
+            # and does not retry; with uvicorn's default of 5 s, a request sent on a
+            # socket just as the server closed it failed a fetch on a busy machine. A
+            # test module's idle gaps are far shorter than a minute.
             timeout_keep_alive=60,
         )
         sock = _bound_socket()
